@@ -1,0 +1,408 @@
+"""The client-to-server XML stream (RFC 6120 §4–§8), receiving side.
+
+One :class:`C2SStream` per TCP connection. Its :class:`C2SAuthenticator` checks
+the stream header (§4.7), offers features (§4.3.2), and walks the client through
+STARTTLS (§5), SASL (§6) and resource binding (§7). Once bound, every stanza gets
+its ``from`` stamped with the authenticated full JID (§8.1.2.1) and is handed to
+the local domain for routing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import pyexpat
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.interfaces import ITLSTransport
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import error, jid, xmlstream
+from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
+from twisted.words.xish import domish
+
+from minixmpp import stanzalog
+from minixmpp.c2s import sasl
+from minixmpp.c2s.bind import NS_BIND, NS_SESSION, BadResource, resourcepart
+from minixmpp.sessions import Session
+
+if TYPE_CHECKING:
+    from minixmpp.server import Server
+
+NS_CLIENT = "jabber:client"
+NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+STANZAS = ("message", "presence", "iq")
+IQ_TYPES = ("get", "set", "result", "error")
+
+
+class RestrictedXML(Exception):
+    """A DOCTYPE, entity, comment or processing instruction (RFC 6120 §11.1)."""
+
+
+class C2SStream(xmlstream.XmlStream):
+    """An XMPP client stream with a hardened parser and a single element hook."""
+
+    log = Logger()
+    max_stanza_size = 262144
+
+    def _initializeStream(self) -> None:
+        super()._initializeStream()
+        parser = self.stream.parser
+        self.stream.maxStanzaSize = self.max_stanza_size
+
+        def restricted(*_: Any) -> None:
+            raise RestrictedXML()
+
+        parser.StartDoctypeDeclHandler = restricted
+        parser.EntityDeclHandler = restricted
+        parser.ProcessingInstructionHandler = restricted
+        parser.CommentHandler = restricted
+        parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def dataReceived(self, data: bytes) -> None:
+        """Parse; map parser failures to the stream errors of RFC 6120 §4.9.3."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.parse(data)
+        except RestrictedXML:
+            self.sendStreamError(error.StreamError("restricted-xml"))
+        except domish.ParserError:
+            if self.stream is not None and self.stream.stanzaSize > self.stream.maxStanzaSize:
+                self.sendStreamError(error.StreamError(
+                    "policy-violation", f"stanza larger than {self.max_stanza_size} bytes"))
+            else:
+                self.sendStreamError(error.StreamError("not-well-formed"))
+        except Exception:  # noqa: BLE001  (a bug must cost one stream, never the server)
+            self.log.failure("unexpected error on c2s stream")
+            self.sendStreamError(error.StreamError("internal-server-error"))
+
+    def sendStreamError(self, streamError: error.StreamError) -> None:
+        """Send a stream error once, then close (RFC 6120 §4.9.1)."""
+        if self.transport is None or getattr(self, "_closing", False):
+            return
+        self._closing = True
+        if self.stream is not None:
+            # Stop parsing: nothing after a stream error is processed.
+            self.stream.ElementEvent = lambda _e: None
+            self.stream.DocumentEndEvent = lambda: None
+        super().sendStreamError(streamError)
+
+    def onElement(self, element: domish.Element) -> None:
+        if getattr(self, "_closing", False):
+            return
+        self.authenticator.elementReceived(element)
+
+    def onDocumentEnd(self) -> None:
+        """The client closed its stream: close ours too (RFC 6120 §4.4)."""
+        if not getattr(self, "_closing", False):
+            self._closing = True
+            self.sendFooter()
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason: Any) -> None:
+        super().connectionLost(reason)
+        self.authenticator.connectionLost()
+
+
+class C2SAuthenticator(xmlstream.ListenAuthenticator):
+    """Stream negotiation for one client: header, STARTTLS, SASL, bind."""
+
+    namespace = NS_CLIENT
+    log = Logger()
+
+    def __init__(self, server: Server) -> None:
+        super().__init__()
+        self.server = server
+        self.settings = server.settings
+        self.tls = False
+        self.user: str | None = None
+        self.session: Session | None = None
+        self.mechanism: sasl.Plain | sasl.Scram | None = None
+        self.peer = ""
+
+    # -- stream header (RFC 6120 §4.7) ------------------------------------------------
+
+    def connectionMade(self) -> None:
+        peer = self.xmlstream.transport.getPeer()
+        self.peer = f"{getattr(peer, 'host', '')}:{getattr(peer, 'port', '')}"
+
+    def streamStarted(self, rootElement: domish.Element) -> None:
+        xs = self.xmlstream
+        xs.namespace = NS_CLIENT
+        xs.thisEntity = jid.JID(self.settings.domain)
+        xs.sid = secrets.token_urlsafe(12)
+        if rootElement.uri != NS_STREAMS or rootElement.name != "stream":
+            return xs.sendStreamError(error.StreamError("invalid-namespace"))
+        if rootElement.defaultUri != NS_CLIENT:
+            return xs.sendStreamError(error.StreamError("invalid-namespace"))
+        to = rootElement.getAttribute("to")
+        try:
+            host = jid.JID(to).full() if to else None
+        except jid.InvalidFormat:
+            host = None
+        if host != self.settings.domain:
+            return xs.sendStreamError(error.StreamError(
+                "host-unknown", f"this server serves {self.settings.domain}"))
+        version = (rootElement.getAttribute("version") or "0.0").split(".")
+        try:
+            major = int(version[0])
+        except ValueError:
+            major = 0
+        if major < 1:
+            return xs.sendStreamError(error.StreamError("unsupported-version"))
+        xs.version = (1, 0)
+        xs.prefixes = {NS_STREAMS: "stream"}
+        xs.sendHeader()
+        xs.send(self.features())
+
+    def features(self) -> domish.Element:
+        """Stream features for the current state (RFC 6120 §4.3.2)."""
+        features = domish.Element((NS_STREAMS, "features"))
+        if self.user is None:
+            if self.tls_offered():
+                starttls = features.addElement((NS_TLS, "starttls"))
+                if self.settings.require_tls:
+                    starttls.addElement("required")
+            if self.tls or not self.settings.require_tls:
+                mechs = features.addElement((NS_SASL, "mechanisms"))
+                for name in sasl.mechanisms(self.plain_allowed()):
+                    mechs.addElement("mechanism", content=name)
+        else:
+            features.addElement((NS_BIND, "bind"))
+            features.addElement((NS_SESSION, "session")).addElement("optional")
+        return features
+
+    def tls_offered(self) -> bool:
+        return (not self.tls and self.server.tls is not None
+                and ITLSTransport.providedBy(self.xmlstream.transport))
+
+    def plain_allowed(self) -> bool:
+        """RFC 6120 §13.8: PLAIN only over TLS, unless configured (loopback by default)."""
+        mode = self.settings.plain_without_tls
+        if self.tls or mode == "always":
+            return True
+        if mode == "never":
+            return False
+        host = getattr(self.xmlstream.transport.getPeer(), "host", None)
+        if host is None:
+            return True
+        try:
+            return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    # -- elements -----------------------------------------------------------------------
+
+    def elementReceived(self, element: domish.Element) -> None:
+        """Every top-level element of the stream, in every state."""
+        if self.settings.log_stanzas:
+            stanzalog.stanza("IN", self.session.jid.full() if self.session else self.peer,
+                             element)
+        if element.uri == NS_STREAMS and element.name == "error":
+            self.xmlstream.transport.loseConnection()
+        elif self.session is not None:
+            self._bound(self.session, element)
+        elif self.user is None:
+            self._unauthenticated(element)
+        else:
+            self._unbound(element)
+
+    def _unauthenticated(self, element: domish.Element) -> None:
+        xs = self.xmlstream
+        if element.uri == NS_TLS and element.name == "starttls":
+            self._starttls()
+        elif element.uri == NS_SASL and element.name == "auth":
+            self._auth(element)
+        elif element.uri == NS_SASL and element.name == "response":
+            self._response(element)
+        elif element.uri == NS_SASL and element.name == "abort":
+            self.mechanism = None
+            self._sasl_failure("aborted")
+        elif element.uri == NS_CLIENT and element.name in STANZAS:
+            xs.sendStreamError(error.StreamError("not-authorized", "authenticate first"))
+        else:
+            xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
+
+    def _unbound(self, element: domish.Element) -> None:
+        xs = self.xmlstream
+        if element.uri == NS_CLIENT and element.name == "iq":
+            child = _only_child(element)
+            if child is not None and child.uri == NS_BIND and element.getAttribute("type") == "set":
+                return self._bind(element, child)
+            if child is not None and child.uri == NS_SESSION:
+                return self.send(xmlstream.toResponse(element, "result"))
+        if element.uri == NS_CLIENT and element.name in STANZAS:
+            xs.sendStreamError(error.StreamError("not-authorized", "bind a resource first"))
+        else:
+            xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
+
+    def _bound(self, session: Session, element: domish.Element) -> None:
+        """A stanza from a bound resource: check it, stamp ``from`` (RFC 6120 §8.1.2.1)."""
+        xs = self.xmlstream
+        if element.uri != NS_CLIENT or element.name not in STANZAS:
+            return xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
+        claimed = element.getAttribute("from")
+        if claimed is not None:
+            try:
+                ok = jid.JID(claimed) in (session.jid, session.jid.userhostJID())
+            except jid.InvalidFormat:
+                ok = False
+            if not ok:
+                return xs.sendStreamError(error.StreamError(
+                    "invalid-from", f"you are {session.jid.full()}"))
+        element["from"] = session.jid.full()
+        stype = element.getAttribute("type")
+        to = element.getAttribute("to")
+        if to is not None:
+            try:
+                element["to"] = jid.JID(to).full()
+            except jid.InvalidFormat:
+                if stype != "error":
+                    self.send(error.StanzaError("jid-malformed").toResponse(element))
+                return
+        if element.name == "iq":
+            if stype not in IQ_TYPES or not element.getAttribute("id"):
+                return self.send(error.StanzaError("bad-request").toResponse(element))
+            if stype in ("get", "set"):
+                child = _only_child(element)
+                if child is None:
+                    return self.send(error.StanzaError(
+                        "bad-request", text="an IQ get/set has exactly one child").toResponse(
+                            element))
+                if to is None and child.uri == NS_SESSION:
+                    return self.send(xmlstream.toResponse(element, "result"))
+                if to is None and child.uri == NS_BIND:
+                    return self.send(error.StanzaError("not-allowed").toResponse(element))
+        self.server.local.from_client(session, element)
+
+    def send(self, element: domish.Element) -> None:
+        if self.settings.log_stanzas:
+            stanzalog.stanza("OUT", self.session.jid.full() if self.session else self.peer,
+                             element)
+        self.xmlstream.send(element)
+
+    # -- STARTTLS (RFC 6120 §5.4) ---------------------------------------------------------
+
+    def _starttls(self) -> None:
+        xs = self.xmlstream
+        if not self.tls_offered():
+            xs.send(domish.Element((NS_TLS, "failure")))
+            xs.sendFooter()
+            xs.transport.loseConnection()
+            return
+        xs.send(domish.Element((NS_TLS, "proceed")))
+        xs.transport.startTLS(self.server.tls.options)
+        self.tls = True
+        xs.reset()
+
+    # -- SASL (RFC 6120 §6.4) -------------------------------------------------------------
+
+    def _auth(self, element: domish.Element) -> None:
+        if self.settings.require_tls and not self.tls:
+            return self._sasl_failure("encryption-required")
+        name = element.getAttribute("mechanism") or ""
+        if name not in sasl.mechanisms(self.plain_allowed()):
+            return self._sasl_failure("invalid-mechanism")
+        self.mechanism = sasl.create(name, self.server.accounts, self.settings.domain)
+        self._step(element)
+
+    def _response(self, element: domish.Element) -> None:
+        if self.mechanism is None:
+            return self._sasl_failure("malformed-request", "no exchange in progress")
+        self._step(element)
+
+    def _step(self, element: domish.Element) -> None:
+        text = "".join(c for c in element.children if isinstance(c, str)).strip()
+        data: bytes | None
+        if not text and element.name == "auth":
+            data = None  # no initial response: send an empty challenge (§6.4.2)
+        elif text == "=":
+            data = b""
+        else:
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                self.mechanism = None
+                return self._sasl_failure("incorrect-encoding")
+        mechanism = self.mechanism
+        try:
+            kind, payload = mechanism.step(data)
+        except sasl.SASLFailure as e:
+            self.mechanism = None
+            self.server.auth_failed(self.peer, e.condition)
+            return self._sasl_failure(e.condition, e.text)
+        reply = domish.Element((NS_SASL, kind))
+        if payload:
+            reply.addContent(base64.b64encode(payload).decode())
+        elif kind == "challenge":
+            reply.addContent("=")
+        if kind == "success":
+            self.user = mechanism.user
+            self.mechanism = None
+            self.log.info("{peer} authenticated as {user}@{domain} ({mech})", peer=self.peer,
+                          user=self.user, domain=self.settings.domain, mech=mechanism.name)
+            self.send(reply)
+            self.xmlstream.reset()
+            return
+        self.send(reply)
+
+    def _sasl_failure(self, condition: str, text: str = "") -> None:
+        failure = domish.Element((NS_SASL, "failure"))
+        failure.addElement(condition)
+        if text:
+            failure.addElement("text", content=text)
+        self.send(failure)
+
+    # -- resource binding (RFC 6120 §7) ---------------------------------------------------
+
+    def _bind(self, iq: domish.Element, bind: domish.Element) -> None:
+        requested = None
+        for child in bind.elements():
+            if child.name == "resource":
+                requested = str(child)
+        assert self.user is not None
+        try:
+            resource = resourcepart(requested, self.user, self.settings.domain)
+        except BadResource as e:
+            return self.send(error.StanzaError("bad-request", text=str(e)).toResponse(iq))
+        full = jid.JID(tuple=(self.user, self.settings.domain, resource))
+        session = Session(full, self, tls=self.tls, peer=self.peer)
+        self.server.sessions.bind(session)
+        self.session = session
+        reply = xmlstream.toResponse(iq, "result")
+        reply.addElement((NS_BIND, "bind")).addElement("jid", content=full.full())
+        self.send(reply)
+        self.log.info("{jid} bound ({peer}, {tls})", jid=full.full(), peer=self.peer,
+                      tls="TLS" if self.tls else "no TLS")
+
+    def sendStreamError(self, streamError: error.StreamError) -> None:
+        """Close this client's stream with an error (used on ``conflict``)."""
+        self.xmlstream.sendStreamError(streamError)
+
+    def connectionLost(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            self.server.sessions.unbind(session)
+
+
+def _only_child(element: domish.Element) -> domish.Element | None:
+    children = list(element.elements())
+    return children[0] if len(children) == 1 else None
+
+
+class C2SFactory(xmlstream.XmlStreamServerFactory):
+    """Builds one :class:`C2SStream` and authenticator per client connection."""
+
+    protocol = C2SStream
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(lambda: C2SAuthenticator(server))
+        self.server = server
+
+    def buildProtocol(self, addr: Any) -> C2SStream:
+        xs = super().buildProtocol(addr)
+        xs.max_stanza_size = self.server.settings.max_stanza_size
+        return xs

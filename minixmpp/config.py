@@ -1,0 +1,175 @@
+"""Settings: one model for the command line and the TOML file (the command line wins).
+
+Every option is declared once in :data:`OPTIONS`; ``tap.Options`` builds the
+twistd command line from it and :func:`load_toml` accepts the same names in a
+``--config`` file (``c2s = "tcp:5222"``, ``user = ["alice:secret"]``, dashes or
+underscores alike).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from twisted.words.protocols.jabber import jid
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its name (``--name`` on the command line), kind, default and help."""
+
+    name: str
+    kind: str  # "str" | "int" | "flag" | "list"
+    default: Any
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("domain", "str", "localhost", "XMPP domain served (the part after @)"),
+    Option("c2s", "str", "tcp:5222:interface=127.0.0.1",
+           "client-to-server listening endpoint (Twisted strports description)"),
+    Option("user", "list", (),
+           "account NAME:PASSWORD, repeatable; without any, demo accounts are created"),
+    Option("tls-cert", "str", None,
+           "PEM certificate for STARTTLS (default: self-signed, generated)"),
+    Option("tls-key", "str", None, "PEM private key for --tls-cert"),
+    Option("require-tls", "flag", False, "refuse authentication before STARTTLS"),
+    Option("no-tls", "flag", False, "do not offer STARTTLS at all"),
+    Option("plain-without-tls", "str", "loopback",
+           "offer SASL PLAIN on unencrypted streams: loopback | always | never"),
+    Option("log-stanzas", "flag", False,
+           "log every stanza in and out, one line each (passwords and SASL masked)"),
+    Option("max-stanza-size", "int", 262144,
+           "largest stanza accepted, in bytes (larger: policy-violation stream error)"),
+    Option("config", "str", None, "TOML file with any of these settings"),
+)
+
+DEMO_USERS: tuple[tuple[str, str], ...] = (("alice", "alice"), ("bob", "bob"))
+
+
+def attr(name: str) -> str:
+    """Option name to attribute name (``tls-cert`` → ``tls_cert``)."""
+    return name.replace("-", "_")
+
+
+@dataclass
+class Settings:
+    """Validated settings for one :class:`minixmpp.server.Server`."""
+
+    domain: str = "localhost"
+    c2s: str = "tcp:5222:interface=127.0.0.1"
+    user: tuple[str, ...] = ()
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    require_tls: bool = False
+    no_tls: bool = False
+    plain_without_tls: str = "loopback"
+    log_stanzas: bool = False
+    max_stanza_size: int = 262144
+    config: str | None = None
+    #: Parsed ``user`` values; the demo accounts when no user was given.
+    accounts: dict[str, str] = field(default_factory=dict)
+    demo_accounts: bool = False
+
+    @classmethod
+    def build(cls, cli: dict[str, Any] | None = None) -> Settings:
+        """Defaults < TOML file (``config``) < command line; then validate."""
+        cli = {attr(k): v for k, v in (cli or {}).items() if v is not None}
+        values: dict[str, Any] = {}
+        path = cli.get("config")
+        if path:
+            values.update(load_toml(path))
+        for key, value in cli.items():
+            if key == "user" and not value:
+                continue
+            values[key] = value
+        names = {f.name for f in fields(cls)} - {"accounts", "demo_accounts"}
+        settings = cls(**{k: v for k, v in values.items() if k in names})
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Check every value, raising :class:`ConfigError` with one clear line."""
+        try:
+            domain = jid.JID(self.domain)
+        except jid.InvalidFormat as e:
+            raise ConfigError(f"--domain {self.domain!r} is not a valid domain: {e}") from None
+        if domain.user or domain.resource or not domain.host:
+            raise ConfigError(f"--domain {self.domain!r} must be a bare domain like 'localhost'")
+        self.domain = domain.host
+        if self.plain_without_tls not in ("loopback", "always", "never"):
+            raise ConfigError(
+                f"--plain-without-tls must be loopback, always or never, not "
+                f"{self.plain_without_tls!r}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("--tls-cert and --tls-key must be given together")
+        if self.no_tls and self.require_tls:
+            raise ConfigError("--no-tls and --require-tls contradict each other")
+        for name in ("tls_cert", "tls_key"):
+            path = getattr(self, name)
+            if path and not _readable(path):
+                raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
+        if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
+            raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
+        self.accounts = {}
+        for spec in self.user:
+            name, sep, password = str(spec).partition(":")
+            if not sep or not name or not password:
+                raise ConfigError(f"--user {spec!r}: expected NAME:PASSWORD")
+            try:
+                account = jid.JID(tuple=(name, self.domain, None))
+            except jid.InvalidFormat as e:
+                raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
+                                  ) from None
+            self.accounts[account.user] = password
+        self.demo_accounts = not self.accounts
+        if self.demo_accounts:
+            self.accounts = dict(DEMO_USERS)
+
+
+def _readable(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+    except OSError:
+        return False
+    return True
+
+
+def load_toml(path: str) -> dict[str, Any]:
+    """Read a ``--config`` file; keys are option names (dashes or underscores)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"--config {path}: {e.strerror or e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"--config {path}: not valid TOML ({e})") from None
+    known = {attr(o.name): o for o in OPTIONS if o.name != "config"}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = attr(key)
+        if name == "users":
+            name = "user"
+        option = known.get(name)
+        if option is None:
+            raise ConfigError(f"--config {path}: unknown setting {key!r}")
+        if option.kind == "list":
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"--config {path}: {key} must be a list of strings")
+            value = tuple(value)
+        elif option.kind == "flag" and not isinstance(value, bool):
+            raise ConfigError(f"--config {path}: {key} must be true or false")
+        elif option.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"--config {path}: {key} must be an integer")
+        elif option.kind == "str" and not isinstance(value, str):
+            raise ConfigError(f"--config {path}: {key} must be a string")
+        out[name] = value
+    return out

@@ -1,0 +1,113 @@
+"""Roster management (RFC 6121 §2): get, set, remove, and roster pushes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from twisted.words.protocols.jabber import error, jid
+from twisted.words.xish import domish
+from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
+
+from minixmpp.sessions import SessionManager
+from minixmpp.storage.interfaces import IRosterStore, RosterItem
+
+NS_ROSTER = "jabber:iq:roster"
+QUERY = "/query[@xmlns='jabber:iq:roster']"
+
+
+def item_element(item: RosterItem, remove: bool = False) -> domish.Element:
+    """``<item/>`` as in RFC 6121 §2.1.2."""
+    element = domish.Element((NS_ROSTER, "item"))
+    element["jid"] = item.jid
+    if remove:
+        element["subscription"] = "remove"
+        return element
+    element["subscription"] = item.subscription
+    if item.name:
+        element["name"] = item.name
+    if item.ask:
+        element["ask"] = "subscribe"
+    for group in item.groups:
+        element.addElement("group", content=group)
+    return element
+
+
+class RosterHandler(XMPPHandler, IQHandlerMixin):
+    """Answers roster get/set to the user's own bare JID and sends roster pushes."""
+
+    iqHandlers = {"/iq[@type='get']" + QUERY: "onGet", "/iq[@type='set']" + QUERY: "onSet"}
+
+    def __init__(self, rosters: IRosterStore, sessions: SessionManager) -> None:
+        super().__init__()
+        self.rosters = rosters
+        self.sessions = sessions
+        #: called as (user, removed item) so presence can unsubscribe (§2.5.2)
+        self.on_remove: Callable[[str, RosterItem], None] | None = None
+
+    def connectionInitialized(self) -> None:
+        self.xmlstream.addObserver("/iq[@type='get' or @type='set']" + QUERY,
+                                   self.handleRequest)
+
+    def _owner(self, iq: domish.Element) -> tuple[str, jid.JID]:
+        sender, to = jid.JID(iq["from"]), jid.JID(iq["to"])
+        if to.user is None or to.userhost() != sender.userhost():
+            # §2.1.5 / §8.5: another account's roster is not yours to read or change.
+            raise error.StanzaError("forbidden" if to.user else "service-unavailable")
+        return sender.user or "", sender
+
+    def onGet(self, iq: domish.Element) -> domish.Element:
+        user, sender = self._owner(iq)
+        session = self.sessions.get(sender)
+        if session is not None:
+            session.interested = True
+        query = domish.Element((NS_ROSTER, "query"))
+        for item in self.rosters.items(user):
+            if item.in_roster:
+                query.addChild(item_element(item))
+        return query
+
+    def onSet(self, iq: domish.Element) -> None:
+        user, sender = self._owner(iq)
+        items = [e for e in iq.query.elements() if e.name == "item"]
+        if len(items) != 1:
+            raise error.StanzaError("bad-request", text="a roster set has exactly one item")
+        element = items[0]
+        try:
+            contact = jid.JID(element.getAttribute("jid") or "")
+        except jid.InvalidFormat:
+            raise error.StanzaError("jid-malformed") from None
+        if contact.resource is not None or not contact.host:
+            raise error.StanzaError("bad-request", text="roster items are bare JIDs")
+        bare = contact.userhost()
+        current = self.rosters.get(user, bare)
+        if element.getAttribute("subscription") == "remove":
+            if current is None or not (current.in_roster or current.pending_in):
+                raise error.StanzaError("item-not-found")
+            self.rosters.remove(user, bare)
+            if self.on_remove is not None:
+                self.on_remove(user, current)
+            self.push(user, current, remove=True)
+            return None
+        groups = tuple(str(g).strip() for g in element.elements() if g.name == "group")
+        if len(set(groups)) != len(groups) or any(not g for g in groups):
+            raise error.StanzaError("bad-request", text="duplicate or empty group")
+        item = current or RosterItem(bare)
+        item.name = element.getAttribute("name") or None
+        item.groups = groups
+        item.in_roster = True
+        self.rosters.put(user, item)
+        self.push(user, item)
+        return None
+
+    def push(self, user: str, item: RosterItem, remove: bool = False) -> None:
+        """Roster push to every interested resource of ``user`` (RFC 6121 §2.1.6)."""
+        for session in self.sessions.of(user):
+            if not session.interested:
+                continue
+            iq = domish.Element((None, "iq"))
+            iq["type"] = "set"
+            iq["id"] = "push-" + secrets.token_hex(6)
+            iq["to"] = session.jid.full()
+            iq.addElement((NS_ROSTER, "query")).addChild(item_element(item, remove))
+            session.send(iq)

@@ -1,0 +1,133 @@
+"""The router and the local domain (RFC 6120 §8.1, §10; RFC 6121 §8).
+
+:class:`Router` is Twisted's component router (one route per domain), quieter and
+with RFC 6120 §10.4 errors for unknown domains. :class:`LocalDomain` is the route
+of the served domain: it takes the stanzas the router gives it and decides, per
+RFC 6121 §8.5, whether they go to a bound resource or to a server-side handler.
+Server-side handlers are wokkel ``XMPPHandler``\\s attached to ``LocalDomain``; they
+see only stanzas addressed to the server or, on the account's behalf, to a bare JID.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.application import service
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import component, error, jid, xmlstream
+from twisted.words.xish import domish, utility
+
+if TYPE_CHECKING:
+    from minixmpp.im.message import MessageDelivery
+    from minixmpp.im.presence import PresenceHandler
+    from minixmpp.sessions import Session, SessionManager
+    from minixmpp.storage.interfaces import IAccountStore
+
+
+def bounce(stanza: domish.Element, condition: str, route: Any, text: str | None = None) -> None:
+    """Answer ``stanza`` with a stanza error, unless it is itself an error or result
+    (RFC 6120 §8.3.1: never answer an error with an error)."""
+    if stanza.getAttribute("type") in ("error", "result") or not stanza.getAttribute("from"):
+        return
+    route(error.StanzaError(condition, text=text).toResponse(stanza))
+
+
+class Router(component.Router):
+    """Routes stanzas by the domain of their ``to`` (RFC 6120 §8.1.1)."""
+
+    log = Logger()
+
+    def route(self, stanza: domish.Element) -> None:
+        to = stanza.getAttribute("to")
+        try:
+            host = jid.JID(to).host if to else jid.JID(stanza["from"]).host
+        except (jid.InvalidFormat, KeyError):
+            return bounce(stanza, "jid-malformed", self.route)
+        destination = self.routes.get(host) or self.routes.get(None)
+        if destination is not None:
+            destination.send(stanza)
+        else:
+            # RFC 6120 §8.3.3.15: we have no server-to-server connections.
+            bounce(stanza, "remote-server-not-found", self.route)
+
+
+class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
+    """The served domain: local delivery plus server-side handlers (RFC 6121 §8.5)."""
+
+    log = Logger()
+
+    def __init__(self, router: Router, domain: str, sessions: SessionManager,
+                 accounts: IAccountStore) -> None:
+        xmlstream.XMPPHandlerCollection.__init__(self)
+        self.router = router
+        self.domain = domain
+        self.sessions = sessions
+        self.accounts = accounts
+        self.messages: MessageDelivery | None = None
+        self.presence: PresenceHandler | None = None
+        # Handlers talk to an XML pipe: what they send goes to the router, what the
+        # router gives us for the server is dispatched to them.
+        self._pipe = utility.XmlPipe()
+        self.xmlstream = self._pipe.source
+        self._pipe.sink.addObserver("/*", router.route)
+        router.routes[domain] = self
+
+    def addHandler(self, handler: Any) -> None:
+        xmlstream.XMPPHandlerCollection.addHandler(self, handler)
+        handler.makeConnection(self.xmlstream)
+        handler.connectionInitialized()
+
+    # -- outbound: from a local client -----------------------------------------------------
+
+    def from_client(self, session: Session, stanza: domish.Element) -> None:
+        """A stamped stanza from one of our clients (RFC 6120 §10)."""
+        if stanza.name == "presence" and self.presence is not None:
+            return self.presence.outbound(session, stanza)
+        if stanza.getAttribute("to") is None:
+            # RFC 6120 §10.3: no 'to' means the account's bare JID.
+            stanza["to"] = session.jid.userhost()
+        self.router.route(stanza)
+
+    def route(self, stanza: domish.Element) -> None:
+        """Send a stanza from the server into the router."""
+        self.router.route(stanza)
+
+    # -- inbound: from the router ------------------------------------------------------------
+
+    def send(self, stanza: domish.Element) -> None:
+        """The router gives us a stanza addressed to our domain."""
+        try:
+            to = jid.JID(stanza["to"])
+        except (jid.InvalidFormat, KeyError):
+            return bounce(stanza, "jid-malformed", self.route)
+        if stanza.name == "iq":
+            self._iq(stanza, to)
+        elif stanza.name == "message":
+            if to.user is None:
+                return  # messages to the server itself: nothing to do
+            assert self.messages is not None
+            self.messages.deliver(stanza, to)
+        elif stanza.name == "presence":
+            if to.user is not None and self.presence is not None:
+                self.presence.inbound(stanza, to)
+        # any other element is dropped: only clients and components create stanzas
+
+    def _iq(self, iq: domish.Element, to: jid.JID) -> None:
+        """RFC 6121 §8.5.1–8.5.3 for IQs; server-side handlers answer the rest."""
+        itype = iq.getAttribute("type")
+        if to.user is not None and not self.accounts.exists(to.user):
+            return bounce(iq, "service-unavailable", self.route)
+        if to.resource is not None:
+            session = self.sessions.get(to)
+            if session is not None:
+                session.send(iq)
+            elif itype in ("get", "set"):
+                bounce(iq, "service-unavailable", self.route)
+            return
+        self.dispatch(iq)
+        if itype in ("get", "set") and not getattr(iq, "handled", False):
+            bounce(iq, "service-unavailable", self.route)
+
+    def dispatch(self, stanza: domish.Element) -> None:
+        """Hand a stanza to the server-side handlers."""
+        self._pipe.sink.send(stanza)

@@ -1,0 +1,129 @@
+"""Bound resources and their presence state (RFC 6120 §7, RFC 6121 §4).
+
+A :class:`Session` is one bound full JID on one c2s stream. The
+:class:`SessionManager` knows every session of every account; routing rules
+(RFC 6121 §8.5) ask it which resources are available and at what priority.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import error
+from twisted.words.protocols.jabber.jid import JID
+from twisted.words.xish import domish
+
+
+class Session:
+    """One bound resource (RFC 6120 §7) and its presence state (RFC 6121 §4)."""
+
+    def __init__(self, jid: JID, stream: Any, *, tls: bool = False, peer: str = "") -> None:
+        self.jid = jid
+        self.stream = stream
+        self.tls = tls
+        self.peer = peer
+        self.connected_since = time.time()
+        #: last available presence broadcast by this resource (None: not available)
+        self.presence: domish.Element | None = None
+        self.priority = 0
+        #: RFC 6121 §2.1.6: the resource asked for the roster, so gets roster pushes
+        self.interested = False
+        #: RFC 6121 §4.6: full JIDs that got directed presence from this resource
+        self.directed: set[str] = set()
+
+    @property
+    def user(self) -> str:
+        return self.jid.user or ""
+
+    @property
+    def resource(self) -> str:
+        return self.jid.resource or ""
+
+    @property
+    def available(self) -> bool:
+        return self.presence is not None
+
+    @property
+    def show(self) -> str | None:
+        """The ``<show/>`` of the last available presence (None when plainly available)."""
+        if self.presence is None:
+            return None
+        for child in self.presence.elements():
+            if child.name == "show":
+                return str(child).strip() or None
+        return None
+
+    def send(self, stanza: domish.Element) -> None:
+        """Write a stanza to this resource's stream."""
+        self.stream.send(stanza)
+
+    def __repr__(self) -> str:
+        return f"<Session {self.jid.full()}>"
+
+
+class SessionManager:
+    """All sessions by account and resource."""
+
+    log = Logger()
+
+    def __init__(self) -> None:
+        self._by_user: dict[str, dict[str, Session]] = {}
+        #: called with a session after it is gone (presence cleanup)
+        self.on_unbound: list[Callable[[Session], None]] = []
+
+    def bind(self, session: Session) -> None:
+        """Bind ``session``; an older session with the same full JID gets ``conflict``.
+
+        RFC 6120 §7.7.2.2: the server may terminate the existing session; we do so
+        (as Prosody's default), with a ``<conflict/>`` stream error.
+        """
+        resources = self._by_user.setdefault(session.user, {})
+        old = resources.get(session.resource)
+        if old is not None:
+            self.log.info("{jid} logged in again: old session closed with conflict",
+                          jid=session.jid.full())
+            self.unbind(old)
+            old.stream.sendStreamError(error.StreamError("conflict"))
+        self._by_user.setdefault(session.user, {})[session.resource] = session
+
+    def unbind(self, session: Session) -> None:
+        """Forget ``session`` (idempotent) and run the ``on_unbound`` callbacks."""
+        resources = self._by_user.get(session.user)
+        if not resources or resources.get(session.resource) is not session:
+            return
+        del resources[session.resource]
+        if not resources:
+            del self._by_user[session.user]
+        for callback in self.on_unbound:
+            callback(session)
+
+    def get(self, jid: JID) -> Session | None:
+        """The session bound to this full JID, if any."""
+        return self._by_user.get(jid.user or "", {}).get(jid.resource or "")
+
+    def of(self, user: str) -> list[Session]:
+        """Every session of an account."""
+        return list(self._by_user.get(user, {}).values())
+
+    def available(self, user: str) -> list[Session]:
+        """Sessions of an account that sent available presence (RFC 6121 §4.2)."""
+        return [s for s in self._by_user.get(user, {}).values() if s.presence is not None]
+
+    def for_bare_delivery(self, user: str) -> list[Session]:
+        """RFC 6121 §8.5.2.1.1: the available resources with the highest
+        non-negative priority (all of them on a tie)."""
+        candidates = [s for s in self.available(user) if s.priority >= 0]
+        if not candidates:
+            return []
+        top = max(s.priority for s in candidates)
+        return [s for s in candidates if s.priority == top]
+
+    def __iter__(self) -> Iterator[Session]:
+        for resources in list(self._by_user.values()):
+            yield from list(resources.values())
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self._by_user.values())

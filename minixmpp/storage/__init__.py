@@ -1,0 +1,1 @@
+"""Storage behind small interfaces (accounts, rosters); memory is the default backend."""

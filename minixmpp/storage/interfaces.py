@@ -1,0 +1,80 @@
+"""Storage interfaces.
+
+The interface is synchronous on purpose: the memory backend answers at once, and a
+durable backend commits before it returns, so that a client is told of success only
+after the write (as Prosody does with its storage drivers on its main loop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class AccountExists(Exception):
+    """The account name is taken."""
+
+
+class NoSuchAccount(Exception):
+    """There is no such account."""
+
+
+@dataclass(frozen=True)
+class ScramCredentials:
+    """SCRAM keys for one hash (RFC 5802 §3): never the password itself."""
+
+    salt: bytes
+    stored_key: bytes
+    server_key: bytes
+    iteration_count: int
+
+
+@dataclass
+class RosterItem:
+    """One roster item (RFC 6121 §2.1.2), plus the pending-in flag of §3.1.3.
+
+    ``in_roster`` is false for an item that exists only to remember a subscription
+    request the user has not answered yet: it is not shown in roster results.
+    """
+
+    jid: str
+    name: str | None = None
+    groups: tuple[str, ...] = ()
+    subscription: str = "none"  # none | to | from | both
+    ask: bool = False  # outbound subscription request pending ("ask='subscribe'")
+    pending_in: bool = False  # inbound subscription request waiting for an answer
+    in_roster: bool = True
+    #: the subscribe stanza (XML) to re-deliver while pending_in
+    pending_stanza: str | None = field(default=None, compare=False)
+
+
+class IAccountStore(Protocol):
+    """Accounts with SCRAM credentials (RFC 6120 §6, RFC 5802)."""
+
+    def create(self, user: str, password: str) -> None: ...
+
+    def delete(self, user: str) -> None: ...
+
+    def exists(self, user: str) -> bool: ...
+
+    def users(self) -> list[str]: ...
+
+    def set_password(self, user: str, password: str) -> None: ...
+
+    def scram(self, user: str, mechanism: str) -> ScramCredentials | None: ...
+
+    def check_password(self, user: str, password: str) -> bool: ...
+
+
+class IRosterStore(Protocol):
+    """Rosters (RFC 6121 §2), keyed by account name and contact bare JID."""
+
+    def items(self, user: str) -> list[RosterItem]: ...
+
+    def get(self, user: str, contact: str) -> RosterItem | None: ...
+
+    def put(self, user: str, item: RosterItem) -> None: ...
+
+    def remove(self, user: str, contact: str) -> None: ...
+
+    def drop(self, user: str) -> None: ...

@@ -1,0 +1,95 @@
+"""In-memory storage (the default): fast, and gone when the process ends."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import replace
+
+from scramp import ScramMechanism
+
+from minixmpp.storage.interfaces import (
+    AccountExists,
+    NoSuchAccount,
+    RosterItem,
+    ScramCredentials,
+)
+
+#: SCRAM mechanisms whose keys are stored for every account (RFC 5802, RFC 7677).
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1")
+#: PBKDF2 iteration count for stored keys (RFC 7677 §4 recommends at least 4096).
+ITERATIONS = 4096
+
+_mechanisms = {name: ScramMechanism(name) for name in SCRAM_MECHANISMS}
+
+
+def make_credentials(password: str, salt: bytes | None = None) -> dict[str, ScramCredentials]:
+    """SCRAM keys for every stored mechanism; the password is not kept."""
+    out = {}
+    for name, mechanism in _mechanisms.items():
+        s, stored, server, i = mechanism.make_auth_info(password, ITERATIONS, salt)
+        out[name] = ScramCredentials(s, stored, server, i)
+    return out
+
+
+def verify_password(creds: ScramCredentials, password: str) -> bool:
+    """Check a plaintext password (SASL PLAIN) against stored SCRAM-SHA-256 keys."""
+    _, stored, _, _ = _mechanisms["SCRAM-SHA-256"].make_auth_info(
+        password, creds.iteration_count, creds.salt)
+    return hmac.compare_digest(stored, creds.stored_key)
+
+
+class MemoryAccountStore:
+    """Accounts in a dict: name → SCRAM credentials per mechanism."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, dict[str, ScramCredentials]] = {}
+
+    def create(self, user: str, password: str) -> None:
+        if user in self._accounts:
+            raise AccountExists(user)
+        self._accounts[user] = make_credentials(password)
+
+    def delete(self, user: str) -> None:
+        if self._accounts.pop(user, None) is None:
+            raise NoSuchAccount(user)
+
+    def exists(self, user: str) -> bool:
+        return user in self._accounts
+
+    def users(self) -> list[str]:
+        return sorted(self._accounts)
+
+    def set_password(self, user: str, password: str) -> None:
+        if user not in self._accounts:
+            raise NoSuchAccount(user)
+        self._accounts[user] = make_credentials(password)
+
+    def scram(self, user: str, mechanism: str) -> ScramCredentials | None:
+        return self._accounts.get(user, {}).get(mechanism)
+
+    def check_password(self, user: str, password: str) -> bool:
+        creds = self.scram(user, "SCRAM-SHA-256")
+        return creds is not None and verify_password(creds, password)
+
+
+class MemoryRosterStore:
+    """Rosters in a dict: account → contact bare JID → item."""
+
+    def __init__(self) -> None:
+        self._rosters: dict[str, dict[str, RosterItem]] = {}
+
+    def items(self, user: str) -> list[RosterItem]:
+        return [replace(i) for i in self._rosters.get(user, {}).values()]
+
+    def get(self, user: str, contact: str) -> RosterItem | None:
+        item = self._rosters.get(user, {}).get(contact)
+        return replace(item) if item else None
+
+    def put(self, user: str, item: RosterItem) -> None:
+        self._rosters.setdefault(user, {})[item.jid] = replace(item)
+
+    def remove(self, user: str, contact: str) -> None:
+        self._rosters.get(user, {}).pop(contact, None)
+
+    def drop(self, user: str) -> None:
+        self._rosters.pop(user, None)

@@ -1,0 +1,183 @@
+"""Test helpers: a real slixmpp client and a raw byte-level client, both over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import ssl
+from typing import Any
+
+import slixmpp
+from twisted.internet.defer import Deferred
+
+logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+
+
+def aio(awaitable: Any) -> Deferred:
+    """Await an asyncio coroutine or future from a Twisted coroutine (asyncio reactor)."""
+    return Deferred.fromFuture(asyncio.ensure_future(awaitable))
+
+
+def client_ssl_context(server: Any) -> ssl.SSLContext:
+    """Trust exactly the server's (self-signed) certificate."""
+    context = ssl.create_default_context(cadata=server.tls.cert_pem.decode())
+    return context
+
+
+class Client(slixmpp.ClientXMPP):
+    """slixmpp client that records what it receives."""
+
+    def __init__(self, jid: str, password: str, **kw: Any) -> None:
+        super().__init__(jid, password, **kw)
+        self.messages: list[Any] = []
+        self.presences: list[Any] = []
+        self.stream_errors: list[str] = []
+        self.add_event_handler("message", self.messages.append)
+        self.add_event_handler("presence", self.presences.append)
+        self.add_event_handler("stream_error", lambda e: self.stream_errors.append(
+            e["condition"]))
+
+    async def next(self, event: str, timeout: float = 5) -> Any:
+        return await self.wait_until(event, timeout)
+
+    async def next_message(self, timeout: float = 5) -> Any:
+        if self.messages:
+            return self.messages.pop(0)
+        await self.wait_until("message", timeout)
+        return self.messages.pop(0)
+
+
+async def login(server: Any, user: str, password: str | None = None, resource: str = "test",
+                *, tls: bool = False, mech: str | None = None, presence: bool = True,
+                roster: bool = True, priority: int | None = None, show: str | None = None,
+                timeout: float = 5) -> Client:
+    """Connect, authenticate and bind a real slixmpp client; wait for session_start."""
+    domain = server.settings.domain
+    c = Client(f"{user}@{domain}/{resource}", password or user,
+               ssl_context=client_ssl_context(server) if server.tls else None)
+    c.enable_direct_tls = False
+    c.enable_starttls = tls
+    c.enable_plaintext = not tls
+    mechanisms = c["feature_mechanisms"]
+    mechanisms.unencrypted_plain = True
+    mechanisms.unencrypted_scram = True
+    if mech:
+        mechanisms.use_mech = mech
+    started: asyncio.Future = asyncio.get_event_loop().create_future()
+
+    def session_start(_: Any) -> None:
+        if not started.done():
+            started.set_result(True)
+
+    def failed(_: Any) -> None:
+        if not started.done():
+            started.set_exception(AssertionError("authentication failed"))
+
+    c.add_event_handler("session_start", session_start)
+    c.add_event_handler("failed_all_auth", failed)
+    c.connect("127.0.0.1", server.port)
+    await asyncio.wait_for(started, timeout)
+    if roster:
+        await c.get_roster()
+    if presence:
+        kw: dict[str, Any] = {}
+        if priority is not None:
+            kw["ppriority"] = priority
+        if show is not None:
+            kw["pshow"] = show
+        c.send_presence(**kw)
+        await asyncio.sleep(0.05)
+    return c
+
+
+async def close(*clients: Client) -> None:
+    for c in clients:
+        if c.transport is not None:
+            await c.disconnect(wait=0.5)
+
+
+class Raw:
+    """A byte-level client: send exactly what a test says, read what comes back."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.buffer = b""
+
+    @classmethod
+    async def connect(cls, server: Any) -> Raw:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        return cls(reader, writer)
+
+    def send(self, data: str | bytes) -> None:
+        self.writer.write(data.encode() if isinstance(data, str) else data)
+
+    async def read_until(self, pattern: str, timeout: float = 5) -> str:
+        """Read until the regex ``pattern`` matches what was received so far."""
+        async def loop() -> str:
+            while True:
+                text = self.buffer.decode(errors="replace")
+                if re.search(pattern, text, re.S):
+                    return text
+                chunk = await self.reader.read(65536)
+                if not chunk:
+                    return text
+                self.buffer += chunk
+        return await asyncio.wait_for(loop(), timeout)
+
+    async def read_to_close(self, timeout: float = 5) -> str:
+        """Everything until the server closes the connection."""
+        async def loop() -> str:
+            while True:
+                chunk = await self.reader.read(65536)
+                if not chunk:
+                    return self.buffer.decode(errors="replace")
+                self.buffer += chunk
+        return await asyncio.wait_for(loop(), timeout)
+
+    async def open_stream(self, to: str = "localhost") -> str:
+        """Send a stream header; return the server's header and features."""
+        self.buffer = b""
+        self.send(f"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                  f"xmlns:stream='http://etherx.jabber.org/streams' to='{to}' version='1.0'>")
+        return await self.read_until("</stream:features>")
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def plain(user: str, password: str) -> str:
+    import base64
+
+    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+
+
+async def raw_login(server: Any, user: str, resource: str = "raw") -> Raw:
+    """A raw client authenticated with PLAIN and bound (no TLS)."""
+    raw = await Raw.connect(server)
+    await raw.open_stream()
+    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+             f"{plain(user, user)}</auth>")
+    await raw.read_until("<success")
+    await raw.open_stream()
+    raw.send(f"<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+             f"<resource>{resource}</resource></bind></iq>")
+    await raw.read_until("</iq>")
+    raw.buffer = b""
+    return raw
+
+
+async def eventually(condition: Any, timeout: float = 5, interval: float = 0.01) -> None:
+    """Wait until ``condition()`` is true (bounded); fail with AssertionError otherwise."""
+    loop = asyncio.get_event_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met within %.1fs" % timeout)
+        await asyncio.sleep(interval)
+
+
+async def quiet(seconds: float = 0.2) -> None:
+    """Let the loop run for a while (to observe that something does *not* happen)."""
+    await asyncio.sleep(seconds)
