@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from twisted.internet import endpoints
 from twisted.words.protocols.jabber import jid
 
 
@@ -103,6 +104,10 @@ class Settings:
         if domain.user or domain.resource or not domain.host:
             raise ConfigError(f"--domain {self.domain!r} must be a bare domain like 'localhost'")
         self.domain = domain.host
+        try:
+            endpoints.serverFromString(None, self.c2s)
+        except (ValueError, TypeError, KeyError) as e:
+            raise ConfigError(f"--c2s {self.c2s!r} is not a valid endpoint: {e}") from None
         if self.plain_without_tls not in ("loopback", "always", "never"):
             raise ConfigError(
                 f"--plain-without-tls must be loopback, always or never, not "

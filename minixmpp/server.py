@@ -98,7 +98,8 @@ class Server(service.MultiService):
         if failures:
             problem = failures[0].value
             text = str(problem) if isinstance(problem, ConfigError) else repr(problem)
-            sys.stderr.write(f"minixmpp: error: {text}\n")
+            # twistd redirects sys.stderr into its log: write to the real one.
+            (sys.__stderr__ or sys.stderr).write(f"minixmpp: error: {text}\n")
             raise SystemExit(1)
 
     def stopService(self) -> defer.Deferred[Any] | None:

@@ -397,6 +397,7 @@ class C2SFactory(xmlstream.XmlStreamServerFactory):
     """Builds one :class:`C2SStream` and authenticator per client connection."""
 
     protocol = C2SStream
+    noisy = False
 
     def __init__(self, server: Server) -> None:
         super().__init__(lambda: C2SAuthenticator(server))

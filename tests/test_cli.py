@@ -1,0 +1,205 @@
+"""The command line: the README's run command, --help, TOML config and clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+
+from minixmpp.config import OPTIONS
+from tests.helpers import aio, close, login
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TWISTD = str(BIN / "twistd")
+
+
+def run_twistd(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run([TWISTD, "-n", "--pidfile=", "minixmpp", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def readme_run_command() -> list[str]:
+    """The server command of the README's first set-up block (its last ``&&`` part)."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", text, re.S)
+    assert block, "README has a ```sh block with the set-up commands"
+    first = block.group(1).strip().splitlines()[0]
+    command = first.split("&&")[-1].strip().split()
+    assert command[0].endswith("twistd") and "minixmpp" in command
+    return command
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Twisted listens
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class FakeServer:
+    """What tests.helpers.login needs to reach a server in another process."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.tls = None
+        self.settings = type("S", (), {"domain": "localhost"})()
+
+
+@pytest_twisted.ensureDeferred
+async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
+    command = readme_run_command()
+    if not port_free(5222):
+        pytest.skip("port 5222 is taken by another process on this machine; the README's "
+                    "command uses the default port")
+    executable = str(BIN / Path(command[0]).name)  # the README runs it from the venv
+    proc = await aio(asyncio.create_subprocess_exec(
+        executable, *command[1:], cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT))
+    output = b""
+    try:
+        while b"connect a client to" not in output:
+            line = await aio(asyncio.wait_for(proc.stdout.readline(), 15))
+            assert line, output.decode()
+            output += line
+        text = output.decode()
+        assert "alice@localhost (password 'alice')" in text
+        assert "127.0.0.1:5222" in text
+        server = FakeServer(5222)
+        alice = await aio(login(server, "alice", "alice"))
+        bob = await aio(login(server, "bob", "bob"))
+        alice.send_message(mto="bob@localhost", mbody="from the README", mtype="chat")
+        assert (await aio(bob.next_message()))["body"] == "from the README"
+        await aio(close(alice, bob))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest = await aio(asyncio.wait_for(proc.communicate(), 15))
+    # twistd shuts down cleanly, then re-raises SIGTERM on itself (Unix convention).
+    assert proc.returncode in (0, -signal.SIGTERM)
+    assert b"Server Shut Down." in rest[0]
+    assert b"Traceback" not in output + rest[0]
+    assert not (tmp_path / "twistd.pid").exists()
+
+
+def test_help_lists_every_option_with_its_default(tmp_path: Path) -> None:
+    result = subprocess.run([TWISTD, "minixmpp", "--help"], cwd=tmp_path, capture_output=True,
+                            text=True)
+    assert result.returncode == 0
+    flat = " ".join(result.stdout.split())
+    for option in OPTIONS:
+        assert f"--{option.name}" in flat
+        if option.default not in (None, (), False):
+            assert f"[default: {option.default}]" in flat, option.name
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bogus"], "option --bogus not recognized"),
+    (["--user", "nocolon"], "expected NAME:PASSWORD"),
+    (["--user", "a b@:x"], "not a valid username"),
+    (["--c2s", "nonsense:1"], "not a valid endpoint"),
+    (["--c2s", "tcp:notaport"], "not a valid endpoint"),
+    (["--domain", "a@b"], "must be a bare domain"),
+    (["--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"], "not readable"),
+    (["--tls-cert", "/etc/hostname"], "must be given together"),
+    (["--plain-without-tls", "sometimes"], "loopback, always or never"),
+    (["--max-stanza-size", "big"], "must be an integer"),
+    (["--config", "/nonexistent.toml"], "--config /nonexistent.toml"),
+])
+def test_bad_configuration_is_one_clear_line(tmp_path: Path, args: list[str],
+                                             message: str) -> None:
+    result = run_twistd(*args, cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minixmpp: error: "), result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unusable_certificate_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "c.pem").write_text("not a certificate")
+    (tmp_path / "k.pem").write_text("not a key")
+    result = run_twistd("--tls-cert", "c.pem", "--tls-key", "k.pem", cwd=tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("minixmpp: error: --tls-cert")
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_twistd("--c2s", f"tcp:{port}:interface=127.0.0.1", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "cannot listen" in result.stderr and "Address already in use" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_bad_toml_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text("domain = \n")
+    result = run_twistd("--config", "bad.toml", cwd=tmp_path)
+    assert result.returncode != 0 and "not valid TOML" in result.stderr
+    (tmp_path / "unknown.toml").write_text("colour = 'blue'\n")
+    result = run_twistd("--config", "unknown.toml", cwd=tmp_path)
+    assert result.returncode != 0 and "unknown setting 'colour'" in result.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None:
+    (tmp_path / "minixmpp.toml").write_text(
+        'domain = "example.test"\nuser = ["dave:pw1"]\nplain-without-tls = "always"\n'
+        'c2s = "tcp:1:interface=127.0.0.1"\n')
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await aio(asyncio.create_subprocess_exec(
+        TWISTD, "-n", "--pidfile=", "minixmpp", "--config", "minixmpp.toml",
+        "--c2s", f"tcp:{port}:interface=127.0.0.1", cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT))
+    output = b""
+    try:
+        while b"connect a client to" not in output:
+            line = await aio(asyncio.wait_for(proc.stdout.readline(), 15))
+            assert line, output.decode()
+            output += line
+        text = output.decode()
+        assert f"serving example.test on 127.0.0.1:{port}" in text
+        assert "accounts: dave@example.test" in text and "alice" not in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await aio(asyncio.wait_for(proc.communicate(), 15))
+
+
+@pytest.mark.skipif(os.environ.get("MINIXMPP_SKIP_WHEEL") == "1",
+                    reason="MINIXMPP_SKIP_WHEEL=1 set (building a wheel needs the build backend)")
+def test_wheel_ships_the_plugin_but_no_plugins_init(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                             str(tmp_path), str(ROOT)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    wheel = next(tmp_path.glob("minixmpp-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "twisted/plugins/minixmpp_plugin.py" in names
+    assert "twisted/plugins/__init__.py" not in names
+    assert "minixmpp/_compat.py" in names
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", text, re.S)
+    assert block
+    test_command = block.group(1).strip().splitlines()[1].strip()
+    assert "pytest" in test_command
+    assert test_command in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,260 @@
+"""RFC 6121 with real clients: messages, routing by priority, roster, subscriptions, presence."""
+
+from __future__ import annotations
+
+import pytest_twisted
+from slixmpp.exceptions import IqError
+
+from tests.helpers import aio, close, eventually, login, quiet, raw_login
+
+
+@pytest_twisted.ensureDeferred
+async def test_two_clients_exchange_messages(server) -> None:
+    alice = await aio(login(server, "alice", resource="desk"))
+    bob = await aio(login(server, "bob", resource="phone"))
+    alice.send_message(mto="bob@localhost", mbody="Hi Bob", mtype="chat")
+    got = await aio(bob.next_message())
+    assert got["body"] == "Hi Bob" and got["from"].full == "alice@localhost/desk"
+    bob.send_message(mto=got["from"], mbody="Hi Alice", mtype="chat")
+    back = await aio(alice.next_message())
+    assert back["body"] == "Hi Alice" and back["from"].full == "bob@localhost/phone"
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_bare_jid_goes_to_highest_priority_full_jid_to_that_resource(server) -> None:
+    high = await aio(login(server, "bob", resource="high", priority=10))
+    low = await aio(login(server, "bob", resource="low", priority=1))
+    negative = await aio(login(server, "bob", resource="neg", priority=-1))
+    alice = await aio(login(server, "alice"))
+    alice.send_message(mto="bob@localhost", mbody="to bare", mtype="chat")
+    assert (await aio(high.next_message()))["body"] == "to bare"
+    alice.send_message(mto="bob@localhost/low", mbody="to low", mtype="chat")
+    assert (await aio(low.next_message()))["body"] == "to low"
+    alice.send_message(mto="bob@localhost/neg", mbody="to neg", mtype="chat")
+    assert (await aio(negative.next_message()))["body"] == "to neg"
+    await aio(quiet(0.1))
+    assert high.messages == [] and low.messages == [] and negative.messages == []
+    # An equal top priority: every one of them gets it (RFC 6121 §8.5.2.1.1).
+    low.send_presence(ppriority=10)
+    await aio(quiet(0.05))
+    alice.send_message(mto="bob@localhost", mbody="tie", mtype="chat")
+    assert (await aio(high.next_message()))["body"] == "tie"
+    assert (await aio(low.next_message()))["body"] == "tie"
+    await aio(close(high, low, negative, alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_message_to_gone_resource_falls_back_to_bare_jid(server) -> None:
+    bob = await aio(login(server, "bob", resource="phone"))
+    alice = await aio(login(server, "alice"))
+    alice.send_message(mto="bob@localhost/laptop", mbody="where are you", mtype="chat")
+    got = await aio(bob.next_message())
+    assert got["body"] == "where are you" and got["to"].full == "bob@localhost/laptop"
+    await aio(close(bob, alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_message_to_unknown_account_bounces_service_unavailable(server) -> None:
+    alice = await aio(login(server, "alice"))
+    alice.send_message(mto="nobody@localhost", mbody="hello?", mtype="chat")
+    err = await aio(alice.next_message())
+    assert err["type"] == "error" and err["error"]["condition"] == "service-unavailable"
+    assert err["from"].full == "nobody@localhost"
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_message_to_remote_domain_bounces_remote_server_not_found(server) -> None:
+    alice = await aio(login(server, "alice"))
+    alice.send_message(mto="someone@example.org", mbody="hello?", mtype="chat")
+    err = await aio(alice.next_message())
+    assert err["type"] == "error" and err["error"]["condition"] == "remote-server-not-found"
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_iq_to_absent_resource_is_service_unavailable(server) -> None:
+    alice = await aio(login(server, "alice"))
+    await aio(login(server, "bob", resource="here"))
+    iq = alice.make_iq_get(queryxmlns="jabber:iq:version", ito="bob@localhost/absent")
+    try:
+        await aio(iq.send(timeout=5))
+        raise AssertionError("expected an error")
+    except IqError as e:
+        assert e.iq["error"]["condition"] == "service-unavailable"
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_iq_to_present_full_jid_reaches_that_client(server) -> None:
+    alice = await aio(login(server, "alice"))
+    bob = await aio(login(server, "bob", resource="here"))
+    bob.register_plugin("xep_0092")
+    alice.register_plugin("xep_0092")
+    version = await aio(alice["xep_0092"].get_version("bob@localhost/here"))
+    assert version["software_version"]["name"] == "Slixmpp"
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_unknown_namespace_iq_to_server_is_service_unavailable(server) -> None:
+    alice = await aio(login(server, "alice"))
+    iq = alice.make_iq_get(queryxmlns="urn:example:nothing", ito="localhost")
+    try:
+        await aio(iq.send(timeout=5))
+        raise AssertionError("expected an error")
+    except IqError as e:
+        assert e.iq["error"]["condition"] == "service-unavailable"
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_server_ping_version_and_disco(server) -> None:
+    alice = await aio(login(server, "alice"))
+    for plugin in ("xep_0199", "xep_0092", "xep_0030"):
+        alice.register_plugin(plugin)
+    await aio(alice["xep_0199"].ping("localhost", timeout=5))
+    version = await aio(alice["xep_0092"].get_version("localhost"))
+    assert version["software_version"]["name"] == "minixmpp"
+    info = await aio(alice["xep_0030"].get_info(jid="localhost"))
+    features = info["disco_info"]["features"]
+    assert "urn:xmpp:ping" in features and "jabber:iq:version" in features
+    assert ("server", "im", None, "minixmpp") in info["disco_info"]["identities"]
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_spoofed_from_never_reaches_the_recipient(server) -> None:
+    bob = await aio(login(server, "bob"))
+    mallory = await aio(raw_login(server, "carol"))
+    mallory.send("<message from='alice@localhost/desk' to='bob@localhost' type='chat'>"
+                 "<body>I am alice</body></message>")
+    text = await aio(mallory.read_to_close())
+    assert "<invalid-from xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    await aio(quiet(0.1))
+    assert bob.messages == []
+    # Without a from, the server stamps the real one.
+    carol = await aio(raw_login(server, "carol", resource="honest"))
+    carol.send("<message to='bob@localhost' type='chat'><body>it's carol</body></message>")
+    got = await aio(bob.next_message())
+    assert got["from"].full == "carol@localhost/honest"
+    await aio(close(bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_roster_set_get_remove_with_pushes_to_all_resources(server) -> None:
+    desk = await aio(login(server, "alice", resource="desk"))
+    phone = await aio(login(server, "alice", resource="phone"))
+    pushes: list = []
+    phone.add_event_handler("roster_update", pushes.append)
+    await aio(desk.update_roster("bob@localhost", name="Bob", groups=["Friends"]))
+    await aio(eventually(lambda: "bob@localhost" in phone.client_roster))
+    assert phone.client_roster["bob@localhost"]["name"] == "Bob"
+    assert phone.client_roster["bob@localhost"]["groups"] == ["Friends"]
+    roster = await aio(desk.get_roster())
+    items = roster["roster"]["items"]
+    assert items["bob@localhost"]["subscription"] == "none"
+    await aio(desk.del_roster_item("bob@localhost"))
+    await aio(eventually(lambda: "bob@localhost" not in phone.client_roster.keys()))
+    assert pushes, "the other resource got roster pushes"
+    await aio(close(desk, phone))
+
+
+@pytest_twisted.ensureDeferred
+async def test_roster_of_another_account_is_forbidden(server) -> None:
+    alice = await aio(login(server, "alice"))
+    iq = alice.make_iq_get(queryxmlns="jabber:iq:roster", ito="bob@localhost")
+    try:
+        await aio(iq.send(timeout=5))
+        raise AssertionError("expected an error")
+    except IqError as e:
+        assert e.iq["error"]["condition"] == "forbidden"
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_subscription_handshake_updates_both_rosters_and_shares_presence(server) -> None:
+    alice = await aio(login(server, "alice", resource="desk"))
+    bob = await aio(login(server, "bob", resource="phone"))
+    requests: list = []
+    bob.add_event_handler("presence_subscribe", requests.append)
+    bob.auto_authorize = None  # answer by hand
+    alice.send_presence(pto="bob@localhost", ptype="subscribe")
+    await aio(eventually(lambda: requests))
+    assert requests[0]["from"].full == "alice@localhost"
+    await aio(eventually(lambda: alice.client_roster["bob@localhost"]["pending_out"]))
+    bob.send_presence(pto="alice@localhost", ptype="subscribed")
+    await aio(eventually(lambda: alice.client_roster["bob@localhost"]["subscription"] == "to"))
+    await aio(eventually(lambda: bob.client_roster["alice@localhost"]["subscription"] == "from"))
+    # Alice now sees Bob's presence; Bob's new status reaches her.
+    await aio(eventually(lambda: "phone" in alice.client_roster["bob@localhost"].resources))
+    bob.send_presence(pshow="away", pstatus="lunch")
+    await aio(eventually(lambda: alice.client_roster["bob@localhost"].resources.get(
+        "phone", {}).get("show") == "away"))
+    # Bob subscribes back: both.
+    bob.send_presence(pto="alice@localhost", ptype="subscribe")
+    await aio(eventually(lambda: alice.client_roster["bob@localhost"]["subscription"] == "both"))
+    await aio(eventually(lambda: bob.client_roster["alice@localhost"]["subscription"] == "both"))
+    # Bob goes away entirely: alice gets unavailable.
+    await aio(close(bob))
+    await aio(eventually(lambda: not alice.client_roster["bob@localhost"].resources))
+    assert any(p["type"] == "unavailable" and p["from"].full == "bob@localhost/phone"
+               for p in alice.presences)
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_subscription_request_waits_for_an_offline_contact(server) -> None:
+    alice = await aio(login(server, "alice"))
+    alice.send_presence(pto="bob@localhost", ptype="subscribe")
+    await aio(quiet(0.1))
+    bob = await aio(login(server, "bob", presence=False))
+    requests: list = []
+    bob.add_event_handler("presence_subscribe", requests.append)
+    bob.send_presence()
+    await aio(eventually(lambda: requests))
+    assert requests[0]["from"].bare == "alice@localhost"
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_presence_probe_on_login_and_broadcast_to_own_resources(server) -> None:
+    bob = await aio(login(server, "bob", resource="phone"))
+    alice = await aio(login(server, "alice", resource="desk"))
+    alice.send_presence(pto="bob@localhost", ptype="subscribe")
+    await aio(eventually(lambda: bob.client_roster["alice@localhost"]["subscription"] == "from"))
+    await aio(close(alice))
+    # Alice logs in again: the server probes Bob for her and she learns his presence.
+    alice2 = await aio(login(server, "alice", resource="laptop"))
+    await aio(eventually(lambda: "phone" in alice2.client_roster["bob@localhost"].resources))
+    # Her second resource sees the first one's presence and vice versa.
+    alice3 = await aio(login(server, "alice", resource="tablet"))
+    await aio(eventually(lambda: any(p["from"].full == "alice@localhost/laptop"
+                                     for p in alice3.presences)))
+    await aio(eventually(lambda: any(p["from"].full == "alice@localhost/tablet"
+                                     for p in alice2.presences)))
+    await aio(close(alice2, alice3, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_directed_presence_then_unavailable_on_disconnect(server) -> None:
+    alice = await aio(login(server, "alice", resource="desk"))
+    bob = await aio(login(server, "bob", resource="phone"))
+    alice.send_presence(pto="bob@localhost/phone", pshow="chat")
+    await aio(eventually(lambda: any(p["from"].full == "alice@localhost/desk"
+                                     and p["type"] == "chat" for p in bob.presences)))
+    await aio(close(alice))
+    await aio(eventually(lambda: any(p["from"].full == "alice@localhost/desk"
+                                     and p["type"] == "unavailable" for p in bob.presences)))
+    await aio(close(bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_no_presence_leaks_without_subscription(server) -> None:
+    alice = await aio(login(server, "alice", resource="desk"))
+    bob = await aio(login(server, "bob", resource="phone"))
+    bob.send_presence(pshow="dnd")
+    await aio(quiet(0.15))
+    assert not any(p["from"].bare == "bob@localhost" for p in alice.presences)
+    await aio(close(alice, bob))
