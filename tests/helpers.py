@@ -120,7 +120,10 @@ class Raw:
                 text = self.buffer.decode(errors="replace")
                 if re.search(pattern, text, re.S):
                     return text
-                chunk = await self.reader.read(65536)
+                try:
+                    chunk = await self.reader.read(65536)
+                except ConnectionError:
+                    chunk = b""
                 if not chunk:
                     return text
                 self.buffer += chunk
@@ -130,7 +133,10 @@ class Raw:
         """Everything until the server closes the connection."""
         async def loop() -> str:
             while True:
-                chunk = await self.reader.read(65536)
+                try:
+                    chunk = await self.reader.read(65536)
+                except ConnectionError:
+                    chunk = b""
                 if not chunk:
                     return self.buffer.decode(errors="replace")
                 self.buffer += chunk

@@ -46,11 +46,16 @@ class C2SStream(xmlstream.XmlStream):
 
     log = Logger()
     max_stanza_size = 262144
+    _closing = False
+    _linger: Any = None
 
     def _initializeStream(self) -> None:
         super()._initializeStream()
-        parser = self.stream.parser
-        self.stream.maxStanzaSize = self.max_stanza_size
+        stream, parser = self.stream, self.stream.parser
+        # Our own per-stanza byte count (below) replaces Twisted's per-chunk heuristic.
+        stream.maxStanzaSize = 1 << 62
+        self._fed = 0
+        self._stanza_start = 0
 
         def restricted(*_: Any) -> None:
             raise RestrictedXML()
@@ -60,49 +65,79 @@ class C2SStream(xmlstream.XmlStream):
         parser.ProcessingInstructionHandler = restricted
         parser.CommentHandler = restricted
         parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+        start = parser.StartElementHandler
+
+        def on_start(name: str, attrs: dict) -> None:
+            if stream.documentStarted and stream.currElem is None:
+                self._stanza_start = parser.CurrentByteIndex  # a top-level element begins
+            start(name, attrs)
+
+        parser.StartElementHandler = on_start
 
     def dataReceived(self, data: bytes) -> None:
         """Parse; map parser failures to the stream errors of RFC 6120 §4.9.3."""
-        if self.stream is None:
-            return
+        if self.stream is None or self._closing:
+            return  # after a stream error nothing more is processed
+        self._fed += len(data)
         try:
             self.stream.parse(data)
+            stream = self.stream
+            if (stream is not None and stream.currElem is not None
+                    and self._fed - self._stanza_start > self.max_stanza_size):
+                self._too_big()  # an unfinished stanza already over the limit
         except RestrictedXML:
             self.sendStreamError(error.StreamError("restricted-xml"))
         except domish.ParserError:
-            if self.stream is not None and self.stream.stanzaSize > self.stream.maxStanzaSize:
-                self.sendStreamError(error.StreamError(
-                    "policy-violation", f"stanza larger than {self.max_stanza_size} bytes"))
-            else:
-                self.sendStreamError(error.StreamError("not-well-formed"))
+            self.sendStreamError(error.StreamError("not-well-formed"))
         except Exception:  # noqa: BLE001  (a bug must cost one stream, never the server)
             self.log.failure("unexpected error on c2s stream")
             self.sendStreamError(error.StreamError("internal-server-error"))
 
+    def _too_big(self) -> None:
+        self.sendStreamError(error.StreamError(
+            "policy-violation", f"stanza larger than {self.max_stanza_size} bytes"))
+
     def sendStreamError(self, streamError: error.StreamError) -> None:
         """Send a stream error once, then close (RFC 6120 §4.9.1)."""
-        if self.transport is None or getattr(self, "_closing", False):
+        if self.transport is None or self._closing:
             return
         self._closing = True
-        if self.stream is not None:
-            # Stop parsing: nothing after a stream error is processed.
-            self.stream.ElementEvent = lambda _e: None
-            self.stream.DocumentEndEvent = lambda: None
-        super().sendStreamError(streamError)
+        if not self._headerSent:
+            self.sendHeader()
+        self.send(streamError.getElement())
+        self.sendFooter()
+        self._close_gracefully()
+
+    def _close_gracefully(self, linger: float = 1.0) -> None:
+        """Half-close so the client can read our error; drop the connection soon after.
+
+        Closing outright while the client is still sending would make the kernel reset
+        the connection, and the client could lose the stream error it was sent.
+        """
+        transport = self.transport
+        if self.authenticator.tls or not hasattr(transport, "loseWriteConnection"):
+            transport.loseConnection()
+            return
+        transport.loseWriteConnection()
+        self._linger = self._callLater(linger, transport.abortConnection)
 
     def onElement(self, element: domish.Element) -> None:
-        if getattr(self, "_closing", False):
+        if self._closing:
             return
+        if self.stream.parser.CurrentByteIndex - self._stanza_start > self.max_stanza_size:
+            return self._too_big()
         self.authenticator.elementReceived(element)
 
     def onDocumentEnd(self) -> None:
         """The client closed its stream: close ours too (RFC 6120 §4.4)."""
-        if not getattr(self, "_closing", False):
+        if not self._closing:
             self._closing = True
             self.sendFooter()
         self.transport.loseConnection()
 
     def connectionLost(self, reason: Any) -> None:
+        if self._linger is not None and self._linger.active():
+            self._linger.cancel()
         super().connectionLost(reason)
         self.authenticator.connectionLost()
 
