@@ -48,6 +48,25 @@ OPTIONS: tuple[Option, ...] = (
            "log every stanza in and out, one line each (passwords and SASL masked)"),
     Option("max-stanza-size", "int", 262144,
            "largest stanza accepted, in bytes (larger: policy-violation stream error)"),
+    Option("max-offline", "int", 1000,
+           "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
+    Option("push-jid", "str", None,
+           "JID of the in-process push App Server [default: push.DOMAIN]"),
+    Option("no-push-component", "flag", False, "do not run the in-process push App Server"),
+    Option("push-strict", "flag", False,
+           "reject XEP-0357 enable without node (bad-request), as Tigase/ejabberd do"),
+    Option("push-privacy", "flag", False,
+           "leave sender and body out of push notifications (placeholder body instead)"),
+    Option("push-max-registrations", "int", 5,
+           "push registrations per account; enabling one more drops the oldest"),
+    Option("push-max-errors", "int", 16,
+           "transient App Server errors in a row before a registration is disabled"),
+    Option("push-timeout", "int", 20,
+           "seconds to wait for an App Server's reply (no reply counts as transient)"),
+    Option("components", "str", "tcp:5347:interface=127.0.0.1",
+           "XEP-0114 external component listener (used when --component is given)"),
+    Option("component", "list", (),
+           "external component NAME:SECRET (XEP-0114), repeatable"),
     Option("config", "str", None, "TOML file with any of these settings"),
 )
 
@@ -73,7 +92,19 @@ class Settings:
     plain_without_tls: str = "loopback"
     log_stanzas: bool = False
     max_stanza_size: int = 262144
+    max_offline: int = 1000
+    push_jid: str | None = None
+    no_push_component: bool = False
+    push_strict: bool = False
+    push_privacy: bool = False
+    push_max_registrations: int = 5
+    push_max_errors: int = 16
+    push_timeout: int = 20
+    components: str = "tcp:5347:interface=127.0.0.1"
+    component: tuple[str, ...] = ()
     config: str | None = None
+    #: Parsed ``component`` values: domain → secret.
+    component_secrets: dict[str, str] = field(default_factory=dict)
     #: Parsed ``user`` values; the demo accounts when no user was given.
     accounts: dict[str, str] = field(default_factory=dict)
     demo_accounts: bool = False
@@ -87,13 +118,21 @@ class Settings:
         if path:
             values.update(load_toml(path))
         for key, value in cli.items():
-            if key == "user" and not value:
+            if key in ("user", "component") and not value:
                 continue
             values[key] = value
-        names = {f.name for f in fields(cls)} - {"accounts", "demo_accounts"}
+        names = {f.name for f in fields(cls)} - {"accounts", "demo_accounts",
+                                                  "component_secrets"}
         settings = cls(**{k: v for k, v in values.items() if k in names})
         settings.validate()
         return settings
+
+    @staticmethod
+    def _domain_option(option: str, value: str) -> str:
+        domain = _domain(value)
+        if domain is None:
+            raise ConfigError(f"--{option} {value!r} is not a valid domain JID")
+        return domain
 
     def validate(self) -> None:
         """Check every value, raising :class:`ConfigError` with one clear line."""
@@ -122,6 +161,27 @@ class Settings:
                 raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
         if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
             raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
+        for name in ("max_offline", "push_max_registrations", "push_max_errors",
+                     "push_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
+        self.push_jid = self._domain_option("push-jid", self.push_jid or f"push.{self.domain}")
+        try:
+            endpoints.serverFromString(None, self.components)
+        except (ValueError, TypeError, KeyError) as e:
+            raise ConfigError(f"--components {self.components!r} is not a valid endpoint: {e}"
+                              ) from None
+        self.component_secrets = {}
+        for spec in self.component:
+            name, sep, secret = str(spec).partition(":")
+            if not sep or not name or not secret:
+                raise ConfigError(f"--component {spec!r}: expected NAME:SECRET")
+            domain = self._domain_option("component", name)
+            if domain == self.domain or (domain == self.push_jid and not self.no_push_component):
+                raise ConfigError(f"--component {name}: that domain is served in-process "
+                                  "(use --no-push-component to serve the push JID externally)")
+            self.component_secrets[domain] = secret
         self.accounts = {}
         for spec in self.user:
             name, sep, password = str(spec).partition(":")
@@ -136,6 +196,16 @@ class Settings:
         self.demo_accounts = not self.accounts
         if self.demo_accounts:
             self.accounts = dict(DEMO_USERS)
+
+
+def _domain(value: str) -> str | None:
+    try:
+        parsed = jid.JID(value)
+    except jid.InvalidFormat:
+        return None
+    if parsed.user or parsed.resource or not parsed.host:
+        return None
+    return parsed.host
 
 
 def _readable(path: str) -> bool:

@@ -43,7 +43,9 @@ class Router(component.Router):
             host = jid.JID(to).host if to else jid.JID(stanza["from"]).host
         except (jid.InvalidFormat, KeyError):
             return bounce(stanza, "jid-malformed", self.route)
-        destination = self.routes.get(host) or self.routes.get(None)
+        destination = self.routes.get(host)
+        if destination is None:
+            destination = self.routes.get(None)
         if destination is not None:
             destination.send(stanza)
         else:

@@ -10,21 +10,33 @@ from twisted.internet import defer, endpoints
 from twisted.internet import error as ierror
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error as jerror
+from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
 
 from minixmpp import __version__
 from minixmpp.c2s import tls
 from minixmpp.c2s.stream import C2SFactory
+from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
-from minixmpp.im.disco import ServerIdentity
+from minixmpp.im.disco import AccountIdentity, ServerIdentity
 from minixmpp.im.message import MessageDelivery
+from minixmpp.im.offline import OfflineStorage
 from minixmpp.im.ping import PingHandler
 from minixmpp.im.presence import PresenceHandler
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
+from minixmpp.push import policy
+from minixmpp.push.appserver import AppServer, build_component
+from minixmpp.push.enable import PushEnableHandler
+from minixmpp.push.notifier import PushNotifier
 from minixmpp.router import LocalDomain, Router
-from minixmpp.sessions import SessionManager
-from minixmpp.storage.memory import MemoryAccountStore, MemoryRosterStore
+from minixmpp.sessions import Session, SessionManager
+from minixmpp.storage.memory import (
+    MemoryAccountStore,
+    MemoryOfflineStore,
+    MemoryPushStore,
+    MemoryRosterStore,
+)
 
 
 class Server(service.MultiService):
@@ -46,6 +58,8 @@ class Server(service.MultiService):
 
         self.accounts = MemoryAccountStore()
         self.rosters = MemoryRosterStore()
+        self.offline_store = MemoryOfflineStore()
+        self.push_store = MemoryPushStore()
         for user, password in settings.accounts.items():
             self.accounts.create(user, password)
 
@@ -60,10 +74,39 @@ class Server(service.MultiService):
         self.messages = MessageDelivery(self.sessions, self.accounts, self.local.route)
         self.local.presence = self.presence
         self.local.messages = self.messages
-        for handler in (self.roster, disco.DiscoHandler(), ServerIdentity(settings.domain),
-                        PingHandler(), VersionHandler()):
+        self.offline = OfflineStorage(self.offline_store, settings.domain, settings.max_offline,
+                                      reactor.seconds)
+        self.messages.offline = self.offline.take
+
+        # Push (XEP-0357): registrations, the policy/notifier, the in-process App Server.
+        self.push_enable = PushEnableHandler(
+            self.push_store, strict=settings.push_strict,
+            limit=settings.push_max_registrations, clock=reactor.seconds)
+        self.notifier = PushNotifier(
+            settings.domain, self.push_store, self.rosters, self.sessions, reactor,
+            privacy=settings.push_privacy, max_errors=settings.push_max_errors,
+            timeout=settings.push_timeout)
+        self.messages.delivered.append(self.notifier.message)
+        self.presence.on_available.append(self._available)
+
+        self.server_identity = ServerIdentity(settings.domain)
+        for handler in (self.roster, disco.DiscoHandler(), self.server_identity,
+                        AccountIdentity(), PingHandler(), VersionHandler(), self.push_enable,
+                        self.notifier):
             handler.setHandlerParent(self.local)
 
+        self.appserver: AppServer | None = None
+        if not settings.no_push_component:
+            assert settings.push_jid is not None
+            self.appserver = AppServer(settings.push_jid, self._push_owner, reactor.seconds)
+            build_component(self.router, settings.push_jid, self.appserver
+                            ).setServiceParent(self)
+            self.server_identity.items.append(disco.DiscoItem(
+                JID(settings.push_jid), name="Push notifications (in-process App Server)"))
+
+        self.component_factory = (ComponentFactory(self.router, settings.component_secrets)
+                                  if settings.component_secrets else None)
+        self.component_port: Any = None
         self.c2s_factory = C2SFactory(self)
         self.c2s_port: Any = None
         self.auth_failures: list[tuple[str, str]] = []
@@ -78,9 +121,23 @@ class Server(service.MultiService):
             return defer.fail(ConfigError(f"--c2s {self.settings.c2s!r}: {e}"))
         d = endpoint.listen(self.c2s_factory)
 
-        def listening(port: Any) -> None:
+        def listening(port: Any) -> Any:
             self.c2s_port = port
+            if self.component_factory is None:
+                return self._announce()
+            components = endpoints.serverFromString(self.reactor, self.settings.components)
+            return components.listen(self.component_factory).addCallbacks(
+                components_listening, components_failed)
+
+        def components_listening(port: Any) -> None:
+            self.component_port = port
             self._announce()
+
+        def components_failed(f: Any) -> None:
+            if f.check(ierror.CannotListenError):
+                raise ConfigError(f"--components {self.settings.components}: cannot listen "
+                                  f"({f.value.socketError})")
+            return f
 
         def failed(f: Any) -> None:
             if f.check(ierror.CannotListenError):
@@ -106,10 +163,9 @@ class Server(service.MultiService):
         super().stopService()
         for session in list(self.sessions):
             session.stream.sendStreamError(jerror.StreamError("system-shutdown"))
-        if self.c2s_port is not None:
-            port, self.c2s_port = self.c2s_port, None
-            return defer.maybeDeferred(port.stopListening)
-        return None
+        ports = [p for p in (self.c2s_port, self.component_port) if p is not None]
+        self.c2s_port = self.component_port = None
+        return defer.gatherResults([defer.maybeDeferred(p.stopListening) for p in ports])
 
     @property
     def port(self) -> int:
@@ -135,9 +191,41 @@ class Server(service.MultiService):
         else:
             self.log.info("accounts: {accounts}",
                           accounts=", ".join(f"{u}@{s.domain}" for u in s.accounts))
+        if self.appserver is not None:
+            self.log.info("push App Server (XEP-0357) in-process at {jid}: enable push with "
+                          "jid='{jid}' and any node", jid=self.appserver.jid)
+        if self.component_port is not None:
+            chost = self.component_port.getHost()
+            self.log.info("external components (XEP-0114) on {host}:{port}: {names}",
+                          host=chost.host, port=chost.port,
+                          names=", ".join(self.settings.component_secrets))
         self.log.info("connect a client to {host}:{port} as e.g. {user}@{domain}",
                       host=host.host, port=host.port, user=next(iter(s.accounts)),
                       domain=s.domain)
+
+    @property
+    def components_port(self) -> int:
+        """The XEP-0114 port actually listened on."""
+        return self.component_port.getHost().port
+
+    # -- glue between handlers -------------------------------------------------------------
+
+    def _available(self, session: Session, initial: bool) -> None:
+        """A resource sent available presence: offline messages (XEP-0160 §3), and
+        the push message count starts again once the account is back."""
+        flushed = 0
+        if initial and session.priority >= 0:
+            flushed = self.offline.flush(session)
+        if flushed or policy.plainly_available(session):
+            self.notifier.back(session)
+
+    def _push_owner(self, service: str, node: str | None) -> str | None:
+        """The account that registered (service, node), for the App Server's records."""
+        for user in self.push_store.users():
+            for registration in self.push_store.registrations(user):
+                if registration.jid == service and registration.node == node:
+                    return user
+        return None
 
     def auth_failed(self, peer: str, condition: str) -> None:
         """Record a failed authentication (shown in logs; inspection uses it later)."""

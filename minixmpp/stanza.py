@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from twisted.words.xish import domish
+from wokkel.generic import stripNamespace
 
 
 def shallow_copy(element: domish.Element) -> domish.Element:
@@ -33,12 +34,19 @@ def readdressed(element: domish.Element, frm: str, to: str) -> domish.Element:
     return new
 
 
-def parse(xml: str, namespace: str = "jabber:client") -> domish.Element:
-    """Parse one serialized stanza (as stored) back into an element."""
+def parse(xml: str, namespace: str = "jabber:client", neutral: bool = True) -> domish.Element:
+    """Parse one serialized element (as stored); stanzas come back namespace-neutral."""
     result: list[domish.Element] = []
     stream = domish.elementStream()
     stream.DocumentStartEvent = lambda root: None
     stream.ElementEvent = result.append
     stream.DocumentEndEvent = lambda: None
     stream.parse(f"<r xmlns='{namespace}'>".encode() + xml.encode() + b"</r>")
-    return result[0]
+    return stripNamespace(result[0]) if neutral else result[0]
+
+
+def strip_namespace(element: domish.Element) -> domish.Element:
+    """Make a stanza namespace-neutral (wokkel's ``stripNamespace``): each stream then
+    writes it in its own default namespace (``jabber:client``,
+    ``jabber:component:accept``)."""
+    return stripNamespace(element)

@@ -30,10 +30,15 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["user"] = []
+        self["component"] = []
 
     def opt_user(self, value: str) -> None:
         """account NAME:PASSWORD, repeatable; without any, demo accounts are created"""
         self["user"].append(value)
+
+    def opt_component(self, value: str) -> None:
+        """external component NAME:SECRET (XEP-0114), repeatable"""
+        self["component"].append(value)
 
     def parseOptions(self, options: Any = None) -> None:
         """Parse; any problem is one line on stderr and exit status 2 (no usage dump)."""

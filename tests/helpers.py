@@ -16,6 +16,8 @@ logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
 
 def aio(awaitable: Any) -> Deferred:
     """Await an asyncio coroutine or future from a Twisted coroutine (asyncio reactor)."""
+    if isinstance(awaitable, Deferred):
+        return awaitable
     return Deferred.fromFuture(asyncio.ensure_future(awaitable))
 
 
@@ -187,3 +189,57 @@ async def eventually(condition: Any, timeout: float = 5, interval: float = 0.01)
 async def quiet(seconds: float = 0.2) -> None:
     """Let the loop run for a while (to observe that something does *not* happen)."""
     await asyncio.sleep(seconds)
+
+
+NS_PUSH = "urn:xmpp:push:0"
+
+
+def push_iq(client: Client, verb: str, jid: str | None = "push.localhost",
+            node: str | None = None, *, away: bool = False, secret: str | None = None,
+            form_type: str = "http://jabber.org/protocol/pubsub#publish-options",
+            iq_type: str = "set", to: str | None = None) -> Any:
+    """An XEP-0357 enable/disable IQ (slixmpp has no push plugin)."""
+    import xml.etree.ElementTree as ET
+
+    iq = client.make_iq(itype=iq_type, ito=to)
+    element = ET.Element(f"{{{NS_PUSH}}}{verb}")
+    if jid is not None:
+        element.set("jid", jid)
+    if node is not None:
+        element.set("node", node)
+    if away:
+        element.set("away", "true")
+    if secret is not None:
+        form = ET.SubElement(element, "{jabber:x:data}x", type="submit")
+        for var, value in (("FORM_TYPE", form_type), ("secret", secret)):
+            field = ET.SubElement(form, "{jabber:x:data}field", var=var)
+            ET.SubElement(field, "{jabber:x:data}value").text = value
+    iq.xml.append(element)
+    return iq
+
+
+async def enable_push(client: Client, node: str | None, **kw: Any) -> Any:
+    return await push_iq(client, "enable", node=node, **kw).send(timeout=5)
+
+
+async def disable_push(client: Client, node: str | None = None, **kw: Any) -> Any:
+    return await push_iq(client, "disable", node=node, **kw).send(timeout=5)
+
+
+async def iq_error(iq: Any) -> str:
+    """Send ``iq``; return the error condition it gets (fail if it succeeds)."""
+    from slixmpp.exceptions import IqError
+
+    try:
+        await iq.send(timeout=5)
+    except IqError as e:
+        return e.iq["error"]["condition"]
+    raise AssertionError("expected an IQ error, got a result")
+
+
+def wait_push(server: Any, account: str | None = None, node: str | None = None,
+              since: int = 0, timeout: float = 5) -> Deferred:
+    from twisted.internet import reactor
+
+    return server.appserver.wait_for(reactor, account=account, node=node, since=since,
+                                     timeout=timeout)

@@ -26,6 +26,7 @@ from minixmpp import stanzalog
 from minixmpp.c2s import sasl
 from minixmpp.c2s.bind import NS_BIND, NS_SESSION, BadResource, resourcepart
 from minixmpp.sessions import Session
+from minixmpp.stanza import strip_namespace
 
 if TYPE_CHECKING:
     from minixmpp.server import Server
@@ -288,6 +289,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             if not ok:
                 return xs.sendStreamError(error.StreamError(
                     "invalid-from", f"you are {session.jid.full()}"))
+        strip_namespace(element)
         element["from"] = session.jid.full()
         stype = element.getAttribute("type")
         to = element.getAttribute("to")

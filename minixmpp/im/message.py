@@ -24,6 +24,8 @@ class MessageDelivery:
         #: called as (stanza, user) when a chat/normal message finds no resource
         #: (RFC 6121 §8.5.2.2.1); returns True if it took the message (offline storage).
         self.offline: Callable[[domish.Element, str], bool] | None = None
+        #: called as (stanza, user, offline) once a message was delivered or stored
+        self.delivered: list[Callable[..., None]] = []
 
     def deliver(self, stanza: domish.Element, to: jid.JID) -> None:
         mtype = stanza.getAttribute("type") or "normal"
@@ -36,7 +38,7 @@ class MessageDelivery:
             session = self.sessions.get(to)
             if session is not None:
                 session.send(stanza)
-                return
+                return self._done(stanza, user, offline=False)
             if mtype == "groupchat":
                 return bounce(stanza, "service-unavailable", self.route)
             if mtype == "error":
@@ -52,8 +54,14 @@ class MessageDelivery:
             targets = self.sessions.for_bare_delivery(user)
         for session in targets:
             session.send(stanza)
-        if targets or mtype == "headline":
+        if targets:
+            return self._done(stanza, user, offline=False)
+        if mtype == "headline":
             return
         if self.offline is not None and self.offline(stanza, user):
-            return
+            return self._done(stanza, user, offline=True)
         bounce(stanza, "service-unavailable", self.route)
+
+    def _done(self, stanza: domish.Element, user: str, *, offline: bool) -> None:
+        for callback in self.delivered:
+            callback(stanza, user, offline=offline)

@@ -55,6 +55,8 @@ class PresenceHandler:
         self.rosters = rosters
         self.roster = roster
         self.route = route
+        #: called as (session, initial) after a resource sent available presence
+        self.on_available: list[Callable[[Session, bool], None]] = []
         sessions.on_unbound.append(self.disconnected)
         roster.on_remove = self.roster_removed
 
@@ -98,8 +100,14 @@ class PresenceHandler:
                 self.route(readdressed(stanza, full, item.jid))
         for other in self.sessions.available(user):
             other.send(readdressed(stanza, full, other.jid.full()))
-        if not initial:
-            return
+        if initial:
+            self._initial(session, items)
+        for callback in self.on_available:
+            callback(session, initial)
+
+    def _initial(self, session: Session, items: list[RosterItem]) -> None:
+        """§4.2: probes for the new resource, and what it missed."""
+        user, full = session.user, session.jid.full()
         bare = session.jid.userhost()
         for item in items:
             if item.subscription in ("to", "both"):

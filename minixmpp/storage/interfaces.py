@@ -78,3 +78,47 @@ class IRosterStore(Protocol):
     def remove(self, user: str, contact: str) -> None: ...
 
     def drop(self, user: str) -> None: ...
+
+
+@dataclass
+class PushRegistration:
+    """One XEP-0357 registration (§5) of an account, with the AWAY/XA flag.
+
+    ``publish_options`` is the submitted form, serialized verbatim (XEP-0357 §5: sent
+    back with every publish). ``resource`` is the resource that enabled it.
+    """
+
+    jid: str
+    node: str | None
+    away: bool = False
+    publish_options: str | None = None
+    resource: str | None = None
+    created: float = 0.0
+    #: transient failures in a row (XEP-0357 §7.1 / push-rules "App Server replies")
+    errors: int = 0
+    last_error: str | None = None
+    notifications: int = 0
+
+
+class IOfflineStore(Protocol):
+    """Offline messages (XEP-0160), serialized stanzas in arrival order."""
+
+    def store(self, user: str, stanza: str) -> None: ...
+
+    def count(self, user: str) -> int: ...
+
+    def peek(self, user: str) -> list[str]: ...
+
+    def pop_all(self, user: str) -> list[str]: ...
+
+
+class IPushStore(Protocol):
+    """Push registrations per account (XEP-0357 §5, §6)."""
+
+    def registrations(self, user: str) -> list[PushRegistration]: ...
+
+    def put(self, user: str, registration: PushRegistration) -> None: ...
+
+    def remove(self, user: str, jid: str, node: str | None) -> bool: ...
+
+    def users(self) -> list[str]: ...

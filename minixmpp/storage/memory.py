@@ -10,6 +10,7 @@ from scramp import ScramMechanism
 from minixmpp.storage.interfaces import (
     AccountExists,
     NoSuchAccount,
+    PushRegistration,
     RosterItem,
     ScramCredentials,
 )
@@ -93,3 +94,51 @@ class MemoryRosterStore:
 
     def drop(self, user: str) -> None:
         self._rosters.pop(user, None)
+
+
+class MemoryOfflineStore:
+    """Offline messages in lists, oldest first."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, list[str]] = {}
+
+    def store(self, user: str, stanza: str) -> None:
+        self._queues.setdefault(user, []).append(stanza)
+
+    def count(self, user: str) -> int:
+        return len(self._queues.get(user, ()))
+
+    def peek(self, user: str) -> list[str]:
+        return list(self._queues.get(user, ()))
+
+    def pop_all(self, user: str) -> list[str]:
+        return self._queues.pop(user, [])
+
+
+class MemoryPushStore:
+    """Push registrations in lists, oldest first."""
+
+    def __init__(self) -> None:
+        self._registrations: dict[str, list[PushRegistration]] = {}
+
+    def registrations(self, user: str) -> list[PushRegistration]:
+        return [replace(r) for r in self._registrations.get(user, ())]
+
+    def put(self, user: str, registration: PushRegistration) -> None:
+        regs = self._registrations.setdefault(user, [])
+        for i, r in enumerate(regs):
+            if (r.jid, r.node) == (registration.jid, registration.node):
+                regs[i] = replace(registration)
+                return
+        regs.append(replace(registration))
+
+    def remove(self, user: str, jid: str, node: str | None) -> bool:
+        regs = self._registrations.get(user, [])
+        kept = [r for r in regs if not (r.jid == jid and (node is None or r.node == node))]
+        self._registrations[user] = kept
+        if not kept:
+            self._registrations.pop(user, None)
+        return len(kept) != len(regs)
+
+    def users(self) -> list[str]:
+        return sorted(self._registrations)

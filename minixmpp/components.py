@@ -1,0 +1,82 @@
+"""External components (XEP-0114 "Jabber Component Protocol"), e.g. a push App Server.
+
+Each component has a domain and a shared secret (``--component NAME:SECRET``). Once
+its handshake is right, stanzas to its domain are routed to it, and what it sends is
+routed on, provided it comes from its own domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import component, error, jid, xmlstream
+from twisted.words.xish import domish
+
+from minixmpp.stanza import strip_namespace
+
+STANZAS = ("message", "presence", "iq")
+
+
+class ComponentAuthenticator(component.ListenComponentAuthenticator):
+    """XEP-0114 §3: the stream header names the component; the handshake proves it."""
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        super().__init__(None)
+        self.secrets = secrets
+
+    def streamStarted(self, rootElement: domish.Element) -> None:
+        to = rootElement.getAttribute("to")
+        try:
+            domain = jid.JID(to).host if to else None
+        except jid.InvalidFormat:
+            domain = None
+        if domain not in self.secrets:
+            self.xmlstream.namespace = self.namespace
+            self.xmlstream.sendStreamError(error.StreamError("host-unknown"))
+            return
+        self.secret = self.secrets[domain]
+        super().streamStarted(rootElement)
+
+
+class ComponentFactory(xmlstream.XmlStreamServerFactory):
+    """Accepts component connections and plugs them into the router."""
+
+    log = Logger()
+    noisy = False
+
+    def __init__(self, router: Any, secrets: dict[str, str]) -> None:
+        super().__init__(lambda: ComponentAuthenticator(secrets))
+        self.router = router
+        self.addBootstrap(xmlstream.STREAM_AUTHD_EVENT, self.authenticated)
+
+    def authenticated(self, xs: xmlstream.XmlStream) -> None:
+        domain = xs.thisEntity.host
+        if domain in self.router.routes:
+            xs.sendStreamError(error.StreamError("conflict", text=f"{domain} is connected"))
+            return
+        self.router.routes[domain] = xs
+        xs.addObserver("/*", self.received, 0, domain, xs)
+        xs.addObserver(xmlstream.STREAM_END_EVENT, self.lost, 0, domain, xs)
+        self.log.info("component {domain} connected", domain=domain)
+
+    def received(self, domain: str, xs: xmlstream.XmlStream, stanza: domish.Element) -> None:
+        """A stanza from the component: checked, namespace-neutral, routed."""
+        if stanza.name not in STANZAS or stanza.uri != component.NS_COMPONENT_ACCEPT:
+            return xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
+        try:
+            sender = jid.JID(stanza.getAttribute("from") or "")
+            to = jid.JID(stanza.getAttribute("to") or "")
+        except jid.InvalidFormat:
+            return xs.sendStreamError(error.StreamError("improper-addressing"))
+        if sender.host != domain:
+            return xs.sendStreamError(error.StreamError(
+                "invalid-from", text=f"this component may only send from {domain}"))
+        if not to.host:
+            return xs.sendStreamError(error.StreamError("improper-addressing"))
+        self.router.route(strip_namespace(stanza))
+
+    def lost(self, domain: str, xs: xmlstream.XmlStream, reason: Any) -> None:
+        if self.router.routes.get(domain) is xs:
+            del self.router.routes[domain]
+            self.log.info("component {domain} disconnected", domain=domain)

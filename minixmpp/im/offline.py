@@ -1,0 +1,63 @@
+"""Offline message storage (XEP-0160) with delay stamps (XEP-0203)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from twisted.logger import Logger
+from twisted.words.xish import domish
+
+from minixmpp.sessions import Session
+from minixmpp.stanza import parse
+from minixmpp.storage.interfaces import IOfflineStore
+
+NS_DELAY = "urn:xmpp:delay"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+
+
+def only_chat_state(stanza: domish.Element) -> bool:
+    """A message that carries nothing but a chat state (XEP-0085 §5.6: not stored)."""
+    children = list(stanza.elements())
+    return bool(children) and all(c.uri == NS_CHATSTATES for c in children)
+
+
+def utc_stamp(now: float) -> str:
+    """XEP-0082 DateTime in UTC with milliseconds."""
+    moment = datetime.datetime.fromtimestamp(now, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class OfflineStorage:
+    """Keeps chat/normal messages for accounts with no available resource."""
+
+    log = Logger()
+
+    def __init__(self, store: IOfflineStore, domain: str, limit: int,
+                 clock: Callable[[], float]) -> None:
+        self.store = store
+        self.domain = domain
+        self.limit = limit
+        self.clock = clock
+
+    def take(self, stanza: domish.Element, user: str) -> bool:
+        """Store ``stanza`` for ``user``; False when the account's queue is full."""
+        if only_chat_state(stanza):
+            return True  # dropped on purpose, not bounced
+        if self.store.count(user) >= self.limit:
+            self.log.info("offline queue of {user} is full ({limit}): message bounced",
+                          user=user, limit=self.limit)
+            return False
+        delay = stanza.addElement((NS_DELAY, "delay"))
+        delay["from"] = self.domain
+        delay["stamp"] = utc_stamp(self.clock())
+        self.store.store(user, stanza.toXml())
+        stanza.children.remove(delay)
+        return True
+
+    def flush(self, session: Session) -> int:
+        """Deliver every stored message to ``session`` (XEP-0160 §3: on initial presence)."""
+        stored = self.store.pop_all(session.user)
+        for xml in stored:
+            session.send(parse(xml))
+        return len(stored)

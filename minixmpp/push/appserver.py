@@ -1,0 +1,175 @@
+"""The in-process App Server (XEP-0357 §3 "App Server"): a pubsub service at push.DOMAIN.
+
+Built on wokkel's ``PubSubService`` and wired to the router as an internal component,
+so it receives exactly the stanzas an external App Server would. It accepts publishes
+to any node, records every notification, wakes whoever waits for one, and can be told
+to fail a node (an error condition, or no answer at all) to exercise the error paths.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import error
+from wokkel import disco, pubsub
+
+from minixmpp import forms
+from minixmpp.fallback import IQFallback
+from minixmpp.push import NS_PUBLISH_OPTIONS, NS_PUSH, NS_SUMMARY
+
+
+@dataclass
+class Notification:
+    """One publish received by the App Server."""
+
+    seq: int
+    time: float
+    node: str | None
+    account: str | None
+    fields: dict[str, str]
+    publish_options: dict[str, str]
+    sender: str
+    xml: str
+
+
+@dataclass
+class Failure:
+    """How to answer publishes to one node: an error condition, or silence."""
+
+    condition: str | None  # None: never answer
+    type: str = "cancel"
+    remaining: int | None = None  # None: until recovered
+
+
+@dataclass
+class _Waiter:
+    match: Callable[[Notification], bool]
+    deferred: defer.Deferred = field(default_factory=defer.Deferred)
+
+
+class AppServer(pubsub.PubSubResource):
+    """Pubsub resource that takes XEP-0357 notifications on any node."""
+
+    log = Logger()
+    features = ["publish", "publish-options"]
+    discoIdentity = disco.DiscoIdentity("pubsub", "push", "minixmpp push App Server")
+
+    def __init__(self, jid: str, owner: Callable[[str, str | None], str | None],
+                 clock: Callable[[], float] = time.time) -> None:
+        self.jid = jid
+        self.owner = owner
+        self.clock = clock
+        self.notifications: list[Notification] = []
+        self.failures: dict[str | None, Failure] = {}
+        self._waiters: list[_Waiter] = []
+        self._seq = itertools.count(1)
+
+    # -- pubsub (XEP-0060 §7.1, XEP-0357 §7) ----------------------------------------------
+
+    def publish(self, request: pubsub.PubSubRequest) -> defer.Deferred:
+        node = request.nodeIdentifier or None
+        failure = self.failures.get(node)
+        if failure is not None:
+            if failure.remaining is not None:
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    del self.failures[node]
+            if failure.condition is None:
+                self.log.info("push App Server: not answering publish to node={node} "
+                              "(told to stay silent)", node=node)
+                return defer.Deferred()  # never fires: the server's timeout path
+            self.log.info("push App Server: answering publish to node={node} with "
+                          "{condition} (told to fail)", node=node, condition=failure.condition)
+            return defer.fail(error.StanzaError(failure.condition, type=failure.type))
+        notification = self._record(request, node)
+        self.log.info("push notification #{seq} received on {jid} node={node} for {account}: "
+                      "{fields}", seq=notification.seq, jid=self.jid, node=node,
+                      account=notification.account, fields=notification.fields)
+        for waiter in list(self._waiters):
+            if waiter.match(notification):
+                self._waiters.remove(waiter)
+                waiter.deferred.callback(notification)
+        return defer.succeed(None)
+
+    def _record(self, request: pubsub.PubSubRequest, node: str | None) -> Notification:
+        fields: dict[str, str] = {}
+        for item in request.items:
+            for child in item.elements(NS_PUSH, "notification"):
+                form = forms.find(child, NS_SUMMARY)
+                if form is not None:
+                    fields = forms.values(form)
+        options: dict[str, str] = {}
+        pubsub_element = request.element.pubsub
+        for child in pubsub_element.elements() if pubsub_element else ():
+            if child.name == "publish-options":
+                form = forms.find(child, NS_PUBLISH_OPTIONS)
+                if form is not None:
+                    options = forms.values(form)
+        notification = Notification(
+            seq=next(self._seq), time=self.clock(), node=node,
+            account=self.owner(self.jid, node), fields=fields, publish_options=options,
+            sender=request.sender.full() if request.sender else "",
+            xml=request.element.toXml())
+        self.notifications.append(notification)
+        return notification
+
+    # -- for tests and tools ------------------------------------------------------------------
+
+    def find(self, account: str | None = None, node: str | None = None,
+             since: int = 0) -> list[Notification]:
+        """Recorded notifications (``seq`` > ``since``), filtered by account and node."""
+        return [n for n in self.notifications if n.seq > since and _matches(n, account, node)]
+
+    def wait_for(self, reactor: Any, account: str | None = None, node: str | None = None,
+                 since: int = 0, timeout: float = 5.0) -> defer.Deferred:
+        """A Deferred that fires with the first matching notification after ``since``
+        (at once if it is already there), or fails with ``defer.TimeoutError``."""
+        found = self.find(account, node, since)
+        if found:
+            return defer.succeed(found[0])
+        waiter = _Waiter(lambda n: n.seq > since and _matches(n, account, node))
+        self._waiters.append(waiter)
+
+        def cancel(_: Any) -> None:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+        waiter.deferred.addTimeout(timeout, reactor)
+        waiter.deferred.addErrback(lambda f: (cancel(None), f)[1])
+        return waiter.deferred
+
+    def fail(self, node: str | None, condition: str | None, type: str = "cancel",
+             count: int | None = None) -> None:
+        """Answer publishes to ``node`` with ``condition`` (None: no answer at all),
+        ``count`` times or until :meth:`recover`."""
+        self.failures[node] = Failure(condition, type, count)
+
+    def recover(self, node: str | None) -> None:
+        self.failures.pop(node, None)
+
+    def clear(self) -> None:
+        self.notifications.clear()
+        self.failures.clear()
+
+
+def _matches(notification: Notification, account: str | None, node: str | None) -> bool:
+    return ((account is None or notification.account == account)
+            and (node is None or notification.node == node))
+
+
+def build_component(router: Any, jid: str, app: AppServer) -> Any:
+    """The App Server as a wokkel internal component on ``router`` at ``jid``."""
+    from wokkel.component import InternalComponent  # imports the reactor: not at import
+
+    component = InternalComponent(router, jid)
+    service = pubsub.PubSubService(app)
+    service.setHandlerParent(component)
+    disco.DiscoHandler().setHandlerParent(component)
+    IQFallback().setHandlerParent(component)
+    return component

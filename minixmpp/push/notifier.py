@@ -1,0 +1,196 @@
+"""Publishing notifications to App Servers and handling their replies (XEP-0357 §7).
+
+Rules: ``shared/specs/push-rules.md`` ("The notification", "App Server replies").
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import error
+from twisted.words.xish import domish
+from wokkel import data_form
+from wokkel.pubsub import NS_PUBSUB
+from wokkel.subprotocols import XMPPHandler
+
+from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
+from minixmpp.sessions import Session, SessionManager
+from minixmpp.stanza import parse
+from minixmpp.storage.interfaces import IPushStore, IRosterStore, PushRegistration
+
+#: Conditions that count as transient (push-rules "App Server replies").
+TRANSIENT = {"remote-server-timeout", "service-unavailable", "internal-server-error"}
+PLACEHOLDER = "New message"
+
+
+@dataclass
+class Pending:
+    user: str
+    jid: str
+    node: str | None
+    timeout: Any
+
+
+class PushNotifier(XMPPHandler):
+    """Decides per message (``policy``), publishes, and tracks each reply by IQ id."""
+
+    log = Logger()
+
+    def __init__(self, domain: str, store: IPushStore, rosters: IRosterStore,
+                 sessions: SessionManager, reactor: Any, *, privacy: bool = False,
+                 max_errors: int = 16, timeout: float = 20) -> None:
+        super().__init__()
+        self.domain = domain
+        self.store = store
+        self.rosters = rosters
+        self.sessions = sessions
+        self.reactor = reactor
+        self.privacy = privacy
+        self.max_errors = max_errors
+        self.timeout = timeout
+        self.pending: dict[str, Pending] = {}
+        #: push-worthy messages since the account was last plainly available
+        self.unseen: Counter[str] = Counter()
+        self._ids = itertools.count(1)
+        #: called as (event, user, registration, detail): see PushEnableHandler.on_event
+        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = []
+
+    def connectionInitialized(self) -> None:
+        self.xmlstream.addObserver("/iq[@type='result']", self._reply)
+        self.xmlstream.addObserver("/iq[@type='error']", self._reply)
+
+    def connectionLost(self, reason: Any) -> None:
+        for pending in self.pending.values():
+            if pending.timeout.active():
+                pending.timeout.cancel()
+        self.pending.clear()
+
+    # -- deciding ------------------------------------------------------------------------
+
+    def message(self, stanza: domish.Element, user: str, *, offline: bool) -> None:
+        """A message for ``user`` was delivered or stored: push where the rules say."""
+        if not policy.push_worthy(stanza, user):
+            return
+        registrations = self.store.registrations(user)
+        if not registrations:
+            return
+        chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline)
+        if not chosen:
+            return
+        self.unseen[user] += 1
+        for registration, reason in chosen:
+            self.publish(user, registration, stanza, reason)
+
+    def back(self, session: Session) -> None:
+        """The account is back (plainly available, or fetched its offline messages)."""
+        self.unseen.pop(session.user, None)
+
+    # -- publishing (XEP-0357 §7) ---------------------------------------------------------
+
+    def summary(self, user: str, stanza: domish.Element) -> data_form.Form:
+        form = data_form.Form("submit", formNamespace=NS_SUMMARY)
+        form.addField(data_form.Field(var="message-count", value=str(self.unseen[user])))
+        pending = sum(1 for item in self.rosters.items(user) if item.pending_in)
+        if pending:
+            form.addField(data_form.Field(var="pending-subscription-count",
+                                          value=str(pending)))
+        if self.privacy:
+            form.addField(data_form.Field(var="last-message-body", value=PLACEHOLDER))
+            return form
+        form.addField(data_form.Field(var="last-message-sender", value=stanza["from"]))
+        body = policy.body_of(stanza)
+        if body is None and policy.encrypted(stanza):
+            body = PLACEHOLDER
+        if body is not None:
+            form.addField(data_form.Field(var="last-message-body", value=body))
+        return form
+
+    def publish(self, user: str, registration: PushRegistration, stanza: domish.Element,
+                reason: str) -> None:
+        iq = domish.Element((None, "iq"))
+        iq["type"] = "set"
+        iq["from"] = self.domain
+        iq["to"] = registration.jid
+        iq["id"] = f"push-{next(self._ids)}"
+        pubsub = iq.addElement((NS_PUBSUB, "pubsub"))
+        publish = pubsub.addElement("publish")
+        if registration.node is not None:
+            publish["node"] = registration.node
+        form = self.summary(user, stanza)
+        publish.addElement("item").addElement((NS_PUSH, "notification")).addChild(
+            form.toElement())
+        if registration.publish_options:
+            pubsub.addElement("publish-options").addChild(
+                parse(registration.publish_options, neutral=False))
+        timeout = self.reactor.callLater(self.timeout, self._timed_out, iq["id"])
+        self.pending[iq["id"]] = Pending(user, registration.jid, registration.node, timeout)
+        fields = {f.var: f.value for f in form.fields.values() if f.var != "FORM_TYPE"}
+        self.log.info("push publish {id} to {service} node={node} for {user} ({reason}): "
+                      "{fields}", id=iq["id"], service=registration.jid,
+                      node=registration.node, user=user, reason=reason, fields=fields)
+        self.xmlstream.send(iq)
+
+    # -- replies (XEP-0357 §7.1) -----------------------------------------------------------
+
+    def _reply(self, iq: domish.Element) -> None:
+        pending = self.pending.pop(iq.getAttribute("id", ""), None)
+        if pending is None or iq.getAttribute("from") != pending.jid:
+            if pending is not None:  # a reply from someone else: keep waiting
+                self.pending[iq["id"]] = pending
+            return
+        iq.handled = True
+        if pending.timeout.active():
+            pending.timeout.cancel()
+        if iq["type"] == "result":
+            self._update(pending, lambda r: (setattr(r, "errors", 0),
+                                             setattr(r, "notifications", r.notifications + 1)))
+            return
+        failure = error.exceptionFromStanza(iq)
+        condition = getattr(failure, "condition", "undefined-condition")
+        transient = getattr(failure, "type", None) == "wait" or condition in TRANSIENT
+        self._failed(pending, condition, transient)
+
+    def _timed_out(self, iq_id: str) -> None:
+        pending = self.pending.pop(iq_id, None)
+        if pending is not None:
+            self._failed(pending, "timeout", transient=True)
+
+    def _failed(self, pending: Pending, condition: str, transient: bool) -> None:
+        registration = self._find(pending)
+        if registration is None:
+            return
+        registration.last_error = condition
+        if transient:
+            registration.errors += 1
+            if registration.errors < self.max_errors:
+                self.store.put(pending.user, registration)
+                self.log.info("push error from {service} node={node} for {user}: {condition} "
+                              "(transient, {n} of {max} in a row)", service=pending.jid,
+                              node=pending.node, user=pending.user, condition=condition,
+                              n=registration.errors, max=self.max_errors)
+                return
+            why = f"{registration.errors} transient errors in a row, last {condition}"
+        else:
+            why = f"permanent error {condition}"
+        self.store.remove(pending.user, registration.jid, registration.node)
+        self.log.info("push auto-disabled: {user} → {service} node={node} ({why})",
+                      user=pending.user, service=pending.jid, node=pending.node, why=why)
+        for callback in self.on_event:
+            callback("auto-disabled", pending.user, registration, why)
+
+    def _find(self, pending: Pending) -> PushRegistration | None:
+        for registration in self.store.registrations(pending.user):
+            if (registration.jid, registration.node) == (pending.jid, pending.node):
+                return registration
+        return None
+
+    def _update(self, pending: Pending, change: Callable[[PushRegistration], Any]) -> None:
+        registration = self._find(pending)
+        if registration is not None:
+            change(registration)
+            self.store.put(pending.user, registration)

@@ -1,0 +1,115 @@
+"""An external App Server over XEP-0114 receives the same publishes as the in-process one."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import pytest_twisted
+import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+from tests.helpers import Raw, aio, close, enable_push, eventually, login, quiet, wait_push
+
+COMPONENTS = dict(component=("pushapp.localhost:s3cret",), components="tcp:0:interface=127.0.0.1")
+PUBLISH = "{jabber:component:accept}iq/{http://jabber.org/protocol/pubsub}pubsub"
+
+
+class AppServerComponent(slixmpp.ComponentXMPP):
+    """A tiny external App Server: records publishes, answers result."""
+
+    def __init__(self, jid: str, secret: str, port: int) -> None:
+        super().__init__(jid, secret, "127.0.0.1", port)
+        self.publishes: list[Any] = []
+        self.stream_errors: list[str] = []
+        self.register_handler(Callback("publish", MatchXPath(PUBLISH), self.on_publish))
+        self.add_event_handler("stream_error", lambda e: self.stream_errors.append(
+            e["condition"]))
+
+    def on_publish(self, iq: Any) -> None:
+        self.publishes.append(iq)
+        iq.reply().send()
+
+
+async def start_component(server: Any, secret: str = "s3cret") -> AppServerComponent:
+    app = AppServerComponent("pushapp.localhost", secret, server.components_port)
+    started = asyncio.get_event_loop().create_future()
+    app.add_event_handler("session_start", lambda _: started.done() or started.set_result(1))
+    app.connect()
+    await asyncio.wait_for(started, 5)
+    return app
+
+
+@pytest.mark.server_options(**COMPONENTS)
+@pytest_twisted.ensureDeferred
+async def test_external_app_server_receives_the_same_publish(server) -> None:
+    app = await aio(start_component(server))
+    alice = await aio(login(server, "alice", resource="phone"))
+    await aio(enable_push(alice, "ext-node", jid="pushapp.localhost", secret="abc"))
+    await aio(enable_push(alice, "int-node", secret="abc"))
+    await aio(close(alice))
+    bob = await aio(login(server, "bob", resource="desk"))
+    bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
+    internal = await aio(wait_push(server, account="alice"))
+    await aio(eventually(lambda: app.publishes))
+    iq = app.publishes[0]
+    assert iq["from"].full == "localhost" and iq["type"] == "set"
+    xml = iq.xml
+    ns = "{http://jabber.org/protocol/pubsub}"
+    publish = xml.find(f"{ns}pubsub/{ns}publish")
+    assert publish.get("node") == "ext-node"
+    fields = {f.get("var"): f.find("{jabber:x:data}value").text for f in publish.iter(
+        "{jabber:x:data}field")}
+    assert fields == {"FORM_TYPE": "urn:xmpp:push:summary", "message-count": "1",
+                      "last-message-sender": "bob@localhost/desk", "last-message-body": "Hi"}
+    options = xml.find(f"{ns}pubsub/{ns}publish-options")
+    assert {f.get("var"): f.find("{jabber:x:data}value").text
+            for f in options.iter("{jabber:x:data}field")}["secret"] == "abc"
+    assert internal.fields == {k: v for k, v in fields.items() if k != "FORM_TYPE"}
+    # The component's result reply was matched: no error counted.
+    await aio(quiet(0.1))
+    regs = {r.node: r for r in server.push_store.registrations("alice")}
+    assert regs["ext-node"].errors == 0 and regs["ext-node"].notifications == 1
+    await aio(close(bob))
+    app.disconnect()
+
+
+@pytest.mark.server_options(**COMPONENTS)
+@pytest_twisted.ensureDeferred
+async def test_wrong_component_secret_is_refused(server) -> None:
+    app = AppServerComponent("pushapp.localhost", "wrong", server.components_port)
+    app.connect()
+    await aio(eventually(lambda: app.stream_errors))
+    assert app.stream_errors == ["not-authorized"]
+    assert "pushapp.localhost" not in server.router.routes
+    app.disconnect()
+
+
+@pytest.mark.server_options(**COMPONENTS)
+@pytest_twisted.ensureDeferred
+async def test_unknown_component_name_is_host_unknown(server) -> None:
+    raw = await aio(Raw.connect(type("S", (), {"port": server.components_port})()))
+    raw.send("<stream:stream xmlns='jabber:component:accept' "
+             "xmlns:stream='http://etherx.jabber.org/streams' to='other.localhost'>")
+    assert "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in await aio(
+        raw.read_to_close())
+
+
+@pytest.mark.server_options(**COMPONENTS)
+@pytest_twisted.ensureDeferred
+async def test_component_may_only_send_from_its_own_domain(server) -> None:
+    app = await aio(start_component(server))
+    bob = await aio(login(server, "bob"))
+    app.send_message(mto="bob@localhost", mfrom="alice@localhost", mbody="I am alice")
+    await aio(eventually(lambda: app.stream_errors))
+    assert app.stream_errors == ["invalid-from"]
+    await aio(quiet(0.1))
+    assert bob.messages == []
+    app2 = await aio(start_component(server))
+    app2.send_message(mto="bob@localhost", mfrom="bot@pushapp.localhost", mbody="hello")
+    got = await aio(bob.next_message())
+    assert got["body"] == "hello" and got["from"].full == "bot@pushapp.localhost"
+    await aio(close(bob))
+    app2.disconnect()
