@@ -346,3 +346,31 @@ async def test_offline_overflow_bounces_service_unavailable(server) -> None:
     assert err["body"] == "2"
     assert server.offline_store.count("alice") == 2
     await aio(close(bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_summary_counts_pending_subscription_requests(server) -> None:
+    await aio(offline_alice_with_push(server))
+    carol = await aio(login(server, "carol"))
+    carol.send_presence(pto="alice@localhost", ptype="subscribe")
+    await aio(quiet(0.1))
+    bob = await aio(login(server, "bob"))
+    bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
+    n = await aio(wait_push(server, account="alice"))
+    assert n.fields["pending-subscription-count"] == "1"
+    await aio(close(carol, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_encrypted_message_without_body_pushes_with_placeholder(server) -> None:
+    from tests.helpers import raw_login
+
+    await aio(offline_alice_with_push(server))
+    bob = await aio(raw_login(server, "bob", resource="desk"))
+    bob.send("<message to='alice@localhost' type='chat'><encrypted "
+             "xmlns='eu.siacs.conversations.axolotl'><header sid='1'/><payload>AAAA</payload>"
+             "</encrypted></message>")
+    n = await aio(wait_push(server, account="alice"))
+    assert n.fields["last-message-body"] == "New message"
+    assert n.fields["last-message-sender"] == "bob@localhost/desk"
+    bob.close()

@@ -423,6 +423,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         if self.session is not None:
             session, self.session = self.session, None
             self.server.sessions.unbind(session)
+            self.log.info("{jid} disconnected", jid=session.jid.full())
 
 
 def _only_child(element: domish.Element) -> domish.Element | None:
