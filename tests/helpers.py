@@ -161,6 +161,25 @@ def plain(user: str, password: str) -> str:
     return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
 
 
+async def scram_login(raw: Raw, mech: str, user: str, password: str) -> str:
+    """Run a SCRAM exchange on a raw stream; return everything the server said."""
+    import base64
+
+    from scramp import ScramClient
+
+    client = ScramClient([mech], user, password)
+    first = base64.b64encode(client.get_client_first().encode()).decode()
+    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{mech}'>{first}</auth>")
+    text = await raw.read_until("</challenge>|</failure>")
+    if "<challenge" not in text:
+        return text
+    challenge = text.split("<challenge", 1)[1].split(">", 1)[1].split("</challenge>")[0]
+    client.set_server_first(base64.b64decode(challenge).decode())
+    final = base64.b64encode(client.get_client_final().encode()).decode()
+    raw.send(f"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{final}</response>")
+    return await raw.read_until("</failure>|</success>|<success[^>]*/>")
+
+
 async def raw_login(server: Any, user: str, resource: str = "raw") -> Raw:
     """A raw client authenticated with PLAIN and bound (no TLS)."""
     raw = await Raw.connect(server)

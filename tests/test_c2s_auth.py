@@ -6,7 +6,7 @@ import pytest
 import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import Raw, aio, close, eventually, login, plain
+from tests.helpers import Raw, aio, close, eventually, login, plain, scram_login
 
 MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]
 
@@ -37,25 +37,9 @@ async def test_wrong_password_is_not_authorized(server) -> None:
                      f"{auth}</auth>")
             reply = await aio(raw.read_until("</failure>"))
         else:
-            reply = await aio(_scram_wrong_password(raw, mech))
+            reply = await aio(scram_login(raw, mech, "alice", "wrong"))
         assert "<not-authorized/>" in reply, (mech, reply)
         raw.close()
-
-
-async def _scram_wrong_password(raw: Raw, mech: str) -> str:
-    import base64
-
-    from scramp import ScramClient
-
-    client = ScramClient([mech], "alice", "wrong")
-    first = base64.b64encode(client.get_client_first().encode()).decode()
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{mech}'>{first}</auth>")
-    text = await raw.read_until("</challenge>")
-    challenge = text.split("<challenge", 1)[1].split(">", 1)[1].split("</challenge>")[0]
-    client.set_server_first(base64.b64decode(challenge).decode())
-    final = base64.b64encode(client.get_client_final().encode()).decode()
-    raw.send(f"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{final}</response>")
-    return await raw.read_until("</failure>")
 
 
 @pytest_twisted.ensureDeferred
@@ -68,26 +52,9 @@ async def test_slixmpp_wrong_password_fails_auth(server) -> None:
 async def test_unknown_user_fails_like_a_wrong_password(server) -> None:
     raw = await aio(Raw.connect(server))
     await aio(raw.open_stream())
-    reply = await aio(_scram_unknown(raw))
+    reply = await aio(scram_login(raw, "SCRAM-SHA-256", "nobody", "x"))
+    assert "<challenge" in reply, "an unknown user must get a challenge, like anyone else"
     assert "<not-authorized/>" in reply
-
-
-async def _scram_unknown(raw: Raw) -> str:
-    import base64
-
-    from scramp import ScramClient
-
-    client = ScramClient(["SCRAM-SHA-256"], "nobody", "x")
-    first = base64.b64encode(client.get_client_first().encode()).decode()
-    raw.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>"
-             f"{first}</auth>")
-    text = await raw.read_until("</challenge>|</failure>")
-    assert "<challenge" in text, "an unknown user must get a challenge, like anyone else"
-    challenge = text.split("<challenge", 1)[1].split(">", 1)[1].split("</challenge>")[0]
-    client.set_server_first(base64.b64decode(challenge).decode())
-    final = base64.b64encode(client.get_client_final().encode()).decode()
-    raw.send(f"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{final}</response>")
-    return await raw.read_until("</failure>")
 
 
 @pytest.mark.parametrize("auth, condition", [

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_twisted
@@ -49,6 +50,19 @@ def port_free(port: int) -> bool:
     return True
 
 
+async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str]:
+    """Start twistd; return the process and its log up to the "connect a client" line."""
+    proc = await asyncio.create_subprocess_exec(
+        executable, *args, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    output = b""
+    while b"connect a client to" not in output:
+        line = await asyncio.wait_for(proc.stdout.readline(), 15)
+        assert line, output.decode()
+        output += line
+    return proc, output.decode()
+
+
 class FakeServer:
     """What tests.helpers.login needs to reach a server in another process."""
 
@@ -65,16 +79,8 @@ async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
         pytest.skip("port 5222 is taken by another process on this machine; the README's "
                     "command uses the default port")
     executable = str(BIN / Path(command[0]).name)  # the README runs it from the venv
-    proc = await aio(asyncio.create_subprocess_exec(
-        executable, *command[1:], cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT))
-    output = b""
+    proc, text = await aio(start_twistd(executable, *command[1:], cwd=tmp_path))
     try:
-        while b"connect a client to" not in output:
-            line = await aio(asyncio.wait_for(proc.stdout.readline(), 15))
-            assert line, output.decode()
-            output += line
-        text = output.decode()
         assert "alice@localhost (password 'alice')" in text
         assert "127.0.0.1:5222" in text
         server = FakeServer(5222)
@@ -89,7 +95,7 @@ async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     # twistd shuts down cleanly, then re-raises SIGTERM on itself (Unix convention).
     assert proc.returncode in (0, -signal.SIGTERM)
     assert b"Server Shut Down." in rest[0]
-    assert b"Traceback" not in output + rest[0]
+    assert b"Traceback" not in text.encode() + rest[0]
     assert not (tmp_path / "twistd.pid").exists()
 
 
@@ -164,17 +170,10 @@ async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = await aio(asyncio.create_subprocess_exec(
+    proc, text = await aio(start_twistd(
         TWISTD, "-n", "--pidfile=", "minixmpp", "--config", "minixmpp.toml",
-        "--c2s", f"tcp:{port}:interface=127.0.0.1", cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT))
-    output = b""
+        "--c2s", f"tcp:{port}:interface=127.0.0.1", cwd=tmp_path))
     try:
-        while b"connect a client to" not in output:
-            line = await aio(asyncio.wait_for(proc.stdout.readline(), 15))
-            assert line, output.decode()
-            output += line
-        text = output.decode()
         assert f"serving example.test on 127.0.0.1:{port}" in text
         assert "accounts: dave@example.test" in text and "alice" not in text
     finally:
