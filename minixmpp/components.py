@@ -14,6 +14,7 @@ from twisted.words.protocols.jabber import component, error, jid, xmlstream
 from twisted.words.xish import domish
 
 from minixmpp.stanza import strip_namespace
+from minixmpp.tracking import StreamTracking
 
 STANZAS = ("message", "presence", "iq")
 
@@ -39,7 +40,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
         super().streamStarted(rootElement)
 
 
-class ComponentFactory(xmlstream.XmlStreamServerFactory):
+class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     """Accepts component connections and plugs them into the router."""
 
     log = Logger()
@@ -49,6 +50,9 @@ class ComponentFactory(xmlstream.XmlStreamServerFactory):
         super().__init__(lambda: ComponentAuthenticator(secrets))
         self.router = router
         self.addBootstrap(xmlstream.STREAM_AUTHD_EVENT, self.authenticated)
+
+    def buildProtocol(self, addr: Any) -> xmlstream.XmlStream:
+        return self.track(super().buildProtocol(addr))
 
     def authenticated(self, xs: xmlstream.XmlStream) -> None:
         domain = xs.thisEntity.host

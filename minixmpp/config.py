@@ -67,6 +67,9 @@ OPTIONS: tuple[Option, ...] = (
            "XEP-0114 external component listener (used when --component is given)"),
     Option("component", "list", (),
            "external component NAME:SECRET (XEP-0114), repeatable"),
+    Option("http", "str", None, "HTTP control API and status page endpoint, e.g. tcp:8080 "
+           "(loopback only unless interface= is given) [default: off]"),
+    Option("http-token", "str", None, "bearer token the control API requires"),
     Option("config", "str", None, "TOML file with any of these settings"),
 )
 
@@ -102,6 +105,8 @@ class Settings:
     push_timeout: int = 20
     components: str = "tcp:5347:interface=127.0.0.1"
     component: tuple[str, ...] = ()
+    http: str | None = None
+    http_token: str | None = None
     config: str | None = None
     #: Parsed ``component`` values: domain → secret.
     component_secrets: dict[str, str] = field(default_factory=dict)
@@ -172,6 +177,14 @@ class Settings:
         except (ValueError, TypeError, KeyError) as e:
             raise ConfigError(f"--components {self.components!r} is not a valid endpoint: {e}"
                               ) from None
+        if self.http:
+            if self.http.startswith("tcp:") and "interface=" not in self.http:
+                self.http += ":interface=127.0.0.1"  # loopback unless said otherwise
+            try:
+                endpoints.serverFromString(None, self.http)
+            except (ValueError, TypeError, KeyError) as e:
+                raise ConfigError(f"--http {self.http!r} is not a valid endpoint: {e}"
+                                  ) from None
         self.component_secrets = {}
         for spec in self.component:
             name, sep, secret = str(spec).partition(":")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 from typing import Any
 
 from twisted.application import service
@@ -37,6 +38,7 @@ from minixmpp.storage.memory import (
     MemoryPushStore,
     MemoryRosterStore,
 )
+from minixmpp.web.views import iso
 
 
 class Server(service.MultiService):
@@ -87,6 +89,9 @@ class Server(service.MultiService):
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
             timeout=settings.push_timeout)
         self.messages.delivered.append(self.notifier.message)
+        self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
+        self.push_enable.on_event.append(self._push_event)
+        self.notifier.on_event.append(self._push_event)
         self.presence.on_available.append(self._available)
 
         self.server_identity = ServerIdentity(settings.domain)
@@ -107,9 +112,10 @@ class Server(service.MultiService):
         self.component_factory = (ComponentFactory(self.router, settings.component_secrets)
                                   if settings.component_secrets else None)
         self.component_port: Any = None
+        self.http_port: Any = None
         self.c2s_factory = C2SFactory(self)
         self.c2s_port: Any = None
-        self.auth_failures: list[tuple[str, str]] = []
+        self.auth_failures: deque[dict[str, Any]] = deque(maxlen=50)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -147,11 +153,15 @@ class Server(service.MultiService):
 
         return d.addCallbacks(listening, failed)
 
+    def launch(self) -> defer.Deferred[None]:
+        """Start the services and listen (the fixture's way; errors come as a failure)."""
+        service.MultiService.startService(self)
+        return self.start()
+
     def startService(self) -> None:
         """twistd start: a configuration error ends the process with one clear line."""
-        super().startService()
         failures: list[Any] = []
-        self.start().addErrback(failures.append)
+        self.launch().addErrback(failures.append)
         if failures:
             problem = failures[0].value
             text = str(problem) if isinstance(problem, ConfigError) else repr(problem)
@@ -159,13 +169,21 @@ class Server(service.MultiService):
             (sys.__stderr__ or sys.stderr).write(f"minixmpp: error: {text}\n")
             raise SystemExit(1)
 
-    def stopService(self) -> defer.Deferred[Any] | None:
+    def stopService(self) -> defer.Deferred[Any]:
+        """Stop listening, close every stream (``system-shutdown``) and cancel every
+        timer; fires when all connections are gone."""
         super().stopService()
-        for session in list(self.sessions):
-            session.stream.sendStreamError(jerror.StreamError("system-shutdown"))
-        ports = [p for p in (self.c2s_port, self.component_port) if p is not None]
-        self.c2s_port = self.component_port = None
-        return defer.gatherResults([defer.maybeDeferred(p.stopListening) for p in ports])
+        ports = [p for p in (self.c2s_port, self.component_port, self.http_port)
+                 if p is not None]
+        self.c2s_port = self.component_port = self.http_port = None
+        waits = [defer.maybeDeferred(p.stopListening) for p in ports]
+        for factory in (self.c2s_factory, self.component_factory):
+            if factory is not None:
+                waits.extend(factory.close_all(jerror.StreamError("system-shutdown")))
+        self.notifier.cancel_all()
+        if self.appserver is not None:
+            self.appserver.cancel_waiters()
+        return defer.gatherResults(waits)
 
     @property
     def port(self) -> int:
@@ -199,6 +217,11 @@ class Server(service.MultiService):
             self.log.info("external components (XEP-0114) on {host}:{port}: {names}",
                           host=chost.host, port=chost.port,
                           names=", ".join(self.settings.component_secrets))
+        if self.http_port is not None:
+            h = self.http_port.getHost()
+            self.log.info("status page http://{host}:{port}/ and control API "
+                          "http://{host}:{port}/api/ (see docs/api.md)", host=h.host,
+                          port=h.port)
         self.log.info("connect a client to {host}:{port} as e.g. {user}@{domain}",
                       host=host.host, port=host.port, user=next(iter(s.accounts)),
                       domain=s.domain)
@@ -227,10 +250,43 @@ class Server(service.MultiService):
                     return user
         return None
 
+    def _push_event(self, event: str, user: str, registration: Any, detail: str) -> None:
+        self.push_events.append({"time": iso(self.reactor.seconds()), "event": event,
+                                 "account": user, "jid": registration.jid,
+                                 "node": registration.node, "detail": detail})
+
+    @property
+    def http_port_number(self) -> int:
+        """The HTTP port actually listened on."""
+        return self.http_port.getHost().port
+
+    def forget_account(self, user: str) -> None:
+        """Drop everything stored for a deleted account."""
+        self.rosters.drop(user)
+        self.offline_store.pop_all(user)
+        for registration in self.push_store.registrations(user):
+            self.push_store.remove(user, registration.jid, registration.node)
+        self.notifier.unseen.pop(user, None)
+
+    def reset(self) -> None:
+        """Back to the state right after start: configured accounts only, nothing
+        stored, no sessions (closed with a ``reset`` stream error), no notifications."""
+        for session in list(self.sessions):
+            session.stream.sendStreamError(jerror.StreamError("reset"))
+        for user in self.accounts.users():
+            self.accounts.delete(user)
+            self.forget_account(user)
+        for user, password in self.settings.accounts.items():
+            self.accounts.create(user, password)
+        if self.appserver is not None:
+            self.appserver.clear()
+        self.push_events.clear()
+        self.auth_failures.clear()
+
     def auth_failed(self, peer: str, condition: str) -> None:
-        """Record a failed authentication (shown in logs; inspection uses it later)."""
-        self.auth_failures.append((peer, condition))
-        del self.auth_failures[:-100]
+        """Record a failed authentication (log, status page)."""
+        self.auth_failures.append({"time": iso(self.reactor.seconds()), "peer": peer,
+                                   "condition": condition})
         self.log.info("authentication failed from {peer}: {condition}", peer=peer,
                       condition=condition)
 

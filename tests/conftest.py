@@ -1,40 +1,27 @@
-"""Fixtures: a fresh in-process server on a free loopback port per test."""
+"""Fixtures: a fresh in-process server per test, from the installed pytest plugin."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import pytest_twisted
 
-from minixmpp.config import Settings
 from minixmpp.server import Server
+from minixmpp.testing.fixture import TestServer
 
 USERS = ("alice:alice", "bob:bob", "carol:carol")
 
 
-def make_server(**options: object) -> Server:
-    from twisted.internet import reactor
-
-    cli = {"c2s": "tcp:0:interface=127.0.0.1", "user": USERS}
-    cli.update(options)
-    server = Server(Settings.build(cli), reactor)
-    server.startService()
-    return server
+@pytest.fixture
+def test_server(request: pytest.FixtureRequest, xmpp_server_factory) -> TestServer:
+    """The plugin's server with three accounts; ``@pytest.mark.server_options(...)``."""
+    marker = request.node.get_closest_marker("server_options")
+    options = {"user": USERS, **(marker.kwargs if marker else {})}
+    return xmpp_server_factory(**options)
 
 
 @pytest.fixture
-def server(request: pytest.FixtureRequest) -> Iterator[Server]:
-    marker = request.node.get_closest_marker("server_options")
-    server = make_server(**(marker.kwargs if marker else {}))
-    yield server
-    pytest_twisted.blockon(server.stopService() or pytest_twisted.blockon.__class__ and _done())
-
-
-def _done():
-    from twisted.internet import defer
-
-    return defer.succeed(None)
+def server(test_server: TestServer) -> Server:
+    """The :class:`minixmpp.server.Server` itself."""
+    return test_server.server
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -27,6 +27,7 @@ from minixmpp.c2s import sasl
 from minixmpp.c2s.bind import NS_BIND, NS_SESSION, BadResource, resourcepart
 from minixmpp.sessions import Session
 from minixmpp.stanza import strip_namespace
+from minixmpp.tracking import StreamTracking
 
 if TYPE_CHECKING:
     from minixmpp.server import Server
@@ -431,7 +432,7 @@ def _only_child(element: domish.Element) -> domish.Element | None:
     return children[0] if len(children) == 1 else None
 
 
-class C2SFactory(xmlstream.XmlStreamServerFactory):
+class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     """Builds one :class:`C2SStream` and authenticator per client connection."""
 
     protocol = C2SStream
@@ -444,4 +445,4 @@ class C2SFactory(xmlstream.XmlStreamServerFactory):
     def buildProtocol(self, addr: Any) -> C2SStream:
         xs = super().buildProtocol(addr)
         xs.max_stanza_size = self.server.settings.max_stanza_size
-        return xs
+        return self.track(xs)

@@ -153,6 +153,12 @@ class AppServer(pubsub.PubSubResource):
     def recover(self, node: str | None) -> None:
         self.failures.pop(node, None)
 
+    def cancel_waiters(self) -> None:
+        """Cancel every pending :meth:`wait_for` (server shutdown)."""
+        for waiter in list(self._waiters):
+            waiter.deferred.cancel()
+        self._waiters.clear()
+
     def clear(self) -> None:
         self.notifications.clear()
         self.failures.clear()

@@ -88,9 +88,9 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
             while len(existing) + 1 > self.limit:
                 oldest = existing.pop(0)
                 self.store.remove(user, oldest.jid, oldest.node)
-                self._event("removed", user, oldest,
+                self.log_event("removed", user, oldest,
                             f"per-account limit of {self.limit} reached")
-        self._event("re-enabled" if replaced else "enabled", user, registration,
+        self.log_event("re-enabled" if replaced else "enabled", user, registration,
                     f"by {sender.full()}")
 
     def onDisable(self, iq: domish.Element) -> None:
@@ -102,9 +102,9 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
         for registration in self.store.registrations(user):
             if registration.jid == service and (node is None or registration.node == node):
                 self.store.remove(user, registration.jid, registration.node)
-                self._event("disabled", user, registration, f"by {sender.full()}")
+                self.log_event("disabled", user, registration, f"by {sender.full()}")
 
-    def _event(self, event: str, user: str, registration: PushRegistration,
+    def log_event(self, event: str, user: str, registration: PushRegistration,
                detail: str) -> None:
         self.log.info("push {event}: {user} → {service} node={node} away={away} ({detail})",
                       event=event, user=user, service=registration.jid,

@@ -64,7 +64,8 @@ class PushNotifier(XMPPHandler):
         self.xmlstream.addObserver("/iq[@type='result']", self._reply)
         self.xmlstream.addObserver("/iq[@type='error']", self._reply)
 
-    def connectionLost(self, reason: Any) -> None:
+    def cancel_all(self) -> None:
+        """Forget every reply still awaited (server shutdown)."""
         for pending in self.pending.values():
             if pending.timeout.active():
                 pending.timeout.cancel()

@@ -1,0 +1,8 @@
+"""minixmpp as a test fixture: an in-process server (:class:`TestServer`), a small
+Twisted client (:class:`TestClient`) and the pytest plugin (``minixmpp.testing.plugin``,
+registered through the ``pytest11`` entry point)."""
+
+from minixmpp.testing.client import TestClient
+from minixmpp.testing.fixture import Account, TestServer, running_server
+
+__all__ = ["Account", "TestClient", "TestServer", "running_server"]

@@ -1,0 +1,160 @@
+"""An in-process minixmpp server for tests, built by the same ``Server`` as twistd."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import defer
+
+from minixmpp.config import Settings
+from minixmpp.push.appserver import Notification
+from minixmpp.server import Server
+from minixmpp.testing.client import TestClient
+
+#: Options every test server starts with (a test's own options win).
+DEFAULTS: dict[str, Any] = {"c2s": "tcp:0:interface=127.0.0.1", "user": ("alice:alice",
+                                                                          "bob:bob")}
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account on the test server."""
+
+    name: str
+    password: str
+    jid: str
+
+
+class TestServer:
+    """A started :class:`minixmpp.server.Server` plus conveniences for tests.
+
+    ``server`` is the real thing; the rest are shortcuts: connection details, accounts,
+    clients, and push assertions on the in-process App Server.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self._names = itertools.count(1)
+
+    # -- connection details ------------------------------------------------------------------
+
+    host = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def domain(self) -> str:
+        return self.server.settings.domain
+
+    @property
+    def tls_certificate(self) -> bytes | None:
+        """The server's certificate (PEM), for clients to trust; None with ``no_tls``."""
+        return self.server.tls.cert_pem if self.server.tls else None
+
+    @property
+    def push_jid(self) -> str | None:
+        return self.server.appserver.jid if self.server.appserver else None
+
+    @property
+    def http_url(self) -> str | None:
+        if self.server.http_port is None:
+            return None
+        return f"http://127.0.0.1:{self.server.http_port_number}"
+
+    # -- accounts and clients ------------------------------------------------------------------
+
+    def create_account(self, name: str | None = None, password: str | None = None) -> Account:
+        """A new account (a fresh name and password unless given)."""
+        name = name or f"user{next(self._names)}"
+        password = password or secrets.token_urlsafe(8)
+        self.server.accounts.create(name, password)
+        return Account(name, password, f"{name}@{self.domain}")
+
+    def account(self, name: str, password: str) -> Account:
+        return Account(name, password, f"{name}@{self.domain}")
+
+    def login(self, account: Account | str, resource: str = "test", password: str | None = None,
+              tls: bool = True) -> defer.Deferred[TestClient]:
+        """A :class:`TestClient` logged in as ``account`` (name or :class:`Account`)."""
+        from twisted.internet import reactor
+
+        if isinstance(account, Account):
+            name, password = account.name, password or account.password
+        else:
+            name, password = account, password or account
+        cert = self.tls_certificate if tls else None
+        return defer.ensureDeferred(TestClient.connect(
+            reactor, self.host, self.port, f"{name}@{self.domain}/{resource}", password, cert))
+
+    # -- push assertions ------------------------------------------------------------------------
+
+    @property
+    def appserver(self) -> Any:
+        if self.server.appserver is None:
+            raise RuntimeError("this server runs without the in-process App Server")
+        return self.server.appserver
+
+    def notifications(self, account: str | None = None, node: str | None = None,
+                      since: int = 0) -> list[Notification]:
+        """Notifications the in-process App Server received so far."""
+        return self.appserver.find(account, node, since)
+
+    def wait_for_push(self, account: str | None = None, node: str | None = None,
+                      since: int = 0, timeout: float = 5) -> defer.Deferred[Notification]:
+        """Fires with the first matching notification (``seq`` > ``since``); fails with
+        ``twisted.internet.defer.TimeoutError`` after ``timeout`` seconds."""
+        from twisted.internet import reactor
+
+        return self.appserver.wait_for(reactor, account, node, since, timeout)
+
+    async def assert_no_push(self, account: str | None = None, node: str | None = None,
+                             within: float = 0.5, since: int | None = None) -> None:
+        """Wait ``within`` seconds; fail if a matching notification arrived meanwhile."""
+        from twisted.internet import reactor, task
+
+        start = self.appserver.notifications[-1].seq if since is None and \
+            self.appserver.notifications else (since or 0)
+        await task.deferLater(reactor, within, lambda: None)
+        found = self.notifications(account, node, start)
+        assert not found, f"unexpected push notification(s): {found}"
+
+    def fail_push(self, node: str | None, condition: str | None = "item-not-found",
+                  type: str = "cancel", count: int | None = None) -> None:
+        """Make the App Server answer ``node`` with an error (``None``: no answer)."""
+        self.appserver.fail(node, condition, type, count)
+
+    def recover_push(self, node: str | None) -> None:
+        self.appserver.recover(node)
+
+
+def start(reactor: Any, **options: Any) -> TestServer:
+    """Build and start a server on a free loopback port (listening when it returns)."""
+    cli = dict(DEFAULTS)
+    cli.update(options)
+    server = Server(Settings.build(cli), reactor)
+    failures: list[Any] = []
+    server.launch().addErrback(failures.append)
+    if failures:
+        failures[0].raiseException()
+    return TestServer(server)
+
+
+@contextmanager
+def running_server(**options: Any) -> Iterator[TestServer]:
+    """A started server, stopped at the end (for use outside pytest fixtures)."""
+    from twisted.internet import reactor
+
+    test_server = start(reactor, **options)
+    try:
+        yield test_server
+    finally:
+        test_server.server.stopService()

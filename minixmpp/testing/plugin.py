@@ -1,0 +1,73 @@
+"""pytest plugin (entry point ``pytest11: minixmpp``): fixtures for XMPP tests.
+
+- ``xmpp_server``: a fresh in-process server per test on a free loopback port; options
+  from ``@pytest.mark.xmpp_server(push_privacy=True, ...)`` (any ``Settings`` field).
+- ``xmpp_server_factory``: build servers with options inside the test; all are stopped.
+- ``xmpp_server_process``: the real ``twistd -n minixmpp`` in a subprocess, for
+  clients that cannot share the process; talk to it over XMPP and the HTTP API.
+
+Tests run under pytest-twisted (``@pytest_twisted.ensureDeferred async def test_...``);
+with ``--reactor=asyncio`` asyncio clients such as slixmpp share the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from minixmpp.testing.fixture import TestServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "xmpp_server(**options): settings for the xmpp_server fixture")
+
+
+def _block(d: Any) -> Any:
+    import pytest_twisted
+
+    return pytest_twisted.blockon(d)
+
+
+def _stop(server: TestServer) -> None:
+    _block(server.server.stopService())
+
+
+@pytest.fixture
+def xmpp_server_factory() -> Iterator[Callable[..., TestServer]]:
+    """``make(**options)`` starts a server; every one is stopped after the test."""
+    from twisted.internet import reactor
+
+    from minixmpp.testing.fixture import start
+
+    servers: list[TestServer] = []
+
+    def make(**options: Any) -> TestServer:
+        server = start(reactor, **options)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        _stop(server)
+
+
+@pytest.fixture
+def xmpp_server(request: pytest.FixtureRequest,
+                xmpp_server_factory: Callable[..., TestServer]) -> TestServer:
+    """A fresh in-process server (see ``@pytest.mark.xmpp_server`` for options)."""
+    marker = request.node.get_closest_marker("xmpp_server")
+    return xmpp_server_factory(**(marker.kwargs if marker else {}))
+
+
+@pytest.fixture
+def xmpp_server_process(tmp_path: Any) -> Iterator[Any]:
+    """``twistd -n minixmpp`` in a subprocess on free ports, with the HTTP API on."""
+    from minixmpp.testing.process import ProcessServer
+
+    server = ProcessServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,99 @@
+"""The real ``twistd -n minixmpp`` in a subprocess, for clients in other processes."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from minixmpp.c2s.tls import self_signed
+
+READY = b"connect a client to"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ProcessServer:
+    """Runs twistd with its own certificate, free ports and the HTTP control API."""
+
+    __test__ = False
+
+    def __init__(self, directory: Path, domain: str = "localhost",
+                 users: tuple[str, ...] = ("alice:alice", "bob:bob"),
+                 extra: tuple[str, ...] = ()) -> None:
+        self.directory = Path(directory)
+        self.domain = domain
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.http_port = free_port()
+        self.http_url = f"http://127.0.0.1:{self.http_port}"
+        self.users = users
+        self.extra = extra
+        self.cert_file = self.directory / "minixmpp-cert.pem"
+        self.key_file = self.directory / "minixmpp-key.pem"
+        self.log_file = self.directory / "minixmpp.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def tls_certificate(self) -> bytes:
+        return self.cert_file.read_bytes()
+
+    def command(self) -> list[str]:
+        args = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
+                "-n", "--pidfile=", "minixmpp", "--domain", self.domain,
+                "--c2s", f"tcp:{self.port}:interface=127.0.0.1",
+                "--http", f"tcp:{self.http_port}:interface=127.0.0.1",
+                "--tls-cert", str(self.cert_file), "--tls-key", str(self.key_file)]
+        for user in self.users:
+            args += ["--user", user]
+        return args + list(self.extra)
+
+    def start(self, timeout: float = 20) -> None:
+        cert, key = self_signed(self.domain)
+        self.cert_file.write_bytes(cert)
+        self.key_file.write_bytes(key)
+        self.key_file.chmod(0o600)
+        self.process = subprocess.Popen(self.command(), cwd=self.directory,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        assert self.process.stdout is not None
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        log = b""
+        deadline = time.monotonic() + timeout
+        while READY not in log:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                self.stop()
+                raise RuntimeError(f"minixmpp did not start in {timeout} s:\n{log.decode()}")
+            chunk = os.read(self.process.stdout.fileno(), 65536)
+            if not chunk:
+                raise RuntimeError(f"minixmpp exited at start:\n{log.decode()}")
+            log += chunk
+        self.log_file.write_bytes(log)
+        selector.close()
+
+    def stop(self, timeout: float = 10) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            rest, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            rest, _ = self.process.communicate()
+        with self.log_file.open("ab") as f:
+            f.write(rest or b"")
+        code = self.process.returncode
+        self.process = None
+        return code

@@ -1,0 +1,303 @@
+"""The JSON control API (``--http``): accounts, sessions, push, offline queues, reset.
+
+One leaf resource with a small routing table; every answer is JSON, every error is
+``{"error": "..."}`` with the right status. Documented in ``docs/api.md``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web import resource, server
+from twisted.words.protocols.jabber import error, jid
+
+from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
+from minixmpp.web import views
+
+if TYPE_CHECKING:
+    from minixmpp.server import Server
+
+
+class HTTPError(Exception):
+    """An error answer: status code and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+Handler = Callable[..., Any]
+
+
+class ControlAPI(resource.Resource):
+    """``/api/...``: see ``docs/api.md`` for every route."""
+
+    isLeaf = True
+    log = Logger()
+
+    def __init__(self, server: Server, token: str | None = None) -> None:
+        super().__init__()
+        self.server = server
+        self.token = token
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        for method, pattern, handler in (
+            ("GET", r"state", self.state),
+            ("GET", r"accounts", self.list_accounts),
+            ("POST", r"accounts", self.create_account),
+            ("DELETE", r"accounts/(?P<name>[^/]+)", self.delete_account),
+            ("PUT", r"accounts/(?P<name>[^/]+)/password", self.set_password),
+            ("GET", r"sessions", self.list_sessions),
+            ("DELETE", r"sessions/(?P<full>[^/]+)", self.kick),
+            ("GET", r"push/registrations", self.list_registrations),
+            ("DELETE", r"push/registrations", self.delete_registrations),
+            ("GET", r"push/notifications", self.list_notifications),
+            ("DELETE", r"push/notifications", self.clear_notifications),
+            ("GET", r"push/notifications/wait", self.wait_notification),
+            ("POST", r"push/fail", self.fail_node),
+            ("POST", r"push/recover", self.recover_node),
+            ("GET", r"offline/(?P<name>[^/]+)", self.offline),
+            ("POST", r"reset", self.reset),
+        ):
+            self.routes.append((method, re.compile(pattern + r"/?\Z"), handler))
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def render(self, request: server.Request) -> Any:
+        request.setHeader(b"content-type", b"application/json; charset=utf-8")
+        request.setHeader(b"cache-control", b"no-store")
+        try:
+            self._authorize(request)
+            handler, kwargs = self._route(request)
+            result = defer.maybeDeferred(handler, request, **kwargs)
+        except HTTPError as e:
+            return self._error(request, e.status, e.message)
+        result.addCallbacks(lambda r: self._answer(request, r),
+                            lambda f: self._failed(request, f))
+        return server.NOT_DONE_YET
+
+    def _authorize(self, request: server.Request) -> None:
+        if not self.token:
+            return
+        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
+        if not hmac.compare_digest(header.encode(), f"Bearer {self.token}".encode()):
+            request.setHeader(b"www-authenticate", b'Bearer realm="minixmpp"')
+            raise HTTPError(401, "missing or wrong bearer token (--http-token)")
+
+    def _route(self, request: server.Request) -> tuple[Handler, dict[str, str]]:
+        path = "/".join(p.decode("utf-8", "replace") for p in request.postpath)
+        method = request.method.decode("ascii", "replace")
+        allowed = []
+        for route_method, pattern, handler in self.routes:
+            match = pattern.match(path)
+            if match:
+                if route_method == method:
+                    return handler, match.groupdict()
+                allowed.append(route_method)
+        if allowed:
+            request.setHeader(b"allow", ", ".join(allowed).encode())
+            raise HTTPError(405, f"{method} not allowed on /api/{path}")
+        raise HTTPError(404, f"no such endpoint: /api/{path}")
+
+    def _answer(self, request: server.Request, result: Any) -> None:
+        status, body = result if isinstance(result, tuple) else (200, result)
+        if request._disconnected:
+            return
+        request.setResponseCode(status)
+        if body is not None:
+            request.write(json.dumps(body, indent=1).encode() + b"\n")
+        request.finish()
+
+    def _failed(self, request: server.Request, failure: Any) -> None:
+        if failure.check(HTTPError):
+            return self._answer(request, (failure.value.status,
+                                          {"error": failure.value.message}))
+        if failure.check(defer.CancelledError):
+            return None
+        self.log.failure("control API error", failure)
+        return self._answer(request, (500, {"error": "internal error (see the server log)"}))
+
+    def _error(self, request: server.Request, status: int, message: str) -> bytes:
+        request.setResponseCode(status)
+        return json.dumps({"error": message}).encode() + b"\n"
+
+    # -- request helpers --------------------------------------------------------------------
+
+    @staticmethod
+    def _json(request: server.Request) -> dict[str, Any]:
+        raw = request.content.read() if request.content else b""
+        try:
+            body = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise HTTPError(400, "the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise HTTPError(400, "the body must be a JSON object")
+        return body
+
+    @staticmethod
+    def _arg(request: server.Request, name: str) -> str | None:
+        values = request.args.get(name.encode())
+        return values[0].decode("utf-8", "replace") if values else None
+
+    def _int_arg(self, request: server.Request, name: str, default: float) -> float:
+        value = self._arg(request, name)
+        if value is None:
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise HTTPError(400, f"{name} must be a number") from None
+
+    def _account(self, name: str) -> str:
+        if not self.server.accounts.exists(name):
+            raise HTTPError(404, f"no account {name!r}")
+        return name
+
+    # -- state (the status page) --------------------------------------------------------------
+
+    def state(self, request: server.Request) -> dict[str, Any]:
+        return views.state(self.server)
+
+    # -- accounts -----------------------------------------------------------------------------
+
+    def list_accounts(self, request: server.Request) -> list[dict[str, Any]]:
+        return [views.account(self.server, name) for name in self.server.accounts.users()]
+
+    def create_account(self, request: server.Request) -> tuple[int, dict[str, Any]]:
+        body = self._json(request)
+        name, password = body.get("name"), body.get("password")
+        if not isinstance(name, str) or not isinstance(password, str) or not password:
+            raise HTTPError(400, "give name and password as strings")
+        try:
+            user = jid.JID(tuple=(name, self.server.settings.domain, None)).user or ""
+        except jid.InvalidFormat:
+            raise HTTPError(400, f"{name!r} is not a valid username") from None
+        try:
+            self.server.accounts.create(user, password)
+        except AccountExists:
+            raise HTTPError(409, f"account {user!r} exists") from None
+        return 201, views.account(self.server, user)
+
+    def delete_account(self, request: server.Request, name: str) -> tuple[int, None]:
+        self._account(name)
+        for session in self.server.sessions.of(name):
+            session.stream.sendStreamError(error.StreamError("not-authorized",
+                                                             text="account deleted"))
+        try:
+            self.server.accounts.delete(name)
+        except NoSuchAccount:
+            raise HTTPError(404, f"no account {name!r}") from None
+        self.server.forget_account(name)
+        return 204, None
+
+    def set_password(self, request: server.Request, name: str) -> dict[str, Any]:
+        self._account(name)
+        password = self._json(request).get("password")
+        if not isinstance(password, str) or not password:
+            raise HTTPError(400, "give the new password as a string")
+        self.server.accounts.set_password(name, password)
+        return views.account(self.server, name)
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def list_sessions(self, request: server.Request) -> list[dict[str, Any]]:
+        return [views.session(s) for s in self.server.sessions]
+
+    def kick(self, request: server.Request, full: str) -> tuple[int, None]:
+        try:
+            target = jid.JID(full)
+        except jid.InvalidFormat:
+            raise HTTPError(400, f"{full!r} is not a JID") from None
+        session = self.server.sessions.get(target)
+        if session is None or target.resource is None:
+            raise HTTPError(404, f"no session {full!r}")
+        session.stream.sendStreamError(error.StreamError(
+            "policy-violation", text="disconnected through the control API"))
+        return 204, None
+
+    # -- push ----------------------------------------------------------------------------------
+
+    def list_registrations(self, request: server.Request) -> list[dict[str, Any]]:
+        account = self._arg(request, "account")
+        users = [self._account(account)] if account else self.server.push_store.users()
+        return [views.registration(u, r) for u in users
+                for r in self.server.push_store.registrations(u)]
+
+    def delete_registrations(self, request: server.Request) -> dict[str, Any]:
+        account = self._arg(request, "account")
+        service, node = self._arg(request, "jid"), self._arg(request, "node")
+        users = [self._account(account)] if account else self.server.push_store.users()
+        removed = 0
+        for user in users:
+            for r in self.server.push_store.registrations(user):
+                if (service is None or r.jid == service) and (node is None or r.node == node):
+                    self.server.push_store.remove(user, r.jid, r.node)
+                    self.server.push_enable.log_event("removed", user, r, "by the control API")
+                    removed += 1
+        return {"removed": removed}
+
+    def _appserver(self) -> Any:
+        if self.server.appserver is None:
+            raise HTTPError(404, "the in-process App Server is off (--no-push-component)")
+        return self.server.appserver
+
+    def list_notifications(self, request: server.Request) -> list[dict[str, Any]]:
+        since = int(self._int_arg(request, "since", 0))
+        found = self._appserver().find(self._arg(request, "account"),
+                                       self._arg(request, "node"), since)
+        return [views.notification(n) for n in found]
+
+    def clear_notifications(self, request: server.Request) -> tuple[int, None]:
+        self._appserver().notifications.clear()
+        return 204, None
+
+    def wait_notification(self, request: server.Request) -> defer.Deferred:
+        """Long poll: the first matching notification after ``since``, or 408."""
+        timeout = self._int_arg(request, "timeout", 10)
+        if not 0 < timeout <= 300:
+            raise HTTPError(400, "timeout must be between 0 and 300 seconds")
+        d = self._appserver().wait_for(
+            self.server.reactor, self._arg(request, "account"), self._arg(request, "node"),
+            int(self._int_arg(request, "since", 0)), timeout)
+        request.notifyFinish().addErrback(lambda _: d.cancel())
+
+        def timed_out(f: Any) -> Any:
+            f.trap(defer.TimeoutError)
+            raise HTTPError(408, f"no matching notification within {timeout:g} s")
+
+        return d.addCallbacks(views.notification, timed_out)
+
+    def fail_node(self, request: server.Request) -> dict[str, Any]:
+        body = self._json(request)
+        node, condition = body.get("node"), body.get("condition", "item-not-found")
+        kind, count = body.get("type", "cancel"), body.get("count")
+        if node is not None and not isinstance(node, str):
+            raise HTTPError(400, "node must be a string or null")
+        if condition is not None and condition not in error.STANZA_CONDITIONS:
+            raise HTTPError(400, f"{condition!r} is not an RFC 6120 stanza error condition")
+        if kind not in ("cancel", "continue", "modify", "auth", "wait"):
+            raise HTTPError(400, "type must be cancel, continue, modify, auth or wait")
+        if count is not None and (not isinstance(count, int) or count < 1):
+            raise HTTPError(400, "count must be a positive integer or null")
+        self._appserver().fail(node, condition, kind, count)
+        return {"node": node, "condition": condition, "type": kind, "count": count}
+
+    def recover_node(self, request: server.Request) -> dict[str, Any]:
+        node = self._json(request).get("node")
+        self._appserver().recover(node)
+        return {"node": node}
+
+    # -- offline, reset --------------------------------------------------------------------------
+
+    def offline(self, request: server.Request, name: str) -> list[str]:
+        return self.server.offline_store.peek(self._account(name))
+
+    def reset(self, request: server.Request) -> dict[str, Any]:
+        self.server.reset()
+        return {"reset": True, "accounts": self.server.accounts.users()}
