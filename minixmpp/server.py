@@ -120,38 +120,35 @@ class Server(service.MultiService):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> defer.Deferred[None]:
-        """Listen for clients; fires when ready, fails with :class:`ConfigError`."""
-        try:
-            endpoint = endpoints.serverFromString(self.reactor, self.settings.c2s)
-        except (ValueError, TypeError, KeyError) as e:
-            return defer.fail(ConfigError(f"--c2s {self.settings.c2s!r}: {e}"))
-        d = endpoint.listen(self.c2s_factory)
+        """Listen (c2s, then components and HTTP when configured); fires when clients
+        can connect, fails with :class:`ConfigError` (e.g. a port in use)."""
 
-        def listening(port: Any) -> Any:
-            self.c2s_port = port
-            if self.component_factory is None:
-                return self._announce()
-            components = endpoints.serverFromString(self.reactor, self.settings.components)
-            return components.listen(self.component_factory).addCallbacks(
-                components_listening, components_failed)
+        async def listen_all() -> None:
+            self.c2s_port = await self._listen("c2s", self.settings.c2s, self.c2s_factory)
+            if self.component_factory is not None:
+                self.component_port = await self._listen(
+                    "components", self.settings.components, self.component_factory)
+            if self.settings.http:
+                from minixmpp.web import site
 
-        def components_listening(port: Any) -> None:
-            self.component_port = port
+                self.http_port = await self._listen(
+                    "http", self.settings.http, site(self, self.settings.http_token))
             self._announce()
 
-        def components_failed(f: Any) -> None:
-            if f.check(ierror.CannotListenError):
-                raise ConfigError(f"--components {self.settings.components}: cannot listen "
-                                  f"({f.value.socketError})")
-            return f
+        return defer.ensureDeferred(listen_all())
 
+    def _listen(self, option: str, description: str, factory: Any) -> defer.Deferred[Any]:
         def failed(f: Any) -> None:
             if f.check(ierror.CannotListenError):
-                raise ConfigError(f"--c2s {self.settings.c2s}: cannot listen "
+                raise ConfigError(f"--{option} {description}: cannot listen "
                                   f"({f.value.socketError})")
             return f
 
-        return d.addCallbacks(listening, failed)
+        try:
+            endpoint = endpoints.serverFromString(self.reactor, description)
+        except (ValueError, TypeError, KeyError) as e:
+            return defer.fail(ConfigError(f"--{option} {description!r}: {e}"))
+        return endpoint.listen(factory).addErrback(failed)
 
     def launch(self) -> defer.Deferred[None]:
         """Start the services and listen (the fixture's way; errors come as a failure)."""

@@ -262,3 +262,28 @@ def wait_push(server: Any, account: str | None = None, node: str | None = None,
 
     return server.appserver.wait_for(reactor, account=account, node=node, since=since,
                                      timeout=timeout)
+
+
+async def http(method: str, url: str, body: Any = None, token: str | None = None,
+               raw: bytes | None = None) -> tuple[int, Any]:
+    """One HTTP request from a thread (the server keeps running); (status, JSON body)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None
+                                        else None)
+    request = urllib.request.Request(url, data=data, method=method)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+
+    def call() -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                text = response.read()
+                status = response.status
+        except urllib.error.HTTPError as e:
+            text, status = e.read(), e.code
+        return status, (json.loads(text) if text.strip() else None)
+
+    return await asyncio.to_thread(call)

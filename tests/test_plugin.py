@@ -61,3 +61,15 @@ def test_hundred_fixture_servers_leave_no_descriptors_or_timers(tmp_path: Path) 
     result = run_pytest(tmp_path, "-p", "no:randomly")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "101 passed" in result.stdout
+
+
+def test_readme_python_example_passes(tmp_path: Path) -> None:
+    import re
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Use it in your tests"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "test_readme_example.py").write_text(code)
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

@@ -44,7 +44,7 @@ class ControlAPI(resource.Resource):
 
     def __init__(self, server: Server, token: str | None = None) -> None:
         super().__init__()
-        self.server = server
+        self.xmpp = server  # not "server": Resource.putChild overwrites that
         self.token = token
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         for method, pattern, handler in (
@@ -54,7 +54,7 @@ class ControlAPI(resource.Resource):
             ("DELETE", r"accounts/(?P<name>[^/]+)", self.delete_account),
             ("PUT", r"accounts/(?P<name>[^/]+)/password", self.set_password),
             ("GET", r"sessions", self.list_sessions),
-            ("DELETE", r"sessions/(?P<full>[^/]+)", self.kick),
+            ("DELETE", r"sessions/(?P<full>.+)", self.kick),
             ("GET", r"push/registrations", self.list_registrations),
             ("DELETE", r"push/registrations", self.delete_registrations),
             ("GET", r"push/notifications", self.list_notifications),
@@ -155,19 +155,19 @@ class ControlAPI(resource.Resource):
             raise HTTPError(400, f"{name} must be a number") from None
 
     def _account(self, name: str) -> str:
-        if not self.server.accounts.exists(name):
+        if not self.xmpp.accounts.exists(name):
             raise HTTPError(404, f"no account {name!r}")
         return name
 
     # -- state (the status page) --------------------------------------------------------------
 
     def state(self, request: server.Request) -> dict[str, Any]:
-        return views.state(self.server)
+        return views.state(self.xmpp)
 
     # -- accounts -----------------------------------------------------------------------------
 
     def list_accounts(self, request: server.Request) -> list[dict[str, Any]]:
-        return [views.account(self.server, name) for name in self.server.accounts.users()]
+        return [views.account(self.xmpp, name) for name in self.xmpp.accounts.users()]
 
     def create_account(self, request: server.Request) -> tuple[int, dict[str, Any]]:
         body = self._json(request)
@@ -175,25 +175,25 @@ class ControlAPI(resource.Resource):
         if not isinstance(name, str) or not isinstance(password, str) or not password:
             raise HTTPError(400, "give name and password as strings")
         try:
-            user = jid.JID(tuple=(name, self.server.settings.domain, None)).user or ""
+            user = jid.JID(tuple=(name, self.xmpp.settings.domain, None)).user or ""
         except jid.InvalidFormat:
             raise HTTPError(400, f"{name!r} is not a valid username") from None
         try:
-            self.server.accounts.create(user, password)
+            self.xmpp.accounts.create(user, password)
         except AccountExists:
             raise HTTPError(409, f"account {user!r} exists") from None
-        return 201, views.account(self.server, user)
+        return 201, views.account(self.xmpp, user)
 
     def delete_account(self, request: server.Request, name: str) -> tuple[int, None]:
         self._account(name)
-        for session in self.server.sessions.of(name):
+        for session in self.xmpp.sessions.of(name):
             session.stream.sendStreamError(error.StreamError("not-authorized",
                                                              text="account deleted"))
         try:
-            self.server.accounts.delete(name)
+            self.xmpp.accounts.delete(name)
         except NoSuchAccount:
             raise HTTPError(404, f"no account {name!r}") from None
-        self.server.forget_account(name)
+        self.xmpp.forget_account(name)
         return 204, None
 
     def set_password(self, request: server.Request, name: str) -> dict[str, Any]:
@@ -201,20 +201,20 @@ class ControlAPI(resource.Resource):
         password = self._json(request).get("password")
         if not isinstance(password, str) or not password:
             raise HTTPError(400, "give the new password as a string")
-        self.server.accounts.set_password(name, password)
-        return views.account(self.server, name)
+        self.xmpp.accounts.set_password(name, password)
+        return views.account(self.xmpp, name)
 
     # -- sessions ------------------------------------------------------------------------------
 
     def list_sessions(self, request: server.Request) -> list[dict[str, Any]]:
-        return [views.session(s) for s in self.server.sessions]
+        return [views.session(s) for s in self.xmpp.sessions]
 
     def kick(self, request: server.Request, full: str) -> tuple[int, None]:
         try:
             target = jid.JID(full)
         except jid.InvalidFormat:
             raise HTTPError(400, f"{full!r} is not a JID") from None
-        session = self.server.sessions.get(target)
+        session = self.xmpp.sessions.get(target)
         if session is None or target.resource is None:
             raise HTTPError(404, f"no session {full!r}")
         session.stream.sendStreamError(error.StreamError(
@@ -225,27 +225,27 @@ class ControlAPI(resource.Resource):
 
     def list_registrations(self, request: server.Request) -> list[dict[str, Any]]:
         account = self._arg(request, "account")
-        users = [self._account(account)] if account else self.server.push_store.users()
+        users = [self._account(account)] if account else self.xmpp.push_store.users()
         return [views.registration(u, r) for u in users
-                for r in self.server.push_store.registrations(u)]
+                for r in self.xmpp.push_store.registrations(u)]
 
     def delete_registrations(self, request: server.Request) -> dict[str, Any]:
         account = self._arg(request, "account")
         service, node = self._arg(request, "jid"), self._arg(request, "node")
-        users = [self._account(account)] if account else self.server.push_store.users()
+        users = [self._account(account)] if account else self.xmpp.push_store.users()
         removed = 0
         for user in users:
-            for r in self.server.push_store.registrations(user):
+            for r in self.xmpp.push_store.registrations(user):
                 if (service is None or r.jid == service) and (node is None or r.node == node):
-                    self.server.push_store.remove(user, r.jid, r.node)
-                    self.server.push_enable.log_event("removed", user, r, "by the control API")
+                    self.xmpp.push_store.remove(user, r.jid, r.node)
+                    self.xmpp.push_enable.log_event("removed", user, r, "by the control API")
                     removed += 1
         return {"removed": removed}
 
     def _appserver(self) -> Any:
-        if self.server.appserver is None:
+        if self.xmpp.appserver is None:
             raise HTTPError(404, "the in-process App Server is off (--no-push-component)")
-        return self.server.appserver
+        return self.xmpp.appserver
 
     def list_notifications(self, request: server.Request) -> list[dict[str, Any]]:
         since = int(self._int_arg(request, "since", 0))
@@ -263,7 +263,7 @@ class ControlAPI(resource.Resource):
         if not 0 < timeout <= 300:
             raise HTTPError(400, "timeout must be between 0 and 300 seconds")
         d = self._appserver().wait_for(
-            self.server.reactor, self._arg(request, "account"), self._arg(request, "node"),
+            self.xmpp.reactor, self._arg(request, "account"), self._arg(request, "node"),
             int(self._int_arg(request, "since", 0)), timeout)
         request.notifyFinish().addErrback(lambda _: d.cancel())
 
@@ -296,8 +296,8 @@ class ControlAPI(resource.Resource):
     # -- offline, reset --------------------------------------------------------------------------
 
     def offline(self, request: server.Request, name: str) -> list[str]:
-        return self.server.offline_store.peek(self._account(name))
+        return self.xmpp.offline_store.peek(self._account(name))
 
     def reset(self, request: server.Request) -> dict[str, Any]:
-        self.server.reset()
-        return {"reset": True, "accounts": self.server.accounts.users()}
+        self.xmpp.reset()
+        return {"reset": True, "accounts": self.xmpp.accounts.users()}

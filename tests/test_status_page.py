@@ -1,0 +1,77 @@
+"""The status page in a real headless Chromium: a push appears without reloading."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+import pytest_twisted
+
+from tests.helpers import aio, close, enable_push, login
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="Chromium and chromedriver are not installed (Debian packages chromium and "
+           "chromium-driver; .ci/run installs them)")
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def text_of(driver, selector: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector).text
+
+
+async def until(driver, selector: str, needle: str, timeout: float = 15) -> str:
+    """Poll the live page (no reload) until ``needle`` shows in ``selector``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        text = await asyncio.to_thread(text_of, driver, selector)
+        if needle in text:
+            return text
+        if loop.time() > deadline:
+            raise AssertionError(f"{needle!r} never appeared in {selector}: {text!r}")
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.server_options(http="tcp:0")
+@pytest_twisted.ensureDeferred
+async def test_status_page_shows_sessions_and_new_notifications_live(server) -> None:
+    driver = await aio(asyncio.to_thread(browser))
+    try:
+        await aio(asyncio.to_thread(driver.get,
+                                    f"http://127.0.0.1:{server.http_port_number}/"))
+        await aio(until(driver, "#status", "live"))
+        assert "minixmpp serving localhost" in await aio(asyncio.to_thread(
+            text_of, driver, "h1"))
+        alice = await aio(login(server, "alice", resource="phone", show="xa"))
+        await aio(until(driver, "#sessions", "alice@localhost/phone"))
+        await aio(enable_push(alice, "browser-node", away=True, secret="s3"))
+        await aio(until(driver, "#registrations", "browser-node"))
+        await aio(close(alice))
+        bob = await aio(login(server, "bob", resource="desk"))
+        bob.send_message(mto="alice@localhost", mbody="Hi from the browser test",
+                         mtype="chat")
+        row = await aio(until(driver, "#notifications", "Hi from the browser test"))
+        assert "bob@localhost/desk" in row and "browser-node" in row
+        await aio(close(bob))
+    finally:
+        await aio(asyncio.to_thread(driver.quit))
