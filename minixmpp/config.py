@@ -63,6 +63,12 @@ OPTIONS: tuple[Option, ...] = (
            "transient App Server errors in a row before a registration is disabled"),
     Option("push-timeout", "int", 20,
            "seconds to wait for an App Server's reply (no reply counts as transient)"),
+    Option("resume-timeout", "int", 300,
+           "seconds a dropped stream-management session stays resumable (XEP-0198)"),
+    Option("resume-timeout-push", "int", 3600,
+           "the same while the account has push registrations (as Prosody extends it)"),
+    Option("push-csi-inactive", "flag", False,
+           "treat a CSI-inactive session (XEP-0352) like a hibernated one for push"),
     Option("components", "str", "tcp:5347:interface=127.0.0.1",
            "XEP-0114 external component listener (used when --component is given)"),
     Option("component", "list", (),
@@ -103,6 +109,9 @@ class Settings:
     push_max_registrations: int = 5
     push_max_errors: int = 16
     push_timeout: int = 20
+    resume_timeout: int = 300
+    resume_timeout_push: int = 3600
+    push_csi_inactive: bool = False
     components: str = "tcp:5347:interface=127.0.0.1"
     component: tuple[str, ...] = ()
     http: str | None = None
@@ -167,7 +176,7 @@ class Settings:
         if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
             raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
         for name in ("max_offline", "push_max_registrations", "push_max_errors",
-                     "push_timeout"):
+                     "push_timeout", "resume_timeout", "resume_timeout_push"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")

@@ -16,6 +16,7 @@ from wokkel import disco
 
 from minixmpp import __version__
 from minixmpp.c2s import tls
+from minixmpp.c2s.sm import Resumption
 from minixmpp.c2s.stream import C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
@@ -30,7 +31,7 @@ from minixmpp.push import policy
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
-from minixmpp.router import LocalDomain, Router
+from minixmpp.router import LocalDomain, Router, bounce
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage.memory import (
     MemoryAccountStore,
@@ -79,6 +80,11 @@ class Server(service.MultiService):
         self.offline = OfflineStorage(self.offline_store, settings.domain, settings.max_offline,
                                       reactor.seconds)
         self.messages.offline = self.offline.take
+        self.resumption = Resumption(
+            self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
+            has_push=lambda user: bool(self.push_store.registrations(user)),
+            unacked=self._unacked)
+        self.sessions.on_replaced = self.resumption.end
 
         # Push (XEP-0357): registrations, the policy/notifier, the in-process App Server.
         self.push_enable = PushEnableHandler(
@@ -87,7 +93,7 @@ class Server(service.MultiService):
         self.notifier = PushNotifier(
             settings.domain, self.push_store, self.rosters, self.sessions, reactor,
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
-            timeout=settings.push_timeout)
+            timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive)
         self.messages.delivered.append(self.notifier.message)
         self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
         self.push_enable.on_event.append(self._push_event)
@@ -178,6 +184,7 @@ class Server(service.MultiService):
             if factory is not None:
                 waits.extend(factory.close_all(jerror.StreamError("system-shutdown")))
         self.notifier.cancel_all()
+        self.resumption.cancel_all()
         if self.appserver is not None:
             self.appserver.cancel_waiters()
         return defer.gatherResults(waits)
@@ -239,6 +246,24 @@ class Server(service.MultiService):
         if flushed or policy.plainly_available(session):
             self.notifier.back(session)
 
+    def _unacked(self, session: Session, stanzas: list[Any]) -> None:
+        """A session ended with stanzas it never acknowledged (XEP-0198 §5): messages go
+        to another available resource or to offline storage, IQ requests get an error;
+        nothing is pushed again."""
+        for stanza in stanzas:
+            kind = stanza.getAttribute("type")
+            if stanza.name == "message" and kind in (None, "normal", "chat"):
+                if any(c.uri == policy.NS_CARBONS for c in stanza.elements()):
+                    continue  # a copy: the original went elsewhere
+                targets = [s for s in self.sessions.for_bare_delivery(session.user)
+                           if s is not session]
+                for target in targets:
+                    target.send(stanza)
+                if not targets and not self.offline.take(stanza, session.user):
+                    bounce(stanza, "service-unavailable", self.local.route)
+            elif stanza.name == "iq" and kind in ("get", "set"):
+                bounce(stanza, "service-unavailable", self.local.route)
+
     def _push_owner(self, service: str, node: str | None) -> str | None:
         """The account that registered (service, node), for the App Server's records."""
         for user in self.push_store.users():
@@ -269,7 +294,10 @@ class Server(service.MultiService):
         """Back to the state right after start: configured accounts only, nothing
         stored, no sessions (closed with a ``reset`` stream error), no notifications."""
         for session in list(self.sessions):
-            session.stream.sendStreamError(jerror.StreamError("reset"))
+            if session.hibernated:
+                self.resumption.end(session)
+            else:
+                session.stream.sendStreamError(jerror.StreamError("reset"))
         for user in self.accounts.users():
             self.accounts.delete(user)
             self.forget_account(user)

@@ -22,6 +22,7 @@ class Session:
 
     def __init__(self, jid: JID, stream: Any, *, tls: bool = False, peer: str = "") -> None:
         self.jid = jid
+        #: the c2s stream (its authenticator); None while hibernated (XEP-0198)
         self.stream = stream
         self.tls = tls
         self.peer = peer
@@ -33,6 +34,12 @@ class Session:
         self.interested = False
         #: RFC 6121 §4.6: full JIDs that got directed presence from this resource
         self.directed: set[str] = set()
+        #: XEP-0198 state (None: stream management not enabled)
+        self.sm: Any = None
+        #: XEP-0352 client state: "active" or "inactive"
+        self.csi = "active"
+        #: XEP-0280: carbon copies enabled
+        self.carbons = False
 
     @property
     def user(self) -> str:
@@ -56,9 +63,20 @@ class Session:
                 return str(child).strip() or None
         return None
 
+    @property
+    def hibernated(self) -> bool:
+        """XEP-0198: the connection is gone but the session can be resumed."""
+        return self.stream is None
+
     def send(self, stanza: domish.Element) -> None:
-        """Write a stanza to this resource's stream."""
-        self.stream.send(stanza)
+        """Write a stanza to this resource; with stream management it is also kept
+        until acknowledged (and only kept while hibernated)."""
+        if self.sm is not None:
+            self.sm.queue.append(stanza)
+        if self.stream is not None:
+            self.stream.send(stanza)
+            if self.sm is not None:
+                self.stream.request_ack()
 
     def __repr__(self) -> str:
         return f"<Session {self.jid.full()}>"
@@ -73,6 +91,8 @@ class SessionManager:
         self._by_user: dict[str, dict[str, Session]] = {}
         #: called with a session after it is gone (presence cleanup)
         self.on_unbound: list[Callable[[Session], None]] = []
+        #: ends a hibernated session that a new login with its full JID replaces
+        self.on_replaced: Callable[[Session], None] = self.unbind
 
     def bind(self, session: Session) -> None:
         """Bind ``session``; an older session with the same full JID gets ``conflict``.
@@ -85,8 +105,11 @@ class SessionManager:
         if old is not None:
             self.log.info("{jid} logged in again: old session closed with conflict",
                           jid=session.jid.full())
-            self.unbind(old)
-            old.stream.sendStreamError(error.StreamError("conflict"))
+            if old.hibernated:
+                self.on_replaced(old)
+            else:
+                self.unbind(old)
+                old.stream.sendStreamError(error.StreamError("conflict"))
         self._by_user.setdefault(session.user, {})[session.resource] = session
 
     def unbind(self, session: Session) -> None:

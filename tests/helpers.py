@@ -53,7 +53,7 @@ class Client(slixmpp.ClientXMPP):
 async def login(server: Any, user: str, password: str | None = None, resource: str = "test",
                 *, tls: bool = False, mech: str | None = None, presence: bool = True,
                 roster: bool = True, priority: int | None = None, show: str | None = None,
-                timeout: float = 5) -> Client:
+                timeout: float = 5, plugins: tuple[str, ...] = ()) -> Client:
     """Connect, authenticate and bind a real slixmpp client; wait for session_start."""
     domain = server.settings.domain
     c = Client(f"{user}@{domain}/{resource}", password or user,
@@ -61,6 +61,8 @@ async def login(server: Any, user: str, password: str | None = None, resource: s
     c.enable_direct_tls = False
     c.enable_starttls = tls
     c.enable_plaintext = not tls
+    for plugin in plugins:
+        c.register_plugin(plugin)
     mechanisms = c["feature_mechanisms"]
     mechanisms.unencrypted_plain = True
     mechanisms.unencrypted_scram = True
@@ -97,6 +99,21 @@ async def close(*clients: Client) -> None:
     for c in clients:
         if c.transport is not None:
             await c.disconnect(wait=0.5)
+
+
+async def start_session(c: Client, timeout: float = 5) -> None:
+    """Reconnect an existing client and wait until its session (or resumption) is up."""
+    done: asyncio.Future = asyncio.get_event_loop().create_future()
+    for event in ("session_start", "session_resumed"):
+        c.add_event_handler(event, lambda _: done.done() or done.set_result(event),
+                            disposable=True)
+    c.connect("127.0.0.1", c.custom_address[1])
+    await asyncio.wait_for(done, timeout)
+
+
+def kill_tcp(c: Client) -> None:
+    """Lose the connection without closing the stream (a phone losing its network)."""
+    c.transport.abort()
 
 
 class Raw:

@@ -23,7 +23,7 @@ from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
 from twisted.words.xish import domish
 
 from minixmpp import stanzalog
-from minixmpp.c2s import sasl
+from minixmpp.c2s import sasl, sm
 from minixmpp.c2s.bind import NS_BIND, NS_SESSION, BadResource, resourcepart
 from minixmpp.sessions import Session
 from minixmpp.stanza import strip_namespace
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 NS_CLIENT = "jabber:client"
 NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_CSI = "urn:xmpp:csi:0"
 STANZAS = ("message", "presence", "iq")
 IQ_TYPES = ("get", "set", "result", "error")
 
@@ -159,6 +160,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self.session: Session | None = None
         self.mechanism: sasl.Plain | sasl.Scram | None = None
         self.peer = ""
+        self._ack_call: Any = None
 
     # -- stream header (RFC 6120 §4.7) ------------------------------------------------
 
@@ -210,6 +212,8 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         else:
             features.addElement((NS_BIND, "bind"))
             features.addElement((NS_SESSION, "session")).addElement("optional")
+            features.addElement((sm.NS_SM, "sm"))
+            features.addElement((NS_CSI, "csi"))
         return features
 
     def tls_offered(self) -> bool:
@@ -265,6 +269,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
 
     def _unbound(self, element: domish.Element) -> None:
         xs = self.xmlstream
+        if element.uri == sm.NS_SM:
+            if element.name == "resume":
+                return self._resume(element)
+            return self.send(sm.failed("unexpected-request"))  # enable before bind
         if element.uri == NS_CLIENT and element.name == "iq":
             child = _only_child(element)
             if child is not None and child.uri == NS_BIND and element.getAttribute("type") == "set":
@@ -279,8 +287,15 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
     def _bound(self, session: Session, element: domish.Element) -> None:
         """A stanza from a bound resource: check it, stamp ``from`` (RFC 6120 §8.1.2.1)."""
         xs = self.xmlstream
+        if element.uri == sm.NS_SM:
+            return self._sm_nonza(session, element)
+        if element.uri == NS_CSI and element.name in ("active", "inactive"):
+            session.csi = element.name  # XEP-0352 §4
+            return None
         if element.uri != NS_CLIENT or element.name not in STANZAS:
             return xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
+        if session.sm is not None:
+            session.sm.received()
         claimed = element.getAttribute("from")
         if claimed is not None:
             try:
@@ -315,6 +330,74 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
                 if to is None and child.uri == NS_BIND:
                     return self.send(error.StanzaError("not-allowed").toResponse(element))
         self.server.local.from_client(session, element)
+
+    # -- stream management (XEP-0198) ---------------------------------------------------
+
+    def _sm_nonza(self, session: Session, element: domish.Element) -> None:
+        state = session.sm
+        if element.name == "enable":
+            if state is not None:
+                return self.send(sm.failed("unexpected-request"))
+            resume = element.getAttribute("resume") in ("true", "1")
+            state = self.server.resumption.enable(session, resume)
+            self.send(sm.element("enabled", id=state.id, resume=resume or None,
+                                 max=state.max if resume else None))
+        elif state is None:
+            self.send(sm.failed("unexpected-request"))
+        elif element.name == "r":
+            self.send(sm.element("a", h=state.inbound))
+        elif element.name == "a":
+            try:
+                h = int(element.getAttribute("h", ""))
+            except ValueError:
+                h = -1
+            if not 0 <= h < sm.MOD or not state.ack(h):
+                reason = error.StreamError("undefined-condition",
+                                           text="acknowledged more stanzas than were sent")
+                too_high = reason.getElement()
+                too_high.addElement((sm.NS_SM, "handled-count-too-high"))
+                return self.xmlstream.sendStreamError(_Raw(too_high))
+        # anything else from the SM namespace is ignored (§4: unknown elements)
+
+    def _resume(self, element: domish.Element) -> None:
+        """§5: take over a hibernated session and resend what it did not acknowledge."""
+        assert self.user is not None
+        try:
+            h = int(element.getAttribute("h", ""))
+            if not 0 <= h < sm.MOD:
+                raise ValueError(h)
+            session = self.server.resumption.resume(
+                self.user, element.getAttribute("previd", ""), h)
+        except ValueError:
+            return self.send(sm.failed("bad-request"))
+        except sm.ResumeFailed as e:
+            return self.send(sm.failed(e.condition))
+        old = session.stream
+        if old is not None:  # the old connection is not known dead yet: drop it quietly
+            old.session = None
+            old.xmlstream.transport.abortConnection()
+        session.stream = self
+        session.tls, session.peer = self.tls, self.peer
+        self.session = session
+        state = session.sm
+        self.send(sm.element("resumed", previd=state.id, h=state.inbound))
+        for stanza in list(state.queue):
+            self.send(stanza)
+        if state.queue:
+            self.request_ack()
+        self.log.info("{jid} resumed ({peer}; {n} stanzas sent again)",
+                      jid=session.jid.full(), peer=self.peer, n=len(state.queue))
+
+    def request_ack(self) -> None:
+        """Ask for an ack soon, once for a burst of stanzas (§4)."""
+        if self._ack_call is None:
+            self._ack_call = self.server.reactor.callLater(0, self._request_ack_now)
+
+    def _request_ack_now(self) -> None:
+        self._ack_call = None
+        if self.session is not None and self.xmlstream.transport is not None \
+                and not self.xmlstream._closing:
+            self.send(sm.element("r"))
 
     def send(self, element: domish.Element) -> None:
         if self.settings.log_stanzas:
@@ -421,10 +504,30 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self.xmlstream.sendStreamError(streamError)
 
     def connectionLost(self) -> None:
-        if self.session is not None:
-            session, self.session = self.session, None
+        if self._ack_call is not None and self._ack_call.active():
+            self._ack_call.cancel()
+        self._ack_call = None
+        if self.session is None:
+            return
+        session, self.session = self.session, None
+        if session.sm is not None and session.sm.resume and not self.xmlstream._closing:
+            self.server.resumption.hibernate(session)  # died without </stream:stream>
+        elif session.sm is not None:
+            self.log.info("{jid} disconnected", jid=session.jid.full())
+            self.server.resumption.end(session)
+        else:
             self.server.sessions.unbind(session)
             self.log.info("{jid} disconnected", jid=session.jid.full())
+
+
+class _Raw:
+    """A ready-made stream error element, for ``sendStreamError``."""
+
+    def __init__(self, element: domish.Element) -> None:
+        self.element = element
+
+    def getElement(self) -> domish.Element:
+        return self.element
 
 
 def _only_child(element: domish.Element) -> domish.Element | None:

@@ -8,7 +8,7 @@ from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
 from minixmpp.router import bounce
-from minixmpp.sessions import SessionManager
+from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage.interfaces import IAccountStore
 
 Route = Callable[[domish.Element], None]
@@ -24,7 +24,7 @@ class MessageDelivery:
         #: called as (stanza, user) when a chat/normal message finds no resource
         #: (RFC 6121 §8.5.2.2.1); returns True if it took the message (offline storage).
         self.offline: Callable[[domish.Element, str], bool] | None = None
-        #: called as (stanza, user, offline) once a message was delivered or stored
+        #: called as (stanza, user, offline=, targets=) once delivered or stored
         self.delivered: list[Callable[..., None]] = []
 
     def deliver(self, stanza: domish.Element, to: jid.JID) -> None:
@@ -38,7 +38,7 @@ class MessageDelivery:
             session = self.sessions.get(to)
             if session is not None:
                 session.send(stanza)
-                return self._done(stanza, user, offline=False)
+                return self._done(stanza, user, offline=False, targets=[session])
             if mtype == "groupchat":
                 return bounce(stanza, "service-unavailable", self.route)
             if mtype == "error":
@@ -55,13 +55,14 @@ class MessageDelivery:
         for session in targets:
             session.send(stanza)
         if targets:
-            return self._done(stanza, user, offline=False)
+            return self._done(stanza, user, offline=False, targets=targets)
         if mtype == "headline":
             return
         if self.offline is not None and self.offline(stanza, user):
-            return self._done(stanza, user, offline=True)
+            return self._done(stanza, user, offline=True, targets=[])
         bounce(stanza, "service-unavailable", self.route)
 
-    def _done(self, stanza: domish.Element, user: str, *, offline: bool) -> None:
+    def _done(self, stanza: domish.Element, user: str, *, offline: bool,
+              targets: list[Session]) -> None:
         for callback in self.delivered:
-            callback(stanza, user, offline=offline)
+            callback(stanza, user, offline=offline, targets=targets)

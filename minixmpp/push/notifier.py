@@ -43,7 +43,8 @@ class PushNotifier(XMPPHandler):
 
     def __init__(self, domain: str, store: IPushStore, rosters: IRosterStore,
                  sessions: SessionManager, reactor: Any, *, privacy: bool = False,
-                 max_errors: int = 16, timeout: float = 20) -> None:
+                 max_errors: int = 16, timeout: float = 20,
+                 csi_inactive: bool = False) -> None:
         super().__init__()
         self.domain = domain
         self.store = store
@@ -53,6 +54,7 @@ class PushNotifier(XMPPHandler):
         self.privacy = privacy
         self.max_errors = max_errors
         self.timeout = timeout
+        self.csi_inactive = csi_inactive
         self.pending: dict[str, Pending] = {}
         #: push-worthy messages since the account was last plainly available
         self.unseen: Counter[str] = Counter()
@@ -73,14 +75,24 @@ class PushNotifier(XMPPHandler):
 
     # -- deciding ------------------------------------------------------------------------
 
-    def message(self, stanza: domish.Element, user: str, *, offline: bool) -> None:
-        """A message for ``user`` was delivered or stored: push where the rules say."""
+    def message(self, stanza: domish.Element, user: str, *, offline: bool,
+                targets: list[Session]) -> None:
+        """A message for ``user`` was delivered to ``targets`` or stored offline: push
+        where the rules say."""
         if not policy.push_worthy(stanza, user):
             return
         registrations = self.store.registrations(user)
         if not registrations:
             return
-        chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline)
+        # Rule 2: the first push-worthy message queued for a hibernated session pushes;
+        # later ones wait until the session was resumed (Prosody's batching).
+        asleep = [t for t in targets if t.sm is not None and (
+            t.hibernated or (self.csi_inactive and t.csi == "inactive"))]
+        hibernated = any(not t.sm.pushed for t in asleep)
+        for t in asleep:
+            t.sm.pushed = True
+        chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline,
+                                hibernated=hibernated)
         if not chosen:
             return
         self.unseen[user] += 1

@@ -25,6 +25,7 @@ NS_CARBONS = "urn:xmpp:carbons:2"
 
 #: Why a registration is notified.
 OFFLINE = "offline"
+HIBERNATED = "hibernated"
 AWAY = "away"
 
 
@@ -64,18 +65,21 @@ def plainly_available(session: Session) -> bool:
 
 
 def reasons(registrations: Iterable[PushRegistration], sessions: list[Session], *,
-            offline: bool) -> list[tuple[PushRegistration, str]]:
+            offline: bool, hibernated: bool = False) -> list[tuple[PushRegistration, str]]:
     """Which registrations to notify, at most once each, and why.
 
-    ``offline``: the message went to offline storage (rule 1). ``sessions``: the
-    account's connected sessions (rule 3). Rule 2 (hibernated stream-management
-    sessions) joins when stream management does.
+    ``offline``: the message went to offline storage (rule 1); ``hibernated``: it was
+    queued for a hibernated stream-management session (rule 2); ``sessions``: the
+    account's sessions, for rule 3. A hibernated session keeps its presence, so it
+    still counts as plainly available: while it sleeps, rule 2 alone decides.
     """
     nobody_plainly_available = not any(plainly_available(s) for s in sessions)
     out = []
     for registration in registrations:
         if offline:
             out.append((registration, OFFLINE))
+        elif hibernated:
+            out.append((registration, HIBERNATED))
         elif registration.away and nobody_plainly_available:
             out.append((registration, AWAY))
     return out

@@ -187,8 +187,11 @@ class ControlAPI(resource.Resource):
     def delete_account(self, request: server.Request, name: str) -> tuple[int, None]:
         self._account(name)
         for session in self.xmpp.sessions.of(name):
-            session.stream.sendStreamError(error.StreamError("not-authorized",
-                                                             text="account deleted"))
+            if session.hibernated:
+                self.xmpp.resumption.end(session)
+            else:
+                session.stream.sendStreamError(error.StreamError("not-authorized",
+                                                                 text="account deleted"))
         try:
             self.xmpp.accounts.delete(name)
         except NoSuchAccount:
@@ -217,6 +220,9 @@ class ControlAPI(resource.Resource):
         session = self.xmpp.sessions.get(target)
         if session is None or target.resource is None:
             raise HTTPError(404, f"no session {full!r}")
+        if session.hibernated:
+            self.xmpp.resumption.end(session)
+            return 204, None
         session.stream.sendStreamError(error.StreamError(
             "policy-violation", text="disconnected through the control API"))
         return 204, None

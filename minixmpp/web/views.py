@@ -30,7 +30,11 @@ def account(server: Server, name: str) -> dict[str, Any]:
 def session(s: Session) -> dict[str, Any]:
     return {"jid": s.jid.full(), "available": s.available, "show": s.show,
             "priority": s.priority, "tls": s.tls, "peer": s.peer,
-            "connected_since": iso(s.connected_since), "roster_requested": s.interested}
+            "connected_since": iso(s.connected_since), "roster_requested": s.interested,
+            "csi": s.csi, "carbons": s.carbons,
+            "sm": None if s.sm is None else {
+                "id": s.sm.id, "resume": s.sm.resume, "hibernated": s.hibernated,
+                "unacknowledged": len(s.sm.queue), "max": s.sm.max}}
 
 
 def registration(user: str, r: PushRegistration) -> dict[str, Any]:

@@ -1,0 +1,206 @@
+"""XEP-0198 stream management with a real client: acks, hibernation, resumption, push."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+from twisted.words.protocols.jabber.jid import JID
+
+from minixmpp.c2s.sm import MOD
+from tests.helpers import (
+    aio,
+    close,
+    enable_push,
+    eventually,
+    kill_tcp,
+    login,
+    plain,
+    quiet,
+    raw_login,
+    start_session,
+    wait_push,
+)
+
+SM = ("xep_0198",)
+
+
+def session_of(server, full: str):
+    return server.sessions.get(JID(full))
+
+
+async def sm_login(server, user="alice", resource="phone", **kw):
+    c = await login(server, user, resource=resource, plugins=SM, **kw)
+    await eventually(lambda: session_of(server, f"{user}@localhost/{resource}").sm
+                     is not None)
+    return c
+
+
+@pytest_twisted.ensureDeferred
+async def test_acks_are_counted_both_ways(server) -> None:
+    alice = await aio(sm_login(server))
+    bob = await aio(login(server, "bob"))
+    session = session_of(server, "alice@localhost/phone")
+    assert session.sm.resume and session.sm.id
+    for i in range(5):
+        alice.send_message(mto="bob@localhost", mbody=str(i), mtype="chat")
+        bob.send_message(mto="alice@localhost/phone", mbody=str(i), mtype="chat")
+    for _ in range(5):
+        await aio(alice.next_message())
+    alice["xep_0198"].request_ack()
+    # The server handled every stanza alice sent since enabling, and alice acked ours.
+    await aio(eventually(lambda: session.sm.inbound == alice["xep_0198"].seq))
+    await aio(eventually(lambda: alice["xep_0198"].last_ack == alice["xep_0198"].seq))
+    await aio(eventually(lambda: len(session.sm.queue) == 0))
+    assert session.sm.acked == alice["xep_0198"].handled
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_dead_connection_hibernates_pushes_once_and_resumes(server) -> None:
+    alice = await aio(sm_login(server))
+    await aio(enable_push(alice, "phone-node"))
+    kill_tcp(alice)
+    session = session_of(server, "alice@localhost/phone")
+    await aio(eventually(lambda: session.hibernated))
+    bob = await aio(login(server, "bob", resource="desk"))
+    bob.send_message(mto="alice@localhost", mbody="first", mtype="chat")
+    bob.send_message(mto="alice@localhost", mbody="second", mtype="chat")
+    bob.send_message(mto="alice@localhost", mbody="", mtype="chat")  # not push-worthy
+    n = await aio(wait_push(server, account="alice"))
+    assert n.fields["last-message-body"] == "first" and n.node == "phone-node"
+    await aio(quiet(0.3))
+    assert len(server.appserver.find(account="alice")) == 1, "further messages are batched"
+    assert server.offline_store.count("alice") == 0  # queued for the session, not offline
+    alice.messages.clear()
+    await aio(start_session(alice))
+    await aio(eventually(lambda: len(alice.messages) >= 2))
+    await aio(quiet(0.2))
+    assert [m["body"] for m in alice.messages if m["body"]] == ["first", "second"]
+    assert not session.hibernated and session_of(server, "alice@localhost/phone") is session
+    # Hibernating again pushes again (one push per hibernation).
+    kill_tcp(alice)
+    await aio(eventually(lambda: session.hibernated))
+    bob.send_message(mto="alice@localhost", mbody="third", mtype="chat")
+    second = await aio(wait_push(server, account="alice", since=n.seq))
+    assert second.fields["last-message-body"] == "third"
+    await aio(close(bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_resume_with_unknown_previd_is_item_not_found(server) -> None:
+    from tests.helpers import Raw
+
+    raw = await aio(Raw.connect(server))
+    await aio(raw.open_stream())
+    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+             f"{plain('alice', 'alice')}</auth>")
+    await aio(raw.read_until("<success"))
+    features = await aio(raw.open_stream())
+    assert "<sm xmlns='urn:xmpp:sm:3'/>" in features
+    raw.send("<resume xmlns='urn:xmpp:sm:3' previd='no-such-id' h='0'/>")
+    text = await aio(raw.read_until("</failed>"))
+    assert "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" in text
+    # The stream goes on: bind still works.
+    raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
+    assert "<jid>alice@localhost/" in await aio(raw.read_until("</iq>"))
+    raw.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_resume_of_someone_elses_session_is_refused(server) -> None:
+    alice = await aio(sm_login(server))
+    previd = session_of(server, "alice@localhost/phone").sm.id
+    kill_tcp(alice)
+    raw = await aio(raw_login_unbound(server, "bob"))
+    raw.send(f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='0'/>")
+    assert "<item-not-found" in await aio(raw.read_until("</failed>"))
+    raw.close()
+
+
+async def raw_login_unbound(server, user):
+    from tests.helpers import Raw
+
+    raw = await Raw.connect(server)
+    await raw.open_stream()
+    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+             f"{plain(user, user)}</auth>")
+    await raw.read_until("<success")
+    await raw.open_stream()
+    return raw
+
+
+@pytest.mark.server_options(resume_timeout=1, resume_timeout_push=1)
+@pytest_twisted.ensureDeferred
+async def test_hibernation_timeout_moves_messages_offline_and_broadcasts_unavailable(
+        server) -> None:
+    carol = await aio(login(server, "carol"))
+    alice = await aio(sm_login(server))
+    alice.send_presence(pto="carol@localhost", ptype="subscribe")
+    await aio(eventually(lambda: alice.client_roster["carol@localhost"]["subscription"]
+                         in ("from", "both")))
+    kill_tcp(alice)
+    await aio(eventually(lambda: session_of(server, "alice@localhost/phone").hibernated))
+    carol.send_message(mto="alice@localhost", mbody="are you there?", mtype="chat")
+    await aio(eventually(lambda: server.offline_store.count("alice") == 1, timeout=5))
+    assert session_of(server, "alice@localhost/phone") is None
+    await aio(eventually(lambda: any(p["type"] == "unavailable" and
+                                     p["from"].full == "alice@localhost/phone"
+                                     for p in carol.presences)))
+    back = await aio(login(server, "alice", resource="laptop"))
+    got = await aio(back.next_message())
+    assert got["body"] == "are you there?"
+    assert got.xml.find("{urn:xmpp:delay}delay") is not None
+    await aio(close(carol, back))
+
+
+@pytest.mark.server_options(resume_timeout=1, resume_timeout_push=1)
+@pytest_twisted.ensureDeferred
+async def test_resumed_then_dead_again_delivers_nothing_twice(server) -> None:
+    alice = await aio(sm_login(server))
+    bob = await aio(login(server, "bob"))
+    kill_tcp(alice)
+    session = session_of(server, "alice@localhost/phone")
+    await aio(eventually(lambda: session.hibernated))
+    bob.send_message(mto="alice@localhost", mbody="once", mtype="chat")
+    await aio(quiet(0.1))
+    await aio(start_session(alice))
+    await aio(eventually(lambda: [m["body"] for m in alice.messages] == ["once"]))
+    alice["xep_0198"].send_ack()
+    await aio(eventually(lambda: len(session.sm.queue) == 0))
+    kill_tcp(alice)
+    await aio(eventually(lambda: session_of(server, "alice@localhost/phone") is None,
+                         timeout=5))
+    assert server.offline_store.count("alice") == 0
+    fresh = await aio(login(server, "alice", resource="other"))
+    await aio(quiet(0.3))
+    assert fresh.messages == []
+    await aio(close(fresh, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_counter_wraps_and_a_burst_across_a_resume_loses_and_duplicates_nothing(
+        server) -> None:
+    alice = await aio(sm_login(server))
+    sm_client = alice["xep_0198"]
+    state = session_of(server, "alice@localhost/phone").sm
+    # Start both counters just below 2**32 on both sides (h is mod 2**32, §5).
+    start = MOD - 300
+    state.inbound = state.acked = start
+    sm_client.handled = sm_client.seq = sm_client.last_ack = start
+    bob = await aio(raw_login(server, "bob"))
+    bob.send("".join(f"<message to='alice@localhost' type='chat'><body>{i}</body></message>"
+                     for i in range(500)))
+    await aio(eventually(lambda: len(alice.messages) == 500, timeout=10))
+    kill_tcp(alice)
+    await aio(eventually(lambda: session_of(server, "alice@localhost/phone").hibernated))
+    bob.send("".join(f"<message to='alice@localhost' type='chat'><body>{i}</body></message>"
+                     for i in range(500, 1000)))
+    await aio(quiet(0.2))
+    await aio(start_session(alice))
+    await aio(eventually(lambda: len(alice.messages) >= 1000, timeout=10))
+    await aio(quiet(0.3))
+    bodies = [m["body"] for m in alice.messages]
+    assert bodies == [str(i) for i in range(1000)]
+    assert state.acked < start, "the counter wrapped past 2**32"
+    bob.close()
+    await aio(close(alice))
