@@ -105,7 +105,7 @@ async def start_session(c: Client, timeout: float = 5) -> None:
     """Reconnect an existing client and wait until its session (or resumption) is up."""
     done: asyncio.Future = asyncio.get_event_loop().create_future()
     for event in ("session_start", "session_resumed"):
-        c.add_event_handler(event, lambda _: done.done() or done.set_result(event),
+        c.add_event_handler(event, lambda _, e=event: done.done() or done.set_result(e),
                             disposable=True)
     c.connect("127.0.0.1", c.custom_address[1])
     await asyncio.wait_for(done, timeout)
