@@ -10,6 +10,7 @@ see only stanzas addressed to the server or, on the account's behalf, to a bare 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.application import service
@@ -67,6 +68,8 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         self.accounts = accounts
         self.messages: MessageDelivery | None = None
         self.presence: PresenceHandler | None = None
+        #: called as (session, message) for every message a local client sends
+        self.on_sent: list[Callable[[Session, domish.Element], None]] = []
         # Handlers talk to an XML pipe: what they send goes to the router, what the
         # router gives us for the server is dispatched to them.
         self._pipe = utility.XmlPipe()
@@ -88,6 +91,9 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         if stanza.getAttribute("to") is None:
             # RFC 6120 §10.3: no 'to' means the account's bare JID.
             stanza["to"] = session.jid.userhost()
+        if stanza.name == "message":
+            for callback in self.on_sent:
+                callback(session, stanza)
         self.router.route(stanza)
 
     def route(self, stanza: domish.Element) -> None:

@@ -20,6 +20,7 @@ from minixmpp.c2s.sm import Resumption
 from minixmpp.c2s.stream import C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
+from minixmpp.im.carbons import CarbonsHandler
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
 from minixmpp.im.message import MessageDelivery
 from minixmpp.im.offline import OfflineStorage
@@ -95,6 +96,9 @@ class Server(service.MultiService):
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
             timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive)
         self.messages.delivered.append(self.notifier.message)
+        self.carbons = CarbonsHandler(self.sessions)
+        self.messages.delivered.append(self.carbons.received)
+        self.local.on_sent.append(self.carbons.sent)
         self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
         self.push_enable.on_event.append(self._push_event)
         self.notifier.on_event.append(self._push_event)
@@ -103,7 +107,7 @@ class Server(service.MultiService):
         self.server_identity = ServerIdentity(settings.domain)
         for handler in (self.roster, disco.DiscoHandler(), self.server_identity,
                         AccountIdentity(), PingHandler(), VersionHandler(), self.push_enable,
-                        self.notifier):
+                        self.notifier, self.carbons):
             handler.setHandlerParent(self.local)
 
         self.appserver: AppServer | None = None

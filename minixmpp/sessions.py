@@ -40,6 +40,9 @@ class Session:
         self.csi = "active"
         #: XEP-0280: carbon copies enabled
         self.carbons = False
+        #: push rule 2 fired while this session slept (hibernated, or CSI-inactive with
+        #: --push-csi-inactive): later messages are batched until it wakes up
+        self.asleep_pushed = False
 
     @property
     def user(self) -> str:

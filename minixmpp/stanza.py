@@ -50,3 +50,16 @@ def strip_namespace(element: domish.Element) -> domish.Element:
     writes it in its own default namespace (``jabber:client``,
     ``jabber:component:accept``)."""
     return stripNamespace(element)
+
+
+def qualified(element: domish.Element, namespace: str = "jabber:client") -> domish.Element:
+    """A deep copy whose namespace-neutral elements get ``namespace`` back: for a
+    stanza nested in another one (XEP-0297 forwarding), which must say its namespace."""
+    new = domish.Element((element.uri or namespace, element.name),
+                         element.defaultUri or namespace, dict(element.attributes),
+                         dict(element.localPrefixes or {}))
+    for child in element.children:
+        new.children.append(qualified(child, namespace) if isinstance(child, domish.Element)
+                            and child.uri is None else (deep_copy(child) if isinstance(
+                                child, domish.Element) else child))
+    return new

@@ -26,3 +26,9 @@ def server(test_server: TestServer) -> Server:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "server_options(**kw): settings for the server fixture")
+
+
+@pytest.fixture
+def server_factory(xmpp_server_factory):
+    """``make(**options)`` → a started Server with the three test accounts."""
+    return lambda **options: xmpp_server_factory(**{"user": USERS, **options}).server

@@ -35,8 +35,6 @@ class StreamManagement:
         self.acked = 0  # the last h the client reported for our stanzas
         self.queue: deque[domish.Element] = deque()  # sent, not yet acknowledged
         self.timer: Any = None
-        #: push rule 2 fired for this hibernation already (one push, then batched)
-        self.pushed = False
 
     def received(self) -> None:
         self.inbound = (self.inbound + 1) % MOD
@@ -108,7 +106,7 @@ class Resumption:
         sm = session.sm
         assert sm is not None
         session.stream = None
-        sm.pushed = False
+        session.asleep_pushed = False
         seconds = self.max_for(session.user)
         sm.timer = self.reactor.callLater(seconds, self.expire, session)
         self.log.info("{jid} hibernated ({n} unacknowledged; resumable for {s} s)",

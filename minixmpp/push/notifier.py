@@ -86,11 +86,11 @@ class PushNotifier(XMPPHandler):
             return
         # Rule 2: the first push-worthy message queued for a hibernated session pushes;
         # later ones wait until the session was resumed (Prosody's batching).
-        asleep = [t for t in targets if t.sm is not None and (
-            t.hibernated or (self.csi_inactive and t.csi == "inactive"))]
-        hibernated = any(not t.sm.pushed for t in asleep)
+        asleep = [t for t in targets
+                  if t.hibernated or (self.csi_inactive and t.csi == "inactive")]
+        hibernated = any(not t.asleep_pushed for t in asleep)
         for t in asleep:
-            t.sm.pushed = True
+            t.asleep_pushed = True
         chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline,
                                 hibernated=hibernated)
         if not chosen:

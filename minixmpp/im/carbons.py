@@ -1,0 +1,92 @@
+"""Message Carbons (XEP-0280): copies of a user's chats to their other resources."""
+
+from __future__ import annotations
+
+from twisted.words.protocols.jabber import error, jid
+from twisted.words.xish import domish
+from wokkel import disco
+from wokkel.iwokkel import IDisco
+from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
+from zope.interface import implementer
+
+from minixmpp.sessions import Session, SessionManager
+from minixmpp.stanza import qualified
+
+NS_CARBONS = "urn:xmpp:carbons:2"
+NS_FORWARD = "urn:xmpp:forward:0"
+NS_HINTS = "urn:xmpp:hints"
+
+
+def eligible(message: domish.Element) -> bool:
+    """XEP-0280 §6: chat messages, and normal ones with a body; not marked private
+    (or ``no-copy``, XEP-0334) and not carbons themselves."""
+    kind = message.getAttribute("type") or "normal"
+    children = list(message.elements())
+    if any(c.uri == NS_CARBONS or (c.uri == NS_HINTS and c.name == "no-copy")
+           for c in children):
+        return False
+    if kind == "chat":
+        return True
+    return kind == "normal" and any(c.name == "body" and c.uri is None for c in children)
+
+
+@implementer(IDisco)
+class CarbonsHandler(XMPPHandler, IQHandlerMixin):
+    """``<enable/>``/``<disable/>`` (§4, §5) and the copies (§6, §7)."""
+
+    iqHandlers = {f"/iq[@type='set']/enable[@xmlns='{NS_CARBONS}']": "onEnable",
+                  f"/iq[@type='set']/disable[@xmlns='{NS_CARBONS}']": "onDisable"}
+
+    def __init__(self, sessions: SessionManager) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+    def connectionInitialized(self) -> None:
+        self.xmlstream.addObserver(f"/iq[@type='set']/*[@xmlns='{NS_CARBONS}']",
+                                   self.handleRequest)
+
+    def _session(self, iq: domish.Element) -> Session:
+        sender, to = jid.JID(iq["from"]), jid.JID(iq["to"])
+        session = self.sessions.get(sender)
+        if session is None or to.userhost() != sender.userhost():
+            raise error.StanzaError("forbidden")
+        return session
+
+    def onEnable(self, iq: domish.Element) -> None:
+        self._session(iq).carbons = True
+
+    def onDisable(self, iq: domish.Element) -> None:
+        self._session(iq).carbons = False
+
+    def received(self, message: domish.Element, user: str, *, offline: bool,
+                 targets: list[Session]) -> None:
+        """§6: a message delivered to some resources is copied to the others."""
+        if offline or not eligible(message):
+            return
+        self._copy(message, user, "received", exclude=targets)
+
+    def sent(self, session: Session, message: domish.Element) -> None:
+        """§7: a message a resource sent is copied to the user's other resources."""
+        if eligible(message):
+            self._copy(message, session.user, "sent", exclude=[session])
+
+    def _copy(self, message: domish.Element, user: str, direction: str,
+              exclude: list[Session]) -> None:
+        for session in self.sessions.of(user):
+            if not session.carbons or session in exclude:
+                continue
+            copy = domish.Element((None, "message"))
+            copy["from"] = session.jid.userhost()
+            copy["to"] = session.jid.full()
+            copy["type"] = message.getAttribute("type") or "normal"
+            copy.addElement((NS_CARBONS, direction)).addElement(
+                (NS_FORWARD, "forwarded")).addChild(qualified(message))
+            session.send(copy)
+
+    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
+        if target.user is None and not nodeIdentifier:
+            return [disco.DiscoFeature(NS_CARBONS)]
+        return []
+
+    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
+        return []

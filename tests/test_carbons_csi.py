@@ -1,0 +1,111 @@
+"""Message carbons (XEP-0280) and client state indication (XEP-0352), with push."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import pytest_twisted
+from twisted.words.protocols.jabber.jid import JID
+
+from tests.helpers import (
+    aio,
+    close,
+    enable_push,
+    eventually,
+    login,
+    quiet,
+    raw_login,
+    wait_push,
+)
+
+
+async def carbon_client(server, resource, **kw):
+    c = await login(server, "alice", resource=resource, plugins=("xep_0280",), **kw)
+    received, sent = [], []
+    c.add_event_handler("carbon_received", received.append)
+    c.add_event_handler("carbon_sent", sent.append)
+    await c["xep_0280"].enable()
+    return c, received, sent
+
+
+@pytest_twisted.ensureDeferred
+async def test_carbons_reach_the_other_resource_and_never_push(server) -> None:
+    desk, _, _ = await aio(carbon_client(server, "desk", priority=5))
+    phone, received, sent = await aio(carbon_client(server, "phone", show="xa", priority=0))
+    await aio(enable_push(phone, "phone-node", away=True))
+    bob = await aio(login(server, "bob", resource="tablet"))
+    # Bob → alice (bare JID): desk (higher priority) gets it, phone gets a copy.
+    bob.send_message(mto="alice@localhost", mbody="to alice", mtype="chat")
+    assert (await aio(desk.next_message()))["body"] == "to alice"
+    await aio(eventually(lambda: received))
+    inner = received[0]["carbon_received"]
+    assert inner["body"] == "to alice" and inner["from"].full == "bob@localhost/tablet"
+    assert received[0]["from"].full == "alice@localhost"
+    # Desk → bob: the phone gets a "sent" copy.
+    desk.send_message(mto="bob@localhost", mbody="from desk", mtype="chat")
+    await aio(eventually(lambda: sent))
+    assert sent[0]["carbon_sent"]["body"] == "from desk"
+    assert sent[0]["carbon_sent"]["to"].bare == "bob@localhost"
+    # Private messages are not copied.
+    message = desk.make_message(mto="bob@localhost", mbody="secret", mtype="chat")
+    message.xml.append(__import__("xml.etree.ElementTree", fromlist=["Element"]).Element(
+        "{urn:xmpp:carbons:2}private"))
+    message.send()
+    await aio(quiet(0.3))
+    assert len(sent) == 1
+    # Desk is plainly available: none of this pushed.
+    assert server.appserver.find(account="alice") == []
+    await aio(close(desk, phone, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_carbons_disabled_means_no_copies(server) -> None:
+    desk, _, _ = await aio(carbon_client(server, "desk", priority=5))
+    phone, received, _ = await aio(carbon_client(server, "phone"))
+    await aio(phone["xep_0280"].disable())
+    bob = await aio(login(server, "bob", plugins=("xep_0030",)))
+    bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
+    await aio(desk.next_message())
+    await aio(quiet(0.2))
+    assert received == []
+    info = await aio(bob["xep_0030"].get_info(jid="localhost"))
+    assert "urn:xmpp:carbons:2" in info["disco_info"]["features"]
+    await aio(close(desk, phone, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_csi_state_is_recorded(server) -> None:
+    raw = await aio(raw_login(server, "alice", resource="phone"))
+    raw.send("<inactive xmlns='urn:xmpp:csi:0'/>")
+    session = lambda: server.sessions.get(JID("alice@localhost/phone"))  # noqa: E731
+    await aio(eventually(lambda: session().csi == "inactive"))
+    raw.send("<active xmlns='urn:xmpp:csi:0'/>")
+    await aio(eventually(lambda: session().csi == "active"))
+    raw.close()
+
+
+@pytest.mark.parametrize("option", [False, True], ids=["default", "push-csi-inactive"])
+@pytest_twisted.ensureDeferred
+async def test_inactive_session_pushes_only_with_the_option(server_factory, option) -> None:
+    server = server_factory(push_csi_inactive=option)
+    phone = await aio(login(server, "alice", resource="phone"))
+    await aio(enable_push(phone, "n"))
+    phone.send_raw("<inactive xmlns='urn:xmpp:csi:0'/>")
+    await aio(eventually(lambda: server.sessions.get(JID("alice@localhost/phone")).csi
+                         == "inactive"))
+    bob = await aio(login(server, "bob"))
+    bob.send_message(mto="alice@localhost", mbody="psst", mtype="chat")
+    assert (await aio(phone.next_message()))["body"] == "psst"
+    if option:
+        n = await aio(wait_push(server, account="alice"))
+        assert n.fields["last-message-body"] == "psst"
+        bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
+        await aio(phone.next_message())
+        await aio(quiet(0.2))
+        assert len(server.appserver.find(account="alice")) == 1  # batched
+    else:
+        await aio(quiet(0.3))
+        assert server.appserver.find(account="alice") == []
+    await aio(asyncio.sleep(0))
+    await aio(close(phone, bob))
