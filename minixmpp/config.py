@@ -50,6 +50,11 @@ OPTIONS: tuple[Option, ...] = (
            "largest stanza accepted, in bytes (larger: policy-violation stream error)"),
     Option("max-offline", "int", 1000,
            "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
+    Option("max-archive", "int", 10000,
+           "archived messages kept per account (XEP-0313); the oldest go first"),
+    Option("push-on-archive", "flag", False,
+           "also push when a message is archived for a registration whose session is "
+           "not live (Prosody/ejabberd behaviour; makes AWAY/XA moot)"),
     Option("push-jid", "str", None,
            "JID of the in-process push App Server [default: push.DOMAIN]"),
     Option("no-push-component", "flag", False, "do not run the in-process push App Server"),
@@ -102,6 +107,8 @@ class Settings:
     log_stanzas: bool = False
     max_stanza_size: int = 262144
     max_offline: int = 1000
+    max_archive: int = 10000
+    push_on_archive: bool = False
     push_jid: str | None = None
     no_push_component: bool = False
     push_strict: bool = False
@@ -175,7 +182,7 @@ class Settings:
                 raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
         if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
             raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
-        for name in ("max_offline", "push_max_registrations", "push_max_errors",
+        for name in ("max_offline", "max_archive", "push_max_registrations", "push_max_errors",
                      "push_timeout", "resume_timeout", "resume_timeout_push"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

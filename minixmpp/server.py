@@ -22,6 +22,7 @@ from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
 from minixmpp.im.carbons import CarbonsHandler
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
+from minixmpp.im.mam import ArchiveHandler
 from minixmpp.im.message import MessageDelivery
 from minixmpp.im.offline import OfflineStorage
 from minixmpp.im.ping import PingHandler
@@ -36,6 +37,7 @@ from minixmpp.router import LocalDomain, Router, bounce
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage.memory import (
     MemoryAccountStore,
+    MemoryArchiveStore,
     MemoryOfflineStore,
     MemoryPushStore,
     MemoryRosterStore,
@@ -63,6 +65,7 @@ class Server(service.MultiService):
         self.accounts = MemoryAccountStore()
         self.rosters = MemoryRosterStore()
         self.offline_store = MemoryOfflineStore()
+        self.archive_store = MemoryArchiveStore()
         self.push_store = MemoryPushStore()
         for user, password in settings.accounts.items():
             self.accounts.create(user, password)
@@ -94,8 +97,13 @@ class Server(service.MultiService):
         self.notifier = PushNotifier(
             settings.domain, self.push_store, self.rosters, self.sessions, reactor,
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
-            timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive)
+            timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive,
+            on_archive=settings.push_on_archive)
         self.messages.delivered.append(self.notifier.message)
+        self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
+                                      settings.max_archive, reactor.seconds)
+        self.messages.before.append(self.archive.incoming)
+        self.local.on_sent.append(self.archive.outgoing)
         self.carbons = CarbonsHandler(self.sessions)
         self.messages.delivered.append(self.carbons.received)
         self.local.on_sent.append(self.carbons.sent)
@@ -107,7 +115,7 @@ class Server(service.MultiService):
         self.server_identity = ServerIdentity(settings.domain)
         for handler in (self.roster, disco.DiscoHandler(), self.server_identity,
                         AccountIdentity(), PingHandler(), VersionHandler(), self.push_enable,
-                        self.notifier, self.carbons):
+                        self.notifier, self.carbons, self.archive):
             handler.setHandlerParent(self.local)
 
         self.appserver: AppServer | None = None
@@ -290,6 +298,7 @@ class Server(service.MultiService):
         """Drop everything stored for a deleted account."""
         self.rosters.drop(user)
         self.offline_store.pop_all(user)
+        self.archive_store.drop(user)
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)

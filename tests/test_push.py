@@ -35,7 +35,8 @@ async def test_account_disco_shows_push_features_to_the_account_itself(server) -
         c.register_plugin("xep_0030")
     info = (await aio(alice["xep_0030"].get_info(jid="alice@localhost")))["disco_info"]
     assert ("account", "registered", None, None) in info["identities"]
-    assert {"urn:xmpp:push:0", "tigase:push:away:0"} <= set(info["features"])
+    assert {"urn:xmpp:push:0", "tigase:push:away:0", "urn:xmpp:mam:2", "urn:xmpp:sid:0"} <= set(
+        info["features"])
     other = (await aio(bob["xep_0030"].get_info(jid="alice@localhost")))["disco_info"]
     assert "urn:xmpp:push:0" not in other["features"]
     app = (await aio(alice["xep_0030"].get_info(jid="push.localhost")))["disco_info"]

@@ -24,6 +24,9 @@ class MessageDelivery:
         #: called as (stanza, user) when a chat/normal message finds no resource
         #: (RFC 6121 §8.5.2.2.1); returns True if it took the message (offline storage).
         self.offline: Callable[[domish.Element, str], bool] | None = None
+        #: called as (stanza, user) for a message to an existing account, before delivery
+        #: (the archive stamps its stanza-id here)
+        self.before: list[Callable[[domish.Element, str], None]] = []
         #: called as (stanza, user, offline=, targets=) once delivered or stored
         self.delivered: list[Callable[..., None]] = []
 
@@ -34,6 +37,8 @@ class MessageDelivery:
             if mtype not in ("error", "headline"):
                 bounce(stanza, "service-unavailable", self.route)
             return
+        for callback in self.before:
+            callback(stanza, user)
         if to.resource is not None:  # §8.5.3
             session = self.sessions.get(to)
             if session is not None:

@@ -18,6 +18,7 @@ from wokkel import data_form
 from wokkel.pubsub import NS_PUBSUB
 from wokkel.subprotocols import XMPPHandler
 
+from minixmpp.im import mam
 from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse
@@ -44,7 +45,7 @@ class PushNotifier(XMPPHandler):
     def __init__(self, domain: str, store: IPushStore, rosters: IRosterStore,
                  sessions: SessionManager, reactor: Any, *, privacy: bool = False,
                  max_errors: int = 16, timeout: float = 20,
-                 csi_inactive: bool = False) -> None:
+                 csi_inactive: bool = False, on_archive: bool = False) -> None:
         super().__init__()
         self.domain = domain
         self.store = store
@@ -55,6 +56,7 @@ class PushNotifier(XMPPHandler):
         self.max_errors = max_errors
         self.timeout = timeout
         self.csi_inactive = csi_inactive
+        self.on_archive = on_archive
         self.pending: dict[str, Pending] = {}
         #: push-worthy messages since the account was last plainly available
         self.unseen: Counter[str] = Counter()
@@ -92,7 +94,8 @@ class PushNotifier(XMPPHandler):
         for t in asleep:
             t.asleep_pushed = True
         chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline,
-                                hibernated=hibernated)
+                                hibernated=hibernated,
+                                archived=self.on_archive and mam.archivable(stanza))
         if not chosen:
             return
         self.unseen[user] += 1

@@ -27,6 +27,7 @@ NS_CARBONS = "urn:xmpp:carbons:2"
 OFFLINE = "offline"
 HIBERNATED = "hibernated"
 AWAY = "away"
+ARCHIVED = "archived"
 
 
 def body_of(stanza: domish.Element) -> str | None:
@@ -65,15 +66,19 @@ def plainly_available(session: Session) -> bool:
 
 
 def reasons(registrations: Iterable[PushRegistration], sessions: list[Session], *,
-            offline: bool, hibernated: bool = False) -> list[tuple[PushRegistration, str]]:
+            offline: bool, hibernated: bool = False, archived: bool = False
+            ) -> list[tuple[PushRegistration, str]]:
     """Which registrations to notify, at most once each, and why.
 
     ``offline``: the message went to offline storage (rule 1); ``hibernated``: it was
     queued for a hibernated stream-management session (rule 2); ``sessions``: the
     account's sessions, for rule 3. A hibernated session keeps its presence, so it
     still counts as plainly available: while it sleeps, rule 2 alone decides.
+    ``archived`` (``--push-on-archive``): the message was archived, which notifies a
+    registration whose own session is not live (Prosody and ejabberd do this).
     """
     nobody_plainly_available = not any(plainly_available(s) for s in sessions)
+    live = {s.resource for s in sessions if not s.hibernated}
     out = []
     for registration in registrations:
         if offline:
@@ -82,4 +87,6 @@ def reasons(registrations: Iterable[PushRegistration], sessions: list[Session], 
             out.append((registration, HIBERNATED))
         elif registration.away and nobody_plainly_available:
             out.append((registration, AWAY))
+        elif archived and registration.resource not in live:
+            out.append((registration, ARCHIVED))
     return out

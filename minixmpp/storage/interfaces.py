@@ -122,3 +122,23 @@ class IPushStore(Protocol):
     def remove(self, user: str, jid: str, node: str | None) -> bool: ...
 
     def users(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ArchivedMessage:
+    """One message in an account's archive (XEP-0313)."""
+
+    id: str
+    timestamp: float
+    with_jid: str  # the other party, full JID as seen on the message
+    xml: str
+
+
+class IArchiveStore(Protocol):
+    """Per-account message archives, oldest first, bounded."""
+
+    def append(self, user: str, message: ArchivedMessage, limit: int) -> None: ...
+
+    def messages(self, user: str) -> list[ArchivedMessage]: ...
+
+    def drop(self, user: str) -> None: ...

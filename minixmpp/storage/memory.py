@@ -9,6 +9,7 @@ from scramp import ScramMechanism
 
 from minixmpp.storage.interfaces import (
     AccountExists,
+    ArchivedMessage,
     NoSuchAccount,
     PushRegistration,
     RosterItem,
@@ -142,3 +143,22 @@ class MemoryPushStore:
 
     def users(self) -> list[str]:
         return sorted(self._registrations)
+
+
+class MemoryArchiveStore:
+    """Archives in lists; past the limit the oldest messages go."""
+
+    def __init__(self) -> None:
+        self._archives: dict[str, list[ArchivedMessage]] = {}
+
+    def append(self, user: str, message: ArchivedMessage, limit: int) -> None:
+        archive = self._archives.setdefault(user, [])
+        archive.append(message)
+        if len(archive) > limit:
+            del archive[:len(archive) - limit]
+
+    def messages(self, user: str) -> list[ArchivedMessage]:
+        return list(self._archives.get(user, ()))
+
+    def drop(self, user: str) -> None:
+        self._archives.pop(user, None)

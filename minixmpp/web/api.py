@@ -63,6 +63,7 @@ class ControlAPI(resource.Resource):
             ("POST", r"push/fail", self.fail_node),
             ("POST", r"push/recover", self.recover_node),
             ("GET", r"offline/(?P<name>[^/]+)", self.offline),
+            ("GET", r"archive/(?P<name>[^/]+)", self.archive),
             ("POST", r"reset", self.reset),
         ):
             self.routes.append((method, re.compile(pattern + r"/?\Z"), handler))
@@ -303,6 +304,10 @@ class ControlAPI(resource.Resource):
 
     def offline(self, request: server.Request, name: str) -> list[str]:
         return self.xmpp.offline_store.peek(self._account(name))
+
+    def archive(self, request: server.Request, name: str) -> list[dict[str, Any]]:
+        return [{"id": m.id, "time": views.iso(m.timestamp), "with": m.with_jid, "xml": m.xml}
+                for m in self.xmpp.archive_store.messages(self._account(name))]
 
     def reset(self, request: server.Request) -> dict[str, Any]:
         self.xmpp.reset()

@@ -1,0 +1,237 @@
+"""Message archive (XEP-0313, urn:xmpp:mam:2) with stanza ids (XEP-0359) and RSM paging
+(XEP-0059).
+
+Chat and normal messages with a body are archived for both parties; the copy
+delivered to the recipient carries ``<stanza-id by='recipient@domain'/>``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import secrets
+from collections.abc import Callable
+
+from twisted.words.protocols.jabber import error, jid
+from twisted.words.xish import domish
+from wokkel import disco
+from wokkel.iwokkel import IDisco
+from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
+from zope.interface import implementer
+
+from minixmpp import forms
+from minixmpp.sessions import Session, SessionManager
+from minixmpp.stanza import parse, qualified
+from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore
+
+NS_MAM = "urn:xmpp:mam:2"
+NS_SID = "urn:xmpp:sid:0"
+NS_RSM = "http://jabber.org/protocol/rsm"
+NS_FORWARD = "urn:xmpp:forward:0"
+NS_DELAY = "urn:xmpp:delay"
+DEFAULT_PAGE = 50
+MAX_PAGE = 250
+
+
+def archivable(message: domish.Element) -> bool:
+    """Chat or normal messages with a ``<body/>`` (XEP-0313 §5.1.1)."""
+    if (message.getAttribute("type") or "normal") not in ("chat", "normal"):
+        return False
+    return any(c.name == "body" and c.uri is None for c in message.elements())
+
+
+def stamp(t: float) -> str:
+    moment = datetime.datetime.fromtimestamp(t, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
+
+
+def parse_time(value: str) -> float:
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise error.StanzaError("bad-request", text=f"{value!r} is not a XEP-0082 DateTime"
+                                ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.timestamp()
+
+
+@implementer(IDisco)
+class ArchiveHandler(XMPPHandler, IQHandlerMixin):
+    """Archives messages and answers archive queries to the account's own bare JID."""
+
+    iqHandlers = {f"/iq[@type='set']/query[@xmlns='{NS_MAM}']": "onQuery",
+                  f"/iq[@type='get']/query[@xmlns='{NS_MAM}']": "onFields"}
+
+    def __init__(self, store: IArchiveStore, sessions: SessionManager, domain: str,
+                 limit: int, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.store = store
+        self.sessions = sessions
+        self.domain = domain
+        self.limit = limit
+        self.clock = clock
+        self._ids = itertools.count(1)
+        self._prefix = secrets.token_hex(3)
+
+    def connectionInitialized(self) -> None:
+        self.xmlstream.addObserver(f"/iq/query[@xmlns='{NS_MAM}']", self.handleRequest)
+
+    # -- archiving ---------------------------------------------------------------------------
+
+    def _archive(self, user: str, other: str, message: domish.Element) -> str:
+        archive_id = f"{self._prefix}-{next(self._ids):x}"
+        self.store.append(user, ArchivedMessage(archive_id, self.clock(), other,
+                                                message.toXml()), self.limit)
+        return archive_id
+
+    def incoming(self, message: domish.Element, user: str) -> None:
+        """Before delivery to a local account: drop forged stanza ids (XEP-0359 §5),
+        archive, and stamp ours."""
+        bare = f"{user}@{self.domain}"
+        for child in list(message.elements(NS_SID, "stanza-id")):
+            if child.getAttribute("by") in (bare, self.domain):
+                message.children.remove(child)
+        if not archivable(message):
+            return
+        archive_id = self._archive(user, message.getAttribute("from", ""), message)
+        sid = message.addElement((NS_SID, "stanza-id"))
+        sid["id"], sid["by"] = archive_id, bare
+
+    def outgoing(self, session: Session, message: domish.Element) -> None:
+        """A local client sent a message: it goes into the sender's archive too."""
+        if archivable(message):
+            self._archive(session.user, message.getAttribute("to", ""), message)
+
+    # -- querying (XEP-0313 §4) -------------------------------------------------------------------
+
+    def _owner(self, iq: domish.Element) -> tuple[str, Session]:
+        sender, to = jid.JID(iq["from"]), jid.JID(iq["to"])
+        session = self.sessions.get(sender)
+        if to.userhost() != sender.userhost() or session is None:
+            raise error.StanzaError("forbidden", text="an archive is its owner's alone")
+        return sender.user or "", session
+
+    def onFields(self, iq: domish.Element) -> domish.Element:
+        """§4.1.3: the fields a query form may have."""
+        self._owner(iq)
+        query = domish.Element((NS_MAM, "query"))
+        x = query.addElement((forms.NS_X_DATA, "x"))
+        x["type"] = "form"
+        for var, kind in (("FORM_TYPE", "hidden"), ("with", "jid-single"),
+                          ("start", "text-single"), ("end", "text-single")):
+            field = x.addElement("field")
+            field["var"], field["type"] = var, kind
+            if var == "FORM_TYPE":
+                field.addElement("value", content=NS_MAM)
+        return query
+
+    def onQuery(self, iq: domish.Element) -> domish.Element:
+        user, session = self._owner(iq)
+        query = iq.query
+        queryid = query.getAttribute("queryid")
+        filters: dict[str, str] = {}
+        form = forms.find(query, NS_MAM)
+        if form is not None:
+            filters = forms.values(form)
+        elif any(True for _ in query.elements(forms.NS_X_DATA, "x")):
+            raise error.StanzaError("bad-request", text=f"the form's FORM_TYPE must be {NS_MAM}")
+        items = self.store.messages(user)
+        if filters.get("with"):
+            try:
+                other = jid.JID(filters["with"])
+            except jid.InvalidFormat:
+                raise error.StanzaError("jid-malformed") from None
+            items = [m for m in items if _matches(m.with_jid, other)]
+        if filters.get("start"):
+            start = parse_time(filters["start"])
+            items = [m for m in items if m.timestamp >= start]
+        if filters.get("end"):
+            end = parse_time(filters["end"])
+            items = [m for m in items if m.timestamp <= end]
+        page, first_index, complete = self._page(items, query)
+        for item in page:
+            session.send(self._result(session, queryid, item))
+        fin = domish.Element((NS_MAM, "fin"))
+        if complete:
+            fin["complete"] = "true"
+        rsm = fin.addElement((NS_RSM, "set"))
+        if page:
+            first = rsm.addElement("first", content=page[0].id)
+            first["index"] = str(first_index)
+            rsm.addElement("last", content=page[-1].id)
+        rsm.addElement("count", content=str(len(items)))
+        return fin
+
+    def _page(self, items: list[ArchivedMessage], query: domish.Element
+              ) -> tuple[list[ArchivedMessage], int, bool]:
+        """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page)."""
+        rsm = next(query.elements(NS_RSM, "set"), None)
+        size, after, before = DEFAULT_PAGE, None, None
+        if rsm is not None:
+            for child in rsm.elements():
+                text = str(child).strip()
+                if child.name == "max":
+                    try:
+                        size = int(text)
+                    except ValueError:
+                        raise error.StanzaError("bad-request", text="max is a number"
+                                                ) from None
+                    if size < 0:
+                        raise error.StanzaError("bad-request", text="max is not negative")
+                elif child.name == "after":
+                    after = text
+                elif child.name == "before":
+                    before = text
+        size = min(size, MAX_PAGE)
+        ids = [m.id for m in items]
+        if before is not None:
+            end = len(items) if before == "" else _index(ids, before)
+            start = max(0, end - size)
+            return items[start:end], start, start == 0
+        start = _index(ids, after) + 1 if after else 0
+        end = min(len(items), start + size)
+        return items[start:end], start, end == len(items)
+
+    def _result(self, session: Session, queryid: str | None,
+                item: ArchivedMessage) -> domish.Element:
+        message = domish.Element((None, "message"))
+        message["to"] = session.jid.full()
+        message["from"] = session.jid.userhost()
+        result = message.addElement((NS_MAM, "result"))
+        if queryid:
+            result["queryid"] = queryid
+        result["id"] = item.id
+        forwarded = result.addElement((NS_FORWARD, "forwarded"))
+        forwarded.addElement((NS_DELAY, "delay"))["stamp"] = stamp(item.timestamp)
+        forwarded.addChild(qualified(parse(item.xml)))
+        return message
+
+    # -- XEP-0030: on the account's bare JID, for the account itself -------------------------
+
+    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
+        if (target.user is not None and not nodeIdentifier
+                and requestor.userhost() == target.userhost()):
+            return [disco.DiscoFeature(NS_MAM), disco.DiscoFeature(NS_SID)]
+        return []
+
+    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
+        return []
+
+
+def _index(ids: list[str], wanted: str) -> int:
+    try:
+        return ids.index(wanted)
+    except ValueError:
+        raise error.StanzaError("item-not-found", text=f"no archived message {wanted!r}"
+                                ) from None
+
+
+def _matches(with_jid: str, other: jid.JID) -> bool:
+    try:
+        stored = jid.JID(with_jid)
+    except jid.InvalidFormat:
+        return False
+    if other.resource:
+        return stored == other
+    return stored.userhost() == other.userhost()

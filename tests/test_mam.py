@@ -1,0 +1,137 @@
+"""Message archive (XEP-0313) with stanza ids and paging, and --push-on-archive."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+import pytest_twisted
+
+from tests.helpers import (
+    aio,
+    close,
+    enable_push,
+    iq_error,
+    login,
+    quiet,
+    raw_login,
+    wait_push,
+)
+
+MAM = ("xep_0313", "xep_0059", "xep_0359")
+
+
+async def conversation(server, n=12):
+    alice = await login(server, "alice", resource="desk", plugins=MAM)
+    bob = await login(server, "bob", resource="phone", plugins=MAM)
+    for i in range(n):
+        sender, to = (alice, "bob@localhost") if i % 2 == 0 else (bob, "alice@localhost")
+        sender.send_message(mto=to, mbody=f"m{i}", mtype="chat")
+        receiver = bob if i % 2 == 0 else alice
+        await receiver.next_message()
+    return alice, bob
+
+
+@pytest_twisted.ensureDeferred
+async def test_archive_returns_the_conversation_in_order_with_paging(server) -> None:
+    alice, bob = await aio(conversation(server))
+    got = []
+    async def collect():
+        async for message in alice["xep_0313"].iterate(with_jid="bob@localhost",
+                                                       rsm={"max": 5}):
+            got.append(message)
+    await aio(collect())
+    bodies = [m["mam_result"]["forwarded"]["stanza"]["body"] for m in got]
+    assert bodies == [f"m{i}" for i in range(12)]
+    assert all(m["mam_result"]["forwarded"]["delay"]["stamp"] for m in got)
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_rsm_last_page_after_and_unknown_id(server) -> None:
+    alice, bob = await aio(conversation(server, 6))
+    alice.plugin.disable("xep_0313")
+    raw = await aio(raw_login(server, "alice", resource="raw"))
+    raw.send("<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='last'>"
+             "<set xmlns='http://jabber.org/protocol/rsm'><max>4</max><before/></set>"
+             "</query></iq>")
+    text = await aio(raw.read_until("</iq>"))
+    bodies = re.findall(r"<body>(m\d)</body>", text)
+    assert bodies == ["m2", "m3", "m4", "m5"]
+    assert "queryid='last'" in text and "<fin xmlns='urn:xmpp:mam:2'" in text
+    assert "complete='true'" not in text and "<count>6</count>" in text
+    first_id = re.search(r"<first index='2'>([^<]+)</first>", text).group(1)
+    raw.buffer = b""
+    raw.send("<iq type='set' id='q2'><query xmlns='urn:xmpp:mam:2'>"
+             f"<set xmlns='http://jabber.org/protocol/rsm'><max>10</max><before>{first_id}"
+             "</before></set></query></iq>")
+    text = await aio(raw.read_until("id='q2'.*</iq>"))
+    assert re.findall(r"<body>(m\d)</body>", text) == ["m0", "m1"]
+    assert "complete='true'" in text
+    raw.buffer = b""
+    raw.send("<iq type='set' id='q3'><query xmlns='urn:xmpp:mam:2'>"
+             "<set xmlns='http://jabber.org/protocol/rsm'><after>nope</after></set>"
+             "</query></iq>")
+    assert "<item-not-found" in await aio(raw.read_until("id='q3'.*</iq>"))
+    raw.close()
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_and_end_filter(server) -> None:
+    alice, bob = await aio(conversation(server, 4))
+    now = datetime.datetime.now(datetime.UTC)
+    result = await aio(alice["xep_0313"].retrieve(start=now + datetime.timedelta(hours=1)))
+    assert list(result["mam"]["results"]) == []
+    result = await aio(alice["xep_0313"].retrieve(end=now + datetime.timedelta(hours=1)))
+    assert len(list(result["mam"]["results"])) == 4
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_delivered_messages_carry_the_archive_stanza_id(server) -> None:
+    bob = await aio(login(server, "bob", resource="phone"))
+    alice = await aio(raw_login(server, "alice"))
+    alice.send("<message to='bob@localhost' type='chat' id='x1'><body>hello</body>"
+               "<stanza-id xmlns='urn:xmpp:sid:0' by='bob@localhost' id='forged'/></message>")
+    got = await aio(bob.next_message())
+    ids = [e for e in got.xml.iter("{urn:xmpp:sid:0}stanza-id")]
+    assert len(ids) == 1 and ids[0].get("by") == "bob@localhost"
+    assert ids[0].get("id") != "forged"
+    assert ids[0].get("id") == server.archive_store.messages("bob")[0].id
+    alice.close()
+    await aio(close(bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_another_accounts_archive_is_forbidden(server) -> None:
+    alice = await aio(login(server, "alice", plugins=MAM))
+    iq = alice.make_iq_set(ito="bob@localhost")
+    iq.enable("mam")
+    assert await aio(iq_error(iq)) == "forbidden"
+    await aio(close(alice))
+
+
+@pytest.mark.parametrize("on", [False, True], ids=["default", "push-on-archive"])
+@pytest_twisted.ensureDeferred
+async def test_push_on_archive_notifies_an_offline_phone_while_desktop_is_online(
+        server_factory, on: bool) -> None:
+    server = server_factory(push_on_archive=on)
+    phone = await aio(login(server, "alice", resource="phone"))
+    await aio(enable_push(phone, "phone-node"))
+    await aio(close(phone))
+    desktop = await aio(login(server, "alice", resource="desktop"))  # plainly available
+    bob = await aio(login(server, "bob"))
+    for body in ("one", "two"):
+        bob.send_message(mto="alice@localhost", mbody=body, mtype="chat")
+        assert (await aio(desktop.next_message()))["body"] == body
+    bob.send_message(mto="alice@localhost", mtype="chat", mbody="")  # not archived
+    await aio(quiet(0.3))
+    found = server.appserver.find(account="alice")
+    if on:
+        assert [n.fields["last-message-body"] for n in found] == ["one", "two"]
+        await aio(wait_push(server, account="alice"))
+    else:
+        assert found == []
+    await aio(close(desktop, bob))
