@@ -202,3 +202,10 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = block.group(1).strip().splitlines()[1].strip()
     assert "pytest" in test_command
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_option_table_lists_every_option() -> None:
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## Options"):]
+    for option in OPTIONS:
+        assert f"`--{option.name}" in table, option.name
