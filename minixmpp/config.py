@@ -48,6 +48,9 @@ OPTIONS: tuple[Option, ...] = (
            "log every stanza in and out, one line each (passwords and SASL masked)"),
     Option("max-stanza-size", "int", 262144,
            "largest stanza accepted, in bytes (larger: policy-violation stream error)"),
+    Option("data-dir", "str", None,
+           "keep accounts, rosters, offline messages, archive, push registrations and the "
+           "generated certificate in this directory (SQLite) [default: memory only]"),
     Option("max-offline", "int", 1000,
            "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
     Option("max-archive", "int", 10000,
@@ -106,6 +109,7 @@ class Settings:
     plain_without_tls: str = "loopback"
     log_stanzas: bool = False
     max_stanza_size: int = 262144
+    data_dir: str | None = None
     max_offline: int = 1000
     max_archive: int = 10000
     push_on_archive: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections import deque
 from typing import Any
@@ -35,13 +36,8 @@ from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
 from minixmpp.router import LocalDomain, Router, bounce
 from minixmpp.sessions import Session, SessionManager
-from minixmpp.storage.memory import (
-    MemoryAccountStore,
-    MemoryArchiveStore,
-    MemoryOfflineStore,
-    MemoryPushStore,
-    MemoryRosterStore,
-)
+from minixmpp.storage import open_storage
+from minixmpp.storage.sqlite import SchemaTooNew
 from minixmpp.web.views import iso
 
 
@@ -60,15 +56,18 @@ class Server(service.MultiService):
         self.reactor = reactor
         self.started_listening: defer.Deferred[None] | None = None
         self.tls = None if settings.no_tls else tls.load(
-            settings.domain, settings.tls_cert, settings.tls_key)
+            settings.domain, settings.tls_cert, settings.tls_key, settings.data_dir)
 
-        self.accounts = MemoryAccountStore()
-        self.rosters = MemoryRosterStore()
-        self.offline_store = MemoryOfflineStore()
-        self.archive_store = MemoryArchiveStore()
-        self.push_store = MemoryPushStore()
-        for user, password in settings.accounts.items():
-            self.accounts.create(user, password)
+        try:
+            self.storage = open_storage(settings.data_dir)
+        except (OSError, sqlite3.Error, SchemaTooNew) as e:
+            raise ConfigError(f"--data-dir {settings.data_dir}: {e}") from None
+        self.accounts = self.storage.accounts
+        self.rosters = self.storage.rosters
+        self.offline_store = self.storage.offline
+        self.archive_store = self.storage.archive
+        self.push_store = self.storage.push
+        self._create_accounts()
 
         self.sessions = SessionManager()
         self.router = Router()
@@ -199,7 +198,9 @@ class Server(service.MultiService):
         self.resumption.cancel_all()
         if self.appserver is not None:
             self.appserver.cancel_waiters()
-        return defer.gatherResults(waits)
+        done = defer.gatherResults(waits)
+        done.addBoth(lambda r: (self.storage.close(), r)[1])
+        return done
 
     @property
     def port(self) -> int:
@@ -246,6 +247,15 @@ class Server(service.MultiService):
     def components_port(self) -> int:
         """The XEP-0114 port actually listened on."""
         return self.component_port.getHost().port
+
+    def _create_accounts(self) -> None:
+        """The configured accounts exist with their passwords; demo accounts are only
+        created when missing (a data directory keeps what was changed since)."""
+        for user, password in self.settings.accounts.items():
+            if not self.accounts.exists(user):
+                self.accounts.create(user, password)
+            elif not self.settings.demo_accounts:
+                self.accounts.set_password(user, password)
 
     # -- glue between handlers -------------------------------------------------------------
 
@@ -314,8 +324,7 @@ class Server(service.MultiService):
         for user in self.accounts.users():
             self.accounts.delete(user)
             self.forget_account(user)
-        for user, password in self.settings.accounts.items():
-            self.accounts.create(user, password)
+        self._create_accounts()
         if self.appserver is not None:
             self.appserver.clear()
         self.push_events.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +25,17 @@ class TLSMaterial:
     options: ssl.CertificateOptions
     fingerprint: str  # SHA-256, colon-separated hex
     self_signed: bool
+
+
+def _persisted(domain: str, data_dir: Path) -> tuple[str, str]:
+    cert, key = data_dir / f"{domain}.crt", data_dir / f"{domain}.key"
+    if not (cert.exists() and key.exists()):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        cert_pem, key_pem = self_signed(domain)
+        key.touch(mode=0o600)
+        key.write_bytes(key_pem)
+        cert.write_bytes(cert_pem)
+    return str(cert), str(key)
 
 
 def self_signed(domain: str) -> tuple[bytes, bytes]:
@@ -54,8 +66,12 @@ def self_signed(domain: str) -> tuple[bytes, bytes]:
     )
 
 
-def load(domain: str, cert_file: str | None, key_file: str | None) -> TLSMaterial:
-    """Load ``--tls-cert``/``--tls-key`` or generate a self-signed pair for ``domain``."""
+def load(domain: str, cert_file: str | None, key_file: str | None,
+         data_dir: str | None = None) -> TLSMaterial:
+    """Load ``--tls-cert``/``--tls-key`` or generate a self-signed pair for ``domain``
+    (kept in ``data_dir`` when there is one, so clients that accepted it keep working)."""
+    if not cert_file and data_dir:
+        cert_file, key_file = _persisted(domain, Path(data_dir))
     if cert_file and key_file:
         try:
             with open(cert_file, "rb") as f:
@@ -64,7 +80,7 @@ def load(domain: str, cert_file: str | None, key_file: str | None) -> TLSMateria
                 key_pem = f.read()
         except OSError as e:
             raise ConfigError(f"cannot read TLS file {e.filename}: {e.strerror}") from None
-        generated = False
+        generated = cert_file.startswith(str(data_dir)) if data_dir else False
     else:
         cert_pem, key_pem = self_signed(domain)
         generated = True

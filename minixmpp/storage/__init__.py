@@ -1,1 +1,48 @@
-"""Storage behind small interfaces (accounts, rosters); memory is the default backend."""
+"""Storage behind small interfaces (accounts, rosters, offline messages, archive, push
+registrations): in memory by default, SQLite with ``--data-dir``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from minixmpp.storage.interfaces import (
+    IAccountStore,
+    IArchiveStore,
+    IOfflineStore,
+    IPushStore,
+    IRosterStore,
+)
+
+
+@dataclass
+class Storage:
+    """One backend's stores."""
+
+    accounts: IAccountStore
+    rosters: IRosterStore
+    offline: IOfflineStore
+    archive: IArchiveStore
+    push: IPushStore
+    db: Any = None
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def open_storage(data_dir: str | None) -> Storage:
+    """Memory when ``data_dir`` is None, else SQLite in that directory."""
+    if data_dir is None:
+        from minixmpp.storage import memory
+
+        return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
+                       memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
+                       memory.MemoryPushStore())
+    from minixmpp.storage import sqlite
+
+    db = sqlite.connect(data_dir)
+    return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
+                   sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
+                   sqlite.SQLitePushStore(db), db)

@@ -58,10 +58,11 @@ class ProcessServer:
         return args + list(self.extra)
 
     def start(self, timeout: float = 20) -> None:
-        cert, key = self_signed(self.domain)
-        self.cert_file.write_bytes(cert)
-        self.key_file.write_bytes(key)
-        self.key_file.chmod(0o600)
+        if not self.cert_file.exists():
+            cert, key = self_signed(self.domain)
+            self.key_file.touch(mode=0o600)
+            self.key_file.write_bytes(key)
+            self.cert_file.write_bytes(cert)
         self.process = subprocess.Popen(self.command(), cwd=self.directory,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -81,6 +82,13 @@ class ProcessServer:
             log += chunk
         self.log_file.write_bytes(log)
         selector.close()
+
+    def kill(self) -> None:
+        """SIGKILL: the server gets no chance to clean up (crash tests)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
 
     def stop(self, timeout: float = 10) -> int | None:
         if self.process is None:

@@ -1,0 +1,239 @@
+"""Durable storage in SQLite (``--data-dir DIR``): ``DIR/minixmpp.sqlite3``.
+
+Plain ``sqlite3`` on the reactor thread, one small statement per write, committed
+(WAL, ``synchronous=FULL``) before the call returns: a client is told of success only
+after its data is on disk. That is simpler than ``adbapi``'s thread pool and, for a
+development server's write rates, fast enough (see docs/storage.md). The schema is
+versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades older files.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from minixmpp.storage.interfaces import (
+    AccountExists,
+    ArchivedMessage,
+    NoSuchAccount,
+    PushRegistration,
+    RosterItem,
+    ScramCredentials,
+)
+from minixmpp.storage.memory import make_credentials, verify_password
+
+FILENAME = "minixmpp.sqlite3"
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.executescript("""
+        CREATE TABLE accounts (user TEXT PRIMARY KEY, credentials TEXT NOT NULL);
+        CREATE TABLE roster (user TEXT NOT NULL, contact TEXT NOT NULL, item TEXT NOT NULL,
+                             PRIMARY KEY (user, contact));
+        CREATE TABLE offline (seq INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+                              stanza TEXT NOT NULL);
+        CREATE INDEX offline_user ON offline (user, seq);
+        CREATE TABLE archive (seq INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+                              id TEXT NOT NULL, ts REAL NOT NULL, with_jid TEXT NOT NULL,
+                              xml TEXT NOT NULL);
+        CREATE INDEX archive_user ON archive (user, seq);
+        CREATE TABLE push (seq INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+                           jid TEXT NOT NULL, node TEXT, registration TEXT NOT NULL);
+        CREATE INDEX push_user ON push (user, seq);
+    """)
+
+
+#: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The file was written by a newer minixmpp."""
+
+
+def connect(directory: str | Path) -> sqlite3.Connection:
+    """Open (creating or upgrading) the database in ``directory``."""
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path / FILENAME, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > VERSION:
+        raise SchemaTooNew(f"{path / FILENAME} has schema version {version}; this minixmpp "
+                           f"knows up to {VERSION}")
+    for step in range(version, VERSION):
+        with db:  # one transaction per step, version bump included
+            db.execute("BEGIN")
+            MIGRATIONS[step](db)
+            db.execute(f"PRAGMA user_version = {step + 1}")
+    return db
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class SQLiteAccountStore:
+    """Accounts with SCRAM keys only (never the password)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def _save(self, user: str, password: str, insert: bool) -> None:
+        creds = {name: {"salt": _b64(c.salt), "stored_key": _b64(c.stored_key),
+                        "server_key": _b64(c.server_key), "i": c.iteration_count}
+                 for name, c in make_credentials(password).items()}
+        if insert:
+            try:
+                self.db.execute("INSERT INTO accounts VALUES (?, ?)", (user, json.dumps(creds)))
+            except sqlite3.IntegrityError:
+                raise AccountExists(user) from None
+        elif self.db.execute("UPDATE accounts SET credentials = ? WHERE user = ?",
+                             (json.dumps(creds), user)).rowcount == 0:
+            raise NoSuchAccount(user)
+
+    def create(self, user: str, password: str) -> None:
+        self._save(user, password, insert=True)
+
+    def set_password(self, user: str, password: str) -> None:
+        self._save(user, password, insert=False)
+
+    def delete(self, user: str) -> None:
+        if self.db.execute("DELETE FROM accounts WHERE user = ?", (user,)).rowcount == 0:
+            raise NoSuchAccount(user)
+
+    def exists(self, user: str) -> bool:
+        return self.db.execute("SELECT 1 FROM accounts WHERE user = ?", (user,)).fetchone() \
+            is not None
+
+    def users(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT user FROM accounts ORDER BY user")]
+
+    def scram(self, user: str, mechanism: str) -> ScramCredentials | None:
+        row = self.db.execute("SELECT credentials FROM accounts WHERE user = ?",
+                              (user,)).fetchone()
+        if row is None:
+            return None
+        c = json.loads(row[0]).get(mechanism)
+        if c is None:
+            return None
+        return ScramCredentials(base64.b64decode(c["salt"]), base64.b64decode(c["stored_key"]),
+                                base64.b64decode(c["server_key"]), int(c["i"]))
+
+    def check_password(self, user: str, password: str) -> bool:
+        creds = self.scram(user, "SCRAM-SHA-256")
+        return creds is not None and verify_password(creds, password)
+
+
+class SQLiteRosterStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    @staticmethod
+    def _item(text: str) -> RosterItem:
+        data = json.loads(text)
+        data["groups"] = tuple(data["groups"])
+        return RosterItem(**data)
+
+    def items(self, user: str) -> list[RosterItem]:
+        return [self._item(r[0]) for r in self.db.execute(
+            "SELECT item FROM roster WHERE user = ? ORDER BY rowid", (user,))]
+
+    def get(self, user: str, contact: str) -> RosterItem | None:
+        row = self.db.execute("SELECT item FROM roster WHERE user = ? AND contact = ?",
+                              (user, contact)).fetchone()
+        return self._item(row[0]) if row else None
+
+    def put(self, user: str, item: RosterItem) -> None:
+        self.db.execute("INSERT INTO roster VALUES (?, ?, ?) ON CONFLICT (user, contact) "
+                        "DO UPDATE SET item = excluded.item",
+                        (user, item.jid, json.dumps(asdict(item))))
+
+    def remove(self, user: str, contact: str) -> None:
+        self.db.execute("DELETE FROM roster WHERE user = ? AND contact = ?", (user, contact))
+
+    def drop(self, user: str) -> None:
+        self.db.execute("DELETE FROM roster WHERE user = ?", (user,))
+
+
+class SQLiteOfflineStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def store(self, user: str, stanza: str) -> None:
+        self.db.execute("INSERT INTO offline (user, stanza) VALUES (?, ?)", (user, stanza))
+
+    def count(self, user: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM offline WHERE user = ?",
+                               (user,)).fetchone()[0]
+
+    def peek(self, user: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT stanza FROM offline WHERE user = ? ORDER BY seq", (user,))]
+
+    def pop_all(self, user: str) -> list[str]:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            stanzas = self.peek(user)
+            self.db.execute("DELETE FROM offline WHERE user = ?", (user,))
+        return stanzas
+
+
+class SQLiteArchiveStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def append(self, user: str, message: ArchivedMessage, limit: int) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT INTO archive (user, id, ts, with_jid, xml) "
+                            "VALUES (?, ?, ?, ?, ?)", (user, message.id, message.timestamp,
+                                                       message.with_jid, message.xml))
+            self.db.execute("DELETE FROM archive WHERE user = ? AND seq NOT IN (SELECT seq "
+                            "FROM archive WHERE user = ? ORDER BY seq DESC LIMIT ?)",
+                            (user, user, limit))
+
+    def messages(self, user: str) -> list[ArchivedMessage]:
+        return [ArchivedMessage(*r) for r in self.db.execute(
+            "SELECT id, ts, with_jid, xml FROM archive WHERE user = ? ORDER BY seq", (user,))]
+
+    def drop(self, user: str) -> None:
+        self.db.execute("DELETE FROM archive WHERE user = ?", (user,))
+
+
+class SQLitePushStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def registrations(self, user: str) -> list[PushRegistration]:
+        return [PushRegistration(**json.loads(r[0])) for r in self.db.execute(
+            "SELECT registration FROM push WHERE user = ? ORDER BY seq", (user,))]
+
+    def put(self, user: str, registration: PushRegistration) -> None:
+        data = json.dumps(asdict(registration))
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            updated = self.db.execute(
+                "UPDATE push SET registration = ? WHERE user = ? AND jid = ? AND node IS ?",
+                (data, user, registration.jid, registration.node)).rowcount
+            if not updated:
+                self.db.execute("INSERT INTO push (user, jid, node, registration) "
+                                "VALUES (?, ?, ?, ?)",
+                                (user, registration.jid, registration.node, data))
+
+    def remove(self, user: str, jid: str, node: str | None) -> bool:
+        if node is None:
+            cursor = self.db.execute("DELETE FROM push WHERE user = ? AND jid = ?", (user, jid))
+        else:
+            cursor = self.db.execute("DELETE FROM push WHERE user = ? AND jid = ? AND node = ?",
+                                     (user, jid, node))
+        return cursor.rowcount > 0
+
+    def users(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT user FROM push ORDER BY user")]

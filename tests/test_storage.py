@@ -1,0 +1,147 @@
+"""One storage test suite, run against every backend (memory and SQLite)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from minixmpp.storage import open_storage
+from minixmpp.storage.interfaces import (
+    AccountExists,
+    ArchivedMessage,
+    NoSuchAccount,
+    PushRegistration,
+    RosterItem,
+)
+from minixmpp.storage.sqlite import FILENAME, VERSION, SchemaTooNew, connect
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def storage(request, tmp_path):
+    s = open_storage(None if request.param == "memory" else str(tmp_path))
+    yield s
+    s.close()
+
+
+def test_accounts(storage) -> None:
+    a = storage.accounts
+    a.create("alice", "secret")
+    with pytest.raises(AccountExists):
+        a.create("alice", "other")
+    assert a.exists("alice") and not a.exists("bob")
+    assert a.check_password("alice", "secret") and not a.check_password("alice", "nope")
+    creds = a.scram("alice", "SCRAM-SHA-1")
+    assert creds is not None and creds.iteration_count >= 4096 and len(creds.salt) >= 16
+    assert a.scram("alice", "SCRAM-SHA-256").stored_key != creds.stored_key
+    a.set_password("alice", "new")
+    assert a.check_password("alice", "new") and not a.check_password("alice", "secret")
+    with pytest.raises(NoSuchAccount):
+        a.set_password("bob", "x")
+    a.create("bob", "b")
+    assert a.users() == ["alice", "bob"]
+    a.delete("alice")
+    with pytest.raises(NoSuchAccount):
+        a.delete("alice")
+    assert a.users() == ["bob"] and a.scram("alice", "SCRAM-SHA-1") is None
+
+
+def test_rosters(storage) -> None:
+    r = storage.rosters
+    item = RosterItem("bob@localhost", name="Bob", groups=("Friends", "Work"),
+                      subscription="to", ask=True)
+    r.put("alice", item)
+    r.put("alice", RosterItem("carol@localhost", in_roster=False, pending_in=True,
+                              pending_stanza="<presence type='subscribe'/>"))
+    assert r.get("alice", "bob@localhost") == item
+    assert [i.jid for i in r.items("alice")] == ["bob@localhost", "carol@localhost"]
+    got = r.get("alice", "bob@localhost")
+    got.name = "changed"  # a copy: the store is not changed behind its back
+    assert r.get("alice", "bob@localhost").name == "Bob"
+    r.put("alice", got)
+    assert r.get("alice", "bob@localhost").name == "changed"
+    assert [i.jid for i in r.items("alice")] == ["bob@localhost", "carol@localhost"]
+    r.remove("alice", "bob@localhost")
+    assert r.get("alice", "bob@localhost") is None and r.items("bob") == []
+    r.drop("alice")
+    assert r.items("alice") == []
+
+
+def test_offline(storage) -> None:
+    o = storage.offline
+    for i in range(3):
+        o.store("alice", f"<message><body>{i}</body></message>")
+    assert o.count("alice") == 3 and o.count("bob") == 0
+    assert o.peek("alice")[0] == "<message><body>0</body></message>"
+    assert o.pop_all("alice") == [f"<message><body>{i}</body></message>" for i in range(3)]
+    assert o.count("alice") == 0 and o.pop_all("alice") == []
+
+
+def test_archive_is_bounded_and_ordered(storage) -> None:
+    a = storage.archive
+    for i in range(5):
+        a.append("alice", ArchivedMessage(f"id{i}", 1000.0 + i, "bob@localhost/x",
+                                          f"<message>{i}</message>"), limit=3)
+    assert [m.id for m in a.messages("alice")] == ["id2", "id3", "id4"]
+    assert a.messages("alice")[0] == ArchivedMessage("id2", 1002.0, "bob@localhost/x",
+                                                     "<message>2</message>")
+    a.drop("alice")
+    assert a.messages("alice") == []
+
+
+def test_push_registrations(storage) -> None:
+    p = storage.push
+    first = PushRegistration("push.localhost", "n1", away=True, publish_options="<x/>",
+                             resource="phone", created=1.5)
+    p.put("alice", first)
+    p.put("alice", PushRegistration("push.localhost", None))
+    p.put("alice", PushRegistration("other.example", "n1"))
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [
+        ("push.localhost", "n1"), ("push.localhost", None), ("other.example", "n1")]
+    assert p.registrations("alice")[0] == first
+    replaced = PushRegistration("push.localhost", "n1", away=False, errors=2)
+    p.put("alice", replaced)  # same (jid, node): replaced in place
+    assert p.registrations("alice")[0] == replaced and len(p.registrations("alice")) == 3
+    assert p.users() == ["alice"]
+    assert p.remove("alice", "push.localhost", "n1")
+    assert not p.remove("alice", "push.localhost", "n1")
+    assert p.remove("alice", "other.example", None)  # every node of that jid
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [("push.localhost", None)]
+    assert p.remove("alice", "push.localhost", None)
+    assert p.users() == [] and p.registrations("alice") == []
+
+
+def test_sqlite_survives_reopening(tmp_path) -> None:
+    s = open_storage(str(tmp_path))
+    s.accounts.create("alice", "pw")
+    s.offline.store("alice", "<message/>")
+    s.push.put("alice", PushRegistration("push.localhost", "n"))
+    s.close()
+    again = open_storage(str(tmp_path))
+    assert again.accounts.check_password("alice", "pw")
+    assert again.offline.count("alice") == 1
+    assert again.push.registrations("alice")[0].node == "n"
+    again.close()
+
+
+def test_sqlite_schema_is_versioned_and_upgraded(tmp_path) -> None:
+    old = sqlite3.connect(tmp_path / FILENAME)  # an empty version-0 file
+    old.execute("CREATE TABLE unrelated (x)")
+    old.commit()
+    old.close()
+    db = connect(tmp_path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+    assert db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0] == 0
+    db.execute(f"PRAGMA user_version = {VERSION + 1}")
+    db.close()
+    with pytest.raises(SchemaTooNew):
+        connect(tmp_path)
+
+
+def test_sqlite_never_stores_passwords(tmp_path) -> None:
+    s = open_storage(str(tmp_path))
+    s.accounts.create("alice", "very-secret-password")
+    s.close()
+    raw = (tmp_path / FILENAME).read_bytes() + b"".join(
+        p.read_bytes() for p in tmp_path.glob(FILENAME + "-*"))
+    assert b"very-secret-password" not in raw
