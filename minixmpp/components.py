@@ -46,12 +46,17 @@ class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     log = Logger()
     noisy = False
 
-    def __init__(self, router: Any, secrets: dict[str, str]) -> None:
+    def __init__(self, router: Any, secrets: dict[str, str], max_components: int = 100
+                 ) -> None:
         super().__init__(lambda: ComponentAuthenticator(secrets))
         self.router = router
+        self.max_components = max_components
         self.addBootstrap(xmlstream.STREAM_AUTHD_EVENT, self.authenticated)
 
-    def buildProtocol(self, addr: Any) -> xmlstream.XmlStream:
+    def buildProtocol(self, addr: Any) -> xmlstream.XmlStream | None:
+        if len(getattr(self, "open_streams", ())) >= self.max_components:
+            self.log.info("refused a component connection: --max-components reached")
+            return None  # Twisted closes the connection at once
         return self.track(super().buildProtocol(addr))
 
     def authenticated(self, xs: xmlstream.XmlStream) -> None:

@@ -48,6 +48,24 @@ OPTIONS: tuple[Option, ...] = (
            "log every stanza in and out, one line each (passwords and SASL masked)"),
     Option("max-stanza-size", "int", 262144,
            "largest stanza accepted, in bytes (larger: policy-violation stream error)"),
+    Option("max-stanza-depth", "int", 100,
+           "deepest element nesting in a stanza (deeper: policy-violation)"),
+    Option("max-connections", "int", 20000,
+           "client connections at once; more are closed with policy-violation"),
+    Option("max-connections-per-ip", "int", 0,
+           "client connections at once from one address (0: no limit)"),
+    Option("auth-timeout", "int", 30,
+           "seconds from connecting to a bound resource (else connection-timeout)"),
+    Option("idle-timeout", "int", 0,
+           "close a client stream silent for this many seconds (0: never)"),
+    Option("auth-fail-limit", "int", 5,
+           "failed authentications per address per minute before replies slow down"),
+    Option("auth-fail-delay", "int", 2,
+           "seconds each further authentication failure is delayed"),
+    Option("max-send-buffer", "int", 4194304,
+           "bytes queued for a client that does not read; beyond it the connection "
+           "is dropped (a resumable session hibernates)"),
+    Option("max-components", "int", 100, "external components connected at once"),
     Option("data-dir", "str", None,
            "keep accounts, rosters, offline messages, archive, push registrations and the "
            "generated certificate in this directory (SQLite) [default: memory only]"),
@@ -109,6 +127,15 @@ class Settings:
     plain_without_tls: str = "loopback"
     log_stanzas: bool = False
     max_stanza_size: int = 262144
+    max_stanza_depth: int = 100
+    max_connections: int = 20000
+    max_connections_per_ip: int = 0
+    auth_timeout: int = 30
+    idle_timeout: int = 0
+    auth_fail_limit: int = 5
+    auth_fail_delay: int = 2
+    max_send_buffer: int = 4194304
+    max_components: int = 100
     data_dir: str | None = None
     max_offline: int = 1000
     max_archive: int = 10000
@@ -191,6 +218,10 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
+        for name in ("max_connections_per_ip", "idle_timeout", "auth_fail_delay"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more")
         self.push_jid = self._domain_option("push-jid", self.push_jid or f"push.{self.domain}")
         try:
             endpoints.serverFromString(None, self.components)

@@ -126,13 +126,15 @@ class Server(service.MultiService):
             self.server_identity.items.append(disco.DiscoItem(
                 JID(settings.push_jid), name="Push notifications (in-process App Server)"))
 
-        self.component_factory = (ComponentFactory(self.router, settings.component_secrets)
+        self.component_factory = (ComponentFactory(self.router, settings.component_secrets,
+                                                   settings.max_components)
                                   if settings.component_secrets else None)
         self.component_port: Any = None
         self.http_port: Any = None
         self.c2s_factory = C2SFactory(self)
         self.c2s_port: Any = None
         self.auth_failures: deque[dict[str, Any]] = deque(maxlen=50)
+        self._failures_by_ip: dict[str, list[float]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -330,10 +332,21 @@ class Server(service.MultiService):
         self.push_events.clear()
         self.auth_failures.clear()
 
-    def auth_failed(self, peer: str, condition: str) -> None:
-        """Record a failed authentication (log, status page)."""
-        self.auth_failures.append({"time": iso(self.reactor.seconds()), "peer": peer,
-                                   "condition": condition})
-        self.log.info("authentication failed from {peer}: {condition}", peer=peer,
-                      condition=condition)
+    def auth_failed(self, ip: str, peer: str, condition: str) -> float:
+        """Record a failed authentication (log, status page); returns how long to delay
+        the answer: 0 until ``--auth-fail-limit`` failures from ``ip`` within a minute."""
+        now = self.reactor.seconds()
+        self.auth_failures.append({"time": iso(now), "peer": peer, "condition": condition})
+        recent = [t for t in self._failures_by_ip.get(ip, []) if now - t < 60] + [now]
+        self._failures_by_ip[ip] = recent
+        if len(self._failures_by_ip) > 10000:  # bounded: forget quiet addresses
+            for other in [k for k, v in self._failures_by_ip.items() if now - v[-1] >= 60]:
+                del self._failures_by_ip[other]
+        delay = self.settings.auth_fail_delay if len(recent) > self.settings.auth_fail_limit \
+            else 0
+        self.log.info("authentication failed from {peer}: {condition}{slow}", peer=peer,
+                      condition=condition,
+                      slow=f" (answer delayed {delay} s: {len(recent)} failures in a minute)"
+                      if delay else "")
+        return delay
 

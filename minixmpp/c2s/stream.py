@@ -44,11 +44,17 @@ class RestrictedXML(Exception):
     """A DOCTYPE, entity, comment or processing instruction (RFC 6120 §11.1)."""
 
 
+class TooDeep(Exception):
+    """A stanza nests deeper than ``--max-stanza-depth``."""
+
+
 class C2SStream(xmlstream.XmlStream):
     """An XMPP client stream with a hardened parser and a single element hook."""
 
     log = Logger()
     max_stanza_size = 262144
+    max_depth = 100
+    max_send_buffer = 4194304
     _closing = False
     _linger: Any = None
 
@@ -68,20 +74,31 @@ class C2SStream(xmlstream.XmlStream):
         parser.ProcessingInstructionHandler = restricted
         parser.CommentHandler = restricted
         parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
-        start = parser.StartElementHandler
+        start, end = parser.StartElementHandler, parser.EndElementHandler
+        depth = [0]
+        limit = self.max_depth + 1  # the stream element itself is depth 1
 
         def on_start(name: str, attrs: dict) -> None:
             if stream.documentStarted and stream.currElem is None:
                 self._stanza_start = parser.CurrentByteIndex  # a top-level element begins
+            depth[0] += 1
+            if depth[0] > limit:
+                raise TooDeep()
             start(name, attrs)
 
+        def on_end(name: str) -> None:
+            depth[0] -= 1
+            end(name)
+
         parser.StartElementHandler = on_start
+        parser.EndElementHandler = on_end
 
     def dataReceived(self, data: bytes) -> None:
         """Parse; map parser failures to the stream errors of RFC 6120 §4.9.3."""
         if self.stream is None or self._closing:
             return  # after a stream error nothing more is processed
         self._fed += len(data)
+        self.authenticator.activity()
         try:
             self.stream.parse(data)
             stream = self.stream
@@ -90,6 +107,9 @@ class C2SStream(xmlstream.XmlStream):
                 self._too_big()  # an unfinished stanza already over the limit
         except RestrictedXML:
             self.sendStreamError(error.StreamError("restricted-xml"))
+        except TooDeep:
+            self.sendStreamError(error.StreamError(
+                "policy-violation", f"elements nested deeper than {self.max_depth}"))
         except domish.ParserError:
             self.sendStreamError(error.StreamError("not-well-formed"))
         except Exception:  # noqa: BLE001  (a bug must cost one stream, never the server)
@@ -123,6 +143,17 @@ class C2SStream(xmlstream.XmlStream):
             return
         transport.loseWriteConnection()
         self._linger = self._callLater(linger, transport.abortConnection)
+
+    def send(self, obj: Any) -> None:
+        """Write; a client that stops reading loses its connection once
+        ``--max-send-buffer`` bytes wait for it (memory stays bounded)."""
+        if self.transport is None:
+            return
+        super().send(obj)
+        if _pending(self.transport) > self.max_send_buffer and not self._closing:
+            self.log.info("{peer}: {n} bytes unread, dropping the connection",
+                          peer=self.authenticator.peer, n=_pending(self.transport))
+            self.transport.abortConnection()
 
     def onElement(self, element: domish.Element) -> None:
         if self._closing:
@@ -160,13 +191,38 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self.session: Session | None = None
         self.mechanism: sasl.Plain | sasl.Scram | None = None
         self.peer = ""
+        self.ip = ""
         self._ack_call: Any = None
+        self._auth_timer: Any = None
+        self._idle_timer: Any = None
 
     # -- stream header (RFC 6120 §4.7) ------------------------------------------------
 
     def connectionMade(self) -> None:
         peer = self.xmlstream.transport.getPeer()
-        self.peer = f"{getattr(peer, 'host', '')}:{getattr(peer, 'port', '')}"
+        self.ip = getattr(peer, "host", "")
+        self.peer = f"{self.ip}:{getattr(peer, 'port', '')}"
+        refusal = self.server.c2s_factory.refusal(self.xmlstream, self.ip)
+        reactor = self.server.reactor
+        if refusal:
+            self.xmlstream.namespace = NS_CLIENT
+            self.xmlstream.thisEntity = jid.JID(self.settings.domain)
+            self.xmlstream.sendStreamError(error.StreamError("policy-violation", refusal))
+            return
+        self._auth_timer = reactor.callLater(self.settings.auth_timeout, self._timed_out,
+                                             "authenticate and bind")
+        if self.settings.idle_timeout:
+            self._idle_timer = reactor.callLater(self.settings.idle_timeout, self._timed_out,
+                                                 "idle")
+
+    def activity(self) -> None:
+        if self._idle_timer is not None and self._idle_timer.active():
+            self._idle_timer.reset(self.settings.idle_timeout)
+
+    def _timed_out(self, what: str) -> None:
+        self.log.info("{peer}: {what} timeout", peer=self.peer, what=what)
+        self.xmlstream.sendStreamError(error.StreamError(
+            "connection-timeout", f"{what} timeout"))
 
     def streamStarted(self, rootElement: domish.Element) -> None:
         xs = self.xmlstream
@@ -380,6 +436,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         session.stream = self
         session.tls, session.peer = self.tls, self.peer
         self.session = session
+        self._cancel(self._auth_timer)
         state = session.sm
         self.send(sm.element("resumed", previd=state.id, h=state.inbound))
         for stanza in list(state.queue):
@@ -454,7 +511,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             kind, payload = mechanism.step(data)
         except sasl.SASLFailure as e:
             self.mechanism = None
-            self.server.auth_failed(self.peer, e.condition)
+            delay = self.server.auth_failed(self.ip, self.peer, e.condition)
+            if delay:  # too many failures from this address: slow down (issue 6)
+                self.server.reactor.callLater(delay, self._delayed_failure, e)
+                return None
             return self._sasl_failure(e.condition, e.text)
         reply = domish.Element((NS_SASL, kind))
         if payload:
@@ -470,6 +530,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             self.xmlstream.reset()
             return
         self.send(reply)
+
+    def _delayed_failure(self, e: sasl.SASLFailure) -> None:
+        if self.xmlstream.transport is not None and not self.xmlstream._closing:
+            self._sasl_failure(e.condition, e.text)
 
     def _sasl_failure(self, condition: str, text: str = "") -> None:
         failure = domish.Element((NS_SASL, "failure"))
@@ -494,6 +558,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         session = Session(full, self, tls=self.tls, peer=self.peer)
         self.server.sessions.bind(session)
         self.session = session
+        self._cancel(self._auth_timer)
         reply = xmlstream.toResponse(iq, "result")
         reply.addElement((NS_BIND, "bind")).addElement("jid", content=full.full())
         self.send(reply)
@@ -504,9 +569,14 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         """Close this client's stream with an error (used on ``conflict``)."""
         self.xmlstream.sendStreamError(streamError)
 
+    @staticmethod
+    def _cancel(call: Any) -> None:
+        if call is not None and call.active():
+            call.cancel()
+
     def connectionLost(self) -> None:
-        if self._ack_call is not None and self._ack_call.active():
-            self._ack_call.cancel()
+        for call in (self._ack_call, self._auth_timer, self._idle_timer):
+            self._cancel(call)
         self._ack_call = None
         if self.session is None:
             return
@@ -519,6 +589,13 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         else:
             self.server.sessions.unbind(session)
             self.log.info("{jid} disconnected", jid=session.jid.full())
+
+
+def _pending(transport: Any) -> int:
+    """Bytes written to a TCP transport but not yet sent."""
+    buffered = getattr(transport, "dataBuffer", b"")
+    return (len(buffered) - getattr(transport, "offset", 0)
+            + getattr(transport, "_tempDataLen", 0))
 
 
 class _Raw:
@@ -548,5 +625,19 @@ class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
 
     def buildProtocol(self, addr: Any) -> C2SStream:
         xs = super().buildProtocol(addr)
-        xs.max_stanza_size = self.server.settings.max_stanza_size
+        settings = self.server.settings
+        xs.max_stanza_size = settings.max_stanza_size
+        xs.max_depth = settings.max_stanza_depth
+        xs.max_send_buffer = settings.max_send_buffer
         return self.track(xs)
+
+    def refusal(self, xs: C2SStream, ip: str) -> str | None:
+        """Why a new connection must be refused (``--max-connections[-per-ip]``)."""
+        settings = self.server.settings
+        streams = [s for s in self.open_streams if s is not xs]
+        if len(streams) >= settings.max_connections:
+            return f"too many connections (--max-connections {settings.max_connections})"
+        per_ip = settings.max_connections_per_ip
+        if per_ip and sum(1 for s in streams if s.authenticator.ip == ip) >= per_ip:
+            return f"too many connections from {ip} (--max-connections-per-ip {per_ip})"
+        return None
