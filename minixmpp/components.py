@@ -13,6 +13,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import component, error, jid, xmlstream
 from twisted.words.xish import domish
 
+from minixmpp import addressing
 from minixmpp.stanza import strip_namespace
 from minixmpp.tracking import StreamTracking
 
@@ -74,8 +75,8 @@ class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
         if stanza.name not in STANZAS or stanza.uri != component.NS_COMPONENT_ACCEPT:
             return xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
         try:
-            sender = jid.JID(stanza.getAttribute("from") or "")
-            to = jid.JID(stanza.getAttribute("to") or "")
+            sender = addressing.parse(stanza.getAttribute("from") or "")
+            to = addressing.parse(stanza.getAttribute("to") or "")
         except jid.InvalidFormat:
             return xs.sendStreamError(error.StreamError("improper-addressing"))
         if sender.host != domain:

@@ -22,7 +22,7 @@ from twisted.words.protocols.jabber import error, jid, xmlstream
 from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
 from twisted.words.xish import domish
 
-from minixmpp import stanzalog
+from minixmpp import addressing, stanzalog
 from minixmpp.c2s import sasl, sm
 from minixmpp.c2s.bind import NS_BIND, NS_SESSION, BadResource, resourcepart
 from minixmpp.sessions import Session
@@ -368,7 +368,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         to = element.getAttribute("to")
         if to is not None:
             try:
-                element["to"] = jid.JID(to).full()
+                element["to"] = addressing.parse(to).full()
             except jid.InvalidFormat:
                 if stype != "error":
                     self.send(error.StanzaError("jid-malformed").toResponse(element))
@@ -504,18 +504,12 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             try:
                 data = base64.b64decode(text, validate=True)
             except (binascii.Error, ValueError):
-                self.mechanism = None
-                return self._sasl_failure("incorrect-encoding")
+                return self._failed(sasl.SASLFailure("incorrect-encoding"))
         mechanism = self.mechanism
         try:
             kind, payload = mechanism.step(data)
         except sasl.SASLFailure as e:
-            self.mechanism = None
-            delay = self.server.auth_failed(self.ip, self.peer, e.condition)
-            if delay:  # too many failures from this address: slow down (issue 6)
-                self.server.reactor.callLater(delay, self._delayed_failure, e)
-                return None
-            return self._sasl_failure(e.condition, e.text)
+            return self._failed(e)
         reply = domish.Element((NS_SASL, kind))
         if payload:
             reply.addContent(base64.b64encode(payload).decode())
@@ -530,6 +524,16 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             self.xmlstream.reset()
             return
         self.send(reply)
+
+    def _failed(self, e: sasl.SASLFailure) -> None:
+        """A failed exchange: recorded, and answered late once an address keeps failing
+        (``--auth-fail-limit``/``--auth-fail-delay``)."""
+        self.mechanism = None
+        delay = self.server.auth_failed(self.ip, self.peer, e.condition)
+        if delay:
+            self.server.reactor.callLater(delay, self._delayed_failure, e)
+        else:
+            self._sasl_failure(e.condition, e.text)
 
     def _delayed_failure(self, e: sasl.SASLFailure) -> None:
         if self.xmlstream.transport is not None and not self.xmlstream._closing:

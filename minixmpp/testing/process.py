@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import socket
 import subprocess
@@ -63,25 +62,24 @@ class ProcessServer:
             self.key_file.touch(mode=0o600)
             self.key_file.write_bytes(key)
             self.cert_file.write_bytes(cert)
-        self.process = subprocess.Popen(self.command(), cwd=self.directory,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        log = b""
+        # The log goes straight to a file: a pipe nobody reads would fill up and stall
+        # the server once it has logged 64 KiB.
+        offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(self.command(), cwd=self.directory, stdout=log,
+                                            stderr=subprocess.STDOUT,
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout
-        while READY not in log:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
+        while True:
+            text = self.log_file.read_bytes()[offset:]
+            if READY in text:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"minixmpp exited at start:\n{text.decode()}")
+            if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"minixmpp did not start in {timeout} s:\n{log.decode()}")
-            chunk = os.read(self.process.stdout.fileno(), 65536)
-            if not chunk:
-                raise RuntimeError(f"minixmpp exited at start:\n{log.decode()}")
-            log += chunk
-        self.log_file.write_bytes(log)
-        selector.close()
+                raise RuntimeError(f"minixmpp did not start in {timeout} s:\n{text.decode()}")
+            time.sleep(0.02)
 
     def kill(self) -> None:
         """SIGKILL: the server gets no chance to clean up (crash tests)."""
@@ -96,12 +94,10 @@ class ProcessServer:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            rest, _ = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            rest, _ = self.process.communicate()
-        with self.log_file.open("ab") as f:
-            f.write(rest or b"")
+            self.process.wait()
         code = self.process.returncode
         self.process = None
         return code

@@ -1,0 +1,224 @@
+"""Hostile clients (bounded, loopback only): each gets the right error, memory stays
+bounded, and a bystander pair keeps talking throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+
+import pytest
+import pytest_twisted
+from twisted.words.protocols.jabber.jid import JID
+
+from tests.helpers import Raw, aio, close, eventually, iq_error, login, plain, push_iq, raw_login
+
+STREAM = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+          "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
+LAUGHS = ("<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>"
+          + "".join(f"<!ENTITY lol{i} '{'&lol' + str(i - 1) + ';' if i > 1 else '&lol;'}"
+                    f"{('&lol' + str(i - 1) + ';') * 9 if i > 1 else '&lol;' * 9}'>"
+                    for i in range(1, 10))
+          + "]><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/"
+            "streams' to='localhost' version='1.0'><message><body>&lol9;</body></message>")
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Bystanders:
+    """Two clients that must keep exchanging messages while others misbehave."""
+
+    def __init__(self, a, b) -> None:
+        self.a, self.b, self.n = a, b, 0
+
+    async def check(self) -> None:
+        self.n += 1
+        self.a.send_message(mto="bob@localhost/bystander", mbody=f"still here {self.n}",
+                            mtype="chat")
+        got = await self.b.next_message(timeout=5)
+        assert got["body"] == f"still here {self.n}"
+
+
+@pytest.fixture
+def bystanders(server):
+    import pytest_twisted as pt
+
+    a = pt.blockon(aio(login(server, "alice", resource="bystander")))
+    b = pt.blockon(aio(login(server, "bob", resource="bystander")))
+    yield Bystanders(a, b)
+    pt.blockon(aio(close(a, b)))
+
+
+def query(client, namespace: str, name: str = "query", to: str = "alice@localhost"):
+    """An IQ set with one empty child, addressed to someone else's bare JID."""
+    import xml.etree.ElementTree as ET
+
+    iq = client.make_iq(itype="set", ito=to)
+    iq.xml.append(ET.Element(f"{{{namespace}}}{name}"))
+    return iq
+
+
+async def error_after(server, data: bytes | str, chunk: int = 65536) -> str:
+    raw = await Raw.connect(server)
+    data = data.encode() if isinstance(data, str) else data
+    for i in range(0, len(data), chunk):
+        if raw.reader.at_eof() or raw.writer.is_closing():
+            break
+        raw.send(data[i:i + chunk])
+        try:
+            await asyncio.wait_for(raw.writer.drain(), 5)
+        except (TimeoutError, ConnectionError):
+            break
+    return await raw.read_to_close(timeout=10)
+
+
+HOSTILE = [
+    ("billion-laughs", LAUGHS, "restricted-xml"),
+    ("10MB-stanza", STREAM + "<message><body>" + "x" * (10 * 1024 * 1024) + "</body></message>",
+     "policy-violation"),
+    ("10000-nested", STREAM + "<message>" + "<a>" * 10000 + "</a>" * 10000 + "</message>",
+     "policy-violation"),
+    ("invalid-utf8", STREAM.encode() + b"<message><body>\xff\xfe\xc3\x28</body></message>",
+     "not-well-formed"),
+    ("stanza-before-header", "<message to='bob@localhost'><body>hi</body></message>",
+     "invalid-namespace"),
+    ("message-before-auth", STREAM + "<message to='bob@localhost'><body>hi</body></message>",
+     "not-authorized"),
+    ("processing-instruction", STREAM + "<?evil stuff?>", "restricted-xml"),
+    ("comment", STREAM + "<!-- hello -->", "restricted-xml"),
+    ("unknown-top-level", STREAM + "<foo xmlns='urn:example'/>", "unsupported-stanza-type"),
+]
+
+
+@pytest.mark.parametrize("name, data, condition", HOSTILE, ids=[h[0] for h in HOSTILE])
+@pytest_twisted.ensureDeferred
+async def test_hostile_input_gets_the_right_stream_error(server, bystanders, name, data,
+                                                         condition) -> None:
+    before = rss_mb()
+    text = await aio(error_after(server, data))
+    assert f"<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text, text[-500:]
+    assert rss_mb() - before < 100, "memory must stay bounded"
+    await aio(bystanders.check())
+
+
+@pytest_twisted.ensureDeferred
+async def test_invalid_jid_in_to_is_jid_malformed(server, bystanders) -> None:
+    raw = await aio(raw_login(server, "carol"))
+    raw.send("<message to='a@b@c' type='chat' id='bad'><body>x</body></message>")
+    assert "<jid-malformed" in await aio(raw.read_until("</message>"))
+    raw.send("<iq to='@localhost' type='get' id='bad2'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert "<jid-malformed" in await aio(raw.read_until("id='bad2'.*</iq>"))
+    raw.close()
+    await aio(bystanders.check())
+
+
+@pytest_twisted.ensureDeferred
+async def test_other_accounts_data_is_out_of_reach(server, bystanders) -> None:
+    mallory = await aio(login(server, "carol", resource="m"))
+    assert await aio(iq_error(query(mallory, "jabber:iq:roster"))) == "forbidden"
+    assert await aio(iq_error(push_iq(mallory, "enable", node="n", to="alice@localhost"))
+                     ) == "forbidden"
+    assert await aio(iq_error(push_iq(mallory, "disable", to="alice@localhost"))
+                     ) == "forbidden"
+    assert await aio(iq_error(query(mallory, "urn:xmpp:mam:2"))) == "forbidden"
+    assert await aio(iq_error(query(mallory, "urn:xmpp:carbons:2", "enable"))) == "forbidden"
+    await aio(close(mallory))
+    await aio(bystanders.check())
+
+
+@pytest.mark.server_options(auth_fail_limit=3, auth_fail_delay=1)
+@pytest_twisted.ensureDeferred
+async def test_sasl_garbage_and_wrong_passwords_in_a_loop(server, bystanders) -> None:
+    loop = asyncio.get_event_loop()
+    raw = await aio(Raw.connect(server))
+    await aio(raw.open_stream())
+    timings = []
+    for i in range(6):
+        auth = plain("alice", f"wrong{i}") if i % 2 else "!!garbage!!"
+        raw.buffer = b""
+        start = loop.time()
+        raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{auth}"
+                 "</auth>")
+        text = await aio(raw.read_until("</failure>"))
+        timings.append(loop.time() - start)
+        assert ("<not-authorized/>" if i % 2 else "<incorrect-encoding/>") in text
+        await aio(bystanders.check())
+    assert max(timings[:3]) < 0.5, "the first failures are answered at once"
+    assert min(timings[4:]) >= 0.9, "past --auth-fail-limit, answers are delayed"
+    raw.close()
+    # The right password from elsewhere still works.
+    alice = await aio(login(server, "alice", resource="fine"))
+    await aio(close(alice))
+
+
+@pytest.mark.server_options(auth_timeout=1)
+@pytest_twisted.ensureDeferred
+async def test_unauthenticated_stream_times_out(server, bystanders) -> None:
+    raw = await aio(Raw.connect(server))
+    await aio(raw.open_stream())
+    text = await aio(raw.read_to_close(timeout=5))
+    assert "<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    await aio(bystanders.check())
+
+
+@pytest.mark.server_options(idle_timeout=1)
+@pytest_twisted.ensureDeferred
+async def test_idle_stream_times_out(server) -> None:
+    raw = await aio(raw_login(server, "carol"))
+    text = await aio(raw.read_to_close(timeout=5))
+    assert "<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+
+
+@pytest.mark.server_options(max_connections_per_ip=3)
+@pytest_twisted.ensureDeferred
+async def test_connections_per_address_are_limited(server) -> None:
+    raws = [await aio(Raw.connect(server)) for _ in range(3)]
+    extra = await aio(Raw.connect(server))
+    text = await aio(extra.read_to_close())
+    assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    assert "too many connections" in text
+    for r in raws:
+        r.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_disconnects_mid_stanza_tls_and_sasl_leave_no_half_session(server,
+                                                                          bystanders) -> None:
+    for data in [STREAM + "<message to='bob@localhost'><bo",
+                 STREAM + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+                 STREAM + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                          "mechanism='SCRAM-SHA-1'>biwsbj1hbGljZSxyPWFiYw==</auth>"]:
+        raw = await aio(Raw.connect(server))
+        raw.send(data)
+        await aio(asyncio.sleep(0.1))
+        raw.writer.transport.abort()
+    raw = await aio(raw_login(server, "carol", resource="half"))
+    raw.send("<message to='bob@localhost'><body>half a sta")
+    await aio(asyncio.sleep(0.1))
+    raw.writer.transport.abort()
+    await aio(eventually(lambda: server.sessions.get(JID("carol@localhost/half")) is None))
+    assert len(server.c2s_factory.open_streams) == 2  # just the bystanders
+    await aio(bystanders.check())
+
+
+@pytest.mark.server_options(max_send_buffer=200000)
+@pytest_twisted.ensureDeferred
+async def test_a_client_that_never_reads_is_dropped(server, bystanders) -> None:
+    sleeper = await aio(raw_login(server, "carol", resource="sleeper"))
+    sleeper.writer.transport.pause_reading()
+    sleeper.send("<presence/>")
+    bob = await aio(raw_login(server, "bob", resource="flood"))
+    big = "y" * 20000
+    for i in range(300):  # ~6 MB towards a client that never reads
+        bob.send(f"<message to='carol@localhost/sleeper' type='chat'><body>{i}{big}</body>"
+                 "</message>")
+        if i % 20 == 0:
+            await aio(asyncio.sleep(0.01))
+        if server.sessions.get(JID("carol@localhost/sleeper")) is None:
+            break
+    await aio(eventually(lambda: server.sessions.get(JID("carol@localhost/sleeper"))
+                         is None, timeout=10))
+    await aio(bystanders.check())
+    bob.close()
+    sleeper.close()

@@ -1,0 +1,160 @@
+"""Property-based: random and mutated stanza streams never crash the server.
+
+For every generated input (bounded: 60 examples) the connection ends with a stream
+error or stays usable (a ping still gets its answer); no unhandled error is logged; a
+bystander pair keeps talking.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minixmpp.testing.process import ProcessServer
+from tests.helpers import plain
+
+NAMES = ["message", "presence", "iq", "body", "query", "enable", "disable", "r", "a",
+         "x", "field", "value", "item", "resume", "starttls", "auth", "foo"]
+NAMESPACES = [None, "jabber:client", "urn:xmpp:push:0", "jabber:iq:roster", "urn:xmpp:sm:3",
+              "urn:xmpp:mam:2", "jabber:x:data", "urn:xmpp:carbons:2", "urn:example"]
+VALUES = st.one_of(
+    st.sampled_from(["alice@localhost", "bob@localhost/x", "localhost", "push.localhost",
+                     "@localhost", "a@b@c", "", "get", "set", "result", "error", "chat",
+                     "true", "-1", "4294967296", "x" * 300]),
+    st.text(max_size=20))
+
+
+def escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;")
+            .replace('"', "&quot;"))
+
+
+@st.composite
+def elements(draw, depth: int = 0) -> str:
+    name = draw(st.sampled_from(NAMES))
+    attrs = draw(st.dictionaries(st.sampled_from(["to", "from", "type", "id", "node", "jid",
+                                                  "h", "previd", "away", "var"]),
+                                 VALUES, max_size=4))
+    ns = draw(st.sampled_from(NAMESPACES))
+    head = name + (f" xmlns='{ns}'" if ns else "") + "".join(
+        f" {k}='{escape(v)}'" for k, v in attrs.items())
+    children = draw(st.lists(elements(depth + 1), max_size=3)) if depth < 3 else []
+    text = escape(draw(st.text(max_size=10)))
+    return f"<{head}>{text}{''.join(children)}</{name}>"
+
+
+@st.composite
+def inputs(draw) -> tuple[bool, bytes]:
+    authenticated = draw(st.booleans())
+    body = "".join(draw(st.lists(elements(), min_size=1, max_size=3))).encode()
+    if draw(st.booleans()):  # byte-level mutation
+        data = bytearray(body)
+        for _ in range(draw(st.integers(1, 4))):
+            pos = draw(st.integers(0, max(0, len(data) - 1)))
+            if draw(st.booleans()) and data:
+                del data[pos]
+            else:
+                data.insert(pos, draw(st.integers(0, 255)))
+        body = bytes(data)
+    return authenticated, body
+
+
+class BlockingRaw:
+    """A blocking byte-level client (the server runs in another process)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buffer = b""
+
+    def send(self, data: bytes | str) -> None:
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def read_until(self, pattern: str, timeout: float = 5) -> str:
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.buffer.decode(errors="replace"), re.S):
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except (TimeoutError, ConnectionError):
+                break
+            if not chunk:
+                break
+            self.buffer += chunk
+        return self.buffer.decode(errors="replace")
+
+    def login(self, user: str, resource: str) -> None:
+        self.send(HEADER)
+        self.read_until("</stream:features>")
+        self.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                  f"{plain(user, user)}</auth>")
+        self.read_until("<success")
+        self.buffer = b""
+        self.send(HEADER)
+        self.read_until("</stream:features>")
+        self.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  f"<resource>{resource}</resource></bind></iq>")
+        self.read_until("</iq>")
+        self.buffer = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+          "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
+
+
+@pytest.fixture(scope="module")
+def process(tmp_path_factory):
+    server = ProcessServer(tmp_path_factory.mktemp("fuzz"),
+                           users=("alice:alice", "bob:bob", "carol:carol"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def bystander_check(process, n: int) -> None:
+    a, b = BlockingRaw(process.port), BlockingRaw(process.port)
+    a.login("alice", "by"), b.login("bob", "by")
+    a.send(f"<message to='bob@localhost/by' type='chat'><body>still here {n}</body>"
+           "</message>")
+    assert f"still here {n}" in b.read_until(f"still here {n}")
+    a.close(), b.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=inputs())
+def test_random_streams_never_break_the_server(process, case) -> None:
+    authenticated, data = case
+    raw = BlockingRaw(process.port)
+    try:
+        if authenticated:
+            raw.login("carol", "fuzz")
+        else:
+            raw.send(HEADER)
+            raw.read_until("</stream:features>")
+            raw.buffer = b""
+        raw.send(data)
+        if authenticated:
+            raw.send("<iq type='get' id='probe' to='localhost'><ping xmlns='urn:xmpp:ping'/>"
+                     "</iq>")
+        text = raw.read_until(r"id='probe'|</stream:stream>")
+    finally:
+        raw.close()
+    if "</stream:stream>" in text:
+        assert "<stream:error>" in text, text[-300:]
+    elif authenticated:
+        assert "id='probe'" in text, text[-300:]
+    assert process.process.poll() is None, "the server is still running"
+
+
+def test_no_unhandled_error_was_logged_and_bystanders_still_talk(process) -> None:
+    bystander_check(process, 1)
+    process.stop()
+    log = process.log_file.read_text()
+    assert "Traceback" not in log and "Unhandled" not in log, log[-3000:]
