@@ -197,14 +197,20 @@ async def scram_login(raw: Raw, mech: str, user: str, password: str) -> str:
     return await raw.read_until("</failure>|</success>|<success[^>]*/>")
 
 
-async def raw_login(server: Any, user: str, resource: str = "raw") -> Raw:
-    """A raw client authenticated with PLAIN and bound (no TLS)."""
+async def raw_authenticated(server: Any, user: str) -> tuple[Raw, str]:
+    """A raw client authenticated with PLAIN (no TLS), stream restarted, not bound;
+    returns it and the features offered after authentication."""
     raw = await Raw.connect(server)
     await raw.open_stream()
     raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
              f"{plain(user, user)}</auth>")
     await raw.read_until("<success")
-    await raw.open_stream()
+    return raw, await raw.open_stream()
+
+
+async def raw_login(server: Any, user: str, resource: str = "raw") -> Raw:
+    """A raw client authenticated with PLAIN and bound (no TLS)."""
+    raw, _ = await raw_authenticated(server, user)
     raw.send(f"<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
              f"<resource>{resource}</resource></bind></iq>")
     await raw.read_until("</iq>")

@@ -6,7 +6,16 @@ import pytest
 import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import Raw, aio, close, eventually, login, plain, scram_login
+from tests.helpers import (
+    Raw,
+    aio,
+    close,
+    eventually,
+    login,
+    plain,
+    raw_authenticated,
+    scram_login,
+)
 
 MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]
 
@@ -166,12 +175,7 @@ async def test_stanza_before_auth_is_not_authorized(server, stanza: str) -> None
 
 @pytest_twisted.ensureDeferred
 async def test_stanza_before_bind_is_not_authorized(server) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-             f"{plain('alice', 'alice')}</auth>")
-    await aio(raw.read_until("<success"))
-    features = await aio(raw.open_stream())
+    raw, features = await aio(raw_authenticated(server, "alice"))
     assert "urn:ietf:params:xml:ns:xmpp-bind" in features
     raw.send("<message to='bob@localhost'><body>hi</body></message>")
     assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in await aio(
@@ -180,12 +184,7 @@ async def test_stanza_before_bind_is_not_authorized(server) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_bind_generates_a_resource_and_legacy_session_is_accepted(server) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-             f"{plain('alice', 'alice')}</auth>")
-    await aio(raw.read_until("<success"))
-    await aio(raw.open_stream())
+    raw, _ = await aio(raw_authenticated(server, "alice"))
     raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
     text = await aio(raw.read_until("</iq>"))
     assert "<jid>alice@localhost/" in text

@@ -14,8 +14,8 @@ from tests.helpers import (
     eventually,
     kill_tcp,
     login,
-    plain,
     quiet,
+    raw_authenticated,
     raw_login,
     start_session,
     wait_push,
@@ -88,14 +88,7 @@ async def test_dead_connection_hibernates_pushes_once_and_resumes(server) -> Non
 
 @pytest_twisted.ensureDeferred
 async def test_resume_with_unknown_previd_is_item_not_found(server) -> None:
-    from tests.helpers import Raw
-
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-             f"{plain('alice', 'alice')}</auth>")
-    await aio(raw.read_until("<success"))
-    features = await aio(raw.open_stream())
+    raw, features = await aio(raw_authenticated(server, "alice"))
     assert "<sm xmlns='urn:xmpp:sm:3'/>" in features
     raw.send("<resume xmlns='urn:xmpp:sm:3' previd='no-such-id' h='0'/>")
     text = await aio(raw.read_until("</failed>"))
@@ -111,22 +104,10 @@ async def test_resume_of_someone_elses_session_is_refused(server) -> None:
     alice = await aio(sm_login(server))
     previd = session_of(server, "alice@localhost/phone").sm.id
     kill_tcp(alice)
-    raw = await aio(raw_login_unbound(server, "bob"))
+    raw, _ = await aio(raw_authenticated(server, "bob"))
     raw.send(f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='0'/>")
     assert "<item-not-found" in await aio(raw.read_until("</failed>"))
     raw.close()
-
-
-async def raw_login_unbound(server, user):
-    from tests.helpers import Raw
-
-    raw = await Raw.connect(server)
-    await raw.open_stream()
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-             f"{plain(user, user)}</auth>")
-    await raw.read_until("<success")
-    await raw.open_stream()
-    return raw
 
 
 @pytest.mark.server_options(resume_timeout=1, resume_timeout_push=1)
