@@ -30,7 +30,7 @@ class ComponentAuthenticator(component.ListenComponentAuthenticator):
     def streamStarted(self, rootElement: domish.Element) -> None:
         to = rootElement.getAttribute("to")
         try:
-            domain = jid.JID(to).host if to else None
+            domain = addressing.parse(to).host if to else None
         except jid.InvalidFormat:
             domain = None
         if domain not in self.secrets:

@@ -18,6 +18,8 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import component, error, jid, xmlstream
 from twisted.words.xish import domish, utility
 
+from minixmpp import addressing
+
 if TYPE_CHECKING:
     from minixmpp.im.message import MessageDelivery
     from minixmpp.im.presence import PresenceHandler
@@ -41,7 +43,7 @@ class Router(component.Router):
     def route(self, stanza: domish.Element) -> None:
         to = stanza.getAttribute("to")
         try:
-            host = jid.JID(to).host if to else jid.JID(stanza["from"]).host
+            host = addressing.parse(to).host if to else addressing.parse(stanza["from"]).host
         except (jid.InvalidFormat, KeyError):
             return bounce(stanza, "jid-malformed", self.route)
         destination = self.routes.get(host)
@@ -105,7 +107,7 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
     def send(self, stanza: domish.Element) -> None:
         """The router gives us a stanza addressed to our domain."""
         try:
-            to = jid.JID(stanza["to"])
+            to = addressing.parse(stanza["to"])
         except (jid.InvalidFormat, KeyError):
             return bounce(stanza, "jid-malformed", self.route)
         if stanza.name == "iq":

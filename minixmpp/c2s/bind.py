@@ -6,6 +6,8 @@ import secrets
 
 from twisted.words.protocols.jabber import jid
 
+from minixmpp import addressing
+
 NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
 
@@ -20,7 +22,7 @@ def resourcepart(requested: str | None, user: str, domain: str) -> str:
     if not requested:
         return "minixmpp-" + secrets.token_hex(4)
     try:
-        full = jid.JID(tuple=(user, domain, requested))
+        full = addressing.make(user, domain, requested)
     except jid.InvalidFormat as e:
         raise BadResource(str(e)) from None
     if len((full.resource or "").encode()) > 1023:

@@ -15,6 +15,7 @@ from scramp import ScramException, ScramMechanism
 from scramp.core import ServerError
 from twisted.words.protocols.jabber import jid
 
+from minixmpp import addressing
 from minixmpp.storage.interfaces import IAccountStore
 
 
@@ -30,7 +31,7 @@ class SASLFailure(Exception):
 def saslprep_user(name: str, domain: str) -> str:
     """A SASL username (simple user name, RFC 6120 §6.3.8) as an account localpart."""
     try:
-        return jid.JID(tuple=(unicodedata.normalize("NFKC", name), domain, None)).user or ""
+        return addressing.make(unicodedata.normalize("NFKC", name), domain, None).user or ""
     except jid.InvalidFormat:
         return ""
 

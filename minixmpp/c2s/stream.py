@@ -37,6 +37,8 @@ NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 NS_CSI = "urn:xmpp:csi:0"
 STANZAS = ("message", "presence", "iq")
+HEADER = ("<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+          "xmlns='jabber:client' from='{domain}' id='{id}' version='1.0'>")
 IQ_TYPES = ("get", "set", "result", "error")
 
 
@@ -190,6 +192,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self.user: str | None = None
         self.session: Session | None = None
         self.mechanism: sasl.Plain | sasl.Scram | None = None
+        self.mechanism_name = ""
         self.peer = ""
         self.ip = ""
         self._ack_call: Any = None
@@ -206,7 +209,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         reactor = self.server.reactor
         if refusal:
             self.xmlstream.namespace = NS_CLIENT
-            self.xmlstream.thisEntity = jid.JID(self.settings.domain)
+            self.xmlstream.thisEntity = addressing.parse(self.settings.domain)
             self.xmlstream.sendStreamError(error.StreamError("policy-violation", refusal))
             return
         self._auth_timer = reactor.callLater(self.settings.auth_timeout, self._timed_out,
@@ -227,7 +230,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
     def streamStarted(self, rootElement: domish.Element) -> None:
         xs = self.xmlstream
         xs.namespace = NS_CLIENT
-        xs.thisEntity = jid.JID(self.settings.domain)
+        xs.thisEntity = addressing.parse(self.settings.domain)
         xs.sid = secrets.token_urlsafe(12)
         if rootElement.uri != NS_STREAMS or rootElement.name != "stream":
             return xs.sendStreamError(error.StreamError("invalid-namespace"))
@@ -235,7 +238,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             return xs.sendStreamError(error.StreamError("invalid-namespace"))
         to = rootElement.getAttribute("to")
         try:
-            host = jid.JID(to).full() if to else None
+            host = addressing.parse(to).full() if to else None
         except jid.InvalidFormat:
             host = None
         if host != self.settings.domain:
@@ -250,8 +253,16 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             return xs.sendStreamError(error.StreamError("unsupported-version"))
         xs.version = (1, 0)
         xs.prefixes = {NS_STREAMS: "stream"}
-        xs.sendHeader()
-        xs.send(self.features())
+        # The header and features are the same for every client in the same state:
+        # serialize them once (a login sends two of each).
+        xs.send(HEADER.format(domain=self.settings.domain, id=xs.sid))
+        xs._headerSent = True
+        key = (self.user is None, self.tls_offered(), self.tls, self.plain_allowed())
+        features = self.server.c2s_factory.features_xml.get(key)
+        if features is None:
+            features = self.server.c2s_factory.features_xml[key] = self.features().toXml(
+                prefixes=xs.prefixes, defaultUri=NS_CLIENT, prefixesInScope=["stream"])
+        xs.send(features)
 
     def features(self) -> domish.Element:
         """Stream features for the current state (RFC 6120 §4.3.2)."""
@@ -356,7 +367,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         claimed = element.getAttribute("from")
         if claimed is not None:
             try:
-                ok = jid.JID(claimed) in (session.jid, session.jid.userhostJID())
+                ok = addressing.parse(claimed) in (session.jid, session.jid.userhostJID())
             except jid.InvalidFormat:
                 ok = False
             if not ok:
@@ -518,8 +529,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         if kind == "success":
             self.user = mechanism.user
             self.mechanism = None
-            self.log.info("{peer} authenticated as {user}@{domain} ({mech})", peer=self.peer,
-                          user=self.user, domain=self.settings.domain, mech=mechanism.name)
+            self.mechanism_name = mechanism.name
             self.send(reply)
             self.xmlstream.reset()
             return
@@ -558,7 +568,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             resource = resourcepart(requested, self.user, self.settings.domain)
         except BadResource as e:
             return self.send(error.StanzaError("bad-request", text=str(e)).toResponse(iq))
-        full = jid.JID(tuple=(self.user, self.settings.domain, resource))
+        full = addressing.make(self.user, self.settings.domain, resource)
         session = Session(full, self, tls=self.tls, peer=self.peer)
         self.server.sessions.bind(session)
         self.session = session
@@ -566,8 +576,8 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         reply = xmlstream.toResponse(iq, "result")
         reply.addElement((NS_BIND, "bind")).addElement("jid", content=full.full())
         self.send(reply)
-        self.log.info("{jid} bound ({peer}, {tls})", jid=full.full(), peer=self.peer,
-                      tls="TLS" if self.tls else "no TLS")
+        self.log.info("{jid} bound ({peer}, {mech}, {tls})", jid=full.full(), peer=self.peer,
+                      mech=self.mechanism_name, tls="TLS" if self.tls else "no TLS")
 
     def sendStreamError(self, streamError: error.StreamError) -> None:
         """Close this client's stream with an error (used on ``conflict``)."""
@@ -626,6 +636,8 @@ class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     def __init__(self, server: Server) -> None:
         super().__init__(lambda: C2SAuthenticator(server))
         self.server = server
+        #: serialized stream features by negotiation state
+        self.features_xml: dict[tuple[bool, ...], str] = {}
 
     def buildProtocol(self, addr: Any) -> C2SStream:
         xs = super().buildProtocol(addr)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from twisted.words.protocols.jabber import error, jid
+from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 from wokkel import disco
 from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from zope.interface import implementer
 
+from minixmpp import addressing
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import qualified
 
@@ -46,7 +47,7 @@ class CarbonsHandler(XMPPHandler, IQHandlerMixin):
                                    self.handleRequest)
 
     def _session(self, iq: domish.Element) -> Session:
-        sender, to = jid.JID(iq["from"]), jid.JID(iq["to"])
+        sender, to = addressing.parse(iq["from"]), addressing.parse(iq["to"])
         session = self.sessions.get(sender)
         if session is None or to.userhost() != sender.userhost():
             raise error.StanzaError("forbidden")

@@ -19,7 +19,7 @@ from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from zope.interface import implementer
 
-from minixmpp import forms
+from minixmpp import addressing, forms
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse, qualified
 from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore
@@ -106,7 +106,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
     # -- querying (XEP-0313 §4) -------------------------------------------------------------------
 
     def _owner(self, iq: domish.Element) -> tuple[str, Session]:
-        sender, to = jid.JID(iq["from"]), jid.JID(iq["to"])
+        sender, to = addressing.parse(iq["from"]), addressing.parse(iq["to"])
         session = self.sessions.get(sender)
         if to.userhost() != sender.userhost() or session is None:
             raise error.StanzaError("forbidden", text="an archive is its owner's alone")
@@ -139,7 +139,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         items = self.store.messages(user)
         if filters.get("with"):
             try:
-                other = jid.JID(filters["with"])
+                other = addressing.parse(filters["with"])
             except jid.InvalidFormat:
                 raise error.StanzaError("jid-malformed") from None
             items = [m for m in items if _matches(m.with_jid, other)]
@@ -229,7 +229,7 @@ def _index(ids: list[str], wanted: str) -> int:
 
 def _matches(with_jid: str, other: jid.JID) -> bool:
     try:
-        stored = jid.JID(with_jid)
+        stored = addressing.parse(with_jid)
     except jid.InvalidFormat:
         return False
     if other.resource:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from twisted.words.protocols.jabber import error, jid
+from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 from wokkel import disco
 from wokkel.iwokkel import IDisco
 from wokkel.ping import NS_PING
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from zope.interface import implementer
+
+from minixmpp import addressing
 
 
 @implementer(IDisco)
@@ -22,7 +24,7 @@ class PingHandler(XMPPHandler, IQHandlerMixin):
                                    self.handleRequest)
 
     def onPing(self, iq: domish.Element) -> None:
-        to, sender = jid.JID(iq["to"]), jid.JID(iq["from"])
+        to, sender = addressing.parse(iq["to"]), addressing.parse(iq["from"])
         if to.user is not None and to.userhost() != sender.userhost():
             # A ping to someone else's bare JID: the server does not answer for them.
             raise error.StanzaError("service-unavailable")

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
+from minixmpp import addressing
 from minixmpp.im.roster import RosterHandler
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse, readdressed, shallow_copy
@@ -68,7 +69,7 @@ class PresenceHandler:
         if ptype in SUBSCRIPTION_TYPES:
             if to is None:
                 return
-            contact = jid.JID(to).userhostJID()
+            contact = addressing.parse(to).userhostJID()
             stanza["to"] = contact.full()
             stanza["from"] = session.jid.userhost()  # §3.1.2: stamped with the bare JID
             self._outbound_subscription(session.user, contact.full(), ptype, stanza)
@@ -205,7 +206,7 @@ class PresenceHandler:
         ptype = stanza.getAttribute("type")
         user = to.user or ""
         try:
-            sender = jid.JID(stanza["from"])
+            sender = addressing.parse(stanza["from"])
         except (jid.InvalidFormat, KeyError):
             return
         if not self.accounts.exists(user):

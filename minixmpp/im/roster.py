@@ -9,6 +9,7 @@ from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 
+from minixmpp import addressing
 from minixmpp.sessions import SessionManager
 from minixmpp.storage.interfaces import IRosterStore, RosterItem
 
@@ -50,7 +51,7 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
                                    self.handleRequest)
 
     def _owner(self, iq: domish.Element) -> tuple[str, jid.JID]:
-        sender, to = jid.JID(iq["from"]), jid.JID(iq["to"])
+        sender, to = addressing.parse(iq["from"]), addressing.parse(iq["to"])
         if to.user is None or to.userhost() != sender.userhost():
             # §2.1.5 / §8.5: another account's roster is not yours to read or change.
             raise error.StanzaError("forbidden" if to.user else "service-unavailable")
@@ -74,7 +75,7 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
             raise error.StanzaError("bad-request", text="a roster set has exactly one item")
         element = items[0]
         try:
-            contact = jid.JID(element.getAttribute("jid") or "")
+            contact = addressing.parse(element.getAttribute("jid") or "")
         except jid.InvalidFormat:
             raise error.StanzaError("jid-malformed") from None
         if contact.resource is not None or not contact.host:

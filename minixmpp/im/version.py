@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 
-from twisted.words.protocols.jabber import error, jid
+from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 from wokkel import disco
 from wokkel.iwokkel import IDisco
@@ -12,6 +12,7 @@ from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from zope.interface import implementer
 
 import minixmpp
+from minixmpp import addressing
 
 NS_VERSION = "jabber:iq:version"
 
@@ -27,7 +28,7 @@ class VersionHandler(XMPPHandler, IQHandlerMixin):
                                    self.handleRequest)
 
     def onVersion(self, iq: domish.Element) -> domish.Element:
-        if jid.JID(iq["to"]).user is not None:
+        if addressing.parse(iq["to"]).user is not None:
             raise error.StanzaError("service-unavailable")
         query = domish.Element((NS_VERSION, "query"))
         query.addElement("name", content="minixmpp")

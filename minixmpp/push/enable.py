@@ -16,7 +16,7 @@ from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from zope.interface import implementer
 
-from minixmpp import forms
+from minixmpp import addressing, forms
 from minixmpp.push import NS_PUBLISH_OPTIONS, NS_PUSH, NS_PUSH_AWAY
 from minixmpp.storage.interfaces import IPushStore, PushRegistration
 
@@ -55,7 +55,7 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
         self.xmlstream.addObserver(DISABLE, self.handleRequest)
 
     def _account(self, iq: domish.Element) -> tuple[str, jid.JID]:
-        sender, to = jid.JID(iq["from"]), jid.JID(iq["to"])
+        sender, to = addressing.parse(iq["from"]), addressing.parse(iq["to"])
         if to.user is None or to.userhost() != sender.userhost():
             raise error.StanzaError("forbidden", text="push registrations are the account's own")
         return sender.user or "", sender
@@ -128,6 +128,6 @@ def _jid(value: str | None) -> str:
     if not value:
         raise error.StanzaError("bad-request", text="the jid attribute is required")
     try:
-        return jid.JID(value).full()
+        return addressing.parse(value).full()
     except jid.InvalidFormat:
         raise error.StanzaError("bad-request", text=f"{value!r} is not a valid JID") from None

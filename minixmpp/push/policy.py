@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
+from minixmpp import addressing
 from minixmpp.sessions import Session
 from minixmpp.storage.interfaces import PushRegistration
 
@@ -50,10 +51,10 @@ def push_worthy(stanza: domish.Element, user: str) -> bool:
     if (stanza.getAttribute("type") or "normal") not in ("chat", "normal"):
         return False
     try:
-        sender = jid.JID(stanza.getAttribute("from") or "")
+        sender = addressing.parse(stanza.getAttribute("from") or "")
     except jid.InvalidFormat:
         return False
-    if sender.user == user and sender.host == jid.JID(stanza["to"]).host:
+    if sender.user == user and sender.host == addressing.parse(stanza["to"]).host:
         return False  # the account's own messages
     if any(c.uri == NS_CARBONS for c in stanza.elements()):
         return False

@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 from twisted.words.protocols.jabber import error, jid
 
+from minixmpp import addressing
 from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
 from minixmpp.web import views
 
@@ -176,7 +177,7 @@ class ControlAPI(resource.Resource):
         if not isinstance(name, str) or not isinstance(password, str) or not password:
             raise HTTPError(400, "give name and password as strings")
         try:
-            user = jid.JID(tuple=(name, self.xmpp.settings.domain, None)).user or ""
+            user = addressing.make(name, self.xmpp.settings.domain, None).user or ""
         except jid.InvalidFormat:
             raise HTTPError(400, f"{name!r} is not a valid username") from None
         try:
@@ -215,7 +216,7 @@ class ControlAPI(resource.Resource):
 
     def kick(self, request: server.Request, full: str) -> tuple[int, None]:
         try:
-            target = jid.JID(full)
+            target = addressing.parse(full)
         except jid.InvalidFormat:
             raise HTTPError(400, f"{full!r} is not a JID") from None
         session = self.xmpp.sessions.get(target)

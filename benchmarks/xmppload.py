@@ -1,0 +1,145 @@
+"""A small, fast XMPP load client on plain asyncio (no XMPP library).
+
+It speaks just what the benchmarks need: stream open, SASL SCRAM-SHA-1 or PLAIN,
+resource binding, presence, chat messages, the XEP-0357 enable IQ, and stream close.
+SCRAM's salted password is cached per (password, salt, iterations), so the generator
+does not spend its CPU on PBKDF2 and stays far from being the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import re
+from functools import lru_cache
+
+HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+          "xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0'>")
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+BODY = re.compile(rb"<body>([^<]*)</body>")
+
+
+@lru_cache(maxsize=64)
+def salted(password: str, salt: bytes, iterations: int) -> bytes:
+    return hashlib.pbkdf2_hmac("sha1", password.encode(), salt, iterations)
+
+
+def scram_sha1_proof(password: str, client_first_bare: str, server_first: str,
+                     final_without_proof: str) -> str:
+    attrs = dict(part.split("=", 1) for part in server_first.split(","))
+    salt = base64.b64decode(attrs["s"])
+    key = salted(password, salt, int(attrs["i"]))
+    client_key = hmac.new(key, b"Client Key", hashlib.sha1).digest()
+    stored_key = hashlib.sha1(client_key).digest()
+    auth_message = f"{client_first_bare},{server_first},{final_without_proof}".encode()
+    signature = hmac.new(stored_key, auth_message, hashlib.sha1).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
+    return base64.b64encode(proof).decode()
+
+
+class XMPPError(Exception):
+    pass
+
+
+class Conn:
+    """One client connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 domain: str) -> None:
+        self.reader, self.writer, self.domain = reader, writer, domain
+        self.buffer = b""
+        self.jid = ""
+
+    @classmethod
+    async def open(cls, host: str, port: int, domain: str) -> Conn:
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 22)
+        return cls(reader, writer, domain)
+
+    def send(self, data: str | bytes) -> None:
+        self.writer.write(data.encode() if isinstance(data, str) else data)
+
+    async def until(self, token: bytes) -> bytes:
+        """Read until ``token``; return everything up to and including it."""
+        while token not in self.buffer:
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                raise XMPPError(f"closed while waiting for {token!r}: {self.buffer[-300:]!r}")
+            self.buffer += chunk
+        end = self.buffer.index(token) + len(token)
+        head, self.buffer = self.buffer[:end], self.buffer[end:]
+        return head
+
+    async def until_any(self, *tokens: bytes) -> tuple[bytes, bytes]:
+        """Read until the first of ``tokens``; return it and everything up to it."""
+        while True:
+            found = [(self.buffer.find(t), t) for t in tokens if t in self.buffer]
+            if found:
+                index, token = min(found)
+                end = index + len(token)
+                head, self.buffer = self.buffer[:end], self.buffer[end:]
+                return token, head
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                raise XMPPError(f"closed while waiting for {tokens!r}: {self.buffer[-300:]!r}")
+            self.buffer += chunk
+
+    async def stream(self) -> bytes:
+        self.send(HEADER.format(domain=self.domain))
+        return await self.until(b"</stream:features>")
+
+    async def login(self, user: str, password: str, resource: str,
+                    mechanism: str = "SCRAM-SHA-1") -> None:
+        await self.stream()
+        if mechanism == "PLAIN":
+            payload = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+            self.send(f"<auth xmlns='{NS_SASL}' mechanism='PLAIN'>{payload}</auth>")
+        else:
+            nonce = base64.b64encode(os.urandom(18)).decode()
+            first_bare = f"n={user},r={nonce}"
+            payload = base64.b64encode(f"n,,{first_bare}".encode()).decode()
+            self.send(f"<auth xmlns='{NS_SASL}' mechanism='SCRAM-SHA-1'>{payload}</auth>")
+            token, reply = await self.until_any(b"</challenge>", b"</failure>")
+            if token != b"</challenge>":
+                raise XMPPError(reply.decode(errors="replace"))
+            text = reply[reply.index(b"<challenge"):].split(b">", 1)[1].rsplit(
+                b"</challenge>", 1)[0]
+            server_first = base64.b64decode(text).decode()
+            server_nonce = dict(p.split("=", 1) for p in server_first.split(","))["r"]
+            final = f"c=biws,r={server_nonce}"
+            proof = scram_sha1_proof(password, first_bare, server_first, final)
+            response = base64.b64encode(f"{final},p={proof}".encode()).decode()
+            self.send(f"<response xmlns='{NS_SASL}'>{response}</response>")
+        token, reply = await self.until_any(b"<success", b"</failure>")
+        if token != b"<success":
+            raise XMPPError(f"authentication failed: {reply!r}")
+        tag = await self.until(b">")
+        if not tag.endswith(b"/>"):
+            await self.until(b"</success>")
+        self.buffer = b""
+        await self.stream()
+        self.send("<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  f"<resource>{resource}</resource></bind></iq>")
+        reply = await self.until(b"</iq>")
+        self.jid = reply.split(b"<jid>", 1)[1].split(b"</jid>", 1)[0].decode()
+
+    async def enable_push(self, service: str, node: str) -> None:
+        self.send(f"<iq type='set' id='push'><enable xmlns='urn:xmpp:push:0' jid='{service}' "
+                  f"node='{node}'/></iq>")
+        reply = await self.until(b"id='push'")
+        if b"type='error'" in reply[-200:]:
+            raise XMPPError(reply.decode(errors="replace"))
+        await self.until(b">")
+
+    async def close(self) -> None:
+        try:
+            self.send("</stream:stream>")
+            await asyncio.wait_for(self.until(b"</stream:stream>"), 5)
+        except (TimeoutError, XMPPError, ConnectionError):
+            pass
+        self.writer.close()
+
+    def abort(self) -> None:
+        self.writer.transport.abort()
