@@ -71,6 +71,7 @@ OPTIONS: tuple[Option, ...] = (
            "generated certificate in this directory (SQLite) [default: memory only]"),
     Option("max-offline", "int", 1000,
            "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
+    Option("no-archive", "flag", False, "do not archive messages (XEP-0313 off)"),
     Option("max-archive", "int", 10000,
            "archived messages kept per account (XEP-0313); the oldest go first"),
     Option("push-on-archive", "flag", False,
@@ -138,6 +139,7 @@ class Settings:
     max_components: int = 100
     data_dir: str | None = None
     max_offline: int = 1000
+    no_archive: bool = False
     max_archive: int = 10000
     push_on_archive: bool = False
     push_jid: str | None = None

@@ -101,8 +101,9 @@ class Server(service.MultiService):
         self.messages.delivered.append(self.notifier.message)
         self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
                                       settings.max_archive, reactor.seconds)
-        self.messages.before.append(self.archive.incoming)
-        self.local.on_sent.append(self.archive.outgoing)
+        if not settings.no_archive:
+            self.messages.before.append(self.archive.incoming)
+            self.local.on_sent.append(self.archive.outgoing)
         self.carbons = CarbonsHandler(self.sessions)
         self.messages.delivered.append(self.carbons.received)
         self.local.on_sent.append(self.carbons.sent)
@@ -112,9 +113,12 @@ class Server(service.MultiService):
         self.presence.on_available.append(self._available)
 
         self.server_identity = ServerIdentity(settings.domain)
-        for handler in (self.roster, disco.DiscoHandler(), self.server_identity,
-                        AccountIdentity(), PingHandler(), VersionHandler(), self.push_enable,
-                        self.notifier, self.carbons, self.archive):
+        handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
+                    PingHandler(), VersionHandler(), self.push_enable, self.notifier,
+                    self.carbons]
+        if not settings.no_archive:
+            handlers.append(self.archive)
+        for handler in handlers:
             handler.setHandlerParent(self.local)
 
         self.appserver: AppServer | None = None

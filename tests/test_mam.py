@@ -135,3 +135,18 @@ async def test_push_on_archive_notifies_an_offline_phone_while_desktop_is_online
     else:
         assert found == []
     await aio(close(desktop, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_no_archive_turns_the_archive_off(server_factory) -> None:
+    server = server_factory(no_archive=True)
+    bob = await aio(login(server, "bob", resource="phone", plugins=MAM))
+    alice = await aio(login(server, "alice", plugins=MAM))
+    alice.send_message(mto="bob@localhost", mbody="not kept", mtype="chat")
+    got = await aio(bob.next_message())
+    assert got.xml.find("{urn:xmpp:sid:0}stanza-id") is None
+    assert server.archive_store.messages("bob") == []
+    iq = bob.make_iq_set()
+    iq.enable("mam")
+    assert await aio(iq_error(iq)) == "service-unavailable"
+    await aio(close(alice, bob))

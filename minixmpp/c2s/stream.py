@@ -202,7 +202,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
     # -- stream header (RFC 6120 §4.7) ------------------------------------------------
 
     def connectionMade(self) -> None:
-        peer = self.xmlstream.transport.getPeer()
+        transport = self.xmlstream.transport
+        if hasattr(transport, "setTcpNoDelay"):
+            transport.setTcpNoDelay(True)  # stanzas are small: no Nagle delays
+        peer = transport.getPeer()
         self.ip = getattr(peer, "host", "")
         self.peer = f"{self.ip}:{getattr(peer, 'port', '')}"
         refusal = self.server.c2s_factory.refusal(self.xmlstream, self.ip)

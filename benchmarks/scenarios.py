@@ -1,0 +1,248 @@
+"""Load scenarios, run in worker processes (one asyncio loop each).
+
+Every scenario returns plain data (lists of seconds, counts) plus the CPU seconds the
+worker spent, so the report can show that the generator was not the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from typing import Any
+
+from benchmarks.xmppload import BODY, Conn
+
+HOST = "127.0.0.1"
+DOMAIN = "localhost"
+
+
+def account(i: int) -> str:
+    return f"bench{i}"
+
+
+def run(coro_fn: Any, *args: Any) -> dict[str, Any]:
+    """Process entry point: run one scenario and add the worker's CPU time."""
+    cpu = time.process_time()
+    result = asyncio.run(coro_fn(*args))
+    result["worker_cpu"] = time.process_time() - cpu
+    return result
+
+
+async def login_once(port: int, user: str, resource: str, mechanism: str) -> float:
+    start = time.perf_counter()
+    conn = await Conn.open(HOST, port, DOMAIN)
+    await conn.login(user, user, resource, mechanism)
+    elapsed = time.perf_counter() - start
+    await conn.close()
+    return elapsed
+
+
+async def logins(port: int, count: int, inflight: int, mechanism: str, worker: int
+                 ) -> dict[str, Any]:
+    """``count`` logins (open, SASL, bind, close), ``inflight`` at a time."""
+    latencies: list[float] = []
+    next_index = iter(range(count))
+
+    async def lane(lane_no: int) -> None:
+        for i in next_index:
+            latencies.append(await login_once(port, account(1 + i % 40),
+                                              f"w{worker}l{lane_no}i{i}", mechanism))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane(n) for n in range(inflight)))
+    return {"latencies": latencies, "elapsed": time.perf_counter() - start}
+
+
+async def _pair_sessions(port: int, pairs: range) -> tuple[list[Conn], list[Conn]]:
+    senders, receivers = [], []
+    for i in pairs:
+        receiver = await Conn.open(HOST, port, DOMAIN)
+        await receiver.login(account(20 + i), account(20 + i), "r")
+        sender = await Conn.open(HOST, port, DOMAIN)
+        await sender.login(account(i), account(i), "s")
+        receivers.append(receiver)
+        senders.append(sender)
+    return senders, receivers
+
+
+async def throughput(port: int, pairs: range, seconds: float, window: int, start_at: float
+                     ) -> dict[str, Any]:
+    """Each sender keeps ``window`` messages in flight to its receiver (full JID)."""
+    senders, receivers = await _pair_sessions(port, pairs)
+    received = [0] * len(senders)
+    sent = [0] * len(senders)
+    deadline = start_at + seconds
+    progress = [asyncio.Event() for _ in senders]
+
+    async def receive(k: int) -> None:
+        conn = receivers[k]
+        while time.time() < deadline + 2:
+            try:
+                chunk = await asyncio.wait_for(conn.reader.read(1 << 20), 1)
+            except TimeoutError:
+                continue
+            if not chunk:
+                return
+            conn.buffer += chunk
+            n = conn.buffer.count(b"</message>")
+            if n:
+                received[k] += n
+                conn.buffer = conn.buffer[conn.buffer.rindex(b"</message>") + 10:]
+                progress[k].set()
+
+    async def send(k: int, i: int) -> None:
+        to = f"{account(20 + i)}@{DOMAIN}/r"
+        stanza = (f"<message to='{to}' type='chat'><body>benchmark message with some "
+                  f"text in it</body></message>").encode()
+        await asyncio.sleep(max(0, start_at - time.time()))
+        while time.time() < deadline:
+            room = window - (sent[k] - received[k])
+            if room > 0:
+                senders[k].writer.write(stanza * room)
+                sent[k] += room
+                await senders[k].writer.drain()
+            else:
+                progress[k].clear()
+                try:
+                    await asyncio.wait_for(progress[k].wait(), 1)
+                except TimeoutError:
+                    pass
+
+    tasks = [asyncio.create_task(receive(k)) for k in range(len(senders))]
+    await asyncio.gather(*(send(k, i) for k, i in enumerate(pairs)))
+    counted = sum(received)
+    await asyncio.sleep(0.5)
+    for task in tasks:
+        task.cancel()
+    for conn in senders + receivers:
+        conn.abort()
+    return {"received": counted, "seconds": seconds}
+
+
+class _Timestamps(asyncio.Protocol):
+    """Takes over a receiver's transport: one-way latency computed the moment the bytes
+    arrive (no StreamReader or task wake-ups in between)."""
+
+    def __init__(self, latencies: list[float], pending: bytes) -> None:
+        self.latencies = latencies
+        self.buffer = pending
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        self.buffer += data
+        for match in BODY.finditer(self.buffer):
+            self.latencies.append(now - float(match.group(1)))
+        if b"</message>" in self.buffer:
+            self.buffer = self.buffer[self.buffer.rindex(b"</message>") + 10:]
+
+
+async def latency(port: int, pairs: range, rate: float, seconds: float, start_at: float
+                  ) -> dict[str, Any]:
+    """Messages at a fixed total rate; one-way latency from the timestamp in the body."""
+    senders, receivers = await _pair_sessions(port, pairs)
+    latencies: list[float] = []
+    deadline = start_at + seconds
+    for conn in receivers:
+        conn.writer.transport.set_protocol(_Timestamps(latencies, conn.buffer))
+
+    async def send(conn: Conn, i: int) -> None:
+        interval = 1 / rate
+        to = f"{account(20 + i)}@{DOMAIN}/r"
+        next_time = start_at + interval * (i % 20) / 20  # spread the 20 senders evenly
+        while next_time < deadline:
+            await asyncio.sleep(max(0, next_time - time.time()))
+            conn.writer.write(f"<message to='{to}' type='chat'><body>{time.time():.6f}"
+                              "</body></message>".encode())
+            next_time += interval
+
+    await asyncio.gather(*(send(c, i) for c, i in zip(senders, pairs, strict=True)))
+    await asyncio.sleep(1)
+    for conn in senders + receivers:
+        conn.abort()
+    return {"latencies": latencies}
+
+
+async def idle(port: int, count: int, worker: int, pipe: Any) -> dict[str, Any]:
+    """Open ``count`` authenticated, bound, idle sessions; hold them until told."""
+    conns: list[Conn] = []
+    errors = 0
+    index = iter(range(count))
+
+    async def lane() -> None:
+        nonlocal errors
+        for i in index:
+            try:
+                conn = await Conn.open(HOST, port, DOMAIN)
+                await asyncio.wait_for(conn.login(account(1 + i % 40), account(1 + i % 40),
+                                                  f"idle{worker}-{i}"), 20)
+                conns.append(conn)
+            except Exception:  # noqa: BLE001  (counted and reported)
+                errors += 1
+
+    await asyncio.gather(*(lane() for _ in range(50)))
+    pipe.send({"open": len(conns), "errors": errors})
+    await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+    for conn in conns:
+        conn.abort()
+    return {"open": len(conns), "errors": errors}
+
+
+def run_idle(port: int, count: int, worker: int, pipe: Any) -> None:
+    pipe.send(("done", run(idle, port, count, worker, pipe)))
+
+
+async def push_latency(port: int, component_port: int, component: str, secret: str,
+                       service: str, count: int) -> dict[str, Any]:
+    """Message sent → publish received by an external XEP-0114 App Server (and the send
+    times, for the in-process App Server's own record)."""
+    received: list[float] = []
+    app = None
+    if component_port:
+        reader, writer = await asyncio.open_connection(HOST, component_port)
+        app = Conn(reader, writer, component)
+        app.send(f"<stream:stream xmlns='jabber:component:accept' "
+                 f"xmlns:stream='http://etherx.jabber.org/streams' to='{component}'>")
+        header = await app.until(b">")
+        if b"id=" not in header:
+            header += await app.until(b">")
+        sid = re.search(rb"id=['\"]([^'\"]+)", header).group(1).decode()
+        app.send(f"<handshake>{hashlib.sha1((sid + secret).encode()).hexdigest()}</handshake>")
+        await app.until(b"<handshake")
+
+        async def serve() -> None:
+            while True:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    return
+                app.buffer += chunk
+                while b"</iq>" in app.buffer:
+                    iq, app.buffer = app.buffer.split(b"</iq>", 1)
+                    if b"pubsub" in iq:
+                        received.append(time.time())
+                    start = iq.rindex(b"<iq")
+                    attrs = dict(re.findall(rb"(\w+)=['\"]([^'\"]*)['\"]", iq[start:].split(
+                        b">", 1)[0]))
+                    if attrs.get(b"type") == b"set":
+                        writer.write(b"<iq type='result' id='" + attrs[b"id"] + b"' to='" +
+                                     attrs[b"from"] + b"' from='" + attrs[b"to"] + b"'/>")
+
+        server_task = asyncio.create_task(serve())
+    phone = await Conn.open(HOST, port, DOMAIN)
+    await phone.login("pushee", "pushee", "phone")
+    await phone.enable_push(service, "bench-node")
+    await phone.close()
+    bob = await Conn.open(HOST, port, DOMAIN)
+    await bob.login("bench1", "bench1", "sender")
+    sent: list[float] = []
+    for i in range(count):
+        sent.append(time.time())
+        bob.send(f"<message to='pushee@{DOMAIN}' type='chat'><body>push {i}</body></message>")
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(1)
+    await bob.close()
+    if app is not None:
+        server_task.cancel()
+        app.abort()
+    return {"sent": sent, "received": received}
