@@ -20,6 +20,12 @@ from minixmpp.tracking import StreamTracking
 STANZAS = ("message", "presence", "iq")
 
 
+def _no_delay(xs: xmlstream.XmlStream) -> None:
+    """Push publishes are small and latency matters: no Nagle delays."""
+    if hasattr(xs.transport, "setTcpNoDelay"):
+        xs.transport.setTcpNoDelay(True)
+
+
 class ComponentAuthenticator(component.ListenComponentAuthenticator):
     """XEP-0114 §3: the stream header names the component; the handshake proves it."""
 
@@ -58,7 +64,9 @@ class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
         if len(getattr(self, "open_streams", ())) >= self.max_components:
             self.log.info("refused a component connection: --max-components reached")
             return None  # Twisted closes the connection at once
-        return self.track(super().buildProtocol(addr))
+        xs = self.track(super().buildProtocol(addr))
+        xs.addObserver(xmlstream.STREAM_CONNECTED_EVENT, _no_delay)
+        return xs
 
     def authenticated(self, xs: xmlstream.XmlStream) -> None:
         domain = xs.thisEntity.host

@@ -35,7 +35,12 @@ class Notification:
     fields: dict[str, str]
     publish_options: dict[str, str]
     sender: str
-    xml: str
+    element: Any = field(repr=False, compare=False, default=None)
+
+    @property
+    def xml(self) -> str:
+        """The publish IQ as received (serialized when first asked for)."""
+        return self.element.toXml()
 
 
 @dataclass
@@ -115,7 +120,7 @@ class AppServer(pubsub.PubSubResource):
             seq=next(self._seq), time=self.clock(), node=node,
             account=self.owner(self.jid, node), fields=fields, publish_options=options,
             sender=request.sender.full() if request.sender else "",
-            xml=request.element.toXml())
+            element=request.element)
         self.notifications.append(notification)
         return notification
 

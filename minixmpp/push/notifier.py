@@ -14,10 +14,10 @@ from typing import Any
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
-from wokkel import data_form
 from wokkel.pubsub import NS_PUBSUB
 from wokkel.subprotocols import XMPPHandler
 
+from minixmpp.forms import NS_X_DATA
 from minixmpp.im import mam
 from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
 from minixmpp.sessions import Session, SessionManager
@@ -27,6 +27,20 @@ from minixmpp.storage.interfaces import IPushStore, IRosterStore, PushRegistrati
 #: Conditions that count as transient (push-rules "App Server replies").
 TRANSIENT = {"remote-server-timeout", "service-unavailable", "internal-server-error"}
 PLACEHOLDER = "New message"
+
+
+def _form(form_type: str, fields: dict[str, str]) -> domish.Element:
+    """A submitted data form (XEP-0004) with a hidden FORM_TYPE (XEP-0068)."""
+    x = domish.Element((NS_X_DATA, "x"))
+    x["type"] = "submit"
+    hidden = x.addElement("field")
+    hidden["var"], hidden["type"] = "FORM_TYPE", "hidden"
+    hidden.addElement("value", content=form_type)
+    for var, value in fields.items():
+        field = x.addElement("field")
+        field["var"] = var
+        field.addElement("value", content=value)
+    return x
 
 
 @dataclass
@@ -108,23 +122,22 @@ class PushNotifier(XMPPHandler):
 
     # -- publishing (XEP-0357 §7) ---------------------------------------------------------
 
-    def summary(self, user: str, stanza: domish.Element) -> data_form.Form:
-        form = data_form.Form("submit", formNamespace=NS_SUMMARY)
-        form.addField(data_form.Field(var="message-count", value=str(self.unseen[user])))
+    def summary(self, user: str, stanza: domish.Element) -> dict[str, str]:
+        """The ``urn:xmpp:push:summary`` fields (XEP-0357 §7), in order."""
+        fields = {"message-count": str(self.unseen[user])}
         pending = sum(1 for item in self.rosters.items(user) if item.pending_in)
         if pending:
-            form.addField(data_form.Field(var="pending-subscription-count",
-                                          value=str(pending)))
+            fields["pending-subscription-count"] = str(pending)
         if self.privacy:
-            form.addField(data_form.Field(var="last-message-body", value=PLACEHOLDER))
-            return form
-        form.addField(data_form.Field(var="last-message-sender", value=stanza["from"]))
+            fields["last-message-body"] = PLACEHOLDER
+            return fields
+        fields["last-message-sender"] = stanza["from"]
         body = policy.body_of(stanza)
         if body is None and policy.encrypted(stanza):
             body = PLACEHOLDER
         if body is not None:
-            form.addField(data_form.Field(var="last-message-body", value=body))
-        return form
+            fields["last-message-body"] = body
+        return fields
 
     def publish(self, user: str, registration: PushRegistration, stanza: domish.Element,
                 reason: str) -> None:
@@ -137,19 +150,18 @@ class PushNotifier(XMPPHandler):
         publish = pubsub.addElement("publish")
         if registration.node is not None:
             publish["node"] = registration.node
-        form = self.summary(user, stanza)
+        fields = self.summary(user, stanza)
         publish.addElement("item").addElement((NS_PUSH, "notification")).addChild(
-            form.toElement())
+            _form(NS_SUMMARY, fields))
         if registration.publish_options:
             pubsub.addElement("publish-options").addChild(
                 parse(registration.publish_options, neutral=False))
         timeout = self.reactor.callLater(self.timeout, self._timed_out, iq["id"])
         self.pending[iq["id"]] = Pending(user, registration.jid, registration.node, timeout)
-        fields = {f.var: f.value for f in form.fields.values() if f.var != "FORM_TYPE"}
-        self.log.info("push publish {id} to {service} node={node} for {user} ({reason}): "
-                      "{fields}", id=iq["id"], service=registration.jid,
-                      node=registration.node, user=user, reason=reason, fields=fields)
         self.xmlstream.send(iq)
+        # One line per publish, rendered here: cheaper than a multi-field format.
+        self.log.info("{line}", line=f"push publish {iq['id']} to {registration.jid} "
+                      f"node={registration.node} for {user} ({reason}): {fields}")
 
     # -- replies (XEP-0357 §7.1) -----------------------------------------------------------
 
