@@ -211,6 +211,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
                            fontsize=8, rotation=10)
         ax.set_title(prefix)
         ax.set_ylabel(unit)
+        if unit == "ms":
+            ax.set_yscale("log")  # Prosody's memory archive is orders of magnitude slower
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -15,3 +15,25 @@ def test_fixture_benchmark_runs_and_prints_numbers() -> None:
     assert [line.split("  ")[0] for line in lines] == [
         "fixture ready for login", "first login (PLAIN, no TLS)", "whole e2e push test"]
     assert all("median" in line and "ms" in line for line in lines)
+
+
+def test_load_generator_speaks_to_the_server(tmp_path: Path) -> None:
+    """The benchmark's own XMPP client logs in with SCRAM-SHA-1 and PLAIN, enables push and
+    gets a notification through an external App Server, against the real twistd."""
+    code = """
+import sys
+from benchmarks import scenarios
+from benchmarks.servers import COMPONENT, SECRET, Minixmpp
+from pathlib import Path
+with Minixmpp(Path(sys.argv[1]), ["bench1", "bench2", "pushee"], True) as server:
+    for mech in ("SCRAM-SHA-1", "PLAIN"):
+        result = scenarios.run(scenarios.logins, server.port, 2, 1, mech, 0)  # bench1, 2
+        assert len(result["latencies"]) == 2, result
+    result = scenarios.run(scenarios.push_latency, server.port, server.component_port,
+                           COMPONENT, SECRET, COMPONENT, 3)
+    assert len(result["received"]) == 3, result
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
