@@ -86,7 +86,7 @@ class Server(service.MultiService):
         self.resumption = Resumption(
             self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
             has_push=lambda user: bool(self.push_store.registrations(user)),
-            unacked=self._unacked)
+            unacked=self._unacked, queue_limit=settings.max_offline)
         self.sessions.on_replaced = self.resumption.end
 
         # Push (XEP-0357): registrations, the policy/notifier, the in-process App Server.

@@ -43,6 +43,8 @@ class Session:
         #: push rule 2 fired while this session slept (hibernated, or CSI-inactive with
         #: --push-csi-inactive): later messages are batched until it wakes up
         self.asleep_pushed = False
+        #: called when a hibernated session's queue passes its limit (set by XEP-0198)
+        self.on_overflow: Callable[[Session], None] = lambda _session: None
 
     @property
     def user(self) -> str:
@@ -80,6 +82,8 @@ class Session:
             self.stream.send(stanza)
             if self.sm is not None:
                 self.stream.request_ack()
+        elif self.sm is not None and len(self.sm.queue) > self.sm.limit:
+            self.on_overflow(self)
 
     def __repr__(self) -> str:
         return f"<Session {self.jid.full()}>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
@@ -185,3 +187,25 @@ async def test_counter_wraps_and_a_burst_across_a_resume_loses_and_duplicates_no
     assert state.acked < start, "the counter wrapped past 2**32"
     bob.close()
     await aio(close(alice))
+
+
+@pytest.mark.server_options(max_offline=20)
+@pytest_twisted.ensureDeferred
+async def test_a_hibernated_queue_is_bounded(server) -> None:
+    alice = await aio(sm_login(server))
+    kill_tcp(alice)
+    await aio(eventually(lambda: session_of(server, "alice@localhost/phone").hibernated))
+    bob = await aio(raw_login(server, "bob"))
+    bob.send("".join(f"<message to='alice@localhost' type='chat'><body>{i}</body></message>"
+                     for i in range(60)))
+    # Past --max-offline queued stanzas the session ends; its messages go offline (20)
+    # and the rest bounce to the sender: bounded, and nothing silently lost.
+    await aio(eventually(lambda: session_of(server, "alice@localhost/phone") is None))
+    while bob.buffer.count(b"<service-unavailable") < 40:
+        chunk = await aio(asyncio.wait_for(bob.reader.read(65536), 5))
+        assert chunk, "the stream closed before every bounce arrived"
+        bob.buffer += chunk
+    await aio(quiet(0.2))
+    assert server.offline_store.count("alice") == 20
+    assert bob.buffer.count(b"<service-unavailable") == 40
+    bob.close()

@@ -27,8 +27,10 @@ MOD = 2**32  # h is an unsigned 32-bit counter (§5)
 class StreamManagement:
     """The XEP-0198 state of one session."""
 
-    def __init__(self, resume: bool, max_seconds: int) -> None:
+    def __init__(self, resume: bool, max_seconds: int, limit: int = 1000) -> None:
         self.id = secrets.token_urlsafe(18) if resume else None
+        #: stanzas a hibernated session may queue before it is ended (memory stays bounded)
+        self.limit = limit
         self.resume = resume
         self.max = max_seconds
         self.inbound = 0  # h we report: stanzas handled from the client (§4)
@@ -79,13 +81,15 @@ class Resumption:
 
     def __init__(self, sessions: SessionManager, reactor: Any, timeout: int,
                  push_timeout: int, has_push: Callable[[str], bool],
-                 unacked: Callable[[Session, list[domish.Element]], None]) -> None:
+                 unacked: Callable[[Session, list[domish.Element]], None],
+                 queue_limit: int = 1000) -> None:
         self.sessions = sessions
         self.reactor = reactor
         self.timeout = timeout
         self.push_timeout = push_timeout
         self.has_push = has_push
         self.unacked = unacked
+        self.queue_limit = queue_limit
         self.by_id: dict[str, Session] = {}
         sessions.on_unbound.append(self._forget)
 
@@ -95,8 +99,9 @@ class Resumption:
         return self.push_timeout if self.has_push(user) else self.timeout
 
     def enable(self, session: Session, resume: bool) -> StreamManagement:
-        sm = StreamManagement(resume, self.max_for(session.user))
+        sm = StreamManagement(resume, self.max_for(session.user), self.queue_limit)
         session.sm = sm
+        session.on_overflow = self.overflow
         if sm.id is not None:
             self.by_id[sm.id] = session
         return sm
@@ -125,6 +130,13 @@ class Resumption:
             sm.timer.cancel()
         sm.timer = None
         return session
+
+    def overflow(self, session: Session) -> None:
+        """A hibernated session queued more than its limit: end it now; what it held goes
+        to another resource or offline storage (bounded by ``--max-offline``)."""
+        self.log.info("{jid} queued more than {n} stanzas while hibernated: ended",
+                      jid=session.jid.full(), n=self.queue_limit)
+        self.end(session)
 
     def expire(self, session: Session) -> None:
         self.log.info("{jid} hibernation timed out", jid=session.jid.full())
