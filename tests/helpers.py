@@ -21,6 +21,16 @@ def aio(awaitable: Any) -> Deferred:
     return Deferred.fromFuture(asyncio.ensure_future(awaitable))
 
 
+class Remote:
+    """What :func:`login` and :class:`Raw` need, for a server in another process."""
+
+    def __init__(self, port: int, domain: str = "localhost", cert_pem: bytes | None = None
+                 ) -> None:
+        self.port = port
+        self.tls = type("TLS", (), {"cert_pem": cert_pem})() if cert_pem else None
+        self.settings = type("Settings", (), {"domain": domain})()
+
+
 def client_ssl_context(server: Any) -> ssl.SSLContext:
     """Trust exactly the server's (self-signed) certificate."""
     context = ssl.create_default_context(cadata=server.tls.cert_pem.decode())

@@ -17,7 +17,7 @@ import pytest
 import pytest_twisted
 
 from minixmpp.config import OPTIONS
-from tests.helpers import aio, close, login
+from tests.helpers import Remote, aio, close, login
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -63,15 +63,6 @@ async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str
     return proc, output.decode()
 
 
-class FakeServer:
-    """What tests.helpers.login needs to reach a server in another process."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.tls = None
-        self.settings = type("S", (), {"domain": "localhost"})()
-
-
 @pytest_twisted.ensureDeferred
 async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     command = readme_run_command()
@@ -83,7 +74,7 @@ async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     try:
         assert "alice@localhost (password 'alice')" in text
         assert "127.0.0.1:5222" in text
-        server = FakeServer(5222)
+        server = Remote(5222)
         alice = await aio(login(server, "alice", "alice"))
         bob = await aio(login(server, "bob", "bob"))
         alice.send_message(mto="bob@localhost", mbody="from the README", mtype="chat")

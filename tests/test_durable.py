@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest_twisted
 
 from minixmpp.testing.process import ProcessServer
-from tests.helpers import aio, close, enable_push, http, login, raw_login
-
-
-class Remote:
-    def __init__(self, process: ProcessServer) -> None:
-        self.port = process.port
-        self.tls = None
-        self.settings = type("S", (), {"domain": process.domain})()
+from tests.helpers import Remote, aio, close, enable_push, http, login, raw_login
 
 
 @pytest_twisted.ensureDeferred
@@ -21,7 +14,7 @@ async def test_offline_message_and_push_registration_survive_a_restart(tmp_path)
     server = ProcessServer(tmp_path, extra=("--data-dir", str(data)))
     server.start()
     try:
-        remote = Remote(server)
+        remote = Remote(server.port, server.domain)
         alice = await aio(login(remote, "alice", resource="phone"))
         await aio(enable_push(alice, "durable-node", away=True, secret="s"))
         alice.send_presence(pto="bob@localhost", ptype="subscribe")
@@ -51,7 +44,7 @@ async def test_kill_9_after_the_ack_loses_nothing(tmp_path) -> None:
     server = ProcessServer(tmp_path, extra=("--data-dir", str(data)))
     server.start()
     try:
-        remote = Remote(server)
+        remote = Remote(server.port, server.domain)
         bob = await aio(raw_login(remote, "bob"))
         bob.send("<enable xmlns='urn:xmpp:sm:3'/>")
         await aio(bob.read_until("<enabled"))

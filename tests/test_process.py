@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import pytest_twisted
 
-from tests.helpers import aio, close, enable_push, http, login
-
-
-class Remote:
-    """What tests.helpers.login needs, for a server in another process."""
-
-    def __init__(self, process) -> None:
-        self.port = process.port
-        self.tls = type("TLS", (), {"cert_pem": process.tls_certificate})()
-        self.settings = type("S", (), {"domain": process.domain})()
+from tests.helpers import Remote, aio, close, enable_push, http, login
 
 
 @pytest_twisted.ensureDeferred
 async def test_process_server_push_over_tls_and_http(xmpp_server_process) -> None:
-    remote = Remote(xmpp_server_process)
+    remote = Remote(xmpp_server_process.port, xmpp_server_process.domain,
+                    xmpp_server_process.tls_certificate)
     alice = await aio(login(remote, "alice", resource="phone", tls=True))
     assert "starttls" in alice.features
     await aio(enable_push(alice, "proc-node"))

@@ -11,7 +11,7 @@ import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from tests.helpers import Raw, aio, close, enable_push, eventually, login, quiet, wait_push
+from tests.helpers import Raw, Remote, aio, close, enable_push, eventually, login, quiet, wait_push
 
 COMPONENTS = dict(component=("pushapp.localhost:s3cret",), components="tcp:0:interface=127.0.0.1")
 PUBLISH = "{jabber:component:accept}iq/{http://jabber.org/protocol/pubsub}pubsub"
@@ -90,7 +90,7 @@ async def test_wrong_component_secret_is_refused(server) -> None:
 @pytest.mark.server_options(**COMPONENTS)
 @pytest_twisted.ensureDeferred
 async def test_unknown_component_name_is_host_unknown(server) -> None:
-    raw = await aio(Raw.connect(type("S", (), {"port": server.components_port})()))
+    raw = await aio(Raw.connect(Remote(server.components_port)))
     raw.send("<stream:stream xmlns='jabber:component:accept' "
              "xmlns:stream='http://etherx.jabber.org/streams' to='other.localhost'>")
     assert "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in await aio(
