@@ -105,10 +105,31 @@ def test_push_registrations(storage) -> None:
     assert p.users() == ["alice"]
     assert p.remove("alice", "push.localhost", "n1")
     assert not p.remove("alice", "push.localhost", "n1")
-    assert p.remove("alice", "other.example", None)  # every node of that jid
+    assert not p.remove("alice", "other.example", None)  # None is a node, not a wildcard
+    assert p.remove("alice", "other.example", "n1")
     assert [(r.jid, r.node) for r in p.registrations("alice")] == [("push.localhost", None)]
     assert p.remove("alice", "push.localhost", None)
     assert p.users() == [] and p.registrations("alice") == []
+
+
+def test_push_remove_is_exact_and_remove_service_takes_every_node(storage) -> None:
+    """IPushStore.remove(user, jid, None) removes only the node-less registration;
+    remove_service is the "every node" of XEP-0357 §6."""
+    p = storage.push
+    for jid, node in (("push.localhost", None), ("push.localhost", "n1"),
+                      ("push.localhost", "n2"), ("other.example", None)):
+        p.put("alice", PushRegistration(jid, node))
+    p.put("bob", PushRegistration("push.localhost", None))
+    assert p.remove("alice", "push.localhost", None)
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [
+        ("push.localhost", "n1"), ("push.localhost", "n2"), ("other.example", None)]
+    assert not p.remove("alice", "push.localhost", None)
+    assert p.remove_service("alice", "push.localhost") == 2
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [("other.example", None)]
+    assert p.remove_service("alice", "push.localhost") == 0
+    assert p.remove_service("alice", "other.example") == 1
+    assert p.users() == ["bob"] and p.registrations("alice") == []
+    assert [r.node for r in p.registrations("bob")] == [None]
 
 
 def test_sqlite_survives_reopening(tmp_path) -> None:

@@ -99,10 +99,14 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
         disable = iq.disable
         service = _jid(disable.getAttribute("jid"))
         node = disable.getAttribute("node") or None
-        for registration in self.store.registrations(user):
-            if registration.jid == service and (node is None or registration.node == node):
-                self.store.remove(user, registration.jid, registration.node)
-                self.log_event("disabled", user, registration, f"by {sender.full()}")
+        matched = [r for r in self.store.registrations(user)
+                   if r.jid == service and (node is None or r.node == node)]
+        if node is None:
+            self.store.remove_service(user, service)  # every node, node-less included
+        else:
+            self.store.remove(user, service, node)
+        for registration in matched:
+            self.log_event("disabled", user, registration, f"by {sender.full()}")
 
     def log_event(self, event: str, user: str, registration: PushRegistration,
                detail: str) -> None:

@@ -119,7 +119,15 @@ class IPushStore(Protocol):
 
     def put(self, user: str, registration: PushRegistration) -> None: ...
 
-    def remove(self, user: str, jid: str, node: str | None) -> bool: ...
+    def remove(self, user: str, jid: str, node: str | None) -> bool:
+        """Remove exactly the registration (jid, node); ``node=None`` is the node-less
+        registration, not a wildcard. True if there was one."""
+        ...
+
+    def remove_service(self, user: str, jid: str) -> int:
+        """Remove every registration of ``user`` at App Server ``jid``, node-less or not
+        (XEP-0357 §6, disable without node); how many went."""
+        ...
 
     def users(self) -> list[str]: ...
 
