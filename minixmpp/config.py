@@ -96,6 +96,14 @@ OPTIONS: tuple[Option, ...] = (
            "the same while the account has push registrations (as Prosody extends it)"),
     Option("push-csi-inactive", "flag", False,
            "treat a CSI-inactive session (XEP-0352) like a hibernated one for push"),
+    Option("push-profile", "str", "minixmpp",
+           "push behaviour of: minixmpp | tigase | prosody | ejabberd | mongooseim "
+           "(docs/push.md, Profiles)"),
+    Option("push-groupchat", "str", "never",
+           "groupchat messages to the account push: never | mentions | always (for "
+           "registrations without Tigase's groupchat filter)"),
+    Option("push-quiet", "flag", False,
+           "no log line per publish (enable, disable and errors are still logged)"),
     Option("components", "str", "tcp:5347:interface=127.0.0.1",
            "XEP-0114 external component listener (used when --component is given)"),
     Option("component", "list", (),
@@ -152,6 +160,9 @@ class Settings:
     resume_timeout: int = 300
     resume_timeout_push: int = 3600
     push_csi_inactive: bool = False
+    push_profile: str = "minixmpp"
+    push_groupchat: str = "never"
+    push_quiet: bool = False
     components: str = "tcp:5347:interface=127.0.0.1"
     component: tuple[str, ...] = ()
     http: str | None = None
@@ -224,6 +235,14 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more")
+        from minixmpp.push.profiles import PROFILES
+
+        if self.push_profile not in PROFILES:
+            raise ConfigError(f"--push-profile must be one of {', '.join(PROFILES)}, not "
+                              f"{self.push_profile!r}")
+        if self.push_groupchat not in ("never", "mentions", "always"):
+            raise ConfigError("--push-groupchat must be never, mentions or always, not "
+                              f"{self.push_groupchat!r}")
         self.push_jid = self._domain_option("push-jid", self.push_jid or f"push.{self.domain}")
         try:
             endpoints.serverFromString(None, self.components)

@@ -34,6 +34,7 @@ from minixmpp.push import policy
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
+from minixmpp.push.profiles import profile
 from minixmpp.router import LocalDomain, Router, bounce
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage import open_storage
@@ -90,14 +91,17 @@ class Server(service.MultiService):
         self.sessions.on_replaced = self.resumption.end
 
         # Push (XEP-0357): registrations, the policy/notifier, the in-process App Server.
+        push_profile = profile(settings.push_profile)
         self.push_enable = PushEnableHandler(
             self.push_store, strict=settings.push_strict,
-            limit=settings.push_max_registrations, clock=reactor.seconds)
+            limit=settings.push_max_registrations, clock=reactor.seconds,
+            profile=push_profile)
         self.notifier = PushNotifier(
             settings.domain, self.push_store, self.rosters, self.sessions, reactor,
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
             timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive,
-            on_archive=settings.push_on_archive)
+            on_archive=settings.push_on_archive, profile=push_profile,
+            groupchat=settings.push_groupchat, log_publishes=not settings.push_quiet)
         self.messages.delivered.append(self.notifier.message)
         self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
                                       settings.max_archive, reactor.seconds)

@@ -361,7 +361,6 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
             return self._sm_nonza(session, element)
         if element.uri == NS_CSI and element.name in ("active", "inactive"):
             session.csi = element.name  # XEP-0352 §4
-            session.asleep_pushed = False
             return None
         if element.uri != NS_CLIENT or element.name not in STANZAS:
             return xs.sendStreamError(error.StreamError("unsupported-stanza-type"))

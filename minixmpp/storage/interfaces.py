@@ -8,7 +8,7 @@ after the write (as Prosody does with its storage drivers on its main loop).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class AccountExists(Exception):
@@ -98,6 +98,9 @@ class PushRegistration:
     errors: int = 0
     last_error: str | None = None
     notifications: int = 0
+    #: Tigase push extensions enabled with it (push/extensions.py), as plain JSON;
+    #: replaced as a whole on re-enable, never changed in place
+    extensions: dict[str, Any] = field(default_factory=dict)
 
 
 class IOfflineStore(Protocol):
