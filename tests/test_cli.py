@@ -10,13 +10,14 @@ import socket
 import subprocess
 import sys
 import zipfile
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_twisted
 
-from minixmpp.config import OPTIONS
+from minixmpp.config import OPTIONS, ConfigError, Settings, attr
 from tests.helpers import Remote, aio, close, login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,7 @@ def test_help_lists_every_option_with_its_default(tmp_path: Path) -> None:
     (["--plain-without-tls", "sometimes"], "loopback, always or never"),
     (["--max-stanza-size", "big"], "must be an integer"),
     (["--config", "/nonexistent.toml"], "--config /nonexistent.toml"),
+    (["--no-archive", "--push-on-archive"], "--no-archive and --push-on-archive contradict"),
 ])
 def test_bad_configuration_is_one_clear_line(tmp_path: Path, args: list[str],
                                              message: str) -> None:
@@ -200,3 +202,23 @@ def test_readme_option_table_lists_every_option() -> None:
     table = text[text.index("## Options"):]
     for option in OPTIONS:
         assert f"`--{option.name}" in table, option.name
+
+
+def test_settings_fields_are_the_options_with_their_defaults() -> None:
+    """OPTIONS is the one declaration: Settings has exactly its fields, in its order,
+    with its defaults (plus the parsed values)."""
+    derived = {"component_secrets", "accounts", "demo_accounts"}
+    names = [f.name for f in fields(Settings) if f.name not in derived]
+    assert names == [attr(o.name) for o in OPTIONS]
+    defaults = Settings()
+    for option in OPTIONS:
+        assert getattr(defaults, attr(option.name)) == option.default, option.name
+
+
+def test_contradicting_options_are_refused_in_toml_too(tmp_path: Path) -> None:
+    config = tmp_path / "minixmpp.toml"
+    config.write_text("no-archive = true\npush-on-archive = true\n")
+    with pytest.raises(ConfigError, match="--no-archive and --push-on-archive contradict"):
+        Settings.build({"config": str(config)})
+    assert Settings.build({"no_archive": True}).no_archive  # each alone is fine
+    assert Settings.build({"push_on_archive": True}).push_on_archive

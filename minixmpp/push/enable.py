@@ -44,7 +44,9 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
 
     def __init__(self, store: IPushStore, *, strict: bool = False, limit: int = 5,
                  clock: Callable[[], float] = time.time,
-                 profile: Profile = PROFILES["minixmpp"]) -> None:
+                 profile: Profile = PROFILES["minixmpp"],
+                 on_event: Callable[[str, str, PushRegistration, str], None] | None = None
+                 ) -> None:
         super().__init__()
         self.store = store
         self.profile = profile
@@ -52,7 +54,8 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
         self.limit = limit
         self.clock = clock
         #: called as (event, user, registration, detail) for every change (inspection)
-        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = []
+        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = (
+            [on_event] if on_event is not None else [])
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver(ENABLE, self.handleRequest)

@@ -22,6 +22,8 @@ from wokkel.pubsub import NS_PUBSUB
 from wokkel.subprotocols import XMPPHandler
 
 from minixmpp.forms import NS_X_DATA
+from minixmpp.im.message import DELIVERED, OFFLINE, Outcome
+from minixmpp.im.presence import Available
 from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
 from minixmpp.push import extensions as ext
 from minixmpp.push import message as push_message
@@ -75,7 +77,9 @@ class PushNotifier(XMPPHandler):
                  max_errors: int = 16, timeout: float = 20,
                  csi_inactive: bool = False, on_archive: bool = False,
                  profile: Profile = PROFILES["minixmpp"], groupchat: str = "never",
-                 nick: ext.NickLookup | None = None, log_publishes: bool = True) -> None:
+                 nick: ext.NickLookup | None = None, log_publishes: bool = True,
+                 on_event: Callable[[str, str, PushRegistration, str], None] | None = None
+                 ) -> None:
         super().__init__()
         self.domain = domain
         self.store = store
@@ -87,7 +91,7 @@ class PushNotifier(XMPPHandler):
         self.timeout = timeout
         self.profile = profile
         self.csi_inactive = csi_inactive or profile.csi_inactive
-        self.on_archive = on_archive or profile.on_archive
+        self.on_archive = on_archive  # the server ORs in the profile's choice
         self.groupchat = groupchat
         #: the account's nickname in a room (MUC can plug its own lookup in)
         self.nick: ext.NickLookup = nick or (lambda _user, _room: None)
@@ -102,7 +106,8 @@ class PushNotifier(XMPPHandler):
         self._batches: weakref.WeakKeyDictionary[Session, Any] = weakref.WeakKeyDictionary()
         self._ids = itertools.count(1)
         #: called as (event, user, registration, detail): see PushEnableHandler.on_event
-        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = []
+        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = (
+            [on_event] if on_event is not None else [])
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/iq[@type='result']", self._reply)
@@ -120,6 +125,19 @@ class PushNotifier(XMPPHandler):
         self._batches.clear()
 
     # -- deciding ------------------------------------------------------------------------
+
+    def delivered(self, outcome: Outcome) -> None:
+        """A delivery listener (``im.message``): a message delivered to sessions or
+        stored offline pushes where the rules say."""
+        if outcome.result in (DELIVERED, OFFLINE):
+            self.message(outcome.stanza, outcome.user, offline=outcome.offline,
+                         targets=list(outcome.targets))
+
+    def available(self, event: Available) -> None:
+        """A presence listener: the push message count starts again once the account is
+        back (fetched its offline messages, or plainly available)."""
+        if event.flushed or policy.plainly_available(event.session):
+            self.back(event.session)
 
     def _asleep(self, session: Session) -> Any:
         """The current sleep of ``session`` (a token), or None while it is awake:
