@@ -92,7 +92,12 @@ def test_archive_is_bounded_and_ordered(storage) -> None:
 def test_push_registrations(storage) -> None:
     p = storage.push
     first = PushRegistration("push.localhost", "n1", away=True, publish_options="<x/>",
-                             resource="phone", created=1.5)
+                             resource="phone", created=1.5,
+                             extensions={"priority": True, "muted": ["bob@localhost"],
+                                         "groupchat": [{"jid": "r@muc", "allow": "mentioned",
+                                                        "nick": "al"}],
+                                         "encrypt": {"alg": "aes-128-gcm", "key": "AAAA",
+                                                     "max_size": None}})
     p.put("alice", first)
     p.put("alice", PushRegistration("push.localhost", None))
     p.put("alice", PushRegistration("other.example", "n1"))

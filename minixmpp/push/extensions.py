@@ -230,6 +230,10 @@ def payload(message: PushMessage, unread: int, max_size: int | None) -> dict[str
     return data
 
 
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _plain_limit(max_size: int) -> int:
     """Plaintext bytes whose base64 ciphertext (+16-byte tag) fits in ``max_size``."""
     return (max_size // 4) * 3 - 16
@@ -240,9 +244,10 @@ def _fit(data: dict[str, Any], body: str, max_size: int) -> str:
     encoded = body.encode()
     while encoded:
         data["message"] = encoded.decode("utf-8", "ignore")
-        if len(json.dumps(data).encode()) <= limit:
+        size = len(_json(data))
+        if size <= limit:
             return data["message"]
-        over = len(json.dumps(data).encode()) - limit
+        over = size - limit
         encoded = encoded[:max(0, len(encoded) - max(over, 1))]
     return ""
 
@@ -256,7 +261,7 @@ def encrypted_element(message: PushMessage, unread: int, encrypt: dict[str, Any]
     iv = iv or os.urandom(12)
     data = payload(message, unread, encrypt.get("max_size"))
     sealed = AESGCM(base64.b64decode(encrypt["key"])).encrypt(
-        iv, json.dumps(data).encode(), None)
+        iv, _json(data), None)
     e = domish.Element((NS_ENCRYPT, "encrypted"))
     e["iv"] = base64.b64encode(iv).decode()
     if data["type"] == "voip":

@@ -19,6 +19,10 @@ from minixmpp.storage.interfaces import PushRegistration
 
 __all__ = ["NS_CARBONS", "Context", "plainly_available", "push_worthy", "reasons"]
 
+#: Jingle Message Initiation actions that push with tigase:push:jingle:0: a call
+#: (high priority) and its retraction, so that the phone stops ringing (low).
+CALL_ACTIONS = ("propose", "retract")
+
 #: Why a registration is notified.
 OFFLINE = "offline"
 HIBERNATED = "hibernated"
@@ -44,7 +48,7 @@ def candidate(message: PushMessage) -> bool:
         return False
     if message.type == "groupchat":
         return message.body is not None or message.encrypted
-    if message.call is not None and message.call.action == "propose" \
+    if message.call is not None and message.call.action in CALL_ACTIONS \
             and message.type != "error":
         return True
     return push_worthy(message)
@@ -73,7 +77,7 @@ def wanted(registration: PushRegistration, message: PushMessage, context: Contex
     """The registration's extensions (and ``--push-groupchat``) let this message push."""
     e = (ext.Extensions.from_dict(registration.extensions)
          if context.profile.extensions else ext.Extensions())
-    if message.call is not None and message.call.action == "propose" \
+    if message.call is not None and message.call.action in CALL_ACTIONS \
             and not push_worthy(message):
         if not e.jingle:
             return False
