@@ -20,7 +20,7 @@ from minixmpp.c2s import tls
 from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.sm import Resumption
 from minixmpp.c2s.stage import C2SContext
-from minixmpp.c2s.stream import C2SFactory
+from minixmpp.c2s.stream import STAGES, C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
 from minixmpp.im.carbons import CarbonsHandler
@@ -35,6 +35,7 @@ from minixmpp.im.version import VersionHandler
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
+from minixmpp.push.preauth import before_auth_stage
 from minixmpp.push.profiles import profile
 from minixmpp.router import LocalDomain, Router
 from minixmpp.sessions import SessionManager
@@ -151,10 +152,11 @@ class Server(service.MultiService):
         self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
                                         settings.auth_fail_delay)
         self.auth_failures = self.auth_limiter.recent
+        push_stage = before_auth_stage(push_profile)  # the profile's enable-before-auth
         self.c2s_factory = C2SFactory(C2SContext(
             settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
-            auth_limiter=self.auth_limiter))
+            auth_limiter=self.auth_limiter), stages=(*STAGES, *filter(None, [push_stage])))
         self.c2s_port: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------

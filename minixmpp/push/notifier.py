@@ -161,7 +161,7 @@ class PushNotifier(XMPPHandler):
         # Rule 2: per the profile, the first message queued for a sleeping session
         # pushes and later ones wait for it to wake ("first"), every one pushes
         # ("every"), or they are batched on a timer ("timer").
-        hibernated = False
+        hibernated = batched = False
         for target in targets:
             sleep = self._asleep(target)
             if sleep is None:
@@ -171,11 +171,14 @@ class PushNotifier(XMPPHandler):
             if mode == "every":
                 hibernated = True
             elif mode == "timer":
-                self._batch(target, stanza, user, offline)
+                self._batch(target, stanza, user)
+                batched = True
                 continue
             elif self._pushed_asleep.get(target) != sleep:
                 self._pushed_asleep[target] = sleep
                 hibernated = True
+        if batched:
+            return  # the batch decides when its timer fires
         self._decide(m, stanza, user, registrations, offline=offline, hibernated=hibernated)
 
     def _decide(self, m: PushMessage, stanza: domish.Element, user: str,
@@ -203,8 +206,7 @@ class PushNotifier(XMPPHandler):
             return item.subscription if item is not None else None
         return subscription
 
-    def _batch(self, session: Session, stanza: domish.Element, user: str,
-               offline: bool) -> None:
+    def _batch(self, session: Session, stanza: domish.Element, user: str) -> None:
         """Prosody's batching: the first message queued for a sleeping session starts a
         timer; when it fires, one push for the latest message."""
         batch = self._batches.get(session)
