@@ -105,7 +105,8 @@ OPTIONS: tuple[Option, ...] = (
            "groupchat messages to the account push: never | mentions | always (for "
            "registrations without Tigase's groupchat filter)"),
     Option("push-quiet", "flag", False,
-           "no log line per publish (enable, disable and errors are still logged)"),
+           "no log line per publish or per in-process notification (enable, disable, "
+           "errors and auto-disable are still logged)"),
     Option("components", "str", "tcp:5347:interface=127.0.0.1",
            "XEP-0114 external component listener (used when --component is given)"),
     Option("component", "list", (),

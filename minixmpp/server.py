@@ -115,7 +115,8 @@ class Server(service.MultiService):
         self.roster.on_remove = self.presence.roster_removed
         self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
                                  presence=self.presence, messages=self.messages,
-                                 sent=(*archiving, self.carbons))
+                                 sent=(*archiving, self.carbons),
+                                 replies=self.notifier.reply)  # App Server replies first
         self.local.setServiceParent(self)
         self.resumption = Resumption(
             self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
@@ -138,7 +139,8 @@ class Server(service.MultiService):
         self.appserver: AppServer | None = None
         if not settings.no_push_component:
             assert settings.push_jid is not None
-            self.appserver = AppServer(settings.push_jid, self._push_owner, reactor.seconds)
+            self.appserver = AppServer(settings.push_jid, self._push_owner, reactor.seconds,
+                                       log_notifications=not settings.push_quiet)
             build_component(self.router, settings.push_jid, self.appserver
                             ).setServiceParent(self)
             self.server_identity.items.append(disco.DiscoItem(

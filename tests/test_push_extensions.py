@@ -368,3 +368,32 @@ async def test_re_enable_replaces_every_extension(server) -> None:
     await aio(enable_iq(alice, "n", "<jingle xmlns='tigase:push:jingle:0'/>").send(timeout=5))
     assert server.push_store.registrations("alice")[0].extensions == {"jingle": True}
     await aio(close(alice))
+
+
+@pytest.mark.server_options(http="tcp:0")
+@pytest_twisted.ensureDeferred
+async def test_extensions_in_the_http_api_and_the_enable_log_line(server) -> None:
+    from twisted.logger import formatEvent, globalLogPublisher
+
+    from tests.helpers import http
+
+    lines: list[str] = []
+
+    def observer(event) -> None:
+        lines.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observer)
+    alice = await aio(login(server, "alice", resource="phone"))
+    await aio(enable_iq(alice, "n", "<priority xmlns='tigase:push:priority:0'/>",
+                        f"<encrypt xmlns='tigase:push:encrypt:0' alg='aes-128-gcm' "
+                        f"max-size='512'>{KEY64}</encrypt>").send(timeout=5))
+    status, [registration] = await aio(http(
+        "GET", f"http://127.0.0.1:{server.http_port_number}/api/push/registrations"))
+    assert status == 200
+    assert registration["extensions"] == {"priority": True, "encrypt": {
+        "alg": "aes-128-gcm", "max_size": 512}}
+    assert KEY64 not in json.dumps(registration)
+    [line] = [x for x in lines if x.startswith("push enabled: alice")]
+    globalLogPublisher.removeObserver(observer)
+    assert "extensions=priority encrypt=aes-128-gcm" in line and KEY64 not in line
+    await aio(close(alice))

@@ -171,3 +171,14 @@ def test_sqlite_never_stores_passwords(tmp_path) -> None:
     raw = (tmp_path / FILENAME).read_bytes() + b"".join(
         p.read_bytes() for p in tmp_path.glob(FILENAME + "-*"))
     assert b"very-secret-password" not in raw
+
+
+def test_sqlite_push_registration_without_extensions_reads_as_none(tmp_path) -> None:
+    """A registration stored before the push extensions existed (no 'extensions' key)."""
+    s = open_storage(str(tmp_path))
+    s.db.execute("INSERT INTO push (user, jid, node, registration) VALUES (?, ?, ?, ?)",
+                 ("alice", "push.localhost", "n",
+                  '{"jid": "push.localhost", "node": "n", "away": true}'))
+    [r] = s.push.registrations("alice")
+    assert (r.node, r.away, r.extensions) == ("n", True, {})
+    s.close()

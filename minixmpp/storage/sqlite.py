@@ -47,8 +47,14 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
+def _push_extensions(db: sqlite3.Connection) -> None:
+    """Push registrations gain ``extensions`` (Tigase's push extensions) inside their
+    JSON; rows without it read as "none enabled". No table changes: the version bump
+    makes an older minixmpp refuse the file (SchemaTooNew) instead of failing on it."""
+
+
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions]
 VERSION = len(MIGRATIONS)
 
 
