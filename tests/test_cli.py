@@ -64,6 +64,7 @@ async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str
     return proc, output.decode()
 
 
+@pytest.mark.launch
 @pytest_twisted.ensureDeferred
 async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     command = readme_run_command()
@@ -91,6 +92,7 @@ async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     assert not (tmp_path / "twistd.pid").exists()
 
 
+@pytest.mark.launch
 def test_help_lists_every_option_with_its_default(tmp_path: Path) -> None:
     result = subprocess.run([TWISTD, "minixmpp", "--help"], cwd=tmp_path, capture_output=True,
                             text=True)
@@ -102,6 +104,7 @@ def test_help_lists_every_option_with_its_default(tmp_path: Path) -> None:
             assert f"[default: {option.default}]" in flat, option.name
 
 
+@pytest.mark.launch
 @pytest.mark.parametrize("args, message", [
     (["--bogus"], "option --bogus not recognized"),
     (["--user", "nocolon"], "expected NAME:PASSWORD"),
@@ -126,6 +129,7 @@ def test_bad_configuration_is_one_clear_line(tmp_path: Path, args: list[str],
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.launch
 def test_unusable_certificate_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "c.pem").write_text("not a certificate")
     (tmp_path / "k.pem").write_text("not a key")
@@ -135,6 +139,7 @@ def test_unusable_certificate_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.launch
 def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -146,6 +151,7 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.launch
 def test_bad_toml_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("domain = \n")
     result = run_twistd("--config", "bad.toml", cwd=tmp_path)
@@ -155,6 +161,7 @@ def test_bad_toml_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode != 0 and "unknown setting 'colour'" in result.stderr
 
 
+@pytest.mark.launch
 @pytest_twisted.ensureDeferred
 async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None:
     (tmp_path / "minixmpp.toml").write_text(
@@ -174,6 +181,7 @@ async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None
         await aio(asyncio.wait_for(proc.communicate(), 15))
 
 
+@pytest.mark.launch
 @pytest.mark.skipif(os.environ.get("MINIXMPP_SKIP_WHEEL") == "1",
                     reason="MINIXMPP_SKIP_WHEEL=1 set (building a wheel needs the build backend)")
 def test_wheel_ships_the_plugin_but_no_plugins_init(tmp_path: Path) -> None:
