@@ -17,7 +17,7 @@ import slixmpp
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from minixmpp.storage.interfaces import RosterItem
-from tests.helpers import aio, close, eventually, iq_error, login, raw_login, wait_push
+from tests.helpers import aio, barrier, close, eventually, iq_error, login, raw_login, wait_push
 
 NS_PUSH = "urn:xmpp:push:0"
 FEATURES = {"tigase:push:priority:0", "tigase:push:filter:muted:0",
@@ -38,12 +38,6 @@ def enable_iq(client, node: str | None, *children: str, away: bool = False) -> A
     iq.xml.append(enable)
     return iq
 
-
-async def ping(client) -> None:
-    """Barrier: everything the client sent before is handled once the ping returns."""
-    iq = client.make_iq_get(ito=client.boundjid.domain)
-    iq.xml.append(ET.Element("{urn:xmpp:ping}ping"))
-    await iq.send(timeout=5)
 
 
 async def offline_alice(server, node: str, *children: str) -> None:
@@ -114,7 +108,7 @@ async def test_muted_senders_never_push(server) -> None:
     bob = await aio(login(server, "bob"))
     carol = await aio(login(server, "carol"))
     bob.send_message(mto="alice@localhost", mbody="from bob", mtype="chat")
-    await aio(ping(bob))
+    await aio(barrier(bob))
     assert pushes(server) == []
     carol.send_message(mto="alice@localhost", mbody="from carol", mtype="chat")  # control
     n = await aio(wait_push(server, account="alice"))
@@ -133,7 +127,7 @@ async def test_ignore_unknown_pushes_only_for_roster_contacts_with_a_subscriptio
     carol = await aio(login(server, "carol"))
     dave = await aio(raw_login(server, "carol", resource="other"))  # same unknown sender
     carol.send_message(mto="alice@localhost", mbody="stranger", mtype="chat")
-    await aio(ping(carol))
+    await aio(barrier(carol))
     assert pushes(server) == []
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="friend", mtype="chat")
@@ -294,7 +288,7 @@ async def test_groupchat_filter_per_room(server) -> None:
                        ("dev", "no mention of alicia"), ("dev", "Alison asks ALI")):
         groupchat(muc, room, "bob", body)
         assert (await aio(phone.next_message()))["body"] == body
-    await aio(ping(phone))
+    await aio(barrier(phone))
     assert [n.fields.get("last-message-body") for n in pushes(server)] == [
         "Alison asks ALI"]  # "Ali" as a whole word, case-insensitive
     groupchat(muc, "dev", "bob", "hey ali, look")
@@ -329,7 +323,7 @@ async def test_push_groupchat_mentions_uses_the_nick_lookup(server) -> None:
     phone = await aio(away_phone(server))
     groupchat(muc, "lobby", "bob", "nobody here")
     await aio(phone.next_message())
-    await aio(ping(phone))
+    await aio(barrier(phone))
     assert pushes(server) == []
     groupchat(muc, "lobby", "bob", "Alice, are you there?")  # default nick: the username
     n = await aio(wait_push(server, account="alice"))

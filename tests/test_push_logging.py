@@ -3,19 +3,11 @@ auto-disable are logged either way)."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
 import pytest
 import pytest_twisted
 from twisted.logger import formatEvent, globalLogPublisher
 
-from tests.helpers import aio, close, enable_push, eventually, login, wait_push
-
-
-async def ping(client) -> None:
-    iq = client.make_iq_get(ito=client.boundjid.domain)
-    iq.xml.append(ET.Element("{urn:xmpp:ping}ping"))
-    await iq.send(timeout=5)
+from tests.helpers import aio, barrier, close, enable_push, eventually, login, wait_push
 
 
 @pytest.fixture
@@ -41,7 +33,7 @@ async def test_publish_log_lines(server_factory, log_lines, quiet) -> None:
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
     await aio(wait_push(server, account="alice"))  # the push happened either way
-    await aio(ping(bob))  # the publish handling has finished (its log line included)
+    await aio(barrier(bob))  # the publish handling has finished (its log line included)
     assert any(line.startswith("push enabled: alice") for line in log_lines)
     publishes = [line for line in log_lines if line.startswith("push publish ")]
     received = [line for line in log_lines if line.startswith("push notification #")]

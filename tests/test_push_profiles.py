@@ -13,6 +13,7 @@ from twisted.words.protocols.jabber.jid import JID
 from tests.helpers import (
     Raw,
     aio,
+    barrier,
     close,
     disable_push,
     enable_push,
@@ -63,12 +64,6 @@ EXPECTED: dict[str, dict[str, Any]] = {
 def expected(profile: str, scenario: str) -> Any:
     return EXPECTED[profile][scenario]
 
-
-async def ping(client) -> None:
-    """Barrier: what the client sent before was fully handled (one reactor turn)."""
-    iq = client.make_iq_get(ito=client.boundjid.domain)
-    iq.xml.append(ET.Element("{urn:xmpp:ping}ping"))
-    await iq.send(timeout=5)
 
 
 async def offline_alice(server, node: str = "n") -> None:
@@ -146,7 +141,7 @@ async def test_profile_message_while_another_resource_is_online(server_factory, 
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="hello", mtype="chat")
     assert (await aio(desktop.next_message()))["body"] == "hello"
-    await aio(ping(bob))
+    await aio(barrier(bob))
     assert len(pushes(server)) == expected(profile, "other_resource_online")
     await aio(close(desktop, bob))
 
@@ -166,7 +161,7 @@ async def test_profile_error_policy(server_factory, profile, condition, kind, sc
     kept = []
     for i in range(3):
         bob.send_message(mto="alice@localhost", mbody=str(i), mtype="chat")
-        await aio(ping(bob))
+        await aio(barrier(bob))
         kept.append(bool(server.push_store.registrations("alice")))
     assert kept == expected(profile, scenario)
     # Positive control: a registration that is kept still pushes once the App Server
@@ -219,12 +214,12 @@ async def test_profile_hibernated_session(server_factory, profile) -> None:
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="one", mtype="chat")
     bob.send_message(mto="alice@localhost", mbody="two", mtype="chat")
-    await aio(ping(bob))
+    await aio(barrier(bob))
     count = expected(profile, "hibernated")
     if profile == "prosody":  # batched on a 1 s timer: one push, for the latest
         n = await aio(wait_push(server, account="alice"))
         assert n.fields["last-message-body"] == "two"
-        await aio(ping(bob))
+        await aio(barrier(bob))
     assert len(pushes(server)) == count
     if count:
         assert pushes(server)[0].fields["last-message-body"] in ("one", "two")

@@ -4,20 +4,10 @@ eviction, auto-disable (permanent and transient), disable and the HTTP API."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
 import pytest
 import pytest_twisted
 
-from tests.helpers import aio, close, disable_push, enable_push, eventually, http, login
-
-
-async def ping(client) -> None:
-    """A barrier: the ping's answer proves the stanzas sent before it were handled
-    (routing, delivery, policy and the in-process App Server run in one reactor turn)."""
-    iq = client.make_iq_get(ito=client.boundjid.domain)
-    iq.xml.append(ET.Element("{urn:xmpp:ping}ping"))
-    await iq.send(timeout=5)
+from tests.helpers import aio, barrier, close, disable_push, enable_push, eventually, http, login
 
 
 def nodes(server, user: str = "alice") -> list[tuple[str, str | None]]:
@@ -27,7 +17,7 @@ def nodes(server, user: str = "alice") -> list[tuple[str, str | None]]:
 async def offline_message(server, bob, body: str) -> None:
     """bob writes to offline alice; returns once every push for it was published."""
     bob.send_message(mto="alice@localhost", mbody=body, mtype="chat")
-    await ping(bob)
+    await barrier(bob)
 
 
 @pytest.mark.server_options(push_max_registrations=2)

@@ -59,6 +59,9 @@ def plainly_available(session: Session) -> bool:
     return session.available and session.show in (None, "chat")
 
 
+NONE = ext.Extensions()
+
+
 @dataclass(frozen=True)
 class Context:
     """What the filters need besides the message: the account, the profile and the
@@ -75,8 +78,10 @@ class Context:
 def wanted(registration: PushRegistration, message: PushMessage, context: Context
            ) -> bool:
     """The registration's extensions (and ``--push-groupchat``) let this message push."""
-    e = (ext.Extensions.from_dict(registration.extensions)
-         if context.profile.extensions else ext.Extensions())
+    if not registration.extensions or not context.profile.extensions:
+        e = NONE  # the common case: nothing to parse
+    else:
+        e = ext.Extensions.from_dict(registration.extensions)
     if message.call is not None and message.call.action in CALL_ACTIONS \
             and not push_worthy(message):
         if not e.jingle:
