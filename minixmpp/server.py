@@ -112,6 +112,7 @@ class Server(service.MultiService):
             settings.domain, self.sessions, self.accounts, self.rosters, self.roster, route,
             offline=self.offline,                       # initial presence: XEP-0160 §3
             listeners=(self.notifier,))                 # then: the account is back
+        # roster and presence need each other: a removed contact gets unsubscribed/unavailable
         self.roster.on_remove = self.presence.roster_removed
         self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
                                  presence=self.presence, messages=self.messages,
@@ -129,11 +130,9 @@ class Server(service.MultiService):
         self.admin = Admin(self.accounts, self.sessions, self.resumption, self.forget_account)
 
         self.server_identity = ServerIdentity(settings.domain)
-        handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
+        handlers = (self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons]
-        if not settings.no_archive:
-            handlers.append(self.archive)
+                    self.carbons, *archiving)
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
