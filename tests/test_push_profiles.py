@@ -261,3 +261,16 @@ def test_every_profile_is_documented_and_uses_known_choices() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "push.md").read_text()
     header = next(line for line in doc.splitlines() if line.startswith("| behaviour |"))
     assert [c.strip() for c in header.strip("|").split("|")][1:] == list(PROFILES)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("push_profile", "openfire", "--push-profile must be one of minixmpp, tigase, prosody, "
+                                 "ejabberd, mongooseim, not 'openfire'"),
+    ("push_groupchat", "sometimes", "--push-groupchat must be never, mentions or always"),
+])
+def test_bad_push_profile_or_groupchat_is_one_clear_line(option, value, message) -> None:
+    from minixmpp.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.build({option: value})
+    assert message in str(raised.value) and "\n" not in str(raised.value)
