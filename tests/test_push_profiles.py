@@ -245,3 +245,32 @@ async def test_profile_enable_before_authentication(server_factory, profile) -> 
         assert "type='error'" in text and f"<{outcome} " in text and "id='e'" in text
         raw.close()
     assert server.push_store.users() == []
+
+
+def test_every_profile_is_documented_and_uses_known_choices() -> None:
+    from pathlib import Path
+
+    from minixmpp.push.profiles import PROFILES as TABLE
+
+    assert tuple(TABLE) == PROFILES == tuple(EXPECTED)
+    for p in TABLE.values():
+        assert p.errors in ("transient", "non-wait", "first")
+        assert p.hibernation in ("first", "timer", "every")
+        assert p.message_count in ("unseen", "one", "none")
+        assert p.form_type in ("submit", "form")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "push.md").read_text()
+    header = next(line for line in doc.splitlines() if line.startswith("| behaviour |"))
+    assert [c.strip() for c in header.strip("|").split("|")][1:] == list(PROFILES)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("push_profile", "openfire", "--push-profile must be one of minixmpp, tigase, prosody, "
+                                 "ejabberd, mongooseim, not 'openfire'"),
+    ("push_groupchat", "sometimes", "--push-groupchat must be never, mentions or always"),
+])
+def test_bad_push_profile_or_groupchat_is_one_clear_line(option, value, message) -> None:
+    from minixmpp.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.build({option: value})
+    assert message in str(raised.value) and "\n" not in str(raised.value)
