@@ -30,6 +30,8 @@ from minixmpp.im.ping import PingHandler
 from minixmpp.im.presence import PresenceHandler
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
+from minixmpp.pep.resource import Limits
+from minixmpp.pep.room import PersonalEventing
 from minixmpp.push import policy
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
@@ -112,12 +114,16 @@ class Server(service.MultiService):
         self.notifier.on_event.append(self._push_event)
         self.presence.on_available.append(self._available)
 
+        self.pep = PersonalEventing(settings.domain, self.storage, self.sessions, self.presence,
+                                    reactor.seconds, Limits(settings.pep_max_items,
+                                    settings.pep_max_nodes, settings.pep_max_item_size))
         self.server_identity = ServerIdentity(settings.domain)
         handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
                     self.carbons]
         if not settings.no_archive:
             handlers.append(self.archive)
+        handlers.extend(self.pep.handlers)
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
@@ -318,6 +324,7 @@ class Server(service.MultiService):
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
+        self.pep.forget(user)
 
     def reset(self) -> None:
         """Back to the state right after start: configured accounts only, nothing

@@ -58,6 +58,16 @@ class PresenceHandler:
         self.route = route
         #: called as (session, initial) after a resource sent available presence
         self.on_available: list[Callable[[Session, bool], None]] = []
+        #: called as (session, stanza) before an available presence is broadcast; may add
+        #: to it (XEP-0153 photo hash)
+        self.on_broadcast: list[Callable[[Session, domish.Element], None]] = []
+        #: called with a session that was available and sent (or left) unavailable
+        self.on_unavailable: list[Callable[[Session], None]] = []
+        #: called as (stanza, user) for available/unavailable presence from someone else
+        #: to the account's bare JID (PEP learns recipients and capabilities here)
+        self.on_inbound: list[Callable[[domish.Element, str], None]] = []
+        #: called as (user, contact bare JID) when the user approved a subscription
+        self.on_subscribed: list[Callable[[str, str], None]] = []
         sessions.on_unbound.append(self.disconnected)
         roster.on_remove = self.roster_removed
 
@@ -92,6 +102,8 @@ class PresenceHandler:
 
     def _available(self, session: Session, stanza: domish.Element) -> None:
         initial = not session.available
+        for callback in self.on_broadcast:
+            callback(session, stanza)
         session.presence = shallow_copy(stanza)
         session.priority = priority_of(stanza)
         user, full = session.user, session.jid.full()
@@ -137,6 +149,8 @@ class PresenceHandler:
             for other in self.sessions.available(user):
                 if other is not session:
                     other.send(readdressed(stanza, full, other.jid.full()))
+            for callback in self.on_unavailable:
+                callback(session)
 
     def disconnected(self, session: Session) -> None:
         """The session is gone: broadcast unavailable if needed (RFC 6121 §4.5.2)."""
@@ -165,6 +179,8 @@ class PresenceHandler:
             self.route(stanza)
             for s in self.sessions.available(user):  # the contact's presence to the user
                 self.route(readdressed(s.presence, s.jid.full(), contact))
+            for callback in self.on_subscribed:
+                callback(user, contact)
         elif ptype == "unsubscribe":  # §3.3.2
             if item is not None and (item.subscription in ("to", "both") or item.ask):
                 item.subscription = {"to": "none", "both": "from"}.get(item.subscription,
@@ -222,6 +238,9 @@ class PresenceHandler:
             if session is not None:
                 session.send(stanza)
         else:
+            if ptype in (None, "unavailable", "error"):
+                for callback in self.on_inbound:
+                    callback(stanza, user)
             for session in self.sessions.available(user):
                 session.send(stanza)
 
