@@ -91,3 +91,9 @@ async def barrier(c: Client) -> None:
 
 def ids(result: Any) -> list[str]:
     return [i["id"] for i in result["pubsub"]["items"]]
+
+
+async def notified(c: Client, event: str = "pubsub_publish", count: int = 1) -> Any:
+    """Wait until ``c`` got ``count`` events of that kind; return the last one."""
+    await eventually(lambda: len([m for e, m in c.events if e == event]) >= count)
+    return [m for e, m in c.events if e == event][-1]

@@ -42,20 +42,22 @@ def verification_string(query: domish.Element) -> str:
     """XEP-0115 §5.1 S, from a disco#info result."""
     identities = sorted(
         "/".join((i.getAttribute("category", ""), i.getAttribute("type", ""),
-                  i.getAttribute("xml:lang", ""), i.getAttribute("name", ""))) + "<"
+                  i.getAttribute("xml:lang", ""), i.getAttribute("name", "")))
         for i in query.elements(NS_DISCO_INFO, "identity"))
-    features = sorted(f.getAttribute("var", "") + "<"
+    features = sorted(f.getAttribute("var", "")
                       for f in query.elements(NS_DISCO_INFO, "feature"))
-    forms = []
+    forms: list[tuple[str, str]] = []
     for x in query.elements(NS_X_DATA, "x"):
         fields: dict[str, list[str]] = {}
         for f in x.elements(NS_X_DATA, "field"):
             fields[f.getAttribute("var", "")] = sorted(
                 str(v) for v in f.elements(NS_X_DATA, "value"))
         form_type = fields.pop("FORM_TYPE", [""])
-        forms.append("".join(v + "<" for v in form_type) + "".join(
-            var + "<" + "".join(v + "<" for v in fields[var]) for var in sorted(fields)))
-    return "".join(identities) + "".join(features) + "".join(sorted(forms))
+        forms.append(("".join(v + "<" for v in form_type), "".join(
+            var + "<" + "".join(v + "<" for v in fields[var]) for var in sorted(fields))))
+    # Sort the values themselves, then add "<" (sorting "a<" and "a#b<" differs).
+    return ("".join(i + "<" for i in identities) + "".join(f + "<" for f in features)
+            + "".join(t + rest for t, rest in sorted(forms)))
 
 
 class CapsCache:
