@@ -97,3 +97,10 @@ async def notified(c: Client, event: str = "pubsub_publish", count: int = 1) -> 
     """Wait until ``c`` got ``count`` events of that kind; return the last one."""
     await eventually(lambda: len([m for e, m in c.events if e == event]) >= count)
     return [m for e, m in c.events if e == event][-1]
+
+
+def element(ns: str, name: str = "entry", text: str | None = None) -> Any:
+    """A payload as a slixmpp stanza (what xep_0163/xep_0222/xep_0223 take)."""
+    from slixmpp.xmlstream import ElementBase
+
+    return ElementBase(payload(ns, name, text))

@@ -11,8 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from minixmpp.im.presence import PresenceHandler
+from minixmpp.pep.bookmarks import Bookmarks
+from minixmpp.pep.private import PrivateStorage
 from minixmpp.pep.resource import Limits, PEPResource
 from minixmpp.pep.service import PEPService
+from minixmpp.pep.vcard import VCardHandler
 from minixmpp.sessions import SessionManager
 from minixmpp.storage import Storage
 
@@ -32,7 +35,11 @@ class PersonalEventing:
         sessions.on_unbound.append(self.resource.own_unavailable)
         presence.on_inbound.append(self.resource.inbound)
         presence.on_subscribed.append(self.resource.subscribed)
-        self.handlers: list[Any] = [self.service]
+        self.bookmarks = Bookmarks(self.resource)
+        self.private = PrivateStorage(storage.private, self.bookmarks, limits.item_size)
+        self.vcard = VCardHandler(storage.private, self.resource, limits.item_size)
+        presence.on_broadcast.append(self.vcard.presence)
+        self.handlers: list[Any] = [self.service, self.private, self.vcard]
 
     def nodes(self, user: str) -> list[dict[str, Any]]:
         """Each node of an account with its access model and item count (status page)."""
@@ -47,3 +54,4 @@ class PersonalEventing:
         self.storage.pep.drop(user)
         self.storage.private.drop(user)
         self.resource.forget(user)
+        self.vcard.forget(user)
