@@ -15,7 +15,7 @@ PLUGINS = ("xep_0030", "xep_0115", "xep_0060", "xep_0163", "xep_0004", "xep_0199
 
 async def pep_client(server: Any, user: str, resource: str = "pep",
                      interests: tuple[str, ...] = (), presence: bool = True,
-                     plugins: tuple[str, ...] = ()) -> Client:
+                     plugins: tuple[str, ...] = (), show: str | None = None) -> Client:
     """A logged-in slixmpp client whose caps say ``NODE+notify`` for ``interests``; with
     ``presence`` it is available and the server knows its interests on return."""
     c = await login(server, user, resource=resource, presence=False,
@@ -27,7 +27,7 @@ async def pep_client(server: Any, user: str, resource: str = "pep",
         c["xep_0030"].add_feature(f"{ns}+notify")
     await c["xep_0115"].update_caps(broadcast=False)
     if presence:
-        c.send_presence()
+        c.send_presence(pshow=show) if show else c.send_presence()
         full = f"{user}@{server.settings.domain}/{resource}"
         wanted = set(interests)
         await eventually(lambda: wanted <= set(

@@ -19,7 +19,7 @@ CONDITIONS: dict[str | None, tuple[str, str]] = {
     "invalid-payload": ("bad-request", "modify"),
     "item-required": ("bad-request", "modify"),
     "nodeid-required": ("not-acceptable", "modify"),
-    "max-nodes-exceeded": ("policy-violation", "modify"),
+    "max-nodes-exceeded": ("not-allowed", "cancel"),
     "unsupported-access-model": ("not-acceptable", "modify"),
 }
 

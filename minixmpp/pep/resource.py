@@ -224,6 +224,8 @@ class PEPResource(pubsub.PubSubResource):
     def items(self, request: pubsub.PubSubRequest) -> list[pubsub.Item]:
         """XEP-0060 §6.5: all, by id (§6.5.8) or the newest ``max_items`` (§6.5.7)."""
         owner = self._owner(request)
+        if request.maxItems is not None and request.maxItems < 1:
+            raise PepError("bad-request", text="max_items is a positive integer")
         node = self._node(owner, request.nodeIdentifier)
         sender = request.sender.userhost() if request.sender else ""
         access.check(self.rosters, owner, self.bare(owner), sender, node.config)
