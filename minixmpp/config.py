@@ -67,8 +67,9 @@ OPTIONS: tuple[Option, ...] = (
            "is dropped (a resumable session hibernates)"),
     Option("max-components", "int", 100, "external components connected at once"),
     Option("data-dir", "str", None,
-           "keep accounts, rosters, offline messages, archive, push registrations and the "
-           "generated certificate in this directory (SQLite) [default: memory only]"),
+           "keep accounts, rosters, offline messages, archive, push registrations, PEP data "
+           "(nodes, items, private XML, vCards) and the generated certificate in this "
+           "directory (SQLite) [default: memory only]"),
     Option("max-offline", "int", 1000,
            "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
     Option("no-archive", "flag", False, "do not archive messages (XEP-0313 off)"),
