@@ -71,6 +71,10 @@ BAD = [
      "item-not-found"),
     ("<pubsub xmlns='http://jabber.org/protocol/pubsub'><create/></pubsub>", "set",
      "not-acceptable"),
+    ("<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='n' jid='a@b@c'/>"
+     "</pubsub>", "set", "bad-request"),
+    ("<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='n' "
+     "jid='alice@localhost'/></pubsub>", "set", "feature-not-implemented"),
     ("<pubsub xmlns='http://jabber.org/protocol/pubsub'><unknown-verb/></pubsub>", "set",
      "feature-not-implemented"),
     ("<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='n'><x "

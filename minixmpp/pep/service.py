@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet import defer
+from twisted.words.protocols.jabber import error
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 from wokkel import pubsub
@@ -32,6 +33,18 @@ class PEPService(pubsub.PubSubService):
     def _answer(self, iq: domish.Element) -> None:
         if self.pep.caps.answered(iq):
             iq.handled = True
+
+    def _onPubSubRequest(self, iq: domish.Element) -> defer.Deferred:
+        """wokkel's parsing, with anything it cannot parse (an invalid JID, a broken
+        form) answered ``bad-request`` instead of a logged traceback."""
+        try:
+            pubsub.PubSubRequest.fromElement(iq)
+        except (error.StanzaError, NotImplementedError):
+            raise
+        except Exception as e:  # noqa: BLE001  (client input: any parse failure)
+            raise error.StanzaError("bad-request", text=f"cannot parse the request: {e}"
+                                    ) from None
+        return super()._onPubSubRequest(iq)
 
     def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""
                      ) -> defer.Deferred:
