@@ -348,3 +348,32 @@ async def test_disco_shows_pep_on_the_account_and_readable_nodes_only(server) ->
     own = await aio(alice["xep_0030"].get_items(jid="alice@localhost"))
     assert sorted(i[1] for i in own["disco_items"]["items"]) == sorted([NS, TUNE])
     await aio(close(alice, carol))
+
+
+@pytest_twisted.ensureDeferred
+async def test_node_disco_info_default_configuration_and_create(server) -> None:
+    alice = await aio(pep_client(server, "alice"))
+    ps = alice["xep_0060"]
+    await aio(ps.create_node(None, NS))
+    assert (await aio(pubsub_error(ps.create_node(None, NS))))[0] == "conflict"
+    info = await aio(alice["xep_0030"].get_info(jid="alice@localhost", node=NS))
+    assert ("pubsub", "leaf", None, None) in info["disco_info"]["identities"]
+    assert (await aio(pubsub_error(alice["xep_0030"].get_info(
+        jid="alice@localhost", node="urn:example:none"))))[0] == "item-not-found"
+    iq = alice.make_iq_get(ito="alice@localhost")
+    iq.enable("pubsub_owner")
+    iq["pubsub_owner"].enable("default")
+    default = await aio(iq.send(timeout=5))
+    values = default["pubsub_owner"]["default"]["form"].get_values()
+    assert values["pubsub#access_model"] == "presence" and values["pubsub#max_items"] == "1"
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_transient_node_notifies_but_keeps_nothing(server) -> None:
+    alice = await aio(pep_client(server, "alice", interests=(NS,)))
+    await aio(alice["xep_0060"].publish(None, NS, id="t", payload=payload(NS), options=options(
+        {"pubsub#persist_items": "false"})))
+    await aio(notified(alice))
+    assert ids(await aio(alice["xep_0060"].get_items(None, NS))) == []
+    await aio(close(alice))
