@@ -1,8 +1,8 @@
 """PEP and what is built on it, assembled for :class:`minixmpp.server.Server`.
 
 One object so that the composition root stays a few lines: it builds the PEP resource,
-the protocol handler, private XML, bookmarks and vCard handlers, and subscribes them to
-the presence events they need (explicit hooks on ``PresenceHandler``).
+the protocol handler, private XML, bookmarks and vCard handlers, and is the
+``PresenceHandler``'s available listener and presence observer for them.
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from minixmpp.im.presence import PresenceHandler
+from twisted.words.xish import domish
+
+from minixmpp.im.presence import Available
 from minixmpp.pep.bookmarks import Bookmarks
 from minixmpp.pep.private import PrivateStorage
 from minixmpp.pep.resource import Limits, PEPResource
 from minixmpp.pep.service import PEPService
 from minixmpp.pep.vcard import VCardHandler
-from minixmpp.sessions import SessionManager
+from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage import Storage
 
 
@@ -24,22 +26,32 @@ class PersonalEventing:
     """The ``pep`` room: handlers to attach to the local domain, and account cleanup."""
 
     def __init__(self, domain: str, storage: Storage, sessions: SessionManager,
-                 presence: PresenceHandler, clock: Callable[[], float], limits: Limits
-                 ) -> None:
+                 clock: Callable[[], float], limits: Limits) -> None:
         self.storage = storage
         self.resource = PEPResource(domain, storage.pep, storage.rosters, sessions, clock,
                                     limits)
         self.service = PEPService(self.resource)
-        presence.on_available.append(self.resource.own_available)
-        presence.on_unavailable.append(self.resource.own_unavailable)
-        sessions.on_unbound.append(self.resource.own_unavailable)
-        presence.on_inbound.append(self.resource.inbound)
-        presence.on_subscribed.append(self.resource.subscribed)
         self.bookmarks = Bookmarks(self.resource)
         self.private = PrivateStorage(storage.private, self.bookmarks, limits.item_size)
         self.vcard = VCardHandler(storage.private, self.resource, limits.item_size)
-        presence.on_broadcast.append(self.vcard.presence)
         self.handlers: list[Any] = [self.service, self.private, self.vcard]
+
+    # -- presence (AvailableListener, PresenceObserver of im/presence.py) -------------------
+
+    def available(self, event: Available) -> None:
+        self.resource.own_available(event.session, event.initial)
+
+    def broadcast(self, session: Session, stanza: domish.Element) -> None:
+        self.vcard.presence(session, stanza)
+
+    def unavailable(self, session: Session) -> None:
+        self.resource.own_unavailable(session)
+
+    def inbound(self, stanza: domish.Element, user: str) -> None:
+        self.resource.inbound(stanza, user)
+
+    def subscribed(self, user: str, contact: str) -> None:
+        self.resource.subscribed(user, contact)
 
     def nodes(self, user: str) -> list[dict[str, Any]]:
         """Each node of an account with its access model and item count (status page)."""

@@ -14,6 +14,7 @@ from minixmpp.storage.interfaces import (
     IPrivateStore,
     IPushStore,
     IRosterStore,
+    StorageError,
 )
 
 
@@ -37,7 +38,8 @@ class Storage:
 
 
 def open_storage(data_dir: str | None) -> Storage:
-    """Memory when ``data_dir`` is None, else SQLite in that directory."""
+    """Memory when ``data_dir`` is None, else SQLite in that directory; any problem
+    opening it is a :class:`StorageError`."""
     if data_dir is None:
         from minixmpp.storage import memory
 
@@ -45,9 +47,14 @@ def open_storage(data_dir: str | None) -> Storage:
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
                        memory.MemoryPushStore(), memory.MemoryPepStore(),
                        memory.MemoryPrivateStore())
+    import sqlite3
+
     from minixmpp.storage import sqlite
 
-    db = sqlite.connect(data_dir)
+    try:
+        db = sqlite.connect(data_dir)
+    except (OSError, sqlite3.Error) as e:
+        raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
                    sqlite.SQLitePushStore(db), sqlite.SQLitePepStore(db),

@@ -25,6 +25,7 @@ from minixmpp.storage.interfaces import (
     PushRegistration,
     RosterItem,
     ScramCredentials,
+    StorageError,
 )
 from minixmpp.storage.memory import make_credentials, verify_password
 
@@ -69,7 +70,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _pep]
 VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(StorageError):
     """The file was written by a newer minixmpp."""
 
 
