@@ -69,8 +69,9 @@ class PEPResource(pubsub.PubSubResource):
     log = Logger()
     discoIdentity = disco.DiscoIdentity("pubsub", "pep")
     features = ["access-open", "access-presence", "access-roster", "access-whitelist",
-                "auto-create", "config-node", "create-and-configure", "create-nodes",
-                "delete-items", "delete-nodes", "filtered-notifications", "item-ids",
+                "auto-create", "auto-subscribe", "config-node", "create-and-configure",
+                "create-nodes", "delete-items", "delete-nodes", "filtered-notifications",
+                "item-ids",
                 "last-published", "multi-items", "persistent-items", "presence-notifications",
                 "publish", "publish-options", "purge-nodes", "retract-items",
                 "retrieve-default", "retrieve-items"]
