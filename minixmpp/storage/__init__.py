@@ -1,5 +1,5 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations): in memory by default, SQLite with ``--data-dir``."""
+registrations, PEP, private XML): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from minixmpp.storage.interfaces import (
     IAccountStore,
     IArchiveStore,
     IOfflineStore,
+    IPepStore,
+    IPrivateStore,
     IPushStore,
     IRosterStore,
     StorageError,
@@ -25,6 +27,8 @@ class Storage:
     offline: IOfflineStore
     archive: IArchiveStore
     push: IPushStore
+    pep: IPepStore
+    private: IPrivateStore
     db: Any = None
 
     def close(self) -> None:
@@ -41,7 +45,8 @@ def open_storage(data_dir: str | None) -> Storage:
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore())
+                       memory.MemoryPushStore(), memory.MemoryPepStore(),
+                       memory.MemoryPrivateStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
@@ -52,4 +57,5 @@ def open_storage(data_dir: str | None) -> Storage:
         raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), db)
+                   sqlite.SQLitePushStore(db), sqlite.SQLitePepStore(db),
+                   sqlite.SQLitePrivateStore(db), db)
