@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import sys
+import tempfile
 from collections import deque
 from typing import Any
 
@@ -38,6 +40,7 @@ from minixmpp.router import LocalDomain, Router, bounce
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage import open_storage
 from minixmpp.storage.sqlite import SchemaTooNew
+from minixmpp.upload.slots import UploadService
 from minixmpp.web.views import iso
 
 
@@ -130,6 +133,12 @@ class Server(service.MultiService):
             self.server_identity.items.append(disco.DiscoItem(
                 JID(settings.push_jid), name="Push notifications (in-process App Server)"))
 
+        # HTTP File Upload (XEP-0363): slots at upload.DOMAIN, files on the HTTP listener.
+        self.uploads: UploadService | None = None
+        self._upload_tmp: str | None = None
+        if settings.http and not settings.no_upload:
+            self.uploads = self._upload_service()
+
         self.component_factory = (ComponentFactory(self.router, settings.component_secrets,
                                                    settings.max_components)
                                   if settings.component_secrets else None)
@@ -139,6 +148,36 @@ class Server(service.MultiService):
         self.c2s_port: Any = None
         self.auth_failures: deque[dict[str, Any]] = deque(maxlen=50)
         self._failures_by_ip: dict[str, list[float]] = {}
+
+    def _upload_service(self) -> UploadService:
+        from minixmpp.upload.component import build_component as build_upload
+
+        s = self.settings
+        if s.data_dir is not None:
+            directory = f"{s.data_dir}/uploads"
+        else:  # memory only: a temporary directory, removed at exit
+            directory = self._upload_tmp = tempfile.mkdtemp(prefix="minixmpp-uploads-")
+        uploads = UploadService(self.storage.uploads, directory, self.http_base_url,
+                                self.reactor.seconds, s.upload_max_size, s.upload_quota,
+                                s.upload_slot_timeout)
+        assert s.upload_jid is not None
+        build_upload(self.router, s.upload_jid, uploads, s.domain).setServiceParent(self)
+        self.server_identity.items.append(disco.DiscoItem(JID(s.upload_jid),
+                                                          name="HTTP File Upload"))
+        return uploads
+
+    def http_base_url(self) -> str:
+        """Where clients reach the HTTP listener: ``--http-url``, else its address."""
+        if self.settings.http_url:
+            return self.settings.http_url
+        if self.http_port is None:
+            return "http://127.0.0.1"
+        host = self.http_port.getHost()
+        name = host.host if host.host not in ("0.0.0.0", "::") else self.settings.domain
+        if ":" in name:
+            name = f"[{name}]"
+        scheme = "https" if (self.settings.http or "").startswith("ssl:") else "http"
+        return f"{scheme}://{name}:{host.port}"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -205,8 +244,13 @@ class Server(service.MultiService):
         if self.appserver is not None:
             self.appserver.cancel_waiters()
         done = defer.gatherResults(waits)
-        done.addBoth(lambda r: (self.storage.close(), r)[1])
+        done.addBoth(lambda r: (self.storage.close(), self._remove_upload_tmp(), r)[2])
         return done
+
+    def _remove_upload_tmp(self) -> None:
+        if self._upload_tmp is not None:
+            shutil.rmtree(self._upload_tmp, ignore_errors=True)
+            self._upload_tmp = None
 
     @property
     def port(self) -> int:
@@ -245,6 +289,9 @@ class Server(service.MultiService):
             self.log.info("status page http://{host}:{port}/ and control API "
                           "http://{host}:{port}/api/ (see docs/api.md)", host=h.host,
                           port=h.port)
+            if self.uploads is not None:
+                self.log.info("HTTP file upload (XEP-0363) at {jid}, up to {size} bytes",
+                              jid=self.settings.upload_jid, size=self.settings.upload_max_size)
         self.log.info("connect a client to {host}:{port} as e.g. {user}@{domain}",
                       host=host.host, port=host.port, user=next(iter(s.accounts)),
                       domain=s.domain)
@@ -318,6 +365,8 @@ class Server(service.MultiService):
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
+        if self.uploads is not None:
+            self.uploads.forget(user)
 
     def reset(self) -> None:
         """Back to the state right after start: configured accounts only, nothing
@@ -333,6 +382,8 @@ class Server(service.MultiService):
         self._create_accounts()
         if self.appserver is not None:
             self.appserver.clear()
+        if self.uploads is not None:
+            self.uploads.clear()
         self.push_events.clear()
         self.auth_failures.clear()
 

@@ -1,5 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations): in memory by default, SQLite with ``--data-dir``."""
+registrations, uploads, block lists, last activity): in memory by default, SQLite with
+``--data-dir``."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 from minixmpp.storage.interfaces import (
     IAccountStore,
     IArchiveStore,
+    IBlockStore,
+    ILastActivityStore,
     IOfflineStore,
     IPushStore,
     IRosterStore,
+    IUploadStore,
 )
 
 
@@ -24,6 +28,9 @@ class Storage:
     offline: IOfflineStore
     archive: IArchiveStore
     push: IPushStore
+    uploads: IUploadStore
+    blocking: IBlockStore
+    last_activity: ILastActivityStore
     db: Any = None
 
     def close(self) -> None:
@@ -39,10 +46,14 @@ def open_storage(data_dir: str | None) -> Storage:
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore())
+                       memory.MemoryPushStore(), uploads=memory.MemoryUploadStore(),
+                       blocking=memory.MemoryBlockStore(),
+                       last_activity=memory.MemoryLastActivityStore())
     from minixmpp.storage import sqlite
 
     db = sqlite.connect(data_dir)
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), db)
+                   sqlite.SQLitePushStore(db), uploads=sqlite.SQLiteUploadStore(db),
+                   blocking=sqlite.SQLiteBlockStore(db),
+                   last_activity=sqlite.SQLiteLastActivityStore(db), db=db)

@@ -1,4 +1,6 @@
-"""HTTP: the JSON control API under ``/api`` and the live status page at ``/``."""
+"""HTTP: the JSON control API under ``/api``, the live status page at ``/``, and the
+mount points of the web features: ``/upload`` (XEP-0363), ``/.well-known/host-meta``
+(XEP-0156), ``/xmpp-websocket`` (RFC 7395), ``/http-bind`` (XEP-0206)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from typing import TYPE_CHECKING
 from twisted.web import resource, server
 
 from minixmpp.web.api import ControlAPI
+from minixmpp.web.bounded import bounded_request
+from minixmpp.web.cors import CORS
 from minixmpp.web.status import StatusPage
 
 if TYPE_CHECKING:
@@ -20,7 +24,13 @@ def site(xmpp: XMPPServer, token: str | None) -> server.Site:
     root.putChild(b"", status)
     root.putChild(b"status", status)
     root.putChild(b"api", ControlAPI(xmpp, token))
-    factory = server.Site(root)
+    cors = CORS(xmpp.settings.http_origins)
+    if xmpp.uploads is not None:
+        from minixmpp.upload.http import UploadResource
+
+        root.putChild(b"upload", UploadResource(xmpp.uploads, cors))
+    body_limit = max(xmpp.settings.upload_max_size, 1 << 20)
+    factory = server.Site(root, requestFactory=bounded_request(body_limit))
     factory.noisy = False
     factory.displayTracebacks = False
     return factory
