@@ -25,6 +25,9 @@ from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
 from minixmpp.im.carbons import CarbonsHandler
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
+from minixmpp.im.entitytime import EntityTimeHandler
+from minixmpp.im.extdisco import ExternalServicesHandler
+from minixmpp.im.lastactivity import LastActivityHandler
 from minixmpp.im.mam import ArchiveHandler
 from minixmpp.im.message import MessageDelivery
 from minixmpp.im.offline import OfflineStorage
@@ -115,10 +118,17 @@ class Server(service.MultiService):
         self.notifier.on_event.append(self._push_event)
         self.presence.on_available.append(self._available)
 
+        self.last_activity = LastActivityHandler(self.storage.last_activity, self.rosters,
+                                                 self.sessions, reactor.seconds)
+        self.presence.on_unavailable.append(self.last_activity.unavailable)
+
         self.server_identity = ServerIdentity(settings.domain)
         handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons]
+                    self.carbons, self.last_activity, EntityTimeHandler(reactor.seconds),
+                    ExternalServicesHandler(settings.domain, settings.stun_servers,
+                                            settings.turn_servers, settings.turn_ttl,
+                                            reactor.seconds)]
         if not settings.no_archive:
             handlers.append(self.archive)
         for handler in handlers:
@@ -144,6 +154,8 @@ class Server(service.MultiService):
                                   if settings.component_secrets else None)
         self.component_port: Any = None
         self.http_port: Any = None
+        #: host-meta rel → path of each web transport on the HTTP listener
+        self.web_paths: dict[str, str] = {}
         self.c2s_factory = C2SFactory(self)
         self.c2s_port: Any = None
         self.auth_failures: deque[dict[str, Any]] = deque(maxlen=50)
@@ -178,6 +190,17 @@ class Server(service.MultiService):
             name = f"[{name}]"
         scheme = "https" if (self.settings.http or "").startswith("ssl:") else "http"
         return f"{scheme}://{name}:{host.port}"
+
+    def web_links(self) -> list[tuple[str, str]]:
+        """host-meta links (XEP-0156): the web transports mounted on the HTTP listener."""
+        base = self.http_base_url()
+        out = []
+        for rel, path in self.web_paths.items():
+            url = base + path
+            if path.endswith("websocket"):
+                url = "ws" + url[4:]  # http → ws, https → wss
+            out.append((rel, url))
+        return out
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -365,6 +388,7 @@ class Server(service.MultiService):
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
+        self.storage.last_activity.drop(user)
         if self.uploads is not None:
             self.uploads.forget(user)
 

@@ -58,6 +58,8 @@ class PresenceHandler:
         self.route = route
         #: called as (session, initial) after a resource sent available presence
         self.on_available: list[Callable[[Session, bool], None]] = []
+        #: called as (session, stanza) when an available resource goes unavailable
+        self.on_unavailable: list[Callable[[Session, domish.Element], None]] = []
         sessions.on_unbound.append(self.disconnected)
         roster.on_remove = self.roster_removed
 
@@ -137,6 +139,8 @@ class PresenceHandler:
             for other in self.sessions.available(user):
                 if other is not session:
                     other.send(readdressed(stanza, full, other.jid.full()))
+            for callback in self.on_unavailable:
+                callback(session, stanza)
 
     def disconnected(self, session: Session) -> None:
         """The session is gone: broadcast unavailable if needed (RFC 6121 §4.5.2)."""

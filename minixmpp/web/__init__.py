@@ -11,6 +11,7 @@ from twisted.web import resource, server
 from minixmpp.web.api import ControlAPI
 from minixmpp.web.bounded import bounded_request
 from minixmpp.web.cors import CORS
+from minixmpp.web.hostmeta import HostMeta
 from minixmpp.web.status import StatusPage
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ def site(xmpp: XMPPServer, token: str | None) -> server.Site:
         from minixmpp.upload.http import UploadResource
 
         root.putChild(b"upload", UploadResource(xmpp.uploads, cors))
+    well_known = resource.Resource()
+    root.putChild(b".well-known", well_known)
+    links = xmpp.web_links  # filled by the transports mounted below
+    well_known.putChild(b"host-meta", HostMeta(links, cors, as_json=False))
+    well_known.putChild(b"host-meta.json", HostMeta(links, cors, as_json=True))
     body_limit = max(xmpp.settings.upload_max_size, 1 << 20)
     factory = server.Site(root, requestFactory=bounded_request(body_limit))
     factory.noisy = False
