@@ -25,6 +25,7 @@ from minixmpp.c2s.stage import C2SContext
 from minixmpp.c2s.stream import C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
+from minixmpp.im.blocking import Blocking, BlockingHandler
 from minixmpp.im.carbons import CarbonsHandler
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
 from minixmpp.im.entitytime import EntityTimeHandler
@@ -97,27 +98,31 @@ class Server(service.MultiService):
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
             timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive,
             on_archive=settings.push_on_archive, on_event=self._push_event)
+        # Blocking (XEP-0191): a delivery stage for messages, a guard for IQs and
+        # presence, a filter on the presence the server sends for an account.
+        self.blocking = Blocking(self.storage.blocking, settings.domain, route)
         self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
                                       settings.max_archive, reactor.seconds)
         archiving = () if settings.no_archive else (self.archive,)
         self.carbons = CarbonsHandler(self.sessions)
         self.messages = MessageDelivery(
             self.sessions, self.accounts, route,
-            stages=archiving,                           # 1. may change or stop the message
+            stages=(self.blocking, *archiving),         # 1. may change or stop the message
             offline=self.offline,                       # 2. routing; no resource: offline
             listeners=(self.notifier, self.carbons))    # 3. told the Outcome
         self.roster = RosterHandler(self.rosters, self.sessions)
         self.last_activity = LastActivityHandler(self.storage.last_activity, self.rosters,
                                                  self.sessions, reactor.seconds)
         self.presence = PresenceHandler(
-            settings.domain, self.sessions, self.accounts, self.rosters, self.roster, route,
+            settings.domain, self.sessions, self.accounts, self.rosters, self.roster,
+            self.blocking.presence_route(route),
             offline=self.offline,                       # initial presence: XEP-0160 §3
             listeners=(self.notifier,),                 # then: the account is back
             unavailable=(self.last_activity,))          # last logout (XEP-0012)
         self.roster.on_remove = self.presence.roster_removed
         self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
                                  presence=self.presence, messages=self.messages,
-                                 sent=(*archiving, self.carbons))
+                                 sent=(*archiving, self.carbons), guards=(self.blocking,))
         self.local.setServiceParent(self)
         self.resumption = Resumption(
             self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
@@ -131,7 +136,8 @@ class Server(service.MultiService):
         self.server_identity = ServerIdentity(settings.domain)
         handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons, self.last_activity, EntityTimeHandler(reactor.seconds),
+                    self.carbons, BlockingHandler(self.blocking, self.sessions, self.rosters),
+                    self.last_activity, EntityTimeHandler(reactor.seconds),
                     ExternalServicesHandler(settings.domain, settings.stun_servers,
                                             settings.turn_servers, settings.turn_ttl,
                                             reactor.seconds)]
@@ -372,6 +378,7 @@ class Server(service.MultiService):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
         self.storage.last_activity.drop(user)
+        self.storage.blocking.unblock(user, None)
         if self.uploads is not None:
             self.uploads.forget(user)
 
