@@ -110,6 +110,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("http-origins", "list", (),
            "browser origin allowed by CORS, repeatable [default: every origin]"),
     Option("http-token", "str", None, "bearer token the control API requires"),
+    Option("no-websocket", "flag", False, "no XMPP over WebSocket (RFC 7395) on --http"),
+    Option("no-bosh", "flag", False, "no BOSH (XEP-0206) on --http"),
+    Option("bosh-max-wait", "int", 60,
+           "longest a BOSH request is held waiting for stanzas, in seconds (XEP-0124 wait)"),
+    Option("bosh-max-inactivity", "int", 60,
+           "seconds a BOSH session may have no request pending before it ends"),
+    Option("bosh-max-pause", "int", 120, "longest BOSH pause a client may ask for, in seconds"),
+    Option("bosh-max-requests", "int", 2,
+           "BOSH requests held at once per session (XEP-0124 requests; hold is one less)"),
     Option("no-upload", "flag", False, "no HTTP file upload service (XEP-0363)"),
     Option("upload-jid", "str", None,
            "JID of the HTTP file upload service [default: upload.DOMAIN]"),
@@ -181,6 +190,12 @@ class Settings:
     http_url: str | None = None
     http_origins: tuple[str, ...] = ()
     http_token: str | None = None
+    no_websocket: bool = False
+    no_bosh: bool = False
+    bosh_max_wait: int = 60
+    bosh_max_inactivity: int = 60
+    bosh_max_pause: int = 120
+    bosh_max_requests: int = 2
     no_upload: bool = False
     upload_jid: str | None = None
     upload_max_size: int = 10485760
@@ -277,7 +292,8 @@ class Settings:
             except (ValueError, TypeError, KeyError) as e:
                 raise ConfigError(f"--http {self.http!r} is not a valid endpoint: {e}"
                                   ) from None
-        for name in ("upload_max_size", "upload_slot_timeout", "turn_ttl"):
+        for name in ("upload_max_size", "upload_slot_timeout", "turn_ttl", "bosh_max_wait",
+                     "bosh_max_inactivity", "bosh_max_pause", "bosh_max_requests"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")

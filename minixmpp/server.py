@@ -168,6 +168,8 @@ class Server(service.MultiService):
         self.http_port: Any = None
         #: host-meta rel → path of each web transport on the HTTP listener
         self.web_paths: dict[str, str] = {}
+        #: the BOSH session manager, once mounted (web/__init__.py)
+        self.bosh: Any = None
         self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
                                         settings.auth_fail_delay)
         self.auth_failures = self.auth_limiter.recent
@@ -176,6 +178,11 @@ class Server(service.MultiService):
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
             auth_limiter=self.auth_limiter))
         self.c2s_port: Any = None
+        # WebSocket and BOSH streams: the same stream and stages (but STARTTLS) from a
+        # factory of their own, so the HTTP transports only frame (c2s/framed.py).
+        from minixmpp.c2s.framed import framed_factory
+
+        self.web_c2s_factory = framed_factory(self.c2s_factory.context)
 
     def _upload_service(self) -> UploadService:
         from minixmpp.upload.component import build_component as build_upload
@@ -275,7 +282,9 @@ class Server(service.MultiService):
                  if p is not None]
         self.c2s_port = self.component_port = self.http_port = None
         waits = [defer.maybeDeferred(p.stopListening) for p in ports]
-        for factory in (self.c2s_factory, self.component_factory):
+        if self.bosh is not None:
+            self.bosh.stop()
+        for factory in (self.c2s_factory, self.web_c2s_factory, self.component_factory):
             if factory is not None:
                 waits.extend(factory.close_all(jerror.StreamError("system-shutdown")))
         self.notifier.cancel_all()

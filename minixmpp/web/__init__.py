@@ -30,6 +30,16 @@ def site(xmpp: XMPPServer, token: str | None) -> server.Site:
         from minixmpp.upload.http import UploadResource
 
         root.putChild(b"upload", UploadResource(xmpp.uploads, cors))
+    secure = (xmpp.settings.http or "").startswith("ssl:")
+    if not xmpp.settings.no_websocket:
+        from autobahn.twisted.resource import WebSocketResource
+
+        from minixmpp.c2s.websocket import websocket_factory
+        from minixmpp.web.hostmeta import REL_WEBSOCKET
+
+        root.putChild(b"xmpp-websocket", WebSocketResource(websocket_factory(
+            xmpp.web_c2s_factory, cors, secure, xmpp.settings.max_stanza_size + 1024)))
+        xmpp.web_paths[REL_WEBSOCKET] = "/xmpp-websocket"
     well_known = resource.Resource()
     root.putChild(b".well-known", well_known)
     links = xmpp.web_links  # filled by the transports mounted below
