@@ -122,3 +122,26 @@ async def test_no_external_services_configured_is_an_empty_list(server) -> None:
     assert list(result.xml.iter(f"{{{NS_EXTDISCO}}}service")) == []
     await aio(close(alice))
 
+
+
+@pytest_twisted.ensureDeferred
+async def test_host_meta_names_the_web_transports_with_cors(server) -> None:
+    import json
+
+    from tests.test_upload import raw_http
+
+    base = f"http://127.0.0.1:{server.http_port_number}"
+    status, body, headers = await aio(raw_http(
+        "GET", f"{base}/.well-known/host-meta", headers={"Origin": "http://app.example"}))
+    assert status == 200 and headers["Content-Type"] == "application/xrd+xml"
+    assert headers["Access-Control-Allow-Origin"] == "http://app.example"
+    xrd = ET.fromstring(body)
+    links = {link.get("rel"): link.get("href")
+             for link in xrd.iter("{http://docs.oasis-open.org/ns/xri/xrd-1.0}Link")}
+    status, body, headers = await aio(raw_http("GET", f"{base}/.well-known/host-meta.json"))
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert {link["rel"]: link["href"] for link in json.loads(body)["links"]} == links
+    assert links == {
+        "urn:xmpp:alt-connections:websocket":
+            f"ws://127.0.0.1:{server.http_port_number}/xmpp-websocket",
+        "urn:xmpp:alt-connections:xbosh": f"{base}/http-bind"}

@@ -40,6 +40,14 @@ def site(xmpp: XMPPServer, token: str | None) -> server.Site:
         root.putChild(b"xmpp-websocket", WebSocketResource(websocket_factory(
             xmpp.web_c2s_factory, cors, secure, xmpp.settings.max_stanza_size + 1024)))
         xmpp.web_paths[REL_WEBSOCKET] = "/xmpp-websocket"
+    if not xmpp.settings.no_bosh:
+        from minixmpp.c2s.bosh import BoshManager, BoshResource
+        from minixmpp.web.hostmeta import REL_BOSH
+
+        xmpp.bosh = BoshManager(xmpp.web_c2s_factory, xmpp.settings, xmpp.reactor, secure)
+        root.putChild(b"http-bind", BoshResource(xmpp.bosh, cors,
+                                                 xmpp.settings.max_stanza_size + 4096))
+        xmpp.web_paths[REL_BOSH] = "/http-bind"
     well_known = resource.Resource()
     root.putChild(b".well-known", well_known)
     links = xmpp.web_links  # filled by the transports mounted below
