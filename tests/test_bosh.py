@@ -130,3 +130,21 @@ async def test_bosh_bad_body_is_bad_request(server) -> None:
     assert status == 400
     status, text = await aio(post(server, f"<body xmlns='{HTTPBIND}' rid='1' sid='nope'/>"))
     assert status == 200 and "item-not-found" in text
+
+
+@pytest_twisted.ensureDeferred
+async def test_bosh_pause_answers_held_requests_and_the_session_then_ends(server) -> None:
+    bosh = Bosh(server)
+    await aio(bosh.login("alice"))
+    held = asyncio.ensure_future(bosh.send())  # held (wait=5)
+    paused = await aio(bosh.send(pause="1"))  # §10: answer everything, then 1 s allowed
+    assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", paused)
+    assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", await aio(held))
+    assert bosh.sid in server.bosh.sessions
+    from tests.helpers import eventually
+
+    # no request comes back within the pause: the session ends, alice goes offline
+    await aio(eventually(lambda: bosh.sid not in server.bosh.sessions))
+    await aio(eventually(lambda: not server.sessions.of("alice")))
+    status, text = await aio(post(server, bosh.body(pause="100000")))
+    assert "item-not-found" in text

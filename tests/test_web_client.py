@@ -173,3 +173,44 @@ async def test_xmppjs_in_node_logs_in_over_websocket_chats_and_gets_pushed(
         proc.kill()
         await aio(proc.wait())
         await aio(close(bob))
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=(
+    "Chromium and chromedriver are not installed (Debian packages chromium and "
+    "chromium-driver; .ci/run installs them)"))
+@pytest_twisted.ensureDeferred
+async def test_readme_web_client_snippet_works_in_chromium(server, tmp_path) -> None:
+    """The README's copy-paste page, with the CDN script swapped for the vendored copy
+    of the same release and the port for this server's."""
+    import re
+
+    from twisted.internet import reactor
+    from twisted.web import server as web_server
+    from twisted.web import static
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Connect a web client"):]
+    html = re.search(r"```html\n(.*?)```", section, re.S).group(1)
+    assert "https://unpkg.com/@xmpp/client@0.14.0/dist/xmpp.min.js" in html
+    html = html.replace("https://unpkg.com/@xmpp/client@0.14.0/dist/xmpp.min.js",
+                        "xmpp.min.js")
+    html = html.replace("ws://127.0.0.1:5280/",
+                        f"ws://127.0.0.1:{server.http_port_number}/")
+    (tmp_path / "index.html").write_text(html)
+    (tmp_path / "xmpp.min.js").write_bytes((WEB / "xmpp.min.js").read_bytes())
+    site = web_server.Site(static.File(str(tmp_path)))
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    bob = await aio(login(server, "bob"))
+    driver = await aio(asyncio.to_thread(browser))
+    try:
+        await aio(asyncio.to_thread(driver.get,
+                                    f"http://127.0.0.1:{port.getHost().port}/index.html"))
+        got = await aio(bob.next_message(timeout=15))
+        assert got["body"] == "Hi Bob" and got["from"].bare == "alice@localhost"
+        log = await aio(asyncio.to_thread(
+            driver.execute_script, "return document.getElementById('log').textContent"))
+        assert "online as alice@localhost/" in log
+    finally:
+        await aio(asyncio.to_thread(driver.quit))
+        await aio(port.stopListening())
+        await aio(close(bob))

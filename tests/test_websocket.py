@@ -154,3 +154,34 @@ async def test_websocket_session_gets_push_like_tcp(server) -> None:
     await aio(ws.aclose())
     await aio(close(bob))
     assert enable_push  # the TCP helper speaks the same protocol
+
+
+@pytest_twisted.ensureDeferred
+async def test_websocket_session_hibernates_and_resumes_with_stream_management(server) -> None:
+    """XEP-0198 over WebSocket: the same SM stage as TCP."""
+    import re
+
+    ws = await aio(WS.connect(server))
+    await aio(ws.login("alice"))
+    await aio(ws.send("<presence xmlns='jabber:client'/>"))
+    await aio(ws.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>"))
+    enabled = (await aio(ws.until("enabled")))[-1]
+    previd = re.search(r"id=['\"]([^'\"]+)", enabled).group(1)
+    ws.ws._response.connection.transport.abort()  # the network goes away, no <close/>
+    await aio(ws.session.close())
+    bob = await aio(login(server, "bob"))
+    from tests.helpers import eventually
+
+    await aio(eventually(lambda: any(s.hibernated for s in server.sessions.of("alice"))))
+    bob.send_message(mto="alice@localhost/web", mbody="while you slept", mtype="chat")
+    again = await aio(WS.connect(server))
+    await aio(again.open())
+    await aio(again.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                         f"mechanism='PLAIN'>{plain('alice', 'alice')}</auth>"))
+    await aio(again.until("success"))
+    await aio(again.open())
+    await aio(again.send(f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='0'/>"))
+    got = await aio(again.until("while you slept"))
+    assert any("<resumed" in g for g in got)
+    await aio(again.aclose())
+    await aio(close(bob))
