@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import sys
 import tempfile
 from collections import deque
@@ -18,6 +17,7 @@ from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
 
 from minixmpp import __version__
+from minixmpp.admin import Admin
 from minixmpp.c2s import tls
 from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.sm import Resumption
@@ -44,7 +44,7 @@ from minixmpp.push.notifier import PushNotifier
 from minixmpp.router import LocalDomain, Router
 from minixmpp.sessions import SessionManager
 from minixmpp.storage import open_storage
-from minixmpp.storage.sqlite import SchemaTooNew
+from minixmpp.storage.interfaces import StorageError
 from minixmpp.timestamps import iso
 from minixmpp.upload.slots import UploadService
 
@@ -68,7 +68,7 @@ class Server(service.MultiService):
 
         try:
             self.storage = open_storage(settings.data_dir)
-        except (OSError, sqlite3.Error, SchemaTooNew) as e:
+        except StorageError as e:
             raise ConfigError(f"--data-dir {settings.data_dir}: {e}") from None
         self.accounts = self.storage.accounts
         self.rosters = self.storage.rosters
@@ -132,6 +132,7 @@ class Server(service.MultiService):
         # login with the full JID of a hibernated session ends that session.
         self.sessions.on_unbound = (self.presence.disconnected, self.resumption.forget)
         self.sessions.on_replaced = self.resumption.end
+        self.admin = Admin(self.accounts, self.sessions, self.resumption, self.forget_account)
 
         self.server_identity = ServerIdentity(settings.domain)
         handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
@@ -395,13 +396,9 @@ class Server(service.MultiService):
         """Back to the state right after start: configured accounts only, nothing
         stored, no sessions (closed with a ``reset`` stream error), no notifications."""
         for session in list(self.sessions):
-            if session.hibernated:
-                self.resumption.end(session)
-            else:
-                session.stream.sendStreamError(jerror.StreamError("reset"))
+            self.admin.end_session(session, "reset")
         for user in self.accounts.users():
-            self.accounts.delete(user)
-            self.forget_account(user)
+            self.admin.delete_account(user)
         self._create_accounts()
         if self.appserver is not None:
             self.appserver.clear()

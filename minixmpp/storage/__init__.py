@@ -16,6 +16,7 @@ from minixmpp.storage.interfaces import (
     IPushStore,
     IRosterStore,
     IUploadStore,
+    StorageError,
 )
 
 
@@ -40,7 +41,8 @@ class Storage:
 
 
 def open_storage(data_dir: str | None) -> Storage:
-    """Memory when ``data_dir`` is None, else SQLite in that directory."""
+    """Memory when ``data_dir`` is None, else SQLite in that directory; any problem
+    opening it is a :class:`StorageError`."""
     if data_dir is None:
         from minixmpp.storage import memory
 
@@ -49,9 +51,14 @@ def open_storage(data_dir: str | None) -> Storage:
                        memory.MemoryPushStore(), uploads=memory.MemoryUploadStore(),
                        blocking=memory.MemoryBlockStore(),
                        last_activity=memory.MemoryLastActivityStore())
+    import sqlite3
+
     from minixmpp.storage import sqlite
 
-    db = sqlite.connect(data_dir)
+    try:
+        db = sqlite.connect(data_dir)
+    except (OSError, sqlite3.Error) as e:
+        raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
                    sqlite.SQLitePushStore(db), uploads=sqlite.SQLiteUploadStore(db),
