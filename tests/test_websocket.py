@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 import pytest_twisted
 
 from tests.helpers import aio, close, enable_push, login, plain, wait_push
@@ -185,3 +186,20 @@ async def test_websocket_session_hibernates_and_resumes_with_stream_management(s
     assert any("<resumed" in g for g in got)
     await aio(again.aclose())
     await aio(close(bob))
+
+
+@pytest.mark.server_options(http_origins=("http://app.example",))
+@pytest_twisted.ensureDeferred
+async def test_websocket_from_an_origin_not_allowed_is_refused(server) -> None:
+    import aiohttp
+
+    try:
+        ws = await aio(WS.connect(server, headers={"Origin": "http://evil.example"}))
+    except aiohttp.WSServerHandshakeError as e:
+        assert e.status == 403
+    else:
+        await aio(ws.aclose())
+        raise AssertionError("the handshake should have been refused")
+    ws = await aio(WS.connect(server, headers={"Origin": "http://app.example"}))
+    assert "PLAIN" in (await aio(ws.open()))[-1]  # positive control
+    await aio(ws.aclose())

@@ -17,6 +17,7 @@ from twisted.internet import error as ierror
 from twisted.python import failure
 
 from minixmpp.c2s.framed import FramedStream, FrameTransport, attributes
+from minixmpp.c2s.stream import _pending
 
 SUBPROTOCOL = "xmpp"
 
@@ -25,10 +26,17 @@ class WebSocketFrames(FrameTransport):
     def __init__(self, protocol: XMPPWebSocket) -> None:
         super().__init__(protocol.transport.getPeer(), protocol.transport.getHost())
         self.protocol = protocol
+        self.stream_ref: FramedStream | None = None
 
     def frame(self, data: bytes) -> None:
-        if not self.disconnecting:
-            self.protocol.sendMessage(data, isBinary=False)
+        if self.disconnecting:
+            return
+        self.protocol.sendMessage(data, isBinary=False)
+        stream = self.stream_ref
+        if stream is not None and _pending(self.protocol.transport) > stream.max_send_buffer:
+            # a client that stops reading: bounded as on TCP (--max-send-buffer)
+            self.disconnecting = True
+            self.protocol.transport.abortConnection()
 
     def close(self) -> None:
         self.protocol.sendClose(1000)
@@ -53,7 +61,9 @@ class XMPPWebSocket(WebSocketServerProtocol):
         xs = c2s.buildProtocol(self.transport.getPeer())
         xs.authenticator.tls = self.factory.secure
         self.xs = xs
-        xs.makeConnection(WebSocketFrames(self))
+        frames = WebSocketFrames(self)
+        frames.stream_ref = xs
+        xs.makeConnection(frames)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         xs = self.xs
