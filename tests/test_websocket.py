@@ -203,3 +203,34 @@ async def test_websocket_from_an_origin_not_allowed_is_refused(server) -> None:
     ws = await aio(WS.connect(server, headers={"Origin": "http://app.example"}))
     assert "PLAIN" in (await aio(ws.open()))[-1]  # positive control
     await aio(ws.aclose())
+
+
+@pytest.mark.parametrize("frame, condition", [
+    ("<!-- a comment --><message xmlns='jabber:client'/>", "restricted-xml"),
+    ("<message xmlns='jabber:client'><body>unclosed", None),
+    ("not xml at all <<<", "not-well-formed"),
+])
+@pytest_twisted.ensureDeferred
+async def test_websocket_hostile_frames_get_stream_errors(server, frame, condition) -> None:
+    ws = await aio(WS.connect(server))
+    await aio(ws.login("alice"))
+    await aio(ws.send(frame))
+    if condition is None:  # an unfinished element: the stream waits for the rest
+        await aio(ws.send("</body></message>"))
+        await aio(ws.send("<iq xmlns='jabber:client' type='get' id='p'><ping "
+                          "xmlns='urn:xmpp:ping'/></iq>"))
+        assert "id='p'" in (await aio(ws.until("id='p'")))[-1]  # still alive
+    else:
+        got = await aio(ws.until("close"))
+        assert any(condition in g and "<stream:error" in g for g in got), got
+    await aio(ws.aclose())
+
+
+@pytest_twisted.ensureDeferred
+async def test_websocket_binary_frame_is_bad_format(server) -> None:
+    ws = await aio(WS.connect(server))
+    await aio(ws.open())
+    await aio(ws.ws.send_bytes(b"<presence/>"))
+    got = await aio(ws.until("close"))
+    assert any("bad-format" in g for g in got), got
+    await aio(ws.aclose())
