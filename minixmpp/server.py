@@ -119,6 +119,7 @@ class Server(service.MultiService):
             offline=self.offline,                       # initial presence: XEP-0160 §3
             listeners=(self.notifier,),                 # then: the account is back
             unavailable=(self.last_activity,))          # last logout (XEP-0012)
+        # roster and presence need each other: a removed contact gets unsubscribed/unavailable
         self.roster.on_remove = self.presence.roster_removed
         self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
                                  presence=self.presence, messages=self.messages,
@@ -135,15 +136,13 @@ class Server(service.MultiService):
         self.admin = Admin(self.accounts, self.sessions, self.resumption, self.forget_account)
 
         self.server_identity = ServerIdentity(settings.domain)
-        handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
+        handlers = (self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
                     self.carbons, BlockingHandler(self.blocking, self.sessions, self.rosters),
                     self.last_activity, EntityTimeHandler(reactor.seconds),
                     ExternalServicesHandler(settings.domain, settings.stun_servers,
                                             settings.turn_servers, settings.turn_ttl,
-                                            reactor.seconds)]
-        if not settings.no_archive:
-            handlers.append(self.archive)
+                                            reactor.seconds), *archiving)
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
