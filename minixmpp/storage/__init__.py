@@ -1,5 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations, PEP, private XML): in memory by default, SQLite with ``--data-dir``."""
+registrations, PEP, private XML, uploads, block lists, last activity): in memory by
+default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 from minixmpp.storage.interfaces import (
     IAccountStore,
     IArchiveStore,
+    IBlockStore,
+    ILastActivityStore,
     IOfflineStore,
     IPepStore,
     IPrivateStore,
     IPushStore,
     IRosterStore,
+    IUploadStore,
     StorageError,
 )
 
@@ -29,6 +33,9 @@ class Storage:
     push: IPushStore
     pep: IPepStore
     private: IPrivateStore
+    uploads: IUploadStore
+    blocking: IBlockStore
+    last_activity: ILastActivityStore
     db: Any = None
 
     def close(self) -> None:
@@ -45,8 +52,11 @@ def open_storage(data_dir: str | None) -> Storage:
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore(), memory.MemoryPepStore(),
-                       memory.MemoryPrivateStore())
+                       memory.MemoryPushStore(), pep=memory.MemoryPepStore(),
+                       private=memory.MemoryPrivateStore(),
+                       uploads=memory.MemoryUploadStore(),
+                       blocking=memory.MemoryBlockStore(),
+                       last_activity=memory.MemoryLastActivityStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
@@ -57,5 +67,8 @@ def open_storage(data_dir: str | None) -> Storage:
         raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), sqlite.SQLitePepStore(db),
-                   sqlite.SQLitePrivateStore(db), db)
+                   sqlite.SQLitePushStore(db), pep=sqlite.SQLitePepStore(db),
+                   private=sqlite.SQLitePrivateStore(db),
+                   uploads=sqlite.SQLiteUploadStore(db),
+                   blocking=sqlite.SQLiteBlockStore(db),
+                   last_activity=sqlite.SQLiteLastActivityStore(db), db=db)
