@@ -17,7 +17,9 @@ from wokkel import disco
 
 from minixmpp import __version__
 from minixmpp.c2s import tls
+from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.sm import Resumption
+from minixmpp.c2s.stage import C2SContext
 from minixmpp.c2s.stream import C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
@@ -38,7 +40,7 @@ from minixmpp.router import LocalDomain, Router, bounce
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage import open_storage
 from minixmpp.storage.sqlite import SchemaTooNew
-from minixmpp.web.views import iso
+from minixmpp.timestamps import iso
 
 
 class Server(service.MultiService):
@@ -135,10 +137,14 @@ class Server(service.MultiService):
                                   if settings.component_secrets else None)
         self.component_port: Any = None
         self.http_port: Any = None
-        self.c2s_factory = C2SFactory(self)
+        self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
+                                        settings.auth_fail_delay)
+        self.auth_failures = self.auth_limiter.recent
+        self.c2s_factory = C2SFactory(C2SContext(
+            settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
+            sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
+            auth_limiter=self.auth_limiter))
         self.c2s_port: Any = None
-        self.auth_failures: deque[dict[str, Any]] = deque(maxlen=50)
-        self._failures_by_ip: dict[str, list[float]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -334,23 +340,4 @@ class Server(service.MultiService):
         if self.appserver is not None:
             self.appserver.clear()
         self.push_events.clear()
-        self.auth_failures.clear()
-
-    def auth_failed(self, ip: str, peer: str, condition: str) -> float:
-        """Record a failed authentication (log, status page); returns how long to delay
-        the answer: 0 until ``--auth-fail-limit`` failures from ``ip`` within a minute."""
-        now = self.reactor.seconds()
-        self.auth_failures.append({"time": iso(now), "peer": peer, "condition": condition})
-        recent = [t for t in self._failures_by_ip.get(ip, []) if now - t < 60] + [now]
-        self._failures_by_ip[ip] = recent
-        if len(self._failures_by_ip) > 10000:  # bounded: forget quiet addresses
-            for other in [k for k, v in self._failures_by_ip.items() if now - v[-1] >= 60]:
-                del self._failures_by_ip[other]
-        delay = self.settings.auth_fail_delay if len(recent) > self.settings.auth_fail_limit \
-            else 0
-        self.log.info("authentication failed from {peer}: {condition}{slow}", peer=peer,
-                      condition=condition,
-                      slow=f" (answer delayed {delay} s: {len(recent)} failures in a minute)"
-                      if delay else "")
-        return delay
-
+        self.auth_limiter.clear()

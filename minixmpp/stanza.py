@@ -63,3 +63,9 @@ def qualified(element: domish.Element, namespace: str = "jabber:client") -> domi
                             and child.uri is None else (deep_copy(child) if isinstance(
                                 child, domish.Element) else child))
     return new
+
+
+def only_child(element: domish.Element) -> domish.Element | None:
+    """The single child element of ``element``, or None when it has none or several."""
+    children = list(element.elements())
+    return children[0] if len(children) == 1 else None
