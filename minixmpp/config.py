@@ -35,6 +35,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("domain", "str", "localhost", "XMPP domain served (the part after @)"),
     Option("c2s", "str", "tcp:5222:interface=127.0.0.1",
            "client-to-server listening endpoint (Twisted strports description)"),
+    Option("c2s-tls", "str", "tcp:5223:interface=127.0.0.1",
+           "Direct TLS client listener (XEP-0368; TLS from the first byte, ALPN "
+           "xmpp-client), or off"),
     Option("user", "list", (),
            "account NAME:PASSWORD, repeatable; without any, demo accounts are created"),
     Option("tls-cert", "str", None,
@@ -120,6 +123,7 @@ class Settings:
 
     domain: str = "localhost"
     c2s: str = "tcp:5222:interface=127.0.0.1"
+    c2s_tls: str = "tcp:5223:interface=127.0.0.1"
     user: tuple[str, ...] = ()
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -201,6 +205,12 @@ class Settings:
             endpoints.serverFromString(None, self.c2s)
         except (ValueError, TypeError, KeyError) as e:
             raise ConfigError(f"--c2s {self.c2s!r} is not a valid endpoint: {e}") from None
+        if self.c2s_tls != "off":
+            try:
+                endpoints.serverFromString(None, self.c2s_tls)
+            except (ValueError, TypeError, KeyError) as e:
+                raise ConfigError(f"--c2s-tls {self.c2s_tls!r} is not a valid endpoint (or "
+                                  f"off): {e}") from None
         if self.plain_without_tls not in ("loopback", "always", "never"):
             raise ConfigError(
                 f"--plain-without-tls must be loopback, always or never, not "

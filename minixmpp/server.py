@@ -145,6 +145,7 @@ class Server(service.MultiService):
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
             auth_limiter=self.auth_limiter))
         self.c2s_port: Any = None
+        self.c2s_tls_port: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -154,6 +155,10 @@ class Server(service.MultiService):
 
         async def listen_all() -> None:
             self.c2s_port = await self._listen("c2s", self.settings.c2s, self.c2s_factory)
+            if self.tls is not None and self.settings.c2s_tls != "off":
+                self.c2s_tls_port = await self._listen(
+                    "c2s-tls", self.settings.c2s_tls, tls.direct_tls_factory(
+                        self.tls, self.c2s_factory))
             if self.component_factory is not None:
                 self.component_port = await self._listen(
                     "components", self.settings.components, self.component_factory)
@@ -199,9 +204,9 @@ class Server(service.MultiService):
         """Stop listening, close every stream (``system-shutdown``) and cancel every
         timer; fires when all connections are gone."""
         super().stopService()
-        ports = [p for p in (self.c2s_port, self.component_port, self.http_port)
-                 if p is not None]
-        self.c2s_port = self.component_port = self.http_port = None
+        ports = [p for p in (self.c2s_port, self.c2s_tls_port, self.component_port,
+                             self.http_port) if p is not None]
+        self.c2s_port = self.c2s_tls_port = self.component_port = self.http_port = None
         waits = [defer.maybeDeferred(p.stopListening) for p in ports]
         for factory in (self.c2s_factory, self.component_factory):
             if factory is not None:
@@ -231,6 +236,10 @@ class Server(service.MultiService):
         self.log.info("minixmpp {version} serving {domain} on {host}:{port} ({tls})",
                       version=__version__, domain=s.domain, host=host.host, port=host.port,
                       tls=tls_line)
+        if self.c2s_tls_port is not None:
+            dhost = self.c2s_tls_port.getHost()
+            self.log.info("Direct TLS (XEP-0368, ALPN xmpp-client) on {host}:{port}",
+                          host=dhost.host, port=dhost.port)
         if s.demo_accounts:
             accounts = ", ".join(f"{u}@{s.domain} (password {p!r})" for u, p in s.accounts.items())
             self.log.info("demo accounts: {accounts}; add your own with --user NAME:PASSWORD",
@@ -254,6 +263,11 @@ class Server(service.MultiService):
         self.log.info("connect a client to {host}:{port} as e.g. {user}@{domain}",
                       host=host.host, port=host.port, user=next(iter(s.accounts)),
                       domain=s.domain)
+
+    @property
+    def tls_port(self) -> int:
+        """The Direct TLS port actually listened on (XEP-0368)."""
+        return self.c2s_tls_port.getHost().port
 
     @property
     def components_port(self) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from twisted.internet.interfaces import ISSLTransport
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, xmlstream
 from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
@@ -134,6 +135,8 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         transport = self.xmlstream.transport
         if hasattr(transport, "setTcpNoDelay"):
             transport.setTcpNoDelay(True)  # stanzas are small: no Nagle delays
+        # Direct TLS (XEP-0368): the stream is encrypted from the first byte
+        self.tls = ISSLTransport.providedBy(transport)
         peer = transport.getPeer()
         self.ip = getattr(peer, "host", "")
         self.peer = f"{self.ip}:{getattr(peer, 'port', '')}"

@@ -8,6 +8,7 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -16,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from OpenSSL import SSL
 from OpenSSL._util import lib as _lib
 from twisted.internet import ssl
+from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from minixmpp.config import ConfigError
 
@@ -139,6 +141,12 @@ def server_options(key_pem: bytes, cert_pem: bytes) -> ssl.CertificateOptions:
     # clients) failed its handshake. Ours selects xmpp-client, or nothing (like Prosody).
     ctx.set_alpn_select_callback(select_alpn)
     return options
+
+
+def direct_tls_factory(material: TLSMaterial, factory: Any) -> TLSMemoryBIOFactory:
+    """XEP-0368 §3: TLS from the first byte (with ALPN and SNI), then the same c2s stream
+    as after STARTTLS."""
+    return TLSMemoryBIOFactory(material.options, False, factory)
 
 
 def select_alpn(connection: SSL.Connection, offered: list[bytes]) -> bytes | object:
