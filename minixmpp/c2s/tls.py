@@ -167,8 +167,9 @@ def channel_bindings(transport: object) -> dict[str, bytes]:
     """Channel-binding data by type for the TLS connection under ``transport``.
 
     ``tls-exporter`` (RFC 9266) only on TLS 1.3, where it is safe without extended
-    master secret; ``tls-server-end-point`` (RFC 5929 §4.1) always: the hash of our
-    certificate, SHA-256 when its signature uses MD5 or SHA-1.
+    master secret, ``tls-unique`` (RFC 5929 §3) only below it; ``tls-server-end-point``
+    (RFC 5929 §4.1) always: the hash of our certificate, SHA-256 when its signature uses
+    MD5 or SHA-1.
     """
     conn = tls_connection(transport)
     if conn is None:
@@ -186,6 +187,13 @@ def channel_bindings(transport: object) -> dict[str, bytes]:
     if conn.get_protocol_version_name() == "TLSv1.3":
         bindings["tls-exporter"] = conn.export_keying_material(
             b"EXPORTER-Channel-Binding", 32, None)
+    else:
+        # RFC 5929 §3.1: the first Finished of the latest handshake (the client's on a
+        # full handshake, ours on a resumed one). Undefined on TLS 1.3 (RFC 9266 §3).
+        reused = _lib.SSL_session_reused(conn._ssl) == 1  # noqa: SLF001
+        first = conn.get_finished() if reused else conn.get_peer_finished()
+        if first:
+            bindings["tls-unique"] = first
     return bindings
 
 

@@ -17,7 +17,7 @@ from minixmpp.storage.interfaces import (
 )
 
 #: SCRAM mechanisms whose keys are stored for every account (RFC 5802, RFC 7677).
-SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1")
+SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1")
 #: PBKDF2 iteration count for stored keys (RFC 7677 §4 recommends at least 4096).
 ITERATIONS = 4096
 
