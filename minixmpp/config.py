@@ -106,6 +106,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("http", "str", None, "HTTP control API and status page endpoint, e.g. tcp:8080 "
            "(loopback only unless interface= is given) [default: off]"),
     Option("http-token", "str", None, "bearer token the control API requires"),
+    Option("contact-address", "list", (),
+           "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, "
+           "feedback, sales, security, status, support), repeatable"),
     Option("config", "str", None, "TOML file with any of these settings"),
 )
 
@@ -160,7 +163,10 @@ class Settings:
     component: tuple[str, ...] = ()
     http: str | None = None
     http_token: str | None = None
+    contact_address: tuple[str, ...] = ()
     config: str | None = None
+    #: Parsed ``contact_address`` values: kind → URIs (XEP-0157).
+    contact_addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Parsed ``component`` values: domain → secret.
     component_secrets: dict[str, str] = field(default_factory=dict)
     #: Parsed ``user`` values; the demo accounts when no user was given.
@@ -176,11 +182,11 @@ class Settings:
         if path:
             values.update(load_toml(path))
         for key, value in cli.items():
-            if key in ("user", "component") and not value:
+            if key in ("user", "component", "contact_address") and not value:
                 continue
             values[key] = value
         names = {f.name for f in fields(cls)} - {"accounts", "demo_accounts",
-                                                  "component_secrets"}
+                                                  "component_secrets", "contact_addresses"}
         settings = cls(**{k: v for k, v in values.items() if k in names})
         settings.validate()
         return settings
@@ -258,6 +264,15 @@ class Settings:
                 raise ConfigError(f"--component {name}: that domain is served in-process "
                                   "(use --no-push-component to serve the push JID externally)")
             self.component_secrets[domain] = secret
+        self.contact_addresses = {}
+        kinds = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
+        for spec in self.contact_address:
+            kind, sep, uri = str(spec).partition("=")
+            if not sep or kind not in kinds or ":" not in uri:
+                raise ConfigError(f"--contact-address {spec!r}: expected KIND=URI with KIND "
+                                  f"one of {', '.join(kinds)} (e.g. admin=xmpp:admin@"
+                                  f"{self.domain})")
+            self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
         self.accounts = {}
         for spec in self.user:
             name, sep, password = str(spec).partition(":")

@@ -23,7 +23,9 @@ from minixmpp.c2s.stage import C2SContext
 from minixmpp.c2s.stream import C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
+from minixmpp.im.caps import ServerCaps
 from minixmpp.im.carbons import CarbonsHandler
+from minixmpp.im.contact import ContactAddresses
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
 from minixmpp.im.mam import ArchiveHandler
 from minixmpp.im.message import MessageDelivery
@@ -115,9 +117,10 @@ class Server(service.MultiService):
         self.presence.on_available.append(self._available)
 
         self.server_identity = ServerIdentity(settings.domain)
+        self.caps = ServerCaps(settings.domain)
         handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons]
+                    self.carbons, self.caps, ContactAddresses(settings.contact_addresses)]
         if not settings.no_archive:
             handlers.append(self.archive)
         for handler in handlers:
@@ -143,7 +146,7 @@ class Server(service.MultiService):
         self.c2s_factory = C2SFactory(C2SContext(
             settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
-            auth_limiter=self.auth_limiter))
+            auth_limiter=self.auth_limiter, caps=self.caps))
         self.c2s_port: Any = None
         self.c2s_tls_port: Any = None
 
@@ -154,6 +157,7 @@ class Server(service.MultiService):
         can connect, fails with :class:`ConfigError` (e.g. a port in use)."""
 
         async def listen_all() -> None:
+            self.caps.compute()  # every handler is in place: the disco#info is final
             self.c2s_port = await self._listen("c2s", self.settings.c2s, self.c2s_factory)
             if self.tls is not None and self.settings.c2s_tls != "off":
                 self.c2s_tls_port = await self._listen(

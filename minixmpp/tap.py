@@ -31,6 +31,7 @@ class Options(usage.Options):
         super().__init__()
         self["user"] = []
         self["component"] = []
+        self["contact-address"] = []
 
     def opt_user(self, value: str) -> None:
         """account NAME:PASSWORD, repeatable; without any, demo accounts are created"""
@@ -39,6 +40,11 @@ class Options(usage.Options):
     def opt_component(self, value: str) -> None:
         """external component NAME:SECRET (XEP-0114), repeatable"""
         self["component"].append(value)
+
+    def opt_contact_address(self, value: str) -> None:
+        """contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin,
+        feedback, sales, security, status, support), repeatable"""
+        self["contact-address"].append(value)
 
     def parseOptions(self, options: Any = None) -> None:
         """Parse; any problem is one line on stderr and exit status 2 (no usage dump)."""

@@ -46,6 +46,8 @@ class C2SContext:
     #: hands a checked, stamped stanza from a bound resource to the local domain
     deliver: Any  # Callable[[Session, domish.Element], None]
     auth_limiter: AuthLimiter
+    #: the server's entity capabilities (``im.caps.ServerCaps``), for ``<c/>``
+    caps: Any = None
 
 
 class Stage:

@@ -21,6 +21,7 @@ from twisted.words.xish import domish
 
 from minixmpp import addressing, stanzalog
 from minixmpp.c2s import features, sm
+from minixmpp.c2s.advertise import Advertised
 from minixmpp.c2s.bind import BindStage
 from minixmpp.c2s.parser import HardenedStream
 from minixmpp.c2s.sasl import SASLStage
@@ -34,7 +35,7 @@ NS_CLIENT = "jabber:client"
 
 #: The negotiation stages, in the order their features are offered and they are asked.
 STAGES: tuple[Callable[[C2SAuthenticator], Stage], ...] = (
-    StartTLS, SASLStage, BindStage, sm.SMStage, ClientState, StanzaChecks)
+    StartTLS, SASLStage, BindStage, sm.SMStage, ClientState, Advertised, StanzaChecks)
 
 
 class C2SStream(HardenedStream):

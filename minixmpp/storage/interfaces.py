@@ -44,6 +44,8 @@ class RosterItem:
     ask: bool = False  # outbound subscription request pending ("ask='subscribe'")
     pending_in: bool = False  # inbound subscription request waiting for an answer
     in_roster: bool = True
+    #: the user pre-approved the contact's subscription request (RFC 6121 §3.4)
+    approved: bool = False
     #: the subscribe stanza (XML) to re-deliver while pending_in
     pending_stanza: str | None = field(default=None, compare=False)
 
