@@ -1,0 +1,103 @@
+"""Clients nobody here wrote, driven as their users do: Debian's go-sendxmpp (Go's
+crypto/tls, which offers ALPN), send and listen over STARTTLS and Direct TLS. A test
+skips when its client is not installed (``.ci/run`` installs go-sendxmpp)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+
+import pytest
+import pytest_twisted
+
+from minixmpp.c2s.tls import self_signed
+from tests.helpers import aio, close, login
+
+GO_SENDXMPP = shutil.which("go-sendxmpp")
+needs_go_sendxmpp = pytest.mark.skipif(
+    GO_SENDXMPP is None, reason="go-sendxmpp is not installed (Debian: apt-get install "
+                                "go-sendxmpp; .ci/run does it)")
+
+
+async def go_sendxmpp(*args: str, stdin: bytes = b"", env: dict | None = None,
+                      timeout: float = 20) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        GO_SENDXMPP, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "HOME": "/nonexistent",
+                                               **(env or {})})
+    out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    return proc.returncode, out.decode(errors="replace")
+
+
+def account(server, user: str, port: int | None = None) -> list[str]:
+    return ["-u", f"{user}@localhost", "-p", user, "-j", f"127.0.0.1:{port or server.port}"]
+
+
+@needs_go_sendxmpp
+@pytest.mark.parametrize("direct", [False, True], ids=["starttls", "direct-tls"])
+@pytest_twisted.ensureDeferred
+async def test_go_sendxmpp_sends_without_verification(server, direct) -> None:
+    bob = await aio(login(server, "bob"))
+    try:
+        args = ["-t"] if direct else []
+        port = server.tls_port if direct else server.port
+        rc, out = await aio(go_sendxmpp(*account(server, "alice", port), *args, "-n",
+                                        "bob@localhost", stdin=b"hello from go\n"))
+        assert rc == 0, out
+        message = await aio(bob.next_message(timeout=10))
+        assert message["body"].strip() == "hello from go"
+        assert message["from"].bare == "alice@localhost"
+    finally:
+        await aio(close(bob))
+
+
+@pytest.fixture
+def cert_files(tmp_path):
+    cert, key = self_signed("localhost")
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    return tmp_path / "cert.pem", tmp_path / "key.pem"
+
+
+@needs_go_sendxmpp
+@pytest_twisted.ensureDeferred
+async def test_go_sendxmpp_verifies_the_tls_cert_given_to_the_server(server_factory,
+                                                                     cert_files) -> None:
+    cert, key = cert_files
+    server = server_factory(tls_cert=str(cert), tls_key=str(key))
+    bob = await aio(login(server, "bob"))
+    try:
+        rc, out = await aio(go_sendxmpp(*account(server, "alice"), "bob@localhost",
+                                        stdin=b"verified\n", env={"SSL_CERT_FILE": str(cert)}))
+        assert rc == 0, out
+        assert (await aio(bob.next_message(timeout=10)))["body"].strip() == "verified"
+        # positive control: without trusting the certificate, verification fails
+        rc, out = await aio(go_sendxmpp(*account(server, "alice"), "bob@localhost",
+                                        stdin=b"unverified\n",
+                                        env={"SSL_CERT_FILE": "/nonexistent.pem"}))
+        assert rc != 0 and "certificate" in out, out
+    finally:
+        await aio(close(bob))
+
+
+@needs_go_sendxmpp
+@pytest_twisted.ensureDeferred
+async def test_go_sendxmpp_listens_and_prints_what_arrives(server) -> None:
+    proc = await aio(asyncio.create_subprocess_exec(
+        GO_SENDXMPP, *account(server, "bob"), "-n", "-l", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "HOME": "/nonexistent"}))
+    alice = await aio(login(server, "alice"))
+    try:
+        from tests.helpers import eventually
+
+        await aio(eventually(lambda: any(s.jid.user == "bob" and s.available
+                                         for s in server.sessions), timeout=10))
+        alice.send_message(mto="bob@localhost", mbody="are you listening?", mtype="chat")
+        line = await aio(asyncio.wait_for(proc.stdout.readline(), 10))
+        assert b"are you listening?" in line and b"alice@localhost" in line, line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await aio(asyncio.wait_for(proc.wait(), 10))
+        await aio(close(alice))
