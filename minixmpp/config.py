@@ -106,6 +106,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("http", "str", None, "HTTP control API and status page endpoint, e.g. tcp:8080 "
            "(loopback only unless interface= is given) [default: off]"),
     Option("http-token", "str", None, "bearer token the control API requires"),
+    Option("registration", "str", "loopback",
+           "in-band registration (XEP-0077): off | loopback (clients on loopback only) "
+           "| open"),
+    Option("registration-limit", "int", 10,
+           "in-band registrations per client address per hour"),
     Option("contact-address", "list", (),
            "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, "
            "feedback, sales, security, status, support), repeatable"),
@@ -163,6 +168,8 @@ class Settings:
     component: tuple[str, ...] = ()
     http: str | None = None
     http_token: str | None = None
+    registration: str = "loopback"
+    registration_limit: int = 10
     contact_address: tuple[str, ...] = ()
     config: str | None = None
     #: Parsed ``contact_address`` values: kind → URIs (XEP-0157).
@@ -221,6 +228,11 @@ class Settings:
             raise ConfigError(
                 f"--plain-without-tls must be loopback, always or never, not "
                 f"{self.plain_without_tls!r}")
+        if self.registration not in ("off", "loopback", "open"):
+            raise ConfigError(f"--registration must be off, loopback or open, not "
+                              f"{self.registration!r}")
+        if not isinstance(self.registration_limit, int) or self.registration_limit < 1:
+            raise ConfigError("--registration-limit must be a positive integer")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("--tls-cert and --tls-key must be given together")
         if self.no_tls and self.require_tls:

@@ -32,6 +32,7 @@ from minixmpp.im.message import MessageDelivery
 from minixmpp.im.offline import OfflineStorage
 from minixmpp.im.ping import PingHandler
 from minixmpp.im.presence import PresenceHandler
+from minixmpp.im.register import AccountManagement, Registrar
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
 from minixmpp.push import policy
@@ -116,11 +117,15 @@ class Server(service.MultiService):
         self.notifier.on_event.append(self._push_event)
         self.presence.on_available.append(self._available)
 
+        self.registrar = Registrar(self.accounts, settings.domain, settings.registration,
+                                   settings.registration_limit, reactor.seconds)
         self.server_identity = ServerIdentity(settings.domain)
         self.caps = ServerCaps(settings.domain)
         handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons, self.caps, ContactAddresses(settings.contact_addresses)]
+                    self.carbons, self.caps, ContactAddresses(settings.contact_addresses),
+                    AccountManagement(self.registrar, self.remove_account,
+                                      lambda f, *a: reactor.callLater(0, f, *a))]
         if not settings.no_archive:
             handlers.append(self.archive)
         for handler in handlers:
@@ -146,7 +151,8 @@ class Server(service.MultiService):
         self.c2s_factory = C2SFactory(C2SContext(
             settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
-            auth_limiter=self.auth_limiter, caps=self.caps))
+            auth_limiter=self.auth_limiter, caps=self.caps,
+            registrar=self.registrar if settings.registration != "off" else None))
         self.c2s_port: Any = None
         self.c2s_tls_port: Any = None
 
@@ -343,6 +349,21 @@ class Server(service.MultiService):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
 
+    def remove_account(self, user: str) -> None:
+        """The account removes itself (XEP-0077 §3.2): its streams close with
+        ``not-authorized``, hibernated sessions end, the account and its data go."""
+        for session in list(self.sessions.of(user)):
+            if session.hibernated:
+                self.resumption.end(session)
+            else:
+                session.stream.sendStreamError(jerror.StreamError(
+                    "not-authorized", text="account removed"))
+        if self.accounts.exists(user):
+            self.accounts.delete(user)
+        self.forget_account(user)
+        self.log.info("{user}@{domain} removed its account (XEP-0077)", user=user,
+                      domain=self.settings.domain)
+
     def reset(self) -> None:
         """Back to the state right after start: configured accounts only, nothing
         stored, no sessions (closed with a ``reset`` stream error), no notifications."""
@@ -359,3 +380,4 @@ class Server(service.MultiService):
             self.appserver.clear()
         self.push_events.clear()
         self.auth_limiter.clear()
+        self.registrar.clear()

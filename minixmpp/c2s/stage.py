@@ -48,6 +48,8 @@ class C2SContext:
     auth_limiter: AuthLimiter
     #: the server's entity capabilities (``im.caps.ServerCaps``), for ``<c/>``
     caps: Any = None
+    #: who may register in-band (``im.register.Registrar``), None when off
+    registrar: Any = None
 
 
 class Stage:

@@ -24,6 +24,7 @@ from minixmpp.c2s import features, sm
 from minixmpp.c2s.advertise import Advertised
 from minixmpp.c2s.bind import BindStage
 from minixmpp.c2s.parser import HardenedStream
+from minixmpp.c2s.register import RegisterStage
 from minixmpp.c2s.sasl import SASLStage
 from minixmpp.c2s.stage import AUTHENTICATED, BOUND, UNAUTHENTICATED, C2SContext, Stage
 from minixmpp.c2s.stanzas import STANZAS, ClientState, StanzaChecks
@@ -35,7 +36,8 @@ NS_CLIENT = "jabber:client"
 
 #: The negotiation stages, in the order their features are offered and they are asked.
 STAGES: tuple[Callable[[C2SAuthenticator], Stage], ...] = (
-    StartTLS, SASLStage, BindStage, sm.SMStage, ClientState, Advertised, StanzaChecks)
+    StartTLS, SASLStage, RegisterStage, BindStage, sm.SMStage, ClientState, Advertised,
+    StanzaChecks)
 
 
 class C2SStream(HardenedStream):
