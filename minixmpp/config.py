@@ -111,6 +111,8 @@ OPTIONS: tuple[Option, ...] = (
            "| open"),
     Option("registration-limit", "int", 10,
            "in-band registrations per client address per hour"),
+    Option("fast-token-lifetime", "int", 1814400,
+           "seconds a FAST token (XEP-0484) stays valid (default 21 days, as Prosody)"),
     Option("contact-address", "list", (),
            "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, "
            "feedback, sales, security, status, support), repeatable"),
@@ -170,6 +172,7 @@ class Settings:
     http_token: str | None = None
     registration: str = "loopback"
     registration_limit: int = 10
+    fast_token_lifetime: int = 1814400
     contact_address: tuple[str, ...] = ()
     config: str | None = None
     #: Parsed ``contact_address`` values: kind → URIs (XEP-0157).
@@ -243,7 +246,8 @@ class Settings:
                 raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
         if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
             raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
-        for name in ("max_offline", "max_archive", "push_max_registrations", "push_max_errors",
+        for name in ("fast_token_lifetime", "max_offline", "max_archive",
+                     "push_max_registrations", "push_max_errors",
                      "push_timeout", "resume_timeout", "resume_timeout_push"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

@@ -17,6 +17,7 @@ from wokkel import disco
 
 from minixmpp import __version__
 from minixmpp.c2s import tls
+from minixmpp.c2s.fast import Tokens
 from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.sm import Resumption
 from minixmpp.c2s.stage import C2SContext
@@ -72,6 +73,7 @@ class Server(service.MultiService):
         self.offline_store = self.storage.offline
         self.archive_store = self.storage.archive
         self.push_store = self.storage.push
+        self.token_store = self.storage.tokens
         self._create_accounts()
 
         self.sessions = SessionManager()
@@ -152,7 +154,9 @@ class Server(service.MultiService):
             settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
             auth_limiter=self.auth_limiter, caps=self.caps,
-            registrar=self.registrar if settings.registration != "off" else None))
+            registrar=self.registrar if settings.registration != "off" else None,
+            fast=Tokens(self.token_store, settings.fast_token_lifetime, reactor.seconds),
+            archive=None if settings.no_archive else self.archive_store))
         self.c2s_port: Any = None
         self.c2s_tls_port: Any = None
 
@@ -345,6 +349,7 @@ class Server(service.MultiService):
         self.rosters.drop(user)
         self.offline_store.pop_all(user)
         self.archive_store.drop(user)
+        self.token_store.drop(user)
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)

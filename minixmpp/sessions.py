@@ -40,6 +40,8 @@ class Session:
         self.csi = "active"
         #: XEP-0280: carbon copies enabled
         self.carbons = False
+        #: XEP-0388 §2.1 ``<user-agent/>`` of a SASL2 login: id, software, device
+        self.user_agent: dict[str, str] = {}
         #: push rule 2 fired while this session slept (hibernated, or CSI-inactive with
         #: --push-csi-inactive): later messages are batched until it wakes up
         self.asleep_pushed = False

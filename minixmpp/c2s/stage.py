@@ -50,6 +50,10 @@ class C2SContext:
     caps: Any = None
     #: who may register in-band (``im.register.Registrar``), None when off
     registrar: Any = None
+    #: FAST tokens (``c2s.fast.Tokens``) for SASL2 logins
+    fast: Any = None
+    #: the message archive (``IArchiveStore``), for Bind2's MAM metadata; None when off
+    archive: Any = None
 
 
 class Stage:

@@ -26,6 +26,7 @@ from minixmpp.c2s.bind import BindStage
 from minixmpp.c2s.parser import HardenedStream
 from minixmpp.c2s.register import RegisterStage
 from minixmpp.c2s.sasl import SASLStage
+from minixmpp.c2s.sasl2 import SASL2Stage
 from minixmpp.c2s.stage import AUTHENTICATED, BOUND, UNAUTHENTICATED, C2SContext, Stage
 from minixmpp.c2s.stanzas import STANZAS, ClientState, StanzaChecks
 from minixmpp.c2s.starttls import StartTLS
@@ -36,7 +37,7 @@ NS_CLIENT = "jabber:client"
 
 #: The negotiation stages, in the order their features are offered and they are asked.
 STAGES: tuple[Callable[[C2SAuthenticator], Stage], ...] = (
-    StartTLS, SASLStage, RegisterStage, BindStage, sm.SMStage, ClientState, Advertised,
+    StartTLS, SASLStage, SASL2Stage, RegisterStage, BindStage, sm.SMStage, ClientState, Advertised,
     StanzaChecks)
 
 

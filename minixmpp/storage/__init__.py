@@ -1,5 +1,5 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations): in memory by default, SQLite with ``--data-dir``."""
+registrations, FAST tokens): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from minixmpp.storage.interfaces import (
     IOfflineStore,
     IPushStore,
     IRosterStore,
+    ITokenStore,
 )
 
 
@@ -24,6 +25,7 @@ class Storage:
     offline: IOfflineStore
     archive: IArchiveStore
     push: IPushStore
+    tokens: ITokenStore
     db: Any = None
 
     def close(self) -> None:
@@ -39,10 +41,10 @@ def open_storage(data_dir: str | None) -> Storage:
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore())
+                       memory.MemoryPushStore(), memory.MemoryTokenStore())
     from minixmpp.storage import sqlite
 
     db = sqlite.connect(data_dir)
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), db)
+                   sqlite.SQLitePushStore(db), sqlite.SQLiteTokenStore(db), db)

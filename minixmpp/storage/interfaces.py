@@ -144,3 +144,30 @@ class IArchiveStore(Protocol):
     def messages(self, user: str) -> list[ArchivedMessage]: ...
 
     def drop(self, user: str) -> None: ...
+
+
+@dataclass
+class FastToken:
+    """A FAST token (XEP-0484) of one account and client (its SASL2 user-agent id).
+
+    ``previous`` stays valid until ``current`` is first used (rotation, §3.4); ``count``
+    is the highest ``<fast count/>`` seen, so a replayed login fails (§3.3).
+    """
+
+    mechanism: str
+    current: str
+    expiry: float
+    previous: str | None = None
+    count: int = 0
+
+
+class ITokenStore(Protocol):
+    """FAST tokens by (account, user-agent id)."""
+
+    def get(self, user: str, agent: str) -> FastToken | None: ...
+
+    def put(self, user: str, agent: str, token: FastToken) -> None: ...
+
+    def delete(self, user: str, agent: str) -> None: ...
+
+    def drop(self, user: str) -> None: ...

@@ -10,6 +10,7 @@ from scramp import ScramMechanism
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
+    FastToken,
     NoSuchAccount,
     PushRegistration,
     RosterItem,
@@ -162,3 +163,23 @@ class MemoryArchiveStore:
 
     def drop(self, user: str) -> None:
         self._archives.pop(user, None)
+
+
+class MemoryTokenStore:
+    """FAST tokens in a dict (XEP-0484)."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, dict[str, FastToken]] = {}
+
+    def get(self, user: str, agent: str) -> FastToken | None:
+        token = self._tokens.get(user, {}).get(agent)
+        return replace(token) if token is not None else None
+
+    def put(self, user: str, agent: str, token: FastToken) -> None:
+        self._tokens.setdefault(user, {})[agent] = replace(token)
+
+    def delete(self, user: str, agent: str) -> None:
+        self._tokens.get(user, {}).pop(agent, None)
+
+    def drop(self, user: str) -> None:
+        self._tokens.pop(user, None)

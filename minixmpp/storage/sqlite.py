@@ -19,6 +19,7 @@ from pathlib import Path
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
+    FastToken,
     NoSuchAccount,
     PushRegistration,
     RosterItem,
@@ -47,8 +48,16 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
+def _fast_tokens(db: sqlite3.Connection) -> None:
+    """FAST tokens (XEP-0484) by account and SASL2 user-agent id."""
+    db.executescript("""
+        CREATE TABLE fast_tokens (user TEXT NOT NULL, agent TEXT NOT NULL,
+                                  token TEXT NOT NULL, PRIMARY KEY (user, agent));
+    """)
+
+
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _fast_tokens]
 VERSION = len(MIGRATIONS)
 
 
@@ -237,3 +246,25 @@ class SQLitePushStore:
 
     def users(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT user FROM push ORDER BY user")]
+
+
+class SQLiteTokenStore:
+    """FAST tokens (XEP-0484), one JSON row per (account, user-agent id)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, user: str, agent: str) -> FastToken | None:
+        row = self.db.execute("SELECT token FROM fast_tokens WHERE user = ? AND agent = ?",
+                              (user, agent)).fetchone()
+        return FastToken(**json.loads(row[0])) if row else None
+
+    def put(self, user: str, agent: str, token: FastToken) -> None:
+        self.db.execute("INSERT OR REPLACE INTO fast_tokens VALUES (?, ?, ?)",
+                        (user, agent, json.dumps(asdict(token))))
+
+    def delete(self, user: str, agent: str) -> None:
+        self.db.execute("DELETE FROM fast_tokens WHERE user = ? AND agent = ?", (user, agent))
+
+    def drop(self, user: str) -> None:
+        self.db.execute("DELETE FROM fast_tokens WHERE user = ?", (user,))
