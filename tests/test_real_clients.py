@@ -1,4 +1,4 @@
-"""Clients nobody here wrote, driven as their users do: Debian's go-sendxmpp (Go's
+"""Clients nobody here wrote, driven as their users do: aioxmpp, and Debian's go-sendxmpp (Go's
 crypto/tls, which offers ALPN), send and listen over STARTTLS and Direct TLS. A test
 skips when its client is not installed (``.ci/run`` installs go-sendxmpp)."""
 
@@ -11,6 +11,7 @@ import signal
 
 import pytest
 import pytest_twisted
+from twisted.words.protocols.jabber.jid import JID
 
 from minixmpp.c2s.tls import self_signed
 from tests.helpers import aio, close, login
@@ -101,3 +102,49 @@ async def test_go_sendxmpp_listens_and_prints_what_arrives(server) -> None:
         proc.send_signal(signal.SIGTERM)
         await aio(asyncio.wait_for(proc.wait(), 10))
         await aio(close(alice))
+
+
+try:
+    import aioxmpp
+    import aioxmpp.connector
+    import aioxmpp.dispatcher
+except ImportError:  # pragma: no cover  (it is a test dependency)
+    aioxmpp = None
+
+
+@pytest.mark.skipif(aioxmpp is None, reason="aioxmpp is not installed (pip install -e "
+                                            "'.[test]' installs it)")
+@pytest.mark.parametrize("direct", [False, True], ids=["starttls", "direct-tls"])
+@pytest_twisted.ensureDeferred
+async def test_aioxmpp_logs_in_and_chats(server, direct) -> None:
+    me = aioxmpp.JID.fromstr("alice@localhost/aioxmpp")
+    connector = (aioxmpp.connector.XMPPOverTLSConnector() if direct
+                 else aioxmpp.connector.STARTTLSConnector())
+    port = server.tls_port if direct else server.port
+    client = aioxmpp.PresenceManagedClient(
+        me, aioxmpp.make_security_layer("alice", no_verify=True),
+        override_peer=[("127.0.0.1", port, connector)])
+    bob = await aio(login(server, "bob"))
+    got: asyncio.Future = asyncio.get_event_loop().create_future()
+
+    async def session() -> None:
+        async with client.connected():
+            dispatcher = client.summon(aioxmpp.dispatcher.SimpleMessageDispatcher)
+            dispatcher.register_callback(aioxmpp.MessageType.CHAT, None,
+                                         lambda m: got.done() or got.set_result(m))
+            message = aioxmpp.Message(to=aioxmpp.JID.fromstr("bob@localhost"),
+                                      type_=aioxmpp.MessageType.CHAT)
+            message.body[None] = "from aioxmpp"
+            await client.send(message)
+            received = await bob.next_message(timeout=10)
+            assert received["body"] == "from aioxmpp"
+            assert received["from"].full == "alice@localhost/aioxmpp"
+            bob.send_message(mto="alice@localhost/aioxmpp", mbody="to aioxmpp", mtype="chat")
+            reply = await asyncio.wait_for(got, 10)
+            assert list(reply.body.values()) == ["to aioxmpp"]
+
+    try:
+        await aio(asyncio.wait_for(session(), 30))
+        assert server.sessions.get(JID("alice@localhost/aioxmpp")) is None  # closed cleanly
+    finally:
+        await aio(close(bob))
