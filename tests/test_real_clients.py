@@ -8,6 +8,7 @@ import asyncio
 import os
 import shutil
 import signal
+from pathlib import Path
 
 import pytest
 import pytest_twisted
@@ -147,4 +148,39 @@ async def test_aioxmpp_logs_in_and_chats(server, direct) -> None:
         await aio(asyncio.wait_for(session(), 30))
         assert server.sessions.get(JID("alice@localhost/aioxmpp")) is None  # closed cleanly
     finally:
+        await aio(close(bob))
+
+
+XMPPJS = Path(__file__).parent / "clients" / "xmppjs"
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None or not (XMPPJS / "node_modules" / "@xmpp" / "client").exists(),
+                    reason="needs node and @xmpp/client (.ci/run runs npm install --prefix "
+                           "tests/clients/xmppjs)")
+@pytest_twisted.ensureDeferred
+async def test_xmppjs_client_logs_in_over_sasl2_and_bind2_and_chats(server, tmp_path) -> None:
+    cert = tmp_path / "ca.pem"
+    cert.write_bytes(server.tls.cert_pem)
+    bob = await aio(login(server, "bob"))
+    proc = await aio(asyncio.create_subprocess_exec(
+        NODE, str(XMPPJS / "chat.mjs"), str(server.port), "alice", "alice", "bob@localhost",
+        "hello from node", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "NODE_EXTRA_CA_CERTS": str(cert)}, cwd=str(XMPPJS)))
+    try:
+        message = await aio(bob.next_message(timeout=20))
+        assert message["body"] == "hello from node"
+        sender = message["from"]
+        # a Bind2 resource: the client's tag, then the server's random part (XEP-0386 §3)
+        assert sender.bare == "alice@localhost" and sender.resource.startswith("node.")
+        session = server.sessions.get(JID(sender.full))
+        assert session is not None and session.tls
+        bob.send_message(mto=sender.full, mbody="hello node", mtype="chat")
+        out, _ = await aio(asyncio.wait_for(proc.communicate(), 20))
+        assert proc.returncode == 0, out
+        assert b"RECEIVED bob@localhost/test hello node" in out, out
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await aio(proc.wait())
         await aio(close(bob))
