@@ -184,3 +184,55 @@ async def test_xmppjs_client_logs_in_over_sasl2_and_bind2_and_chats(server, tmp_
             proc.kill()
             await aio(proc.wait())
         await aio(close(bob))
+
+
+PROFANITY, TMUX = shutil.which("profanity"), shutil.which("tmux")
+
+
+async def tmux(*args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(TMUX, *args, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    return out.decode(errors="replace")
+
+
+async def screen_shows(session: str, text: str, timeout: float = 15) -> str:
+    """Poll the tmux pane (bounded) until ``text`` is on the screen."""
+    loop = asyncio.get_event_loop()
+    deadline = loop.time() + timeout
+    while True:
+        screen = await tmux("capture-pane", "-p", "-t", session)
+        if text in screen or loop.time() > deadline:
+            return screen
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.skipif(PROFANITY is None or TMUX is None,
+                    reason="needs profanity and tmux (Debian: apt-get install profanity tmux)")
+@pytest_twisted.ensureDeferred
+async def test_profanity_through_tmux_logs_in_and_chats(server, tmp_path) -> None:
+    name = f"minixmpp-test-{os.getpid()}-{server.port}"
+    await aio(tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "40",
+                   f"env HOME={tmp_path} TERM=xterm-256color {PROFANITY}"))
+    bob = await aio(login(server, "bob"))
+    try:
+        await aio(screen_shows(name, "/connect"))
+        await aio(tmux("send-keys", "-t", name,
+                       f"/connect alice@localhost server 127.0.0.1 port {server.port} tls trust",
+                       "Enter"))
+        assert "Enter password" in await aio(screen_shows(name, "Enter password"))
+        await aio(tmux("send-keys", "-t", name, "alice", "Enter"))
+        screen = await aio(screen_shows(name, "logged in successfully"))
+        assert "logged in successfully" in screen, screen
+        alice = next(s for s in server.sessions if s.user == "alice")
+        assert alice.tls
+        await aio(tmux("send-keys", "-t", name, "/msg bob@localhost hello from profanity",
+                       "Enter"))
+        message = await aio(bob.next_message(timeout=15))
+        assert message["body"] == "hello from profanity"
+        bob.send_message(mto=alice.jid.full(), mbody="hello profanity", mtype="chat")
+        screen = await aio(screen_shows(name, "hello profanity"))
+        assert "hello profanity" in screen, screen
+    finally:
+        await aio(tmux("kill-session", "-t", name))
+        await aio(close(bob))
