@@ -241,3 +241,20 @@ async def test_push_flow_after_sasl2_logins(server, relogin) -> None:
     assert n.node == f"node-{relogin}"
     assert n.fields["last-message-body"] == "push me"
     await aio(close(bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_fast_token_kept_in_data_dir_logs_in_to_the_next_server(server_factory,
+                                                                      tmp_path) -> None:
+    data = str(tmp_path / "data")
+    first = server_factory(data_dir=data)
+    raw, _ = await aio(connect(first))
+    token = token_of(await aio(scram_authenticate(raw, "alice", REQUEST_TOKEN)))
+    raw.close()
+    first.storage.close()  # as at shutdown
+    second = server_factory(data_dir=data)  # a new process would read the same file
+    raw, _ = await aio(connect(second))
+    assert "<success" in await aio(fast_authenticate(raw, "alice", token, count=1))
+    raw.close()
+    second.remove_account("alice")  # the account goes, and its tokens with it
+    assert second.token_store.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770") is None
