@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections import deque
 from typing import Any
@@ -16,6 +15,7 @@ from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
 
 from minixmpp import __version__
+from minixmpp.admin import Admin
 from minixmpp.c2s import tls
 from minixmpp.c2s.fast import Tokens
 from minixmpp.c2s.limits import AuthLimiter
@@ -36,14 +36,13 @@ from minixmpp.im.presence import PresenceHandler
 from minixmpp.im.register import AccountManagement, Registrar
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
-from minixmpp.push import policy
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
-from minixmpp.router import LocalDomain, Router, bounce
-from minixmpp.sessions import Session, SessionManager
+from minixmpp.router import LocalDomain, Router
+from minixmpp.sessions import SessionManager
 from minixmpp.storage import open_storage
-from minixmpp.storage.sqlite import SchemaTooNew
+from minixmpp.storage.interfaces import StorageError
 from minixmpp.timestamps import iso
 
 
@@ -66,7 +65,7 @@ class Server(service.MultiService):
 
         try:
             self.storage = open_storage(settings.data_dir)
-        except (OSError, sqlite3.Error, SchemaTooNew) as e:
+        except StorageError as e:
             raise ConfigError(f"--data-dir {settings.data_dir}: {e}") from None
         self.accounts = self.storage.accounts
         self.rosters = self.storage.rosters
@@ -78,58 +77,65 @@ class Server(service.MultiService):
 
         self.sessions = SessionManager()
         self.router = Router()
-        self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts)
-        self.local.setServiceParent(self)
+        route = self.router.route
 
-        self.roster = RosterHandler(self.rosters, self.sessions)
-        self.presence = PresenceHandler(settings.domain, self.sessions, self.accounts,
-                                        self.rosters, self.roster, self.local.route)
-        self.messages = MessageDelivery(self.sessions, self.accounts, self.local.route)
-        self.local.presence = self.presence
-        self.local.messages = self.messages
+        # What runs when, in order. A message for a local account (im/message.py):
+        #   stages (archive: stanza-id) -> routing (sessions / hibernated queues /
+        #   offline / bounce) -> listeners (push, carbons), each given an Outcome.
+        # A message a local client sends: the sent listeners (archive, carbons), then
+        # the router. See docs/architecture.md.
         self.offline = OfflineStorage(self.offline_store, settings.domain, settings.max_offline,
                                       reactor.seconds)
-        self.messages.offline = self.offline.take
-        self.resumption = Resumption(
-            self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
-            has_push=lambda user: bool(self.push_store.registrations(user)),
-            unacked=self._unacked, queue_limit=settings.max_offline)
-        self.sessions.on_replaced = self.resumption.end
-
-        # Push (XEP-0357): registrations, the policy/notifier, the in-process App Server.
+        self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
         self.push_enable = PushEnableHandler(
             self.push_store, strict=settings.push_strict,
-            limit=settings.push_max_registrations, clock=reactor.seconds)
+            limit=settings.push_max_registrations, clock=reactor.seconds,
+            on_event=self._push_event)
         self.notifier = PushNotifier(
             settings.domain, self.push_store, self.rosters, self.sessions, reactor,
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
             timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive,
-            on_archive=settings.push_on_archive)
-        self.messages.delivered.append(self.notifier.message)
+            on_archive=settings.push_on_archive, on_event=self._push_event)
         self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
                                       settings.max_archive, reactor.seconds)
-        if not settings.no_archive:
-            self.messages.before.append(self.archive.incoming)
-            self.local.on_sent.append(self.archive.outgoing)
+        archiving = () if settings.no_archive else (self.archive,)
         self.carbons = CarbonsHandler(self.sessions)
-        self.messages.delivered.append(self.carbons.received)
-        self.local.on_sent.append(self.carbons.sent)
-        self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
-        self.push_enable.on_event.append(self._push_event)
-        self.notifier.on_event.append(self._push_event)
-        self.presence.on_available.append(self._available)
+        self.messages = MessageDelivery(
+            self.sessions, self.accounts, route,
+            stages=archiving,                           # 1. may change or stop the message
+            offline=self.offline,                       # 2. routing; no resource: offline
+            listeners=(self.notifier, self.carbons))    # 3. told the Outcome
+        self.roster = RosterHandler(self.rosters, self.sessions)
+        self.presence = PresenceHandler(
+            settings.domain, self.sessions, self.accounts, self.rosters, self.roster, route,
+            offline=self.offline,                       # initial presence: XEP-0160 §3
+            listeners=(self.notifier,))                 # then: the account is back
+        # roster and presence need each other: a removed contact gets unsubscribed/unavailable
+        self.roster.on_remove = self.presence.roster_removed
+        self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
+                                 presence=self.presence, messages=self.messages,
+                                 sent=(*archiving, self.carbons))
+        self.local.setServiceParent(self)
+        self.resumption = Resumption(
+            self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
+            has_push=lambda user: bool(self.push_store.registrations(user)),
+            unacked=self.messages.redeliver, queue_limit=settings.max_offline)
+        # A session ends: unavailable presence, then its stream id is forgotten; a new
+        # login with the full JID of a hibernated session ends that session.
+        self.sessions.on_unbound = (self.presence.disconnected, self.resumption.forget)
+        self.sessions.on_replaced = self.resumption.end
+        self.admin = Admin(self.accounts, self.sessions, self.resumption, self.forget_account)
 
         self.registrar = Registrar(self.accounts, settings.domain, settings.registration,
                                    settings.registration_limit, reactor.seconds)
         self.server_identity = ServerIdentity(settings.domain)
         self.caps = ServerCaps(settings.domain)
-        handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
+        handlers = (self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons, self.caps, ContactAddresses(settings.contact_addresses),
+                    self.carbons, *archiving, self.caps,
+                    ContactAddresses(settings.contact_addresses),
                     AccountManagement(self.registrar, self.remove_account,
-                                      lambda f, *a: reactor.callLater(0, f, *a))]
-        if not settings.no_archive:
-            handlers.append(self.archive)
+                                      lambda f, *a: reactor.callLater(0, f, *a)))
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
@@ -299,33 +305,6 @@ class Server(service.MultiService):
 
     # -- glue between handlers -------------------------------------------------------------
 
-    def _available(self, session: Session, initial: bool) -> None:
-        """A resource sent available presence: offline messages (XEP-0160 §3), and
-        the push message count starts again once the account is back."""
-        flushed = 0
-        if initial and session.priority >= 0:
-            flushed = self.offline.flush(session)
-        if flushed or policy.plainly_available(session):
-            self.notifier.back(session)
-
-    def _unacked(self, session: Session, stanzas: list[Any]) -> None:
-        """A session ended with stanzas it never acknowledged (XEP-0198 §5): messages go
-        to another available resource or to offline storage, IQ requests get an error;
-        nothing is pushed again."""
-        for stanza in stanzas:
-            kind = stanza.getAttribute("type")
-            if stanza.name == "message" and kind in (None, "normal", "chat"):
-                if any(c.uri == policy.NS_CARBONS for c in stanza.elements()):
-                    continue  # a copy: the original went elsewhere
-                targets = [s for s in self.sessions.for_bare_delivery(session.user)
-                           if s is not session]
-                for target in targets:
-                    target.send(stanza)
-                if not targets and not self.offline.take(stanza, session.user):
-                    bounce(stanza, "service-unavailable", self.local.route)
-            elif stanza.name == "iq" and kind in ("get", "set"):
-                bounce(stanza, "service-unavailable", self.local.route)
-
     def _push_owner(self, service: str, node: str | None) -> str | None:
         """The account that registered (service, node), for the App Server's records."""
         for user in self.push_store.users():
@@ -357,15 +336,8 @@ class Server(service.MultiService):
     def remove_account(self, user: str) -> None:
         """The account removes itself (XEP-0077 §3.2): its streams close with
         ``not-authorized``, hibernated sessions end, the account and its data go."""
-        for session in list(self.sessions.of(user)):
-            if session.hibernated:
-                self.resumption.end(session)
-            else:
-                session.stream.sendStreamError(jerror.StreamError(
-                    "not-authorized", text="account removed"))
         if self.accounts.exists(user):
-            self.accounts.delete(user)
-        self.forget_account(user)
+            self.admin.delete_account(user)
         self.log.info("{user}@{domain} removed its account (XEP-0077)", user=user,
                       domain=self.settings.domain)
 
@@ -373,13 +345,9 @@ class Server(service.MultiService):
         """Back to the state right after start: configured accounts only, nothing
         stored, no sessions (closed with a ``reset`` stream error), no notifications."""
         for session in list(self.sessions):
-            if session.hibernated:
-                self.resumption.end(session)
-            else:
-                session.stream.sendStreamError(jerror.StreamError("reset"))
+            self.admin.end_session(session, "reset")
         for user in self.accounts.users():
-            self.accounts.delete(user)
-            self.forget_account(user)
+            self.admin.delete_account(user)
         self._create_accounts()
         if self.appserver is not None:
             self.appserver.clear()

@@ -134,8 +134,7 @@ class SASL2Stage(SASLStage):
                     return self._failed(SASLFailure("malformed-request", "count"))
             if not context.fast.used(user, agent, mechanism.secret, count):
                 return self._failed(SASLFailure("not-authorized", "replayed FAST count"))
-        auth.user = user
-        auth.mechanism_name = mechanism.name
+        auth.authenticated(user, mechanism.name, restart=False)  # §2.5: no restart
         success = domish.Element((NS_SASL2, "success"))
         if payload:
             success.addElement("additional-data", content=base64.b64encode(payload).decode())

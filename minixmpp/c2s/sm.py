@@ -93,7 +93,6 @@ class Resumption:
         self.unacked = unacked
         self.queue_limit = queue_limit
         self.by_id: dict[str, Session] = {}
-        sessions.on_unbound.append(self._forget)
 
     def max_for(self, user: str) -> int:
         """Resumption timeout: longer while the account has push registrations
@@ -174,7 +173,8 @@ class Resumption:
                     and session.sm.timer.active():
                 session.sm.timer.cancel()
 
-    def _forget(self, session: Session) -> None:
+    def forget(self, session: Session) -> None:
+        """A session is gone: its stream id can no longer be resumed."""
         if session.sm is not None and session.sm.id is not None:
             self.by_id.pop(session.sm.id, None)
 

@@ -108,7 +108,8 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self.context = factory.context
         self.settings = factory.context.settings
         self.features_cache = factory.features_xml
-        self.tls = False
+        #: the stream is encrypted (after STARTTLS, or from the start with direct TLS)
+        self.tls = factory.direct_tls
         self.user: str | None = None
         self.session: Session | None = None
         self.mechanism_name = ""
@@ -140,7 +141,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         if hasattr(transport, "setTcpNoDelay"):
             transport.setTcpNoDelay(True)  # stanzas are small: no Nagle delays
         # Direct TLS (XEP-0368): the stream is encrypted from the first byte
-        self.tls = ISSLTransport.providedBy(transport)
+        self.tls = self.tls or ISSLTransport.providedBy(transport)
         peer = transport.getPeer()
         self.ip = getattr(peer, "host", "")
         self.peer = f"{self.ip}:{getattr(peer, 'port', '')}"
@@ -170,11 +171,13 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
 
     # -- the stages' view of the stream -----------------------------------------------------
 
-    def authenticated(self, user: str, mechanism: str) -> None:
-        """SASL succeeded (RFC 6120 §6.4.6): the client restarts the stream."""
+    def authenticated(self, user: str, mechanism: str, *, restart: bool = True) -> None:
+        """SASL succeeded (RFC 6120 §6.4.6): the client restarts the stream (SASL2,
+        XEP-0388, goes on without a restart: ``restart=False``)."""
         self.user = user
         self.mechanism_name = mechanism
-        self.xmlstream.reset()
+        if restart:
+            self.xmlstream.reset()
 
     def bound(self, session: Session) -> None:
         """A resource was bound or resumed: stanzas flow from now on."""
@@ -255,10 +258,13 @@ class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     noisy = False
 
     def __init__(self, context: C2SContext,
-                 stages: Sequence[Callable[[C2SAuthenticator], Stage]] = STAGES) -> None:
+                 stages: Sequence[Callable[[C2SAuthenticator], Stage]] = STAGES, *,
+                 direct_tls: bool = False) -> None:
         super().__init__(lambda: C2SAuthenticator(self))
         self.context = context
         self.stages = tuple(stages)
+        #: behind a TLS endpoint (XEP-0368 direct TLS): streams start encrypted
+        self.direct_tls = direct_tls
         #: serialized stream features by negotiation state
         self.features_xml: dict[tuple[Any, ...], str] = {}
 

@@ -78,6 +78,10 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         return archive_id
 
     def incoming(self, message: domish.Element, user: str) -> None:
+        """A delivery stage (``im.message``): never stops the message."""
+        self._incoming(message, user)
+
+    def _incoming(self, message: domish.Element, user: str) -> None:
         """Before delivery to a local account: drop forged stanza ids (XEP-0359 §5),
         archive, and stamp ours."""
         bare = f"{user}@{self.domain}"
@@ -90,7 +94,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         sid = message.addElement((NS_SID, "stanza-id"))
         sid["id"], sid["by"] = archive_id, bare
 
-    def outgoing(self, session: Session, message: domish.Element) -> None:
+    def sent(self, session: Session, message: domish.Element) -> None:
         """A local client sent a message: it goes into the sender's archive too."""
         if archivable(message):
             self._archive(session.user, message.getAttribute("to", ""), message)

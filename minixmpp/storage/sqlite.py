@@ -24,6 +24,7 @@ from minixmpp.storage.interfaces import (
     PushRegistration,
     RosterItem,
     ScramCredentials,
+    StorageError,
 )
 from minixmpp.storage.memory import make_credentials, verify_password
 
@@ -61,7 +62,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _fast_tokens]
 VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(StorageError):
     """The file was written by a newer minixmpp."""
 
 
