@@ -258,3 +258,17 @@ async def test_fast_token_kept_in_data_dir_logs_in_to_the_next_server(server_fac
     raw.close()
     second.remove_account("alice")  # the account goes, and its tokens with it
     assert second.token_store.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770") is None
+
+
+def test_fast_tokens_expire_after_their_lifetime() -> None:
+    from minixmpp.c2s.fast import Tokens
+    from minixmpp.storage.memory import MemoryTokenStore
+
+    now = [1000.0]
+    tokens = Tokens(MemoryTokenStore(), lifetime=60, clock=lambda: now[0])
+    token = tokens.issue("alice", "ua", "HT-SHA-256-NONE")
+    assert tokens.candidates("alice", "ua", "HT-SHA-256-NONE") == [token.current]
+    assert tokens.candidates("alice", "ua", "HT-SHA-256-ENDP") == []  # bound to its mechanism
+    assert tokens.candidates("alice", "other-ua", "HT-SHA-256-NONE") == []  # and its client
+    now[0] += 61
+    assert tokens.candidates("alice", "ua", "HT-SHA-256-NONE") == []
