@@ -98,7 +98,7 @@ class Minixmpp(Server):
         twistd = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
         args = twistd + [
             "-n", "--pidfile=", "minixmpp", "--config", str(config), "--no-tls",
-            "--c2s", f"tcp:{self.port}:interface=127.0.0.1:backlog=1024",
+            "--c2s", f"tcp:{self.port}:interface=127.0.0.1:backlog=1024", "--c2s-tls", "off",
             "--components", f"tcp:{self.component_port}:interface=127.0.0.1",
             "--component", f"{COMPONENT}:{SECRET}",
             "--http", f"tcp:{self.http_port}:interface=127.0.0.1",

@@ -52,6 +52,10 @@ class Options(usage.Options):
     def opt_turn(self, value: str) -> None:
         """TURN server HOST:PORT:SECRET (coturn use-auth-secret) for XEP-0215, repeatable"""
         self["turn"].append(value)
+    def opt_contact_address(self, value: str) -> None:
+        """contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin,
+        feedback, sales, security, status, support), repeatable"""
+        self["contact-address"].append(value)
 
     def parseOptions(self, options: Any = None) -> None:
         """Parse; any problem is one line on stderr and exit status 2 (no usage dump)."""

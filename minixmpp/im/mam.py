@@ -146,6 +146,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
             end = parse_time(filters["end"])
             items = [m for m in items if m.timestamp <= end]
         page, first_index, complete = self._page(items, query)
+        backwards = first_index is None
         for item in page:
             session.send(self._result(session, queryid, item))
         fin = domish.Element((NS_MAM, "fin"))
@@ -154,14 +155,23 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         rsm = fin.addElement((NS_RSM, "set"))
         if page:
             first = rsm.addElement("first", content=page[0].id)
-            first["index"] = str(first_index)
+            if not backwards:
+                first["index"] = str(first_index)
             rsm.addElement("last", content=page[-1].id)
         rsm.addElement("count", content=str(len(items)))
         return fin
 
     def _page(self, items: list[ArchivedMessage], query: domish.Element
-              ) -> tuple[list[ArchivedMessage], int, bool]:
-        """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page)."""
+              ) -> tuple[list[ArchivedMessage], int | None, bool]:
+        """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page).
+
+        Returns the page, the index of its first item (None when paging backwards) and
+        whether it reaches the end of the result set in the direction of paging (XEP-0313
+        §4.2: ``complete``). The ``index`` attribute is OPTIONAL (XEP-0059 §2.6) and, like
+        Prosody, we leave it out of backward pages: clients such as slixmpp's
+        ``xep_0059.iterate`` take ``index + page size == count`` as the end of the set in
+        either direction, so with it a backward walk stopped after its first page.
+        """
         rsm = next(query.elements(NS_RSM, "set"), None)
         size, after, before = DEFAULT_PAGE, None, None
         if rsm is not None:
@@ -184,7 +194,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         if before is not None:
             end = len(items) if before == "" else _index(ids, before)
             start = max(0, end - size)
-            return items[start:end], start, start == 0
+            return items[start:end], None, start == 0
         start = _index(ids, after) + 1 if after else 0
         end = min(len(items), start + size)
         return items[start:end], start, end == len(items)

@@ -1,6 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations, PEP, private XML, uploads, block lists, last activity): in memory by
-default, SQLite with ``--data-dir``."""
+registrations, PEP, private XML, uploads, block lists, last activity, FAST tokens): in
+memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from minixmpp.storage.interfaces import (
     IPrivateStore,
     IPushStore,
     IRosterStore,
+    ITokenStore,
     IUploadStore,
     StorageError,
 )
@@ -36,6 +37,7 @@ class Storage:
     uploads: IUploadStore
     blocking: IBlockStore
     last_activity: ILastActivityStore
+    tokens: ITokenStore
     db: Any = None
 
     def close(self) -> None:
@@ -56,7 +58,8 @@ def open_storage(data_dir: str | None) -> Storage:
                        private=memory.MemoryPrivateStore(),
                        uploads=memory.MemoryUploadStore(),
                        blocking=memory.MemoryBlockStore(),
-                       last_activity=memory.MemoryLastActivityStore())
+                       last_activity=memory.MemoryLastActivityStore(),
+                       tokens=memory.MemoryTokenStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
@@ -71,4 +74,5 @@ def open_storage(data_dir: str | None) -> Storage:
                    private=sqlite.SQLitePrivateStore(db),
                    uploads=sqlite.SQLiteUploadStore(db),
                    blocking=sqlite.SQLiteBlockStore(db),
-                   last_activity=sqlite.SQLiteLastActivityStore(db), db=db)
+                   last_activity=sqlite.SQLiteLastActivityStore(db),
+                   tokens=sqlite.SQLiteTokenStore(db), db=db)

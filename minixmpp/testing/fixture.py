@@ -19,6 +19,7 @@ from minixmpp.testing.client import TestClient
 #: Options every test server starts with (a test's own options win).
 DEFAULTS: dict[str, Any] = {"c2s": "tcp:0:interface=127.0.0.1",
                              "http": "tcp:0:interface=127.0.0.1",
+                             "c2s_tls": "tcp:0:interface=127.0.0.1",
                              "user": ("alice:alice", "bob:bob")}
 
 

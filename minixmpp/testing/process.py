@@ -61,7 +61,7 @@ class ProcessServer:
     def command(self) -> list[str]:
         args = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
                 "-n", "--pidfile=", "minixmpp", "--domain", self.domain,
-                "--c2s", f"tcp:{self.port}:interface=127.0.0.1",
+                "--c2s", f"tcp:{self.port}:interface=127.0.0.1", "--c2s-tls", "off",
                 "--http", f"tcp:{self.http_port}:interface=127.0.0.1",
                 "--tls-cert", str(self.cert_file), "--tls-key", str(self.key_file)]
         for user in self.users:
