@@ -103,6 +103,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("http", "str", None, "HTTP control API and status page endpoint, e.g. tcp:8080 "
            "(loopback only unless interface= is given) [default: off]"),
     Option("http-token", "str", None, "bearer token the control API requires"),
+    Option("ready-file", "str", None,
+           "once listening, write the bound addresses and ports as JSON to this file "
+           "(for test harnesses that start the server with tcp:0)"),
     Option("config", "str", None, "TOML file with any of these settings"),
 )
 
@@ -156,6 +159,7 @@ class Settings:
     component: tuple[str, ...] = ()
     http: str | None = None
     http_token: str | None = None
+    ready_file: str | None = None
     config: str | None = None
     #: Parsed ``component`` values: domain → secret.
     component_secrets: dict[str, str] = field(default_factory=dict)

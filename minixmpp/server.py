@@ -15,7 +15,7 @@ from twisted.words.protocols.jabber import error as jerror
 from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
 
-from minixmpp import __version__
+from minixmpp import __version__, ready
 from minixmpp.c2s import tls
 from minixmpp.c2s.sm import Resumption
 from minixmpp.c2s.stream import C2SFactory
@@ -157,6 +157,8 @@ class Server(service.MultiService):
                 self.http_port = await self._listen(
                     "http", self.settings.http, site(self, self.settings.http_token))
             self._announce()
+            if self.settings.ready_file:
+                ready.write(self, self.settings.ready_file)
 
         return defer.ensureDeferred(listen_all())
 
@@ -196,6 +198,8 @@ class Server(service.MultiService):
         ports = [p for p in (self.c2s_port, self.component_port, self.http_port)
                  if p is not None]
         self.c2s_port = self.component_port = self.http_port = None
+        if self.settings.ready_file and ports:
+            ready.remove(self.settings.ready_file)
         waits = [defer.maybeDeferred(p.stopListening) for p in ports]
         for factory in (self.c2s_factory, self.component_factory):
             if factory is not None:

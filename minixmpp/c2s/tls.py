@@ -85,9 +85,14 @@ def load(domain: str, cert_file: str | None, key_file: str | None,
         cert_pem, key_pem = self_signed(domain)
         generated = True
     try:
-        options = ssl.PrivateCertificate.loadPEM(key_pem + b"\n" + cert_pem).options()
+        # cryptography objects, not pyOpenSSL's X509/PKey (deprecated: every context
+        # built from those warns)
+        certificate = x509.load_pem_x509_certificate(cert_pem)
+        options = ssl.CertificateOptions(
+            privateKey=serialization.load_pem_private_key(key_pem, password=None),
+            certificate=certificate)
         options.getContext()  # fail now, not at the first STARTTLS, on a key/cert mismatch
-        der = x509.load_pem_x509_certificate(cert_pem).fingerprint(hashes.SHA256())
+        der = certificate.fingerprint(hashes.SHA256())
     except Exception as e:  # noqa: BLE001  (any parse error is a configuration error)
         raise ConfigError(f"--tls-cert/--tls-key: not a usable PEM certificate and key ({e})"
                           ) from None

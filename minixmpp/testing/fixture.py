@@ -85,8 +85,7 @@ class TestServer:
     def login(self, account: Account | str, resource: str = "test", password: str | None = None,
               tls: bool = True) -> defer.Deferred[TestClient]:
         """A :class:`TestClient` logged in as ``account`` (name or :class:`Account`)."""
-        from twisted.internet import reactor
-
+        reactor = self.server.reactor
         if isinstance(account, Account):
             name, password = account.name, password or account.password
         else:
@@ -112,18 +111,16 @@ class TestServer:
                       since: int = 0, timeout: float = 5) -> defer.Deferred[Notification]:
         """Fires with the first matching notification (``seq`` > ``since``); fails with
         ``twisted.internet.defer.TimeoutError`` after ``timeout`` seconds."""
-        from twisted.internet import reactor
-
-        return self.appserver.wait_for(reactor, account, node, since, timeout)
+        return self.appserver.wait_for(self.server.reactor, account, node, since, timeout)
 
     async def assert_no_push(self, account: str | None = None, node: str | None = None,
                              within: float = 0.5, since: int | None = None) -> None:
         """Wait ``within`` seconds; fail if a matching notification arrived meanwhile."""
-        from twisted.internet import reactor, task
+        from twisted.internet import task
 
         start = self.appserver.notifications[-1].seq if since is None and \
             self.appserver.notifications else (since or 0)
-        await task.deferLater(reactor, within, lambda: None)
+        await task.deferLater(self.server.reactor, within, lambda: None)
         found = self.notifications(account, node, start)
         assert not found, f"unexpected push notification(s): {found}"
 

@@ -20,7 +20,7 @@ def site(xmpp: XMPPServer, token: str | None) -> server.Site:
     root.putChild(b"", status)
     root.putChild(b"status", status)
     root.putChild(b"api", ControlAPI(xmpp, token))
-    factory = server.Site(root)
+    factory = server.Site(root, reactor=xmpp.reactor)  # the server's, not the global one
     factory.noisy = False
     factory.displayTracebacks = False
     return factory
