@@ -156,9 +156,9 @@ class Server(service.MultiService):
 
                 self.http_port = await self._listen(
                     "http", self.settings.http, site(self, self.settings.http_token))
+            if self.settings.ready_file:  # before the log says so: a reader of either
+                ready.write(self, self.settings.ready_file)  # finds the other true
             self._announce()
-            if self.settings.ready_file:
-                ready.write(self, self.settings.ready_file)
 
         return defer.ensureDeferred(listen_all())
 

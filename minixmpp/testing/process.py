@@ -1,7 +1,12 @@
-"""The real ``twistd -n minixmpp`` in a subprocess, for clients in other processes."""
+"""The real ``twistd -n minixmpp`` in a subprocess, for clients in other processes.
+
+It listens on ports the kernel picks (``tcp:0``) and says which in its ``--ready-file``:
+no port is chosen before it is bound, so parallel test processes (pytest-xdist) never
+race for one."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,8 +16,6 @@ import time
 from pathlib import Path
 
 from minixmpp.c2s.tls import self_signed
-
-READY = b"connect a client to"
 
 
 def free_port() -> int:
@@ -32,14 +35,16 @@ class ProcessServer:
         self.directory = Path(directory)
         self.domain = domain
         self.host = "127.0.0.1"
-        self.port = free_port()
-        self.http_port = free_port()
-        self.http_url = f"http://127.0.0.1:{self.http_port}"
+        self.port = 0  # known once started (from the ready file)
+        self.http_port = 0
+        self.http_url = ""
         self.users = users
         self.extra = extra
         self.cert_file = self.directory / "minixmpp-cert.pem"
         self.key_file = self.directory / "minixmpp-key.pem"
         self.log_file = self.directory / "minixmpp.log"
+        self.ready_file = self.directory / "minixmpp-ready.json"
+        self.ready: dict = {}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -51,6 +56,7 @@ class ProcessServer:
                 "-n", "--pidfile=", "minixmpp", "--domain", self.domain,
                 "--c2s", f"tcp:{self.port}:interface=127.0.0.1",
                 "--http", f"tcp:{self.http_port}:interface=127.0.0.1",
+                "--ready-file", str(self.ready_file),
                 "--tls-cert", str(self.cert_file), "--tls-key", str(self.key_file)]
         for user in self.users:
             args += ["--user", user]
@@ -65,15 +71,20 @@ class ProcessServer:
         # The log goes straight to a file: a pipe nobody reads would fill up and stall
         # the server once it has logged 64 KiB.
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        self.ready_file.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(self.command(), cwd=self.directory, stdout=log,
                                             stderr=subprocess.STDOUT,
                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout
         while True:
-            text = self.log_file.read_bytes()[offset:]
-            if READY in text:
+            if self.ready_file.exists():
+                self.ready = json.loads(self.ready_file.read_text())
+                # a restart (crash tests) keeps the ports it had
+                self.port, self.http_port = self.ready["c2s"], self.ready["http"]
+                self.http_url = self.ready["http_url"]
                 return
+            text = self.log_file.read_bytes()[offset:]
             if self.process.poll() is not None:
                 raise RuntimeError(f"minixmpp exited at start:\n{text.decode()}")
             if time.monotonic() > deadline:
