@@ -207,9 +207,8 @@ PLAIN_COMMANDS = {"minixmpp": [str(BIN / "minixmpp")],
 
 
 @pytest.mark.parametrize("command, sig", [
-    ("minixmpp", signal.SIGTERM), ("python -m minixmpp", signal.SIGINT),
-    ("python -m minixmpp", signal.SIGTERM)], ids=["script-SIGTERM", "module-SIGINT",
-                                                  "module-SIGTERM"])
+    ("minixmpp", signal.SIGINT), ("python -m minixmpp", signal.SIGTERM)],
+    ids=["script-SIGINT", "module-SIGTERM"])
 @pytest_twisted.ensureDeferred
 async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, command: str,
                                                               sig: int) -> None:
@@ -248,20 +247,20 @@ async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, co
     assert not (tmp_path / "twistd.pid").exists()
 
 
-@pytest.mark.parametrize("command", sorted(PLAIN_COMMANDS))
-def test_plain_command_has_the_same_options_and_one_line_errors(tmp_path: Path,
-                                                                command: str) -> None:
-    executable = PLAIN_COMMANDS[command]
-    help_text = subprocess.run([*executable, "--help"], cwd=tmp_path, capture_output=True,
-                               text=True, timeout=60)
+def test_plain_command_has_the_same_options_and_one_line_errors(tmp_path: Path) -> None:
+    """The console script's help lists every option; both commands fail in one line
+    (every error message itself is tested through twistd above: the same code)."""
+    help_text = subprocess.run([*PLAIN_COMMANDS["minixmpp"], "--help"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0 and help_text.stdout.startswith("Usage: minixmpp")
     flat = " ".join(help_text.stdout.split())
     assert all(f"--{option.name}" in flat for option in OPTIONS)
-    for args, message in [(["--bogus"], "option --bogus not recognized"),
-                          (["--user", "nocolon"], "expected NAME:PASSWORD")]:
-        result = subprocess.run([*executable, *args], cwd=tmp_path, capture_output=True,
-                                text=True, timeout=60)
-        assert result.returncode != 0
+    for command, args, message in [
+            ("minixmpp", ["--bogus"], "option --bogus not recognized"),
+            ("python -m minixmpp", ["--user", "nocolon"], "expected NAME:PASSWORD")]:
+        result = subprocess.run([*PLAIN_COMMANDS[command], *args], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
         lines = result.stderr.strip().splitlines()
         assert lines == [lines[0]] and lines[0].startswith("minixmpp: error: ") and \
             message in lines[0], result.stderr
