@@ -61,3 +61,15 @@ def test_hundred_fixture_servers_leave_no_descriptors_or_timers(tmp_path: Path) 
     result = run_pytest(tmp_path, "-p", "no:randomly")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "101 passed" in result.stdout
+
+
+def test_factory_servers_with_components_listen_on_ports_of_their_own(
+        xmpp_server_factory) -> None:
+    """Under pytest-xdist many servers with an XEP-0114 listener run at once: none may
+    take the fixed default port 5347."""
+    options = {"component": ["bot.localhost:secret"]}
+    first, second = xmpp_server_factory(**options), xmpp_server_factory(**options)
+    assert first.components_port and second.components_port
+    assert first.components_port != second.components_port
+    assert 5347 not in (first.components_port, second.components_port)
+    assert xmpp_server_factory().components_port is None

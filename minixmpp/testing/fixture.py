@@ -16,9 +16,11 @@ from minixmpp.push.appserver import Notification
 from minixmpp.server import Server
 from minixmpp.testing.client import TestClient
 
-#: Options every test server starts with (a test's own options win).
-DEFAULTS: dict[str, Any] = {"c2s": "tcp:0:interface=127.0.0.1", "user": ("alice:alice",
-                                                                          "bob:bob")}
+#: Options every test server starts with (a test's own options win). Every listener is
+#: on a port the kernel picks, so parallel tests (pytest-xdist) never clash.
+DEFAULTS: dict[str, Any] = {"c2s": "tcp:0:interface=127.0.0.1",
+                            "components": "tcp:0:interface=127.0.0.1",
+                            "user": ("alice:alice", "bob:bob")}
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ class TestServer:
     @property
     def push_jid(self) -> str | None:
         return self.server.appserver.jid if self.server.appserver else None
+
+    @property
+    def components_port(self) -> int | None:
+        """The XEP-0114 port (with ``component=[...]``), else None."""
+        return self.server.components_port if self.server.component_port else None
 
     @property
     def http_url(self) -> str | None:

@@ -223,9 +223,10 @@ class AsyncTestServer:
         self._thread = thread
         self.test_server = test_server
         self.server = test_server.server
-        details = thread.blocking(lambda: (test_server.port, test_server.http_url))
+        details = thread.blocking(lambda: (test_server.port, test_server.http_url,
+                                           test_server.components_port))
         self.host = test_server.host
-        self.port, self.http_url = details
+        self.port, self.http_url, self.components_port = details
         self.domain = test_server.domain
         self.tls_certificate = test_server.tls_certificate
         self.push_jid = test_server.push_jid
