@@ -107,7 +107,9 @@ class Minixmpp(Server):
             "--components", "tcp:0:interface=127.0.0.1",
             "--component", f"{COMPONENT}:{SECRET}",
             "--http", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready),
-            "--auth-fail-limit", "1000000", "--max-connections", "50000"]
+            "--auth-fail-limit", "1000000", "--max-connections", "50000",
+            # No line per publish, as Prosody runs here at log level warn.
+            "--push-quiet"]
         if not self.archive:
             args.append("--no-archive")
         log = (self.workdir / "minixmpp.log").open("ab")
@@ -139,7 +141,7 @@ http_ports = {{ }}
 https_ports = {{ }}
 admin_socket = "{dir}/prosody.sock"
 modules_enabled = {{ "roster", "saslauth", "disco", "ping", "carbons", "smacks", "csi_simple",
-                    "cloud_notify", "offline"{mam} }}
+                    "cloud_notify", "offline", "pep"{mam} }}
 modules_disabled = {{ "tls", "s2s" }}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true

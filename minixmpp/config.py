@@ -1,9 +1,11 @@
 """Settings: one model for the command line and the TOML file (the command line wins).
 
-Every option is declared once in :data:`OPTIONS`; ``tap.Options`` builds the
-twistd command line from it and :func:`load_toml` accepts the same names in a
-``--config`` file (``c2s = "tcp:5222"``, ``user = ["alice:secret"]``, dashes or
-underscores alike).
+Every option is declared once, in :data:`OPTIONS`: :class:`Settings` gets one field
+per option from it (with its default), ``tap.Options`` builds the twistd command line
+and ``--help`` from it, :func:`load_toml` accepts the same names in a ``--config`` file
+(``c2s = "tcp:5222"``, ``user = ["alice:secret"]``, dashes or underscores alike), and a
+test checks the README's option table against it. Options that contradict each other
+are refused with one line.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import endpoints
 from twisted.words.protocols.jabber import jid
@@ -67,13 +69,19 @@ OPTIONS: tuple[Option, ...] = (
            "is dropped (a resumable session hibernates)"),
     Option("max-components", "int", 100, "external components connected at once"),
     Option("data-dir", "str", None,
-           "keep accounts, rosters, offline messages, archive, push registrations and the "
-           "generated certificate in this directory (SQLite) [default: memory only]"),
+           "keep accounts, rosters, offline messages, archive, push registrations, PEP data "
+           "(nodes, items, private XML, vCards) and the generated certificate in this "
+           "directory (SQLite) [default: memory only]"),
     Option("max-offline", "int", 1000,
            "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
     Option("no-archive", "flag", False, "do not archive messages (XEP-0313 off)"),
     Option("max-archive", "int", 10000,
            "archived messages kept per account (XEP-0313); the oldest go first"),
+    Option("pep-max-items", "int", 256,
+           "items kept per PEP node (XEP-0163); pubsub#max_items 'max' means this"),
+    Option("pep-max-nodes", "int", 256, "PEP nodes per account; creating more is refused"),
+    Option("pep-max-item-size", "int", 131072,
+           "bytes of one PEP item's payload; larger: not-acceptable/payload-too-big"),
     Option("push-on-archive", "flag", False,
            "also push when a message is archived for a registration whose session is "
            "not live (Prosody/ejabberd behaviour; makes AWAY/XA moot)"),
@@ -96,6 +104,15 @@ OPTIONS: tuple[Option, ...] = (
            "the same while the account has push registrations (as Prosody extends it)"),
     Option("push-csi-inactive", "flag", False,
            "treat a CSI-inactive session (XEP-0352) like a hibernated one for push"),
+    Option("push-profile", "str", "minixmpp",
+           "push behaviour of: minixmpp | tigase | prosody | ejabberd | mongooseim "
+           "(docs/push.md, Profiles)"),
+    Option("push-groupchat", "str", "never",
+           "groupchat messages to the account push: never | mentions | always (for "
+           "registrations without Tigase's groupchat filter)"),
+    Option("push-quiet", "flag", False,
+           "no log line per publish or per in-process notification (enable, disable, "
+           "errors and auto-disable are still logged)"),
     Option("components", "str", "tcp:5347:interface=127.0.0.1",
            "XEP-0114 external component listener (used when --component is given)"),
     Option("component", "list", (),
@@ -117,50 +134,32 @@ def attr(name: str) -> str:
     return name.replace("-", "_")
 
 
-@dataclass
-class Settings:
-    """Validated settings for one :class:`minixmpp.server.Server`."""
+#: The Python type of each option kind (for the generated ``Settings`` fields).
+KIND_TYPES = {"str": "str | None", "int": "int", "flag": "bool", "list": "tuple[str, ...]"}
 
-    domain: str = "localhost"
-    c2s: str = "tcp:5222:interface=127.0.0.1"
-    user: tuple[str, ...] = ()
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    require_tls: bool = False
-    no_tls: bool = False
-    plain_without_tls: str = "loopback"
-    log_stanzas: bool = False
-    max_stanza_size: int = 262144
-    max_stanza_depth: int = 100
-    max_connections: int = 20000
-    max_connections_per_ip: int = 0
-    auth_timeout: int = 30
-    idle_timeout: int = 0
-    auth_fail_limit: int = 5
-    auth_fail_delay: int = 2
-    max_send_buffer: int = 4194304
-    max_components: int = 100
-    data_dir: str | None = None
-    max_offline: int = 1000
-    no_archive: bool = False
-    max_archive: int = 10000
-    push_on_archive: bool = False
-    push_jid: str | None = None
-    no_push_component: bool = False
-    push_strict: bool = False
-    push_privacy: bool = False
-    push_max_registrations: int = 5
-    push_max_errors: int = 16
-    push_timeout: int = 20
-    resume_timeout: int = 300
-    resume_timeout_push: int = 3600
-    push_csi_inactive: bool = False
-    components: str = "tcp:5347:interface=127.0.0.1"
-    component: tuple[str, ...] = ()
-    http: str | None = None
-    http_token: str | None = None
-    ready_file: str | None = None
-    config: str | None = None
+
+def _option_fields(cls: type) -> type:
+    """Make every option of :data:`OPTIONS` a field of ``cls`` with its default (the
+    one declaration), ahead of the fields ``cls`` declares itself; then a dataclass."""
+    own = dict(cls.__dict__.get("__annotations__", {}))
+    annotations: dict[str, Any] = {}
+    for option in OPTIONS:
+        name = attr(option.name)
+        annotations[name] = KIND_TYPES[option.kind]
+        setattr(cls, name, option.default)
+    annotations.update(own)
+    cls.__annotations__ = annotations
+    return dataclass(cls)
+
+
+@_option_fields
+class Settings:
+    """Validated settings for one :class:`minixmpp.server.Server`: one attribute per
+    option of :data:`OPTIONS` (``tls-cert`` → ``tls_cert``), plus the parsed values."""
+
+    if TYPE_CHECKING:  # for type checkers only; the fields come from OPTIONS
+        def __getattr__(self, name: str) -> Any: ...
+
     #: Parsed ``component`` values: domain → secret.
     component_secrets: dict[str, str] = field(default_factory=dict)
     #: Parsed ``user`` values; the demo accounts when no user was given.
@@ -213,13 +212,17 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key must be given together")
         if self.no_tls and self.require_tls:
             raise ConfigError("--no-tls and --require-tls contradict each other")
+        if self.no_archive and self.push_on_archive:
+            raise ConfigError("--no-archive and --push-on-archive contradict each other "
+                              "(pushing on archive needs the archive)")
         for name in ("tls_cert", "tls_key"):
             path = getattr(self, name)
             if path and not _readable(path):
                 raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
         if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
             raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
-        for name in ("max_offline", "max_archive", "push_max_registrations", "push_max_errors",
+        for name in ("max_offline", "max_archive", "pep_max_items", "pep_max_nodes",
+                     "pep_max_item_size", "push_max_registrations", "push_max_errors",
                      "push_timeout", "resume_timeout", "resume_timeout_push"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -228,6 +231,14 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more")
+        from minixmpp.push.profiles import PROFILES
+
+        if self.push_profile not in PROFILES:
+            raise ConfigError(f"--push-profile must be one of {', '.join(PROFILES)}, not "
+                              f"{self.push_profile!r}")
+        if self.push_groupchat not in ("never", "mentions", "always"):
+            raise ConfigError("--push-groupchat must be never, mentions or always, not "
+                              f"{self.push_groupchat!r}")
         self.push_jid = self._domain_option("push-jid", self.push_jid or f"push.{self.domain}")
         try:
             endpoints.serverFromString(None, self.components)

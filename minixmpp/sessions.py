@@ -40,9 +40,6 @@ class Session:
         self.csi = "active"
         #: XEP-0280: carbon copies enabled
         self.carbons = False
-        #: push rule 2 fired while this session slept (hibernated, or CSI-inactive with
-        #: --push-csi-inactive): later messages are batched until it wakes up
-        self.asleep_pushed = False
         #: called when a hibernated session's queue passes its limit (set by XEP-0198)
         self.on_overflow: Callable[[Session], None] = lambda _session: None
 
@@ -96,8 +93,9 @@ class SessionManager:
 
     def __init__(self) -> None:
         self._by_user: dict[str, dict[str, Session]] = {}
-        #: called with a session after it is gone (presence cleanup)
-        self.on_unbound: list[Callable[[Session], None]] = []
+        #: called in order with a session after it is gone (presence cleanup, resumption);
+        #: set by ``Server``
+        self.on_unbound: tuple[Callable[[Session], None], ...] = ()
         #: ends a hibernated session that a new login with its full JID replaces
         self.on_replaced: Callable[[Session], None] = self.unbind
 

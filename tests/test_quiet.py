@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = Path(__file__).parent / "plugin_examples"
+pytestmark = pytest.mark.launch  # pytest in pytest
 
 PROCESS_TEST = '''
 import json, urllib.request

@@ -11,6 +11,8 @@ from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
     NoSuchAccount,
+    PepItem,
+    PepNode,
     PushRegistration,
     RosterItem,
 )
@@ -92,7 +94,12 @@ def test_archive_is_bounded_and_ordered(storage) -> None:
 def test_push_registrations(storage) -> None:
     p = storage.push
     first = PushRegistration("push.localhost", "n1", away=True, publish_options="<x/>",
-                             resource="phone", created=1.5)
+                             resource="phone", created=1.5,
+                             extensions={"priority": True, "muted": ["bob@localhost"],
+                                         "groupchat": [{"jid": "r@muc", "allow": "mentioned",
+                                                        "nick": "al"}],
+                                         "encrypt": {"alg": "aes-128-gcm", "key": "AAAA",
+                                                     "max_size": None}})
     p.put("alice", first)
     p.put("alice", PushRegistration("push.localhost", None))
     p.put("alice", PushRegistration("other.example", "n1"))
@@ -105,10 +112,78 @@ def test_push_registrations(storage) -> None:
     assert p.users() == ["alice"]
     assert p.remove("alice", "push.localhost", "n1")
     assert not p.remove("alice", "push.localhost", "n1")
-    assert p.remove("alice", "other.example", None)  # every node of that jid
+    assert not p.remove("alice", "other.example", None)  # None is a node, not a wildcard
+    assert p.remove("alice", "other.example", "n1")
     assert [(r.jid, r.node) for r in p.registrations("alice")] == [("push.localhost", None)]
     assert p.remove("alice", "push.localhost", None)
     assert p.users() == [] and p.registrations("alice") == []
+
+
+def test_push_remove_is_exact_and_remove_service_takes_every_node(storage) -> None:
+    """IPushStore.remove(user, jid, None) removes only the node-less registration;
+    remove_service is the "every node" of XEP-0357 §6."""
+    p = storage.push
+    for jid, node in (("push.localhost", None), ("push.localhost", "n1"),
+                      ("push.localhost", "n2"), ("other.example", None)):
+        p.put("alice", PushRegistration(jid, node))
+    p.put("bob", PushRegistration("push.localhost", None))
+    assert p.remove("alice", "push.localhost", None)
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [
+        ("push.localhost", "n1"), ("push.localhost", "n2"), ("other.example", None)]
+    assert not p.remove("alice", "push.localhost", None)
+    assert p.remove_service("alice", "push.localhost") == 2
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [("other.example", None)]
+    assert p.remove_service("alice", "push.localhost") == 0
+    assert p.remove_service("alice", "other.example") == 1
+    assert p.users() == ["bob"] and p.registrations("alice") == []
+    assert [r.node for r in p.registrations("bob")] == [None]
+def test_pep_nodes_and_items(storage) -> None:
+    p = storage.pep
+    p.put_node("alice", PepNode("urn:xmpp:avatar:metadata", {"pubsub#access_model": "open"}))
+    p.put_node("alice", PepNode("eu.siacs.conversations.axolotl.devicelist"))
+    assert [n.name for n in p.nodes("alice")] == ["urn:xmpp:avatar:metadata",
+                                                  "eu.siacs.conversations.axolotl.devicelist"]
+    node = p.node("alice", "urn:xmpp:avatar:metadata")
+    node.config["pubsub#access_model"] = "presence"  # a copy
+    assert p.node("alice", "urn:xmpp:avatar:metadata").config == {"pubsub#access_model": "open"}
+    p.put_node("alice", node)  # update keeps the creation order
+    assert p.nodes("alice")[0].config == {"pubsub#access_model": "presence"}
+    assert p.node("bob", "urn:xmpp:avatar:metadata") is None and p.nodes("bob") == []
+    n = "urn:xmpp:avatar:metadata"
+    for i in range(4):
+        p.publish("alice", n, PepItem(f"i{i}", f"<x>{i}</x>", "alice@localhost/a", 10.0 + i),
+                  keep=3)
+    assert [i.id for i in p.items("alice", n)] == ["i1", "i2", "i3"]
+    p.publish("alice", n, PepItem("i1", "<x>new</x>", "alice@localhost/b", 20.0), keep=3)
+    assert [i.id for i in p.items("alice", n)] == ["i2", "i3", "i1"]  # replaced is newest
+    assert p.item("alice", n, "i1") == PepItem("i1", "<x>new</x>", "alice@localhost/b", 20.0)
+    assert p.item("alice", n, "i0") is None
+    assert p.retract("alice", n, "i2") and not p.retract("alice", n, "i2")
+    assert [i.id for i in p.items("alice", n)] == ["i3", "i1"]
+    p.purge("alice", n)
+    assert p.items("alice", n) == [] and p.node("alice", n) is not None
+    p.publish("alice", n, PepItem("x", "<x/>"), keep=1)
+    assert p.delete_node("alice", n) and not p.delete_node("alice", n)
+    assert p.items("alice", n) == []
+    p.publish("bob", "b", PepItem("x", "<x/>"), keep=1)
+    p.put_node("bob", PepNode("b"))
+    p.drop("alice")
+    assert p.nodes("alice") == [] and [n.name for n in p.nodes("bob")] == ["b"]
+
+
+def test_private_documents(storage) -> None:
+    d = storage.private
+    d.put("alice", "private:storage:bookmarks", "<storage xmlns='storage:bookmarks'/>")
+    d.put("alice", "vcard", "<vCard xmlns='vcard-temp'/>")
+    assert d.get("alice", "vcard") == "<vCard xmlns='vcard-temp'/>"
+    d.put("alice", "vcard", "<vCard xmlns='vcard-temp'><FN>A</FN></vCard>")
+    assert d.get("alice", "vcard") == "<vCard xmlns='vcard-temp'><FN>A</FN></vCard>"
+    assert d.get("bob", "vcard") is None
+    d.put("alice", "vcard", None)
+    assert d.get("alice", "vcard") is None
+    assert d.get("alice", "private:storage:bookmarks") is not None
+    d.drop("alice")
+    assert d.get("alice", "private:storage:bookmarks") is None
 
 
 def test_sqlite_survives_reopening(tmp_path) -> None:
@@ -116,11 +191,15 @@ def test_sqlite_survives_reopening(tmp_path) -> None:
     s.accounts.create("alice", "pw")
     s.offline.store("alice", "<message/>")
     s.push.put("alice", PushRegistration("push.localhost", "n"))
+    s.pep.put_node("alice", PepNode("n", {"pubsub#max_items": "5"}))
+    s.pep.publish("alice", "n", PepItem("1", "<x/>"), keep=5)
     s.close()
     again = open_storage(str(tmp_path))
     assert again.accounts.check_password("alice", "pw")
     assert again.offline.count("alice") == 1
     assert again.push.registrations("alice")[0].node == "n"
+    assert again.pep.nodes("alice") == [PepNode("n", {"pubsub#max_items": "5"})]
+    assert again.pep.items("alice", "n") == [PepItem("1", "<x/>")]
     again.close()
 
 
@@ -145,3 +224,14 @@ def test_sqlite_never_stores_passwords(tmp_path) -> None:
     raw = (tmp_path / FILENAME).read_bytes() + b"".join(
         p.read_bytes() for p in tmp_path.glob(FILENAME + "-*"))
     assert b"very-secret-password" not in raw
+
+
+def test_sqlite_push_registration_without_extensions_reads_as_none(tmp_path) -> None:
+    """A registration stored before the push extensions existed (no 'extensions' key)."""
+    s = open_storage(str(tmp_path))
+    s.db.execute("INSERT INTO push (user, jid, node, registration) VALUES (?, ?, ?, ?)",
+                 ("alice", "push.localhost", "n",
+                  '{"jid": "push.localhost", "node": "n", "away": true}'))
+    [r] = s.push.registrations("alice")
+    assert (r.node, r.away, r.extensions) == ("n", True, {})
+    s.close()

@@ -7,7 +7,9 @@ Subscription states live in the roster (RFC 6121 §3.1, Appendix A tables).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid
@@ -43,23 +45,62 @@ def priority_of(stanza: domish.Element) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Available:
+    """A resource sent available presence (RFC 6121 §4.2, §4.4)."""
+
+    session: Session
+    #: its first available presence (initial presence, §4.2)
+    initial: bool
+    #: offline messages it was given on the way (XEP-0160 §3)
+    flushed: int
+
+
+class AvailableListener(Protocol):
+    def available(self, event: Available) -> None: ...
+
+
+class PresenceObserver(Protocol):
+    """Told of the presence events PEP needs (XEP-0163 §4.3, XEP-0153 §3.2)."""
+
+    def broadcast(self, session: Session, stanza: domish.Element) -> None:
+        """Before an available presence is broadcast; may add to it."""
+
+    def unavailable(self, session: Session) -> None:
+        """A resource that was available sent (or left) unavailable."""
+
+    def inbound(self, stanza: domish.Element, user: str) -> None:
+        """Available/unavailable presence from someone else to ``user``'s bare JID."""
+
+    def subscribed(self, user: str, contact: str) -> None:
+        """``user`` approved ``contact``'s subscription (§3.1.5)."""
+
+
+class OfflineFlush(Protocol):
+    def flush(self, session: Session) -> int: ...
+
+
 class PresenceHandler:
     """Presence broadcast, probes, directed presence and the subscription handshake."""
 
     log = Logger()
 
     def __init__(self, domain: str, sessions: SessionManager, accounts: IAccountStore,
-                 rosters: IRosterStore, roster: RosterHandler, route: Route) -> None:
+                 rosters: IRosterStore, roster: RosterHandler, route: Route, *,
+                 offline: OfflineFlush | None = None,
+                 listeners: Sequence[AvailableListener] = (),
+                 observers: Sequence[PresenceObserver] = ()) -> None:
         self.domain = domain
         self.sessions = sessions
         self.accounts = accounts
         self.rosters = rosters
         self.roster = roster
         self.route = route
-        #: called as (session, initial) after a resource sent available presence
-        self.on_available: list[Callable[[Session, bool], None]] = []
-        sessions.on_unbound.append(self.disconnected)
-        roster.on_remove = self.roster_removed
+        self.offline = offline
+        #: told after a resource sent available presence (push counts start again)
+        self.listeners = tuple(listeners)
+        #: told of broadcasts, unavailable, inbound presence and approvals (PEP)
+        self.observers = tuple(observers)
 
     # -- outbound (RFC 6121 §3.1.2, §3.2–3.4 user side; §4.2–4.6) ----------------------------
 
@@ -92,6 +133,8 @@ class PresenceHandler:
 
     def _available(self, session: Session, stanza: domish.Element) -> None:
         initial = not session.available
+        for observer in self.observers:
+            observer.broadcast(session, stanza)
         session.presence = shallow_copy(stanza)
         session.priority = priority_of(stanza)
         user, full = session.user, session.jid.full()
@@ -103,8 +146,12 @@ class PresenceHandler:
             other.send(readdressed(stanza, full, other.jid.full()))
         if initial:
             self._initial(session, items)
-        for callback in self.on_available:
-            callback(session, initial)
+        flushed = 0
+        if initial and session.priority >= 0 and self.offline is not None:
+            flushed = self.offline.flush(session)  # XEP-0160 §3
+        event = Available(session, initial, flushed)
+        for listener in self.listeners:
+            listener.available(event)
 
     def _initial(self, session: Session, items: list[RosterItem]) -> None:
         """§4.2: probes for the new resource, and what it missed."""
@@ -137,6 +184,8 @@ class PresenceHandler:
             for other in self.sessions.available(user):
                 if other is not session:
                     other.send(readdressed(stanza, full, other.jid.full()))
+            for observer in self.observers:
+                observer.unavailable(session)
 
     def disconnected(self, session: Session) -> None:
         """The session is gone: broadcast unavailable if needed (RFC 6121 §4.5.2)."""
@@ -165,6 +214,8 @@ class PresenceHandler:
             self.route(stanza)
             for s in self.sessions.available(user):  # the contact's presence to the user
                 self.route(readdressed(s.presence, s.jid.full(), contact))
+            for observer in self.observers:
+                observer.subscribed(user, contact)
         elif ptype == "unsubscribe":  # §3.3.2
             if item is not None and (item.subscription in ("to", "both") or item.ask):
                 item.subscription = {"to": "none", "both": "from"}.get(item.subscription,
@@ -222,6 +273,9 @@ class PresenceHandler:
             if session is not None:
                 session.send(stanza)
         else:
+            if ptype in (None, "unavailable", "error"):
+                for observer in self.observers:
+                    observer.inbound(stanza, user)
             for session in self.sessions.available(user):
                 session.send(stanza)
 

@@ -1,5 +1,5 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations): in memory by default, SQLite with ``--data-dir``."""
+registrations, PEP, private XML): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from minixmpp.storage.interfaces import (
     IAccountStore,
     IArchiveStore,
     IOfflineStore,
+    IPepStore,
+    IPrivateStore,
     IPushStore,
     IRosterStore,
+    StorageError,
 )
 
 
@@ -24,6 +27,8 @@ class Storage:
     offline: IOfflineStore
     archive: IArchiveStore
     push: IPushStore
+    pep: IPepStore
+    private: IPrivateStore
     db: Any = None
 
     def close(self) -> None:
@@ -33,16 +38,24 @@ class Storage:
 
 
 def open_storage(data_dir: str | None) -> Storage:
-    """Memory when ``data_dir`` is None, else SQLite in that directory."""
+    """Memory when ``data_dir`` is None, else SQLite in that directory; any problem
+    opening it is a :class:`StorageError`."""
     if data_dir is None:
         from minixmpp.storage import memory
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore())
+                       memory.MemoryPushStore(), memory.MemoryPepStore(),
+                       memory.MemoryPrivateStore())
+    import sqlite3
+
     from minixmpp.storage import sqlite
 
-    db = sqlite.connect(data_dir)
+    try:
+        db = sqlite.connect(data_dir)
+    except (OSError, sqlite3.Error) as e:
+        raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), db)
+                   sqlite.SQLitePushStore(db), sqlite.SQLitePepStore(db),
+                   sqlite.SQLitePrivateStore(db), db)

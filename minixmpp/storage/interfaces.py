@@ -8,7 +8,11 @@ after the write (as Prosody does with its storage drivers on its main loop).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+
+class StorageError(Exception):
+    """A backend cannot be opened or used (the message is one line for the user)."""
 
 
 class AccountExists(Exception):
@@ -98,6 +102,9 @@ class PushRegistration:
     errors: int = 0
     last_error: str | None = None
     notifications: int = 0
+    #: Tigase push extensions enabled with it (push/extensions.py), as plain JSON;
+    #: replaced as a whole on re-enable, never changed in place
+    extensions: dict[str, Any] = field(default_factory=dict)
 
 
 class IOfflineStore(Protocol):
@@ -119,7 +126,15 @@ class IPushStore(Protocol):
 
     def put(self, user: str, registration: PushRegistration) -> None: ...
 
-    def remove(self, user: str, jid: str, node: str | None) -> bool: ...
+    def remove(self, user: str, jid: str, node: str | None) -> bool:
+        """Remove exactly the registration (jid, node); ``node=None`` is the node-less
+        registration, not a wildcard. True if there was one."""
+        ...
+
+    def remove_service(self, user: str, jid: str) -> int:
+        """Remove every registration of ``user`` at App Server ``jid``, node-less or not
+        (XEP-0357 §6, disable without node); how many went."""
+        ...
 
     def users(self) -> list[str]: ...
 
@@ -140,5 +155,61 @@ class IArchiveStore(Protocol):
     def append(self, user: str, message: ArchivedMessage, limit: int) -> None: ...
 
     def messages(self, user: str) -> list[ArchivedMessage]: ...
+
+    def drop(self, user: str) -> None: ...
+
+
+@dataclass
+class PepNode:
+    """One PEP node of an account (XEP-0163 §5) and its configuration (XEP-0060 §16.4.4
+    ``pubsub#`` fields, values as strings)."""
+
+    name: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PepItem:
+    """One published item: its id, its payload (serialized XML), who published it, when."""
+
+    id: str
+    payload: str
+    publisher: str = ""
+    timestamp: float = 0.0
+
+
+class IPepStore(Protocol):
+    """PEP nodes and items per account (XEP-0163); items oldest first."""
+
+    def nodes(self, user: str) -> list[PepNode]: ...
+
+    def node(self, user: str, name: str) -> PepNode | None: ...
+
+    def put_node(self, user: str, node: PepNode) -> None: ...
+
+    def delete_node(self, user: str, name: str) -> bool: ...
+
+    def items(self, user: str, name: str) -> list[PepItem]: ...
+
+    def item(self, user: str, name: str, item_id: str) -> PepItem | None: ...
+
+    def publish(self, user: str, name: str, item: PepItem, keep: int) -> None:
+        """Store ``item`` as the newest (replacing one with its id); keep the newest
+        ``keep`` items."""
+
+    def retract(self, user: str, name: str, item_id: str) -> bool: ...
+
+    def purge(self, user: str, name: str) -> None: ...
+
+    def drop(self, user: str) -> None: ...
+
+
+class IPrivateStore(Protocol):
+    """Per-account XML documents by key: private XML (XEP-0049) and vCards (XEP-0054)."""
+
+    def get(self, user: str, key: str) -> str | None: ...
+
+    def put(self, user: str, key: str, xml: str | None) -> None:
+        """Store ``xml`` under ``key``; None removes it."""
 
     def drop(self, user: str) -> None: ...

@@ -19,6 +19,8 @@ from minixmpp.c2s.tls import self_signed
 
 
 def free_port() -> int:
+    """A port free right now (another process may take it before it is used: prefer
+    listening on port 0 and reading the port actually used)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -37,7 +39,6 @@ class ProcessServer:
         self.host = "127.0.0.1"
         self.port = 0  # known once started (from the ready file)
         self.http_port = 0
-        self.http_url = ""
         self.users = users
         self.extra = extra
         self.cert_file = self.directory / "minixmpp-cert.pem"
@@ -46,6 +47,10 @@ class ProcessServer:
         self.ready_file = self.directory / "minixmpp-ready.json"
         self.ready: dict = {}
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     @property
     def tls_certificate(self) -> bytes:
@@ -82,7 +87,6 @@ class ProcessServer:
                 self.ready = json.loads(self.ready_file.read_text())
                 # a restart (crash tests) keeps the ports it had
                 self.port, self.http_port = self.ready["c2s"], self.ready["http"]
-                self.http_url = self.ready["http_url"]
                 return
             text = self.log_file.read_bytes()[offset:]
             if self.process.poll() is not None:

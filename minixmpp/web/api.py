@@ -19,6 +19,7 @@ from twisted.words.protocols.jabber import error, jid
 
 from minixmpp import addressing
 from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
+from minixmpp.timestamps import iso
 from minixmpp.web import views
 
 if TYPE_CHECKING:
@@ -188,17 +189,10 @@ class ControlAPI(resource.Resource):
 
     def delete_account(self, request: server.Request, name: str) -> tuple[int, None]:
         self._account(name)
-        for session in self.xmpp.sessions.of(name):
-            if session.hibernated:
-                self.xmpp.resumption.end(session)
-            else:
-                session.stream.sendStreamError(error.StreamError("not-authorized",
-                                                                 text="account deleted"))
         try:
-            self.xmpp.accounts.delete(name)
+            self.xmpp.admin.delete_account(name)
         except NoSuchAccount:
             raise HTTPError(404, f"no account {name!r}") from None
-        self.xmpp.forget_account(name)
         return 204, None
 
     def set_password(self, request: server.Request, name: str) -> dict[str, Any]:
@@ -222,11 +216,8 @@ class ControlAPI(resource.Resource):
         session = self.xmpp.sessions.get(target)
         if session is None or target.resource is None:
             raise HTTPError(404, f"no session {full!r}")
-        if session.hibernated:
-            self.xmpp.resumption.end(session)
-            return 204, None
-        session.stream.sendStreamError(error.StreamError(
-            "policy-violation", text="disconnected through the control API"))
+        self.xmpp.admin.end_session(session, "policy-violation",
+                                    "disconnected through the control API")
         return 204, None
 
     # -- push ----------------------------------------------------------------------------------
@@ -238,14 +229,16 @@ class ControlAPI(resource.Resource):
                 for r in self.xmpp.push_store.registrations(u)]
 
     def delete_registrations(self, request: server.Request) -> dict[str, Any]:
+        """``node`` absent: any node; ``node=`` (empty): only the node-less registration."""
         account = self._arg(request, "account")
         service, node = self._arg(request, "jid"), self._arg(request, "node")
         users = [self._account(account)] if account else self.xmpp.push_store.users()
         removed = 0
         for user in users:
             for r in self.xmpp.push_store.registrations(user):
-                if (service is None or r.jid == service) and (node is None or r.node == node):
-                    self.xmpp.push_store.remove(user, r.jid, r.node)
+                if ((service is None or r.jid == service)
+                        and (node is None or r.node == (node or None))
+                        and self.xmpp.push_store.remove(user, r.jid, r.node)):
                     self.xmpp.push_enable.log_event("removed", user, r, "by the control API")
                     removed += 1
         return {"removed": removed}
@@ -307,7 +300,7 @@ class ControlAPI(resource.Resource):
         return self.xmpp.offline_store.peek(self._account(name))
 
     def archive(self, request: server.Request, name: str) -> list[dict[str, Any]]:
-        return [{"id": m.id, "time": views.iso(m.timestamp), "with": m.with_jid, "xml": m.xml}
+        return [{"id": m.id, "time": iso(m.timestamp), "with": m.with_jid, "xml": m.xml}
                 for m in self.xmpp.archive_store.messages(self._account(name))]
 
     def reset(self, request: server.Request) -> dict[str, Any]:

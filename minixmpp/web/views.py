@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any
 
 from minixmpp import forms
 from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import PushRegistration
+from minixmpp.timestamps import iso
 
 if TYPE_CHECKING:
     from minixmpp.push.appserver import Notification
@@ -15,16 +15,10 @@ if TYPE_CHECKING:
     from minixmpp.sessions import Session
 
 
-def iso(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return datetime.datetime.fromtimestamp(t, datetime.UTC).isoformat(timespec="milliseconds")
-
-
 def account(server: Server, name: str) -> dict[str, Any]:
     return {"name": name, "jid": f"{name}@{server.settings.domain}",
             "sessions": [s.jid.full() for s in server.sessions.of(name)],
-            "offline": server.offline_store.count(name)}
+            "offline": server.offline_store.count(name), "pep_nodes": server.pep.nodes(name)}
 
 
 def session(s: Session) -> dict[str, Any]:
@@ -41,7 +35,16 @@ def registration(user: str, r: PushRegistration) -> dict[str, Any]:
     options = forms.values(parse(r.publish_options, neutral=False)) if r.publish_options else {}
     return {"account": user, "jid": r.jid, "node": r.node, "away": r.away,
             "publish_options": options, "resource": r.resource, "created": iso(r.created),
-            "errors": r.errors, "last_error": r.last_error, "notifications": r.notifications}
+            "errors": r.errors, "last_error": r.last_error, "notifications": r.notifications,
+            "extensions": public_extensions(r.extensions)}
+
+
+def public_extensions(extensions: dict[str, Any]) -> dict[str, Any]:
+    """Tigase push extensions as enabled; the encryption key itself is not shown."""
+    out = dict(extensions)
+    if out.get("encrypt"):
+        out["encrypt"] = {k: v for k, v in out["encrypt"].items() if k != "key"}
+    return out
 
 
 def notification(n: Notification) -> dict[str, Any]:
