@@ -192,6 +192,10 @@ class AsyncTestClient:
                  timeout: float = 10) -> Any:
         return await _wait(self._thread.submit(self.client.iq, child, type, to, timeout))
 
+    async def barrier(self, timeout: float = 10) -> Any:
+        """A ping round trip: everything sent before it has been handled."""
+        return await _wait(self._thread.submit(self.client.barrier, timeout))
+
     async def enable_push(self, node: str | None, service: str, away: bool = False,
                           publish_options: dict[str, str] | None = None) -> Any:
         return await _wait(self._thread.submit(self.client.enable_push, node, service, away,
@@ -257,9 +261,12 @@ class AsyncTestServer:
                                                since, timeout))
 
     async def assert_no_push(self, account: str | None = None, node: str | None = None,
-                             within: float = 0.5, since: int | None = None) -> None:
+                             within: float = 0.5, since: int | None = None,
+                             after: AsyncTestClient | None = None) -> None:
+        """As :meth:`TestServer.assert_no_push`; ``after``: the built-in client that sent
+        the message (a ping round trip on its stream instead of waiting)."""
         await _wait(self._thread.submit(self.test_server.assert_no_push, account, node,
-                                        within, since))
+                                        within, since, after.client if after else None))
 
     def fail_push(self, node: str | None, condition: str | None = "item-not-found",
                   type: str = "cancel", count: int | None = None) -> None:

@@ -44,7 +44,7 @@ async def test_builtin_client_and_failing_app_server(async_xmpp_server):
     async_xmpp_server.fail_push("gone", "item-not-found")
     carol = await async_xmpp_server.login(async_xmpp_server.account("carol", "pw"), tls=False)
     carol.send_message("dave@localhost", "anyone?")
-    await async_xmpp_server.assert_no_push(account="dave", within=0.3)
+    await async_xmpp_server.assert_no_push(account="dave", after=carol)
     registrations = await async_xmpp_server.call(
         async_xmpp_server.server.push_store.registrations, "dave")
     assert registrations == []
