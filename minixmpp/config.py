@@ -164,6 +164,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("contact-address", "list", (),
            "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, "
            "feedback, sales, security, status, support), repeatable"),
+    Option("ready-file", "str", None,
+           "once listening, write the bound addresses and ports as JSON to this file "
+           "(for test harnesses that start the server with tcp:0)"),
     Option("config", "str", None, "TOML file with any of these settings"),
 )
 

@@ -16,7 +16,7 @@ from twisted.words.protocols.jabber import error as jerror
 from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
 
-from minixmpp import __version__
+from minixmpp import __version__, ready
 from minixmpp.admin import Admin
 from minixmpp.c2s import tls
 from minixmpp.c2s.fast import Tokens
@@ -279,6 +279,8 @@ class Server(service.MultiService):
 
                 self.http_port = await self._listen(
                     "http", self.settings.http, site(self, self.settings.http_token))
+            if self.settings.ready_file:  # before the log says so: a reader of either
+                ready.write(self, self.settings.ready_file)  # finds the other true
             self._announce()
 
         return defer.ensureDeferred(listen_all())
@@ -319,6 +321,8 @@ class Server(service.MultiService):
         ports = [p for p in (self.c2s_port, self.c2s_tls_port, self.component_port,
                              self.http_port) if p is not None]
         self.c2s_port = self.c2s_tls_port = self.component_port = self.http_port = None
+        if self.settings.ready_file and ports:
+            ready.remove(self.settings.ready_file)
         waits = [defer.maybeDeferred(p.stopListening) for p in ports]
         if self.bosh is not None:
             self.bosh.stop()

@@ -33,6 +33,11 @@ class Options(usage.Options):
             if option.kind == "list":
                 self[option.name] = []
 
+    def getSynopsis(self) -> str:
+        if sys.argv and sys.argv[0] == "minixmpp":  # the plain command (minixmpp.__main__)
+            return "Usage: minixmpp [options]"
+        return super().getSynopsis()
+
     def opt_user(self, value: str) -> None:
         """account NAME:PASSWORD, repeatable; without any, demo accounts are created"""
         self["user"].append(value)

@@ -16,7 +16,8 @@ def test_fixture_benchmark_runs_and_prints_numbers() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
-        "fixture ready for login", "first login (PLAIN, no TLS)", "whole e2e push test"]
+        "fixture ready for login", "first login (PLAIN, no TLS)", "whole e2e push test",
+        "async fixture ready"]
     assert all("median" in line and "ms" in line for line in lines)
 
 

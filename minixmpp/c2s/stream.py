@@ -274,6 +274,7 @@ class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
         xs.max_stanza_size = settings.max_stanza_size
         xs.max_depth = settings.max_stanza_depth
         xs.max_send_buffer = settings.max_send_buffer
+        xs._callLater = self.context.reactor.callLater  # the server's reactor, not the global
         return self.track(xs)
 
     def refusal(self, xs: C2SStream, ip: str) -> str | None:

@@ -123,9 +123,11 @@ def load(domain: str, cert_file: str | None, key_file: str | None,
 def server_options(key_pem: bytes, cert_pem: bytes) -> ssl.CertificateOptions:
     """The server-side TLS context: TLS 1.2 and 1.3, ECDHE over X25519/P-256/P-384, and
     ALPN that selects ``xmpp-client`` and accepts any other offer (XEP-0368 §3)."""
-    pair = ssl.PrivateCertificate.loadPEM(key_pem + b"\n" + cert_pem)
+    # cryptography objects, not pyOpenSSL's X509/PKey (deprecated: every context built
+    # from those warns)
     options = ssl.CertificateOptions(
-        privateKey=pair.privateKey.original, certificate=pair.original,
+        privateKey=serialization.load_pem_private_key(key_pem, password=None),
+        certificate=x509.load_pem_x509_certificate(cert_pem),
         raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
     # Twisted builds one context per CertificateOptions and hands it to every connection
     # (serverConnectionForTLS -> getContext), so configuring it here covers them all.
