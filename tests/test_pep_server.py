@@ -89,12 +89,12 @@ async def test_bad_pubsub_requests_get_stanza_errors(server, payload_xml: str, i
                                                      condition: str) -> None:
     raw = await aio(raw_login(server, "alice"))
     raw.send(f"<iq type='{iq_type}' id='bad1' to='alice@localhost'>{payload_xml}</iq>")
-    text = await aio(raw.read_until("id=.bad1.*</iq>"))
+    text = await aio(raw.read_until("id=[\"']bad1[\"'].*</iq>"))
     assert "type=\"error\"" in text or "type='error'" in text
     assert f"<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" in text, text
     # The stream is still fine, the store untouched.
     raw.send("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
-    await aio(raw.read_until("id=.p1."))
+    await aio(raw.read_until("id=[\"']p1[\"']"))
     assert server.storage.pep.nodes("alice") == []
     raw.close()
 
