@@ -292,22 +292,11 @@ class SASLStage(Stage):
 
     def _step(self, element: domish.Element) -> None:
         text = "".join(c for c in element.children if isinstance(c, str)).strip()
-        data: bytes | None
-        if not text and element.name == "auth":
-            data = None  # no initial response: send an empty challenge (§6.4.2)
-        elif text == "=":
-            data = b""
-        else:
-            try:
-                data = base64.b64decode(text, validate=True)
-            except (binascii.Error, ValueError):
-                return self._failed(SASLFailure("incorrect-encoding"))
-        mechanism = self.mechanism
-        assert mechanism is not None
-        try:
-            kind, payload = mechanism.step(data)
-        except SASLFailure as e:
-            return self._failed(e)
+        # no initial response: send an empty challenge (§6.4.2)
+        step = self._exchange(None if not text and element.name == "auth" else text)
+        if step is None:
+            return
+        mechanism, kind, payload = step
         reply = domish.Element((NS_SASL, kind))
         if payload:
             reply.addContent(base64.b64encode(payload).decode())
@@ -318,6 +307,29 @@ class SASLStage(Stage):
             self.mechanism = None
             assert mechanism.user is not None
             self.auth.authenticated(mechanism.user, mechanism.name)
+
+    def _exchange(self, text: str | None) -> tuple[Any, str, bytes | None] | None:
+        """Decode a client response (RFC 6120 §6.4.2: none, ``=`` for empty, or base64)
+        and step the mechanism with it; a failure is answered here and gives None."""
+        data: bytes | None
+        if text is None:
+            data = None
+        elif text == "=":
+            data = b""
+        else:
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                self._failed(SASLFailure("incorrect-encoding"))
+                return None
+        mechanism = self.mechanism
+        assert mechanism is not None
+        try:
+            kind, payload = mechanism.step(data)
+        except SASLFailure as e:
+            self._failed(e)
+            return None
+        return mechanism, kind, payload
 
     def _failed(self, e: SASLFailure) -> None:
         """A failed exchange: recorded, and answered late once an address keeps failing

@@ -10,7 +10,6 @@ and the stream is *not* restarted (§2.5).
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from twisted.words.xish import domish
@@ -93,22 +92,10 @@ class SASL2Stage(SASLStage):
         self._step_data(None if initial is None else _text(initial), initial=True)
 
     def _step_data(self, text: str | None, initial: bool) -> None:
-        data: bytes | None
-        if text is None or (initial and not text):
-            data = None
-        elif text == "=":
-            data = b""
-        else:
-            try:
-                data = base64.b64decode(text, validate=True)
-            except (binascii.Error, ValueError):
-                return self._failed(SASLFailure("incorrect-encoding"))
-        mechanism = self.mechanism
-        assert mechanism is not None
-        try:
-            kind, payload = mechanism.step(data)
-        except SASLFailure as e:
-            return self._failed(e)
+        step = self._exchange(None if text is None or (initial and not text) else text)
+        if step is None:
+            return None
+        mechanism, kind, payload = step
         if kind == "challenge":
             challenge = domish.Element((NS_SASL2, "challenge"))
             challenge.addContent(base64.b64encode(payload or b"").decode())
