@@ -1,5 +1,5 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations): in memory by default, SQLite with ``--data-dir``."""
+registrations, group chat rooms): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from minixmpp.storage.interfaces import (
     IArchiveStore,
     IOfflineStore,
     IPushStore,
+    IRoomStore,
     IRosterStore,
 )
 
@@ -24,6 +25,8 @@ class Storage:
     offline: IOfflineStore
     archive: IArchiveStore
     push: IPushStore
+    rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
+    room_archive: IArchiveStore | None = None
     db: Any = None
 
     def close(self) -> None:
@@ -39,10 +42,12 @@ def open_storage(data_dir: str | None) -> Storage:
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore())
+                       memory.MemoryPushStore(), memory.MemoryRoomStore(),
+                       memory.MemoryArchiveStore())
     from minixmpp.storage import sqlite
 
     db = sqlite.connect(data_dir)
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), db)
+                   sqlite.SQLitePushStore(db), sqlite.SQLiteRoomStore(db),
+                   sqlite.SQLiteArchiveStore(db, "muc_archive"), db)
