@@ -30,6 +30,7 @@ from minixmpp.im.ping import PingHandler
 from minixmpp.im.presence import PresenceHandler
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
+from minixmpp.muc import build_service
 from minixmpp.push import policy
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
@@ -129,6 +130,9 @@ class Server(service.MultiService):
                             ).setServiceParent(self)
             self.server_identity.items.append(disco.DiscoItem(
                 JID(settings.push_jid), name="Push notifications (in-process App Server)"))
+
+        # Group chat (XEP-0045): an internal component, like the App Server.
+        self.muc = None if settings.no_muc else build_service(self)
 
         self.component_factory = (ComponentFactory(self.router, settings.component_secrets,
                                                    settings.max_components)
@@ -318,6 +322,8 @@ class Server(service.MultiService):
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
+        if self.muc is not None:
+            self.muc.forget(f"{user}@{self.settings.domain}")
 
     def reset(self) -> None:
         """Back to the state right after start: configured accounts only, nothing
@@ -333,6 +339,8 @@ class Server(service.MultiService):
         self._create_accounts()
         if self.appserver is not None:
             self.appserver.clear()
+        if self.muc is not None:
+            self.muc.clear()
         self.push_events.clear()
         self.auth_failures.clear()
 
