@@ -16,6 +16,8 @@ async def muc_login(server: Any, user: str, resource: str = "test", **kw: Any) -
     client = await login(server, user, resource=resource, plugins=MUC_PLUGINS, **kw)
     client.muc_presences = []
     client.add_event_handler("groupchat_presence", client.muc_presences.append)
+    client.errors = []
+    client.add_event_handler("message_error", client.errors.append)
     return client
 
 
@@ -56,3 +58,11 @@ def expect(client: Any, event: str, timeout: float = 5) -> Any:
 
 def offline_event(room: str = ROOM) -> str:
     return "muc::%s::got_offline" % room
+
+
+async def next_error(client: Any, timeout: float = 5) -> str:
+    """The condition of the next message error the client gets."""
+    from tests.helpers import eventually
+
+    await eventually(lambda: client.errors, timeout)
+    return client.errors.pop(0)["error"]["condition"]

@@ -25,7 +25,6 @@ from minixmpp import addressing, forms
 from minixmpp.im import mam
 from minixmpp.muc import (
     NS_ADMIN,
-    NS_CONFERENCE,
     NS_MODERATE,
     NS_MUC,
     NS_OCCUPANT_ID,
@@ -489,10 +488,6 @@ class MucService(XMPPHandler):
             element.addElement("reason", content=reason)
         if room.config.password_protected:
             x.addElement("password", content=room.config.password)
-        direct = out.addElement((NS_CONFERENCE, "x"))  # XEP-0249 for clients that need it
-        direct["jid"] = room.jid
-        if reason:
-            direct["reason"] = reason
         out.addElement("body", content=f"{bare} invites you to the room {room.jid}"
                        + (f": {reason}" if reason else ""))
         self.send(out)
