@@ -696,10 +696,10 @@ class MucService(XMPPHandler):
         for item in items:  # check everything first: all or nothing
             reason = _child_text(item, "reason")
             if item.getAttribute("affiliation") is not None:
-                target = item.getAttribute("jid")
-                if target is None and item.getAttribute("nick"):
-                    occupant = room.occupants.get(item["nick"])
-                    target = occupant.bare if occupant else None
+                target, reserved = item.getAttribute("jid"), item.getAttribute("nick")
+                if target is None and reserved:
+                    occupant = room.occupants.get(reserved)
+                    target, reserved = (occupant.bare if occupant else None), None
                 if not target:
                     raise MucError("bad-request", "an affiliation is changed by jid")
                 try:
@@ -707,7 +707,7 @@ class MucService(XMPPHandler):
                 except jid.InvalidFormat:
                     raise MucError("jid-malformed") from None
                 room.check_affiliation_change(bare, target, item["affiliation"])
-                changes.append(("affiliation", target, item["affiliation"], reason))
+                changes.append(("affiliation", (target, reserved), item["affiliation"], reason))
             elif item.getAttribute("role") is not None:
                 occupant = room.occupants.get(item.getAttribute("nick") or "")
                 if occupant is None:
@@ -720,7 +720,7 @@ class MucService(XMPPHandler):
             if kind == "role":
                 self._set_role(room, target, value, actor, reason)
             else:
-                self._set_affiliation(room, target, value, actor, reason)
+                self._set_affiliation(room, *target, value, actor, reason)
         self._save(room)
         return None
 
@@ -764,9 +764,9 @@ class MucService(XMPPHandler):
         self._broadcast_presence(room, occupant, actor=actor.nick if actor else None,
                                  reason=reason)
 
-    def _set_affiliation(self, room: Room, bare: str, affiliation: str,
+    def _set_affiliation(self, room: Room, bare: str, nick: str | None, affiliation: str,
                          actor: Occupant | None, reason: str | None) -> None:
-        room.set_affiliation(bare, affiliation)
+        room.set_affiliation(bare, affiliation, nick)
         for occupant in room.occupants_of(bare):
             if affiliation == "outcast":
                 self._remove(room, occupant, "301", actor, reason)  # §9.1 ban
