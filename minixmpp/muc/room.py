@@ -31,14 +31,12 @@ class MucError(Exception):
              "bad-request": "modify", "jid-malformed": "modify", "not-acceptable": "modify",
              "policy-violation": "modify"}
 
-    def __init__(self, condition: str, text: str | None = None) -> None:
+    def __init__(self, condition: str, text: str | None = None,
+                 type: str | None = None) -> None:
         super().__init__(text or condition)
         self.condition = condition
         self.text = text
-
-    @property
-    def type(self) -> str:
-        return self.TYPES.get(self.condition, "cancel")
+        self.type = type or self.TYPES.get(condition, "cancel")
 
 
 @dataclass

@@ -105,6 +105,18 @@ class MucService(XMPPHandler):
             return joined[0].nick
         return room.nicks.get(account)
 
+    def describe(self) -> list[dict[str, Any]]:
+        """The rooms and their occupants, for the status page and the control API."""
+        return [{"jid": room.jid, "name": room.config.name, "persistent": room.config.persistent,
+                 "public": room.config.public, "members_only": room.config.members_only,
+                 "locked": room.locked, "subject": room.subject,
+                 "affiliations": dict(room.affiliations),
+                 "occupants": [{"nick": o.nick, "jid": o.bare, "role": o.role,
+                                "affiliation": room.affiliation(o.bare),
+                                "sessions": list(o.sessions)}
+                               for o in room.occupants.values()]}
+                for _, room in sorted(self.rooms.items())]
+
     def forget(self, account: str) -> None:
         """Account deletion: its affiliations and nicks go from every room."""
         for room in self.rooms.values():
@@ -430,7 +442,7 @@ class MucService(XMPPHandler):
         tokens = min(rate, tokens + (now - last) * rate)
         if tokens < 1:
             self._buckets[(room.name, full)] = (tokens, now)
-            raise MucError("policy-violation", "the room is overactive: slow down")
+            raise MucError("policy-violation", "the room is overactive: slow down", "wait")
         self._buckets[(room.name, full)] = (tokens - 1, now)
 
     def _private(self, room: Room, occupant: Occupant | None, nick: str,

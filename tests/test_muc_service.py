@@ -1,0 +1,124 @@
+"""The MUC service as a whole: options, limits, the status API, disco of the domain."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import pytest_twisted
+from slixmpp.exceptions import PresenceError
+
+from minixmpp.config import ConfigError, Settings
+from tests.helpers import aio, close, http, raw_login
+from tests.muc_helpers import ROOM, create, join, muc_login
+
+
+@pytest.mark.server_options(http="tcp:0")
+@pytest_twisted.ensureDeferred
+async def test_state_api_lists_rooms_and_occupants(server):
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice, nick="Al", roomname="Lounge"))
+    status, state = await aio(http("GET", f"http://127.0.0.1:{server.http_port_number}"
+                                          "/api/state"))
+    assert status == 200 and state["muc_jid"] == "conference.localhost"
+    [room] = state["rooms"]
+    assert room["jid"] == ROOM and room["name"] == "Lounge"
+    assert room["occupants"] == [{"nick": "Al", "jid": "alice@localhost", "role": "moderator",
+                                  "affiliation": "owner",
+                                  "sessions": ["alice@localhost/test"]}]
+    await aio(close(alice))
+
+
+@pytest.mark.server_options(muc_max_rooms=1)
+@pytest_twisted.ensureDeferred
+async def test_room_limit(server):
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice))
+    try:
+        await aio(join(alice, "second@conference.localhost", "Al"))
+        raise AssertionError("a second room was created")
+    except PresenceError as e:
+        assert e.condition == "not-allowed"
+    await aio(close(alice))
+
+
+@pytest.mark.server_options(muc_max_occupants=1)
+@pytest_twisted.ensureDeferred
+async def test_occupant_limit(server):
+    alice = await aio(muc_login(server, "alice"))
+    bob = await aio(muc_login(server, "bob"))
+    await aio(create(alice))
+    try:
+        await aio(join(bob, ROOM, "Bob"))
+        raise AssertionError("joined a full room")
+    except PresenceError as e:
+        assert e.condition == "service-unavailable"
+    await aio(close(alice, bob))
+
+
+@pytest.mark.server_options(muc_rate=2)
+@pytest_twisted.ensureDeferred
+async def test_message_rate_per_occupant(server):
+    """A raw client: slixmpp does not know RFC 6120's policy-violation."""
+    server.muc.clock = lambda: 1000.0  # a frozen clock: no tokens come back
+    raw = await aio(raw_login(server, "alice"))
+    raw.send(f"<presence to='{ROOM}/Al'/>")
+    await aio(raw.read_until("<subject"))
+    for i in range(3):
+        raw.send(f"<message to='{ROOM}' type='groupchat' id='g{i}'><body>m{i}</body></message>")
+    text = await aio(raw.read_until("id='g2'[^>]*type='error'.*</message>"))
+    assert re.search("<error type='wait'[^>]*><policy-violation", text), text[-400:]
+    assert [m.with_jid for m in server.storage.room_archive.messages("lounge")] == \
+        [f"{ROOM}/Al"] * 2
+    raw.close()
+
+
+@pytest.mark.server_options(muc_max_history=2)
+@pytest_twisted.ensureDeferred
+async def test_history_limit(server):
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice, historylength="10"))
+    for i in range(4):
+        alice.send_message(mto=ROOM, mbody=f"m{i}", mtype="groupchat")
+    await aio(alice["xep_0199"].ping(jid="localhost", timeout=5))
+    bob = await aio(muc_login(server, "bob"))
+    _, _, _, history = await aio(join(bob, ROOM, "Bob"))
+    assert [m["body"] for m in history] == ["m2", "m3"]
+    await aio(close(alice, bob))
+
+
+@pytest.mark.server_options(no_muc=True)
+@pytest_twisted.ensureDeferred
+async def test_no_muc(server):
+    assert server.muc is None
+    raw = await aio(raw_login(server, "alice"))
+    raw.send("<iq type='get' id='d1' to='localhost'>"
+             "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>")
+    text = await aio(raw.read_until("id='d1'.*</iq>"))
+    assert "conference.localhost" not in text and "push.localhost" in text
+    raw.send("<presence to='lounge@conference.localhost/Al'><x xmlns='http://jabber.org/"
+             "protocol/muc'/></presence>")
+    text = await aio(raw.read_until("remote-server-not-found"))
+    assert "type='error'" in text
+    raw.close()
+
+
+@pytest.mark.server_options(muc_jid="chat.localhost")
+@pytest_twisted.ensureDeferred
+async def test_muc_jid(server):
+    alice = await aio(muc_login(server, "alice"))
+    items = await aio(alice["xep_0030"].get_items(jid="localhost"))
+    assert "chat.localhost" in [i[0] for i in items["disco_items"]["items"]]
+    pres, *_ = await aio(join(alice, "room@chat.localhost", "Al"))
+    assert pres["from"].full == "room@chat.localhost/Al"
+    await aio(close(alice))
+
+
+def test_muc_options_are_validated():
+    assert Settings.build({}).muc_jid == "conference.localhost"
+    assert Settings.build({"domain": "example.org"}).muc_jid == "conference.example.org"
+    for bad in ({"muc_jid": "a@b"}, {"muc_jid": "localhost"}, {"muc_max_rooms": 0},
+                {"muc_rate": -1}, {"component": ("conference.localhost:s",)}):
+        with pytest.raises(ConfigError):
+            Settings.build(bad)
+    assert Settings.build({"no_muc": True, "component": ("conference.localhost:s",)})
