@@ -231,3 +231,16 @@ async def test_kick_307_and_ban_301(server):
     except IqError as e:
         assert e.condition == "not-allowed"
     await aio(close(alice, bob, carol))
+
+
+@pytest_twisted.ensureDeferred
+async def test_join_again_from_a_joined_session_replays_the_join(server):
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice))
+    alice.send_message(mto=ROOM, mbody="earlier", mtype="groupchat")
+    await aio(next_groupchat(alice))
+    pres, _, _, history = await aio(join(alice, ROOM, "owner"))  # the same session again
+    assert 110 in codes(pres) and 201 not in codes(pres)
+    assert [m["body"] for m in history] == ["earlier"]
+    assert len(server.muc.rooms["lounge"].occupants) == 1
+    await aio(close(alice))

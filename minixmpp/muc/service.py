@@ -191,6 +191,8 @@ class MucService(XMPPHandler):
                 self._join(room, to.user, sender, to.resource, presence)
             elif occupant.nick != to.resource:
                 self._change_nick(room, occupant, full, to.resource, presence)
+            elif next(presence.elements(NS_MUC, "x"), None) is not None:
+                self._rejoin(room, occupant, full, presence)
             else:
                 occupant.sessions[full] = _clean(presence)
                 self._broadcast_presence(room, occupant)
@@ -235,6 +237,22 @@ class MucService(XMPPHandler):
         self._send_history(room, full, x)
         self.send(self._subject(room, full))  # §7.2.15
         self._save(room)
+
+    def _rejoin(self, room: Room, occupant: Occupant, full: str,
+                presence: domish.Element) -> None:
+        """A join presence from a session that is already in (a client that lost its
+        state, as after a failed resumption): the join flow again for that session, as
+        Prosody does; the others only see a presence update."""
+        occupant.sessions[full] = _clean(presence)
+        for other in list(room.occupants.values()):
+            if other is not occupant:
+                self.send(self._presence(room, other, full, room.sees_jid(occupant)))
+        self._broadcast_presence(room, occupant, exclude=full)
+        codes = ["110"] + (["100"] if room.config.whois == "anyone" else []) + (
+            ["170"] if room.config.archiving else [])
+        self.send(self._presence(room, occupant, full, True, codes=codes))
+        self._send_history(room, full, next(presence.elements(NS_MUC, "x"), None))
+        self.send(self._subject(room, full))
 
     def _leave(self, room: Room, full: str, presence: domish.Element | None,
                codes: tuple[str, ...] = ()) -> None:
