@@ -122,3 +122,71 @@ def test_muc_options_are_validated():
         with pytest.raises(ConfigError):
             Settings.build(bad)
     assert Settings.build({"no_muc": True, "component": ("conference.localhost:s",)})
+
+
+BAD_INPUT = [
+    # (stanza, the error condition expected in the answer)
+    ("<iq type='set' id='h1' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#admin'/></iq>", "bad-request"),
+    ("<iq type='set' id='h2' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#admin'><item affiliation='member' jid='@@'/></query></iq>",
+     "jid-malformed"),
+    ("<iq type='set' id='h3' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#admin'><item affiliation='king' jid='bob@localhost'/></query></iq>",
+     "bad-request"),
+    ("<iq type='set' id='h4' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#admin'><item role='none' nick='ghost'/></query></iq>",
+     "item-not-found"),
+    ("<iq type='set' id='h5' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
+     "<value>urn:other</value></field></x></query></iq>", "bad-request"),
+    ("<iq type='set' id='h6' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'><field var='muc#"
+     "roomconfig_maxusers'><value>many</value></field></x></query></iq>", "not-acceptable"),
+    ("<iq type='set' id='h7' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#owner'/></iq>", "bad-request"),
+    ("<iq type='set' id='h8' to='lounge@conference.localhost'><moderate xmlns='urn:xmpp:"
+     "message-moderate:1'/></iq>", "bad-request"),
+    ("<iq type='set' id='h9' to='lounge@conference.localhost'><query xmlns='urn:xmpp:mam:2'>"
+     "<set xmlns='http://jabber.org/protocol/rsm'><max>x</max></set></query></iq>",
+     "bad-request"),
+    ("<iq type='get' id='h10' to='lounge@conference.localhost'><query xmlns='http://jabber."
+     "org/protocol/muc#admin'><item affiliation='none'/></query></iq>", "bad-request"),
+    ("<iq type='get' id='h11' to='lounge@conference.localhost'><vCard xmlns='vcard-temp'/>"
+     "</iq>", "service-unavailable"),
+    ("<message type='chat' id='h12' to='lounge@conference.localhost'><body>x</body></message>",
+     "bad-request"),
+    ("<message id='h13' to='lounge@conference.localhost'><x xmlns='http://jabber.org/"
+     "protocol/muc#user'><invite to='@bad'/></x></message>", "jid-malformed"),
+]
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_input_gets_errors_not_tracebacks(server):
+    from twisted.logger import globalLogPublisher
+
+    failures = []
+
+    def observe(event):
+        if event.get("log_failure") is not None:
+            failures.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    try:
+        raw = await aio(raw_login(server, "alice"))
+        raw.send(f"<presence to='{ROOM}/Al'><x xmlns='http://jabber.org/protocol/muc'>"
+                 "<history maxstanzas='lots' seconds='-5' since='yesterday'/></x></presence>")
+        await aio(raw.read_until("<subject"))
+        for stanza, condition in BAD_INPUT:
+            raw.buffer = b""
+            sid = re.search(r"id='(h\d+)'", stanza).group(1)
+            raw.send(stanza)
+            text = await aio(raw.read_until(f"id='{sid}'.*?</(iq|message)>"))
+            assert f"<{condition} " in text, (sid, text[-300:])
+        raw.send("<iq type='get' id='alive' to='conference.localhost'><ping xmlns='urn:xmpp:"
+                 "ping'/></iq>")
+        assert "type='result'" in await aio(raw.read_until("id='alive'[^>]*>"))
+        raw.close()
+    finally:
+        globalLogPublisher.removeObserver(observe)
+    assert failures == []
