@@ -219,10 +219,6 @@ class Room:
         other = self.occupants.get(new)
         if other is not None and other is not occupant:
             raise MucError("conflict", "that nickname is taken")  # §7.6.2
-        reserved_by = next((j for j, n in self.nicks.items() if n == new
-                            and self.affiliation(j) != "none"), None)
-        if reserved_by is not None and reserved_by != occupant.bare:
-            raise MucError("conflict", "that nickname is reserved")
 
     # -- §7.4–§7.5, §8.1 speaking ----------------------------------------------------------
 
