@@ -305,3 +305,41 @@ def test_nick_lookup_for_push(server):
     assert server.muc.nick("nowhere@conference.localhost", "alice@localhost") is None
     assert server.muc.nick("lounge@elsewhere", "alice@localhost") is None
     assert re.fullmatch(r"[A-Za-z0-9+/=]+", room.occupant_id("alice@localhost"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_registration_reserves_a_nick_and_makes_a_member(server):
+    """§7.10 with raw XML (slixmpp's xep_0045 has no registration)."""
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice, persistentroom=True))
+    raw = await aio(raw_login(server, "bob"))
+    raw.send(f"<iq type='get' id='r1' to='{ROOM}'><query xmlns='jabber:iq:register'/></iq>")
+    text = await aio(raw.read_until("id='r1'.*</iq>"))
+    assert "var='muc#register_roomnick'" in text and "<required/>" in text
+    assert "{http://tigase.org/protocol/muc}offline" in text
+    raw.buffer = b""
+    raw.send(f"<iq type='set' id='r2' to='{ROOM}'><query xmlns='jabber:iq:register'>"
+             "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
+             "http://jabber.org/protocol/muc#register</value></field><field var='muc#"
+             "register_roomnick'><value>owner</value></field></x></query></iq>")
+    assert "<conflict " in await aio(raw.read_until("id='r2'.*</iq>"))  # alice's nick
+    raw.buffer = b""
+    raw.send(f"<iq type='set' id='r3' to='{ROOM}'><query xmlns='jabber:iq:register'>"
+             "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
+             "http://jabber.org/protocol/muc#register</value></field><field var='muc#"
+             "register_roomnick'><value>Bobby</value></field></x></query></iq>")
+    assert "type='result'" in await aio(raw.read_until("id='r3'[^>]*>"))
+    assert server.muc.rooms["lounge"].affiliation("bob@localhost") == "member"
+    assert server.muc.nick(ROOM, "bob@localhost") == "Bobby"
+    assert server.storage.rooms.get("lounge").nicks["bob@localhost"] == "Bobby"
+    raw.buffer = b""
+    raw.send(f"<iq type='get' id='r4' to='{ROOM}'><query xmlns='jabber:iq:register'/></iq>")
+    text = await aio(raw.read_until("id='r4'.*</iq>"))
+    assert "<registered/>" in text and "<username>Bobby</username>" in text
+    raw.buffer = b""
+    raw.send(f"<iq type='set' id='r5' to='{ROOM}'><query xmlns='jabber:iq:register'>"
+             "<remove/></query></iq>")
+    assert "type='result'" in await aio(raw.read_until("id='r5'[^>]*>"))
+    assert server.muc.rooms["lounge"].affiliation("bob@localhost") == "none"
+    raw.close()
+    await aio(close(alice))

@@ -136,6 +136,10 @@ class Room:
     def occupants_of(self, bare: str) -> list[Occupant]:
         return [o for o in self.occupants.values() if o.bare == bare]
 
+    def occupants_of_nick(self, nick: str) -> list[Occupant]:
+        occupant = self.occupants.get(nick)
+        return [occupant] if occupant is not None else []
+
     def sees_jid(self, viewer: Occupant | None) -> bool:
         """§5.2.1/§7.2.3–4: real JIDs are shown to moderators, or to all when non-anonymous."""
         return self.config.whois == "anyone" or (viewer is not None

@@ -41,6 +41,10 @@ from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore, IRoomSto
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_PING = "urn:xmpp:ping"
+NS_REGISTER = "jabber:iq:register"
+NS_MUC_REGISTER = "http://jabber.org/protocol/muc#register"
+#: Tigase's opt-in for copies to members not in the room (we send them to every member)
+TIGASE_OFFLINE = "{http://tigase.org/protocol/muc}offline"
 NS_DELAY = "urn:xmpp:delay"
 #: children the room never passes on from a client (it sets its own)
 FORGEABLE = {(NS_OCCUPANT_ID, "occupant-id"), (NS_USER, "x")}
@@ -628,6 +632,8 @@ class MucService(XMPPHandler):
             return self._archive_query(room, sender, child, itype)
         if key == (NS_MODERATE, "moderate") and itype == "set":
             return self._moderate(room, sender, child)
+        if key == (NS_REGISTER, "query"):
+            return self._register(room, sender, child, itype)
         if key == (NS_PING, "ping") and itype == "get":
             return None
         raise MucError("service-unavailable")
@@ -665,7 +671,7 @@ class MucService(XMPPHandler):
         identity["category"], identity["type"] = "conference", "text"
         identity["name"] = room.config.name or room.name
         for feature in (NS_MUC, *roomconfig.features(room), mam.NS_MAM, mam.NS_SID,
-                        NS_OCCUPANT_ID, NS_MODERATE, NS_PING, NS_DISCO_INFO):
+                        NS_OCCUPANT_ID, NS_MODERATE, NS_PING, NS_REGISTER, NS_DISCO_INFO):
             out.addElement("feature")["var"] = feature
         out.addChild(roomconfig.roominfo(room))
         return out
@@ -904,6 +910,59 @@ class MucService(XMPPHandler):
             self.send(mam.result(sender.full(), room.jid, query.getAttribute("queryid"),
                                  item))
         return mam.fin(page, first_index, complete, count)
+
+    # §7.10 registration (a reserved nick, and membership) ------------------------------
+
+    def _register(self, room: Room, sender: jid.JID, query: domish.Element,
+                  itype: str) -> Any:
+        bare = sender.userhost()
+        affiliation = room.affiliation(bare)
+        out = domish.Element((NS_REGISTER, "query"))
+        if affiliation == "outcast":
+            raise MucError("forbidden", "you are banned from this room")
+        if itype == "get":
+            if RANK[affiliation] >= RANK["member"] and bare in room.nicks:
+                out.addElement("registered")
+                out.addElement("username", content=room.nicks[bare])
+                return out
+            if room.config.members_only and affiliation == "none":
+                raise MucError("registration-required", "members only")
+            x = out.addElement((forms.NS_X_DATA, "x"))
+            x["type"] = "form"
+            x.addElement("title", content=f"Register with {room.jid}")
+            roomconfig._field(x, "FORM_TYPE", "hidden", [NS_MUC_REGISTER])
+            roomconfig._field(x, "muc#register_roomnick", "text-single", [], "Nickname"
+                              ).addElement("required")
+            roomconfig._field(x, TIGASE_OFFLINE, "boolean", ["1"],
+                              "Receive messages while not connected to the room")
+            return out
+        if next(query.elements(NS_REGISTER, "remove"), None) is not None:
+            if affiliation == "member":  # §7.10 (unregister): back to no affiliation
+                self._set_affiliation(room, bare, None, "none", None, None)
+                self._save(room)
+            return None
+        form = forms.find(query, NS_MUC_REGISTER)
+        if form is None:
+            raise MucError("bad-request", f"a {NS_MUC_REGISTER} form is needed")
+        nick = forms.values(form).get("muc#register_roomnick", "").strip()
+        if not nick:
+            raise MucError("not-acceptable", "a nickname is needed")
+        try:
+            addressing.make(room.name, self.jid, nick)
+        except jid.InvalidFormat:
+            raise MucError("jid-malformed", "that is not a valid nickname") from None
+        taken = [j for j, n in room.nicks.items() if n == nick and j != bare] + [
+            o.bare for o in room.occupants_of_nick(nick) if o.bare != bare]
+        if taken:
+            raise MucError("conflict", "that nickname is taken")
+        if room.config.members_only and affiliation == "none":
+            raise MucError("registration-required", "members only")
+        room.set_affiliation(bare, "member" if affiliation == "none" else affiliation, nick)
+        self._save(room)
+        for occupant in room.occupants_of(bare):
+            occupant.role = room.role_after_affiliation(occupant)
+            self._broadcast_presence(room, occupant)
+        return None
 
     # XEP-0425 moderation ------------------------------------------------------------------
 
