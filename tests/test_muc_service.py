@@ -190,3 +190,43 @@ async def test_bad_input_gets_errors_not_tracebacks(server):
     finally:
         globalLogPublisher.removeObserver(observe)
     assert failures == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_delivery_error_from_an_occupant_removes_it_with_333(server):
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice))
+    raw = await aio(raw_login(server, "bob"))
+    raw.send(f"<presence to='{ROOM}/Bob'/>")
+    await aio(raw.read_until("<subject"))
+    raw.send(f"<message type='error' to='{ROOM}/owner' id='e1'><error type='cancel'>"
+             "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>")
+    raw.send(f"<iq type='get' id='p1' to='{ROOM}/Bob'><ping xmlns='urn:xmpp:ping'/></iq>")
+    assert "type='result'" in await aio(raw.read_until("id='p1'[^>]*>"))  # not kickable
+    raw.buffer = b""
+    raw.send(f"<message type='error' to='{ROOM}/owner' id='e2'><error type='cancel'>"
+             "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+             "</message>")
+    text = await aio(raw.read_until("code='333'.*</presence>"))
+    assert "type='unavailable'" in text and "Kicked: service unavailable" in text
+    assert "Bob" not in server.muc.rooms["lounge"].occupants
+    raw.close()
+    await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_unconfigured_room_opens_after_five_minutes(server):
+    now = [1000.0]
+    server.muc.clock = lambda: now[0]
+    alice = await aio(muc_login(server, "alice"))
+    bob = await aio(muc_login(server, "bob"))
+    await aio(join(alice, ROOM, "Al"))  # locked: never configured
+    try:
+        await aio(join(bob, ROOM, "Bob"))
+        raise AssertionError("joined a locked room")
+    except PresenceError as e:
+        assert e.condition == "item-not-found"
+    now[0] += 301
+    pres, *_ = await aio(join(bob, ROOM, "Bob"))
+    assert pres["muc"]["role"] == "participant"
+    await aio(close(alice, bob))

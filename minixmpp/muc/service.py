@@ -46,6 +46,11 @@ NS_MUC_REGISTER = "http://jabber.org/protocol/muc#register"
 #: Tigase's opt-in for copies to members not in the room (we send them to every member)
 TIGASE_OFFLINE = "{http://tigase.org/protocol/muc}offline"
 NS_DELAY = "urn:xmpp:delay"
+LOCK_TIMEOUT = 300.0
+#: delivery errors that remove the occupant who sent them (Prosody's list)
+KICKABLE = {"gone", "internal-server-error", "item-not-found", "jid-malformed",
+            "recipient-unavailable", "redirect", "remote-server-not-found",
+            "remote-server-timeout", "service-unavailable"}
 #: children the room never passes on from a client (it sets its own)
 FORGEABLE = {(NS_OCCUPANT_ID, "occupant-id"), (NS_USER, "x")}
 
@@ -179,8 +184,8 @@ class MucService(XMPPHandler):
         room = self.rooms.get(to.user)
         full = sender.full()
         if ptype == "error":
-            if room is not None and room.occupant_of(full) is not None:
-                self._leave(room, full, None, codes=("333",))  # Prosody: kicked, 333
+            if room is not None:
+                self._kickable(room, full, presence)
             return
         if ptype not in (None, "unavailable"):
             return  # subscriptions and probes mean nothing to a room
@@ -217,6 +222,7 @@ class MucService(XMPPHandler):
                         created=self.clock())
             room.affiliations[bare] = "owner"
             room.locked = x is not None  # §10.1.1; a gc-1.0 client gets an instant room
+        self._expire_lock(room)
         existing = room.check_join(sender.full(), bare, nick, password, self.limits.occupants)
         if created:
             self.rooms[name] = room
@@ -275,6 +281,28 @@ class MucService(XMPPHandler):
         room.remove_session(full)
         self._buckets.pop((room.name, full), None)
         self._maybe_vanish(room)
+
+    def _expire_lock(self, room: Room) -> None:
+        """Prosody's ``muc_room_lock_timeout``: a room left unconfigured opens after 5 min."""
+        if room.locked and self.clock() - room.created > LOCK_TIMEOUT:
+            room.locked = False
+
+    def _kickable(self, room: Room, full: str, stanza: domish.Element) -> None:
+        """An occupant's client answered the room with a delivery error: that session
+        leaves, with 333 (as Prosody's handle_kickable)."""
+        if room.occupant_of(full) is None:
+            return  # not an occupant (e.g. the bounce of a member's bare-JID copy)
+        element = next((c for c in stanza.elements() if c.name == "error"), None)
+        condition = next((c.name for c in element.elements()
+                          if c.uri == "urn:ietf:params:xml:ns:xmpp-stanzas"
+                          and c.name != "text"), None) if element is not None else None
+        if condition is not None and condition not in KICKABLE:
+            return
+        status = domish.Element((None, "presence"))
+        status["type"] = "unavailable"
+        status.addElement("status", content="Kicked: " + (condition or "error").replace(
+            "-", " "))
+        self._leave(room, full, status, codes=("333",))
 
     def _maybe_vanish(self, room: Room) -> None:
         """§10.1.3: a temporary room is destroyed when its last occupant leaves."""
@@ -394,8 +422,7 @@ class MucService(XMPPHandler):
                 return
             occupant = room.occupant_of(sender.full())
             if mtype == "error":
-                if occupant is not None and to.resource is None:
-                    self._leave(room, sender.full(), None, codes=("333",))
+                self._kickable(room, sender.full(), message)
                 return
             if to.resource is not None:
                 if mtype == "groupchat":
@@ -616,6 +643,8 @@ class MucService(XMPPHandler):
         room = self.rooms.get(to.user)
         if to.resource is not None:
             return self._iq_to_occupant(iq, room, sender, to, key)
+        if room is not None:
+            self._expire_lock(room)
         if key == (NS_DISCO_INFO, "query") and itype == "get":
             if room is None or (room.locked and room.affiliation(sender.userhost()) != "owner"):
                 raise MucError("item-not-found", "no such room")
