@@ -244,3 +244,21 @@ async def test_join_again_from_a_joined_session_replays_the_join(server):
     assert [m["body"] for m in history] == ["earlier"]
     assert len(server.muc.rooms["lounge"].occupants) == 1
     await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_becoming_members_only_removes_non_members_with_322(server):
+    alice = await aio(muc_login(server, "alice"))
+    bob = await aio(muc_login(server, "bob"))
+    carol = await aio(muc_login(server, "carol"))
+    await aio(create(alice))
+    await aio(alice["xep_0045"].set_affiliation(ROOM, "member", jid="carol@localhost"))
+    await aio(join(bob, ROOM, "Bob"))
+    await aio(join(carol, ROOM, "Carol"))
+    gone = expect(bob, offline_event())
+    await aio(submit_config(alice, ROOM, membersonly=True))
+    gone = await aio(gone)
+    assert gone["from"].resource == "Bob" and {110, 322} <= codes(gone)
+    room = server.muc.rooms["lounge"]
+    assert set(room.occupants) == {"owner", "Carol"}  # the member stays
+    await aio(close(alice, bob, carol))
