@@ -4,12 +4,14 @@ for push, durability under --data-dir, and three different clients in one room."
 
 from __future__ import annotations
 
+import re
+
 import pytest_twisted
 from slixmpp import JID
 from slixmpp.exceptions import IqError
 
 from minixmpp.muc import NS_RETRACT
-from tests.helpers import aio, close
+from tests.helpers import aio, close, raw_login
 from tests.muc_helpers import ROOM, create, expect, join, muc_login
 
 
@@ -194,3 +196,24 @@ async def test_account_deletion_and_reset_forget_rooms(server):
     assert not server.muc.rooms and server.storage.rooms.rooms() == []
     assert server.storage.room_archive.messages("lounge") == []
     await aio(close(alice))
+
+
+@pytest_twisted.ensureDeferred
+async def test_moderation_in_the_older_wire_format(server):
+    """XEP-0425 0.2 (``moderate:0`` inside a fastening ``apply-to``), raw XML."""
+    raw = await aio(raw_login(server, "alice"))
+    raw.send(f"<presence to='{ROOM}/Al'/>")
+    await aio(raw.read_until("<subject"))
+    raw.send(f"<message to='{ROOM}' type='groupchat' id='g1'><body>oops</body></message>")
+    text = await aio(raw.read_until("id='g1'.*?</message>"))
+    sid = re.search(r"<stanza-id [^>]*id='([^']+)'", text).group(1)
+    raw.buffer = b""
+    raw.send(f"<iq type='set' id='m0' to='{ROOM}'><apply-to xmlns='urn:xmpp:fasten:0' "
+             f"id='{sid}'><moderate xmlns='urn:xmpp:message-moderate:0'><retract xmlns="
+             "'urn:xmpp:message-retract:0'/><reason>typo</reason></moderate></apply-to></iq>")
+    text = await aio(raw.read_until("id='m0'[^>]*>"))
+    assert "type='result'" in text
+    assert f"<apply-to xmlns='urn:xmpp:fasten:0' id='{sid}'>" in text
+    assert f"<retract xmlns='urn:xmpp:message-retract:1' id='{sid}'>" in text
+    assert "oops" not in server.storage.room_archive.messages("lounge")[0].xml
+    raw.close()

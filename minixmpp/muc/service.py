@@ -42,6 +42,9 @@ NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_PING = "urn:xmpp:ping"
 NS_REGISTER = "jabber:iq:register"
+NS_FASTEN = "urn:xmpp:fasten:0"
+NS_MODERATE_0 = "urn:xmpp:message-moderate:0"
+NS_RETRACT_0 = "urn:xmpp:message-retract:0"
 NS_MUC_REGISTER = "http://jabber.org/protocol/muc#register"
 #: Tigase's opt-in for copies to members not in the room (we send them to every member)
 TIGASE_OFFLINE = "{http://tigase.org/protocol/muc}offline"
@@ -660,7 +663,17 @@ class MucService(XMPPHandler):
         if key == (mam.NS_MAM, "query"):
             return self._archive_query(room, sender, child, itype)
         if key == (NS_MODERATE, "moderate") and itype == "set":
-            return self._moderate(room, sender, child)
+            return self._moderate(room, sender, child.getAttribute("id", ""),
+                                  _child_text(child, "reason"),
+                                  next(child.elements(NS_RETRACT, "retract"), None) is not None)
+        if key == (NS_FASTEN, "apply-to") and itype == "set":  # XEP-0425 0.2 (moderate:0)
+            moderate = next(child.elements(NS_MODERATE_0, "moderate"), None)
+            if moderate is None:
+                raise MucError("service-unavailable")
+            return self._moderate(room, sender, child.getAttribute("id", ""),
+                                  _child_text(moderate, "reason"),
+                                  next(moderate.elements(NS_RETRACT_0, "retract"), None)
+                                  is not None)
         if key == (NS_REGISTER, "query"):
             return self._register(room, sender, child, itype)
         if key == (NS_PING, "ping") and itype == "get":
@@ -700,7 +713,8 @@ class MucService(XMPPHandler):
         identity["category"], identity["type"] = "conference", "text"
         identity["name"] = room.config.name or room.name
         for feature in (NS_MUC, *roomconfig.features(room), mam.NS_MAM, mam.NS_SID,
-                        NS_OCCUPANT_ID, NS_MODERATE, NS_PING, NS_REGISTER, NS_DISCO_INFO):
+                        NS_OCCUPANT_ID, NS_MODERATE, NS_MODERATE_0, NS_PING, NS_REGISTER,
+                        NS_DISCO_INFO):
             out.addElement("feature")["var"] = feature
         out.addChild(roomconfig.roominfo(room))
         return out
@@ -995,20 +1009,19 @@ class MucService(XMPPHandler):
 
     # XEP-0425 moderation ------------------------------------------------------------------
 
-    def _moderate(self, room: Room, sender: jid.JID, moderate: domish.Element) -> None:
-        """XEP-0425 §4: a moderator retracts a message; everyone is told, and the archive
-        keeps a tombstone in its place."""
+    def _moderate(self, room: Room, sender: jid.JID, target_id: str, reason: str | None,
+                  retract: bool) -> None:
+        """XEP-0425 §4: a moderator retracts a message; everyone is told (in the current
+        and the 0.2 wire format), and the archive keeps a tombstone in its place."""
         actor = room.occupant_of(sender.full())
         if actor is None or actor.role != "moderator":
             raise MucError("forbidden", "only moderators moderate")
-        if next(moderate.elements(NS_RETRACT, "retract"), None) is None:
+        if not retract:
             raise MucError("bad-request", "only retraction is supported")
-        target_id = moderate.getAttribute("id", "")
         item = next((m for m in self.archive.messages(room.name) if m.id == target_id), None) \
             or next((m for m in self._history.get(room.name, ()) if m.id == target_id), None)
         if item is None:
             raise MucError("item-not-found", "no message with that stanza-id")
-        reason = _child_text(moderate, "reason")
         moderated = domish.Element((NS_MODERATE, "moderated"))
         moderated["by"] = self._occupant_jid(room, actor.nick)
         moderated.addElement((NS_OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(
@@ -1037,13 +1050,20 @@ class MucService(XMPPHandler):
         announcement = domish.Element((None, "message"))
         announcement["type"], announcement["from"] = "groupchat", room.jid
         announcement["id"] = f"retract-{next(self._ids):x}"
-        retract = announcement.addElement((NS_RETRACT, "retract"))
-        retract["id"] = target_id
-        retract.addChild(moderated)
+        element = announcement.addElement((NS_RETRACT, "retract"))
+        element["id"] = target_id
+        element.addChild(moderated)
         if reason:
-            retract.addElement("reason", content=reason)
+            element.addElement("reason", content=reason)
         announcement.addElement("body", content="This message was retracted by a moderator")
         announcement.addElement(("urn:xmpp:fallback:0", "fallback"))["for"] = NS_RETRACT
+        old = announcement.addElement((NS_FASTEN, "apply-to"))  # XEP-0425 0.2 clients
+        old["id"] = target_id
+        old_moderated = old.addElement((NS_MODERATE_0, "moderated"))
+        old_moderated["by"] = moderated["by"]
+        old_moderated.addElement((NS_RETRACT_0, "retract"))
+        if reason:
+            old_moderated.addElement("reason", content=reason)
         for _, full in self._sessions(room.occupants.values()):
             self.send(_readdressed(announcement, full))
         return None
