@@ -1,9 +1,11 @@
 """Settings: one model for the command line and the TOML file (the command line wins).
 
-Every option is declared once in :data:`OPTIONS`; ``tap.Options`` builds the
-twistd command line from it and :func:`load_toml` accepts the same names in a
-``--config`` file (``c2s = "tcp:5222"``, ``user = ["alice:secret"]``, dashes or
-underscores alike).
+Every option is declared once, in :data:`OPTIONS`: :class:`Settings` gets one field
+per option from it (with its default), ``tap.Options`` builds the twistd command line
+and ``--help`` from it, :func:`load_toml` accepts the same names in a ``--config`` file
+(``c2s = "tcp:5222"``, ``user = ["alice:secret"]``, dashes or underscores alike), and a
+test checks the README's option table against it. Options that contradict each other
+are refused with one line.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import endpoints
 from twisted.words.protocols.jabber import jid
@@ -125,55 +127,32 @@ def attr(name: str) -> str:
     return name.replace("-", "_")
 
 
-@dataclass
-class Settings:
-    """Validated settings for one :class:`minixmpp.server.Server`."""
+#: The Python type of each option kind (for the generated ``Settings`` fields).
+KIND_TYPES = {"str": "str | None", "int": "int", "flag": "bool", "list": "tuple[str, ...]"}
 
-    domain: str = "localhost"
-    c2s: str = "tcp:5222:interface=127.0.0.1"
-    user: tuple[str, ...] = ()
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    require_tls: bool = False
-    no_tls: bool = False
-    plain_without_tls: str = "loopback"
-    log_stanzas: bool = False
-    max_stanza_size: int = 262144
-    max_stanza_depth: int = 100
-    max_connections: int = 20000
-    max_connections_per_ip: int = 0
-    auth_timeout: int = 30
-    idle_timeout: int = 0
-    auth_fail_limit: int = 5
-    auth_fail_delay: int = 2
-    max_send_buffer: int = 4194304
-    max_components: int = 100
-    data_dir: str | None = None
-    max_offline: int = 1000
-    no_archive: bool = False
-    max_archive: int = 10000
-    push_on_archive: bool = False
-    push_jid: str | None = None
-    no_push_component: bool = False
-    push_strict: bool = False
-    push_privacy: bool = False
-    push_max_registrations: int = 5
-    push_max_errors: int = 16
-    push_timeout: int = 20
-    muc_jid: str | None = None
-    no_muc: bool = False
-    muc_max_rooms: int = 1000
-    muc_max_occupants: int = 200
-    muc_max_history: int = 50
-    muc_rate: int = 10
-    resume_timeout: int = 300
-    resume_timeout_push: int = 3600
-    push_csi_inactive: bool = False
-    components: str = "tcp:5347:interface=127.0.0.1"
-    component: tuple[str, ...] = ()
-    http: str | None = None
-    http_token: str | None = None
-    config: str | None = None
+
+def _option_fields(cls: type) -> type:
+    """Make every option of :data:`OPTIONS` a field of ``cls`` with its default (the
+    one declaration), ahead of the fields ``cls`` declares itself; then a dataclass."""
+    own = dict(cls.__dict__.get("__annotations__", {}))
+    annotations: dict[str, Any] = {}
+    for option in OPTIONS:
+        name = attr(option.name)
+        annotations[name] = KIND_TYPES[option.kind]
+        setattr(cls, name, option.default)
+    annotations.update(own)
+    cls.__annotations__ = annotations
+    return dataclass(cls)
+
+
+@_option_fields
+class Settings:
+    """Validated settings for one :class:`minixmpp.server.Server`: one attribute per
+    option of :data:`OPTIONS` (``tls-cert`` → ``tls_cert``), plus the parsed values."""
+
+    if TYPE_CHECKING:  # for type checkers only; the fields come from OPTIONS
+        def __getattr__(self, name: str) -> Any: ...
+
     #: Parsed ``component`` values: domain → secret.
     component_secrets: dict[str, str] = field(default_factory=dict)
     #: Parsed ``user`` values; the demo accounts when no user was given.
@@ -226,6 +205,9 @@ class Settings:
             raise ConfigError("--tls-cert and --tls-key must be given together")
         if self.no_tls and self.require_tls:
             raise ConfigError("--no-tls and --require-tls contradict each other")
+        if self.no_archive and self.push_on_archive:
+            raise ConfigError("--no-archive and --push-on-archive contradict each other "
+                              "(pushing on archive needs the archive)")
         for name in ("tls_cert", "tls_key"):
             path = getattr(self, name)
             if path and not _readable(path):

@@ -10,15 +10,18 @@ see only stanzas addressed to the server or, on the account's behalf, to a bare 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from twisted.application import service
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import component, error, jid, xmlstream
+from twisted.words.protocols.jabber import component, jid, xmlstream
 from twisted.words.xish import domish, utility
 
 from minixmpp import addressing
+from minixmpp.stanza import bounce
+
+__all__ = ["LocalDomain", "Router", "SentListener", "bounce"]
 
 if TYPE_CHECKING:
     from minixmpp.im.message import MessageDelivery
@@ -27,12 +30,10 @@ if TYPE_CHECKING:
     from minixmpp.storage.interfaces import IAccountStore
 
 
-def bounce(stanza: domish.Element, condition: str, route: Any, text: str | None = None) -> None:
-    """Answer ``stanza`` with a stanza error, unless it is itself an error or result
-    (RFC 6120 §8.3.1: never answer an error with an error)."""
-    if stanza.getAttribute("type") in ("error", "result") or not stanza.getAttribute("from"):
-        return
-    route(error.StanzaError(condition, text=text).toResponse(stanza))
+class SentListener(Protocol):
+    """Told of every message a local client sends, before it is routed."""
+
+    def sent(self, session: Session, message: domish.Element) -> None: ...
 
 
 class Router(component.Router):
@@ -62,16 +63,17 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
     log = Logger()
 
     def __init__(self, router: Router, domain: str, sessions: SessionManager,
-                 accounts: IAccountStore) -> None:
+                 accounts: IAccountStore, *, presence: PresenceHandler,
+                 messages: MessageDelivery, sent: Sequence[SentListener] = ()) -> None:
         xmlstream.XMPPHandlerCollection.__init__(self)
         self.router = router
         self.domain = domain
         self.sessions = sessions
         self.accounts = accounts
-        self.messages: MessageDelivery | None = None
-        self.presence: PresenceHandler | None = None
-        #: called as (session, message) for every message a local client sends
-        self.on_sent: list[Callable[[Session, domish.Element], None]] = []
+        self.presence = presence
+        self.messages = messages
+        #: told of every message a local client sends (archive, carbons), in order
+        self.sent = tuple(sent)
         # Handlers talk to an XML pipe: what they send goes to the router, what the
         # router gives us for the server is dispatched to them.
         self._pipe = utility.XmlPipe()
@@ -88,14 +90,14 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
 
     def from_client(self, session: Session, stanza: domish.Element) -> None:
         """A stamped stanza from one of our clients (RFC 6120 §10)."""
-        if stanza.name == "presence" and self.presence is not None:
+        if stanza.name == "presence":
             return self.presence.outbound(session, stanza)
         if stanza.getAttribute("to") is None:
             # RFC 6120 §10.3: no 'to' means the account's bare JID.
             stanza["to"] = session.jid.userhost()
         if stanza.name == "message":
-            for callback in self.on_sent:
-                callback(session, stanza)
+            for listener in self.sent:
+                listener.sent(session, stanza)
         self.router.route(stanza)
 
     def route(self, stanza: domish.Element) -> None:
@@ -115,10 +117,9 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         elif stanza.name == "message":
             if to.user is None:
                 return  # messages to the server itself: nothing to do
-            assert self.messages is not None
             self.messages.deliver(stanza, to)
         elif stanza.name == "presence":
-            if to.user is not None and self.presence is not None:
+            if to.user is not None:
                 self.presence.inbound(stanza, to)
         # any other element is dropped: only clients and components create stanzas
 

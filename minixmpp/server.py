@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections import deque
 from typing import Any
@@ -16,8 +15,11 @@ from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
 
 from minixmpp import __version__
+from minixmpp.admin import Admin
 from minixmpp.c2s import tls
+from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.sm import Resumption
+from minixmpp.c2s.stage import C2SContext
 from minixmpp.c2s.stream import C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
@@ -31,15 +33,14 @@ from minixmpp.im.presence import PresenceHandler
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
 from minixmpp.muc import build_service
-from minixmpp.push import policy
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
-from minixmpp.router import LocalDomain, Router, bounce
-from minixmpp.sessions import Session, SessionManager
+from minixmpp.router import LocalDomain, Router
+from minixmpp.sessions import SessionManager
 from minixmpp.storage import open_storage
-from minixmpp.storage.sqlite import SchemaTooNew
-from minixmpp.web.views import iso
+from minixmpp.storage.interfaces import StorageError
+from minixmpp.timestamps import iso
 
 
 class Server(service.MultiService):
@@ -61,7 +62,7 @@ class Server(service.MultiService):
 
         try:
             self.storage = open_storage(settings.data_dir)
-        except (OSError, sqlite3.Error, SchemaTooNew) as e:
+        except StorageError as e:
             raise ConfigError(f"--data-dir {settings.data_dir}: {e}") from None
         self.accounts = self.storage.accounts
         self.rosters = self.storage.rosters
@@ -72,46 +73,53 @@ class Server(service.MultiService):
 
         self.sessions = SessionManager()
         self.router = Router()
-        self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts)
-        self.local.setServiceParent(self)
+        route = self.router.route
 
-        self.roster = RosterHandler(self.rosters, self.sessions)
-        self.presence = PresenceHandler(settings.domain, self.sessions, self.accounts,
-                                        self.rosters, self.roster, self.local.route)
-        self.messages = MessageDelivery(self.sessions, self.accounts, self.local.route)
-        self.local.presence = self.presence
-        self.local.messages = self.messages
+        # What runs when, in order. A message for a local account (im/message.py):
+        #   stages (archive: stanza-id) -> routing (sessions / hibernated queues /
+        #   offline / bounce) -> listeners (push, carbons), each given an Outcome.
+        # A message a local client sends: the sent listeners (archive, carbons), then
+        # the router. See docs/architecture.md.
         self.offline = OfflineStorage(self.offline_store, settings.domain, settings.max_offline,
                                       reactor.seconds)
-        self.messages.offline = self.offline.take
-        self.resumption = Resumption(
-            self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
-            has_push=lambda user: bool(self.push_store.registrations(user)),
-            unacked=self._unacked, queue_limit=settings.max_offline)
-        self.sessions.on_replaced = self.resumption.end
-
-        # Push (XEP-0357): registrations, the policy/notifier, the in-process App Server.
+        self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
         self.push_enable = PushEnableHandler(
             self.push_store, strict=settings.push_strict,
-            limit=settings.push_max_registrations, clock=reactor.seconds)
+            limit=settings.push_max_registrations, clock=reactor.seconds,
+            on_event=self._push_event)
         self.notifier = PushNotifier(
             settings.domain, self.push_store, self.rosters, self.sessions, reactor,
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
             timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive,
-            on_archive=settings.push_on_archive)
-        self.messages.delivered.append(self.notifier.message)
+            on_archive=settings.push_on_archive, on_event=self._push_event)
         self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
                                       settings.max_archive, reactor.seconds)
-        if not settings.no_archive:
-            self.messages.before.append(self.archive.incoming)
-            self.local.on_sent.append(self.archive.outgoing)
+        archiving = () if settings.no_archive else (self.archive,)
         self.carbons = CarbonsHandler(self.sessions)
-        self.messages.delivered.append(self.carbons.received)
-        self.local.on_sent.append(self.carbons.sent)
-        self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
-        self.push_enable.on_event.append(self._push_event)
-        self.notifier.on_event.append(self._push_event)
-        self.presence.on_available.append(self._available)
+        self.messages = MessageDelivery(
+            self.sessions, self.accounts, route,
+            stages=archiving,                           # 1. may change or stop the message
+            offline=self.offline,                       # 2. routing; no resource: offline
+            listeners=(self.notifier, self.carbons))    # 3. told the Outcome
+        self.roster = RosterHandler(self.rosters, self.sessions)
+        self.presence = PresenceHandler(
+            settings.domain, self.sessions, self.accounts, self.rosters, self.roster, route,
+            offline=self.offline,                       # initial presence: XEP-0160 §3
+            listeners=(self.notifier,))                 # then: the account is back
+        self.roster.on_remove = self.presence.roster_removed
+        self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
+                                 presence=self.presence, messages=self.messages,
+                                 sent=(*archiving, self.carbons))
+        self.local.setServiceParent(self)
+        self.resumption = Resumption(
+            self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
+            has_push=lambda user: bool(self.push_store.registrations(user)),
+            unacked=self.messages.redeliver, queue_limit=settings.max_offline)
+        # A session ends: unavailable presence, then its stream id is forgotten; a new
+        # login with the full JID of a hibernated session ends that session.
+        self.sessions.on_unbound = (self.presence.disconnected, self.resumption.forget)
+        self.sessions.on_replaced = self.resumption.end
+        self.admin = Admin(self.accounts, self.sessions, self.resumption, self.forget_account)
 
         self.server_identity = ServerIdentity(settings.domain)
         handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
@@ -139,10 +147,14 @@ class Server(service.MultiService):
                                   if settings.component_secrets else None)
         self.component_port: Any = None
         self.http_port: Any = None
-        self.c2s_factory = C2SFactory(self)
+        self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
+                                        settings.auth_fail_delay)
+        self.auth_failures = self.auth_limiter.recent
+        self.c2s_factory = C2SFactory(C2SContext(
+            settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
+            sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
+            auth_limiter=self.auth_limiter))
         self.c2s_port: Any = None
-        self.auth_failures: deque[dict[str, Any]] = deque(maxlen=50)
-        self._failures_by_ip: dict[str, list[float]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -269,33 +281,6 @@ class Server(service.MultiService):
 
     # -- glue between handlers -------------------------------------------------------------
 
-    def _available(self, session: Session, initial: bool) -> None:
-        """A resource sent available presence: offline messages (XEP-0160 §3), and
-        the push message count starts again once the account is back."""
-        flushed = 0
-        if initial and session.priority >= 0:
-            flushed = self.offline.flush(session)
-        if flushed or policy.plainly_available(session):
-            self.notifier.back(session)
-
-    def _unacked(self, session: Session, stanzas: list[Any]) -> None:
-        """A session ended with stanzas it never acknowledged (XEP-0198 §5): messages go
-        to another available resource or to offline storage, IQ requests get an error;
-        nothing is pushed again."""
-        for stanza in stanzas:
-            kind = stanza.getAttribute("type")
-            if stanza.name == "message" and kind in (None, "normal", "chat"):
-                if any(c.uri == policy.NS_CARBONS for c in stanza.elements()):
-                    continue  # a copy: the original went elsewhere
-                targets = [s for s in self.sessions.for_bare_delivery(session.user)
-                           if s is not session]
-                for target in targets:
-                    target.send(stanza)
-                if not targets and not self.offline.take(stanza, session.user):
-                    bounce(stanza, "service-unavailable", self.local.route)
-            elif stanza.name == "iq" and kind in ("get", "set"):
-                bounce(stanza, "service-unavailable", self.local.route)
-
     def _push_owner(self, service: str, node: str | None) -> str | None:
         """The account that registered (service, node), for the App Server's records."""
         for user in self.push_store.users():
@@ -329,36 +314,13 @@ class Server(service.MultiService):
         """Back to the state right after start: configured accounts only, nothing
         stored, no sessions (closed with a ``reset`` stream error), no notifications."""
         for session in list(self.sessions):
-            if session.hibernated:
-                self.resumption.end(session)
-            else:
-                session.stream.sendStreamError(jerror.StreamError("reset"))
+            self.admin.end_session(session, "reset")
         for user in self.accounts.users():
-            self.accounts.delete(user)
-            self.forget_account(user)
+            self.admin.delete_account(user)
         self._create_accounts()
         if self.appserver is not None:
             self.appserver.clear()
         if self.muc is not None:
             self.muc.clear()
         self.push_events.clear()
-        self.auth_failures.clear()
-
-    def auth_failed(self, ip: str, peer: str, condition: str) -> float:
-        """Record a failed authentication (log, status page); returns how long to delay
-        the answer: 0 until ``--auth-fail-limit`` failures from ``ip`` within a minute."""
-        now = self.reactor.seconds()
-        self.auth_failures.append({"time": iso(now), "peer": peer, "condition": condition})
-        recent = [t for t in self._failures_by_ip.get(ip, []) if now - t < 60] + [now]
-        self._failures_by_ip[ip] = recent
-        if len(self._failures_by_ip) > 10000:  # bounded: forget quiet addresses
-            for other in [k for k, v in self._failures_by_ip.items() if now - v[-1] >= 60]:
-                del self._failures_by_ip[other]
-        delay = self.settings.auth_fail_delay if len(recent) > self.settings.auth_fail_limit \
-            else 0
-        self.log.info("authentication failed from {peer}: {condition}{slow}", peer=peer,
-                      condition=condition,
-                      slow=f" (answer delayed {delay} s: {len(recent)} failures in a minute)"
-                      if delay else "")
-        return delay
-
+        self.auth_limiter.clear()

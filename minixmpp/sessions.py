@@ -96,8 +96,9 @@ class SessionManager:
 
     def __init__(self) -> None:
         self._by_user: dict[str, dict[str, Session]] = {}
-        #: called with a session after it is gone (presence cleanup)
-        self.on_unbound: list[Callable[[Session], None]] = []
+        #: called in order with a session after it is gone (presence cleanup, resumption);
+        #: set by ``Server``
+        self.on_unbound: tuple[Callable[[Session], None], ...] = ()
         #: ends a hibernated session that a new login with its full JID replaces
         self.on_replaced: Callable[[Session], None] = self.unbind
 

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 from wokkel.generic import stripNamespace
 
@@ -63,3 +66,17 @@ def qualified(element: domish.Element, namespace: str = "jabber:client") -> domi
                             and child.uri is None else (deep_copy(child) if isinstance(
                                 child, domish.Element) else child))
     return new
+
+
+def only_child(element: domish.Element) -> domish.Element | None:
+    """The single child element of ``element``, or None when it has none or several."""
+    children = list(element.elements())
+    return children[0] if len(children) == 1 else None
+
+
+def bounce(stanza: domish.Element, condition: str, route: Any, text: str | None = None) -> None:
+    """Answer ``stanza`` with a stanza error, unless it is itself an error or result
+    (RFC 6120 §8.3.1: never answer an error with an error)."""
+    if stanza.getAttribute("type") in ("error", "result") or not stanza.getAttribute("from"):
+        return
+    route(error.StanzaError(condition, text=text).toResponse(stanza))

@@ -101,8 +101,35 @@ async def login(server: Any, user: str, password: str | None = None, resource: s
         if show is not None:
             kw["pshow"] = show
         c.send_presence(**kw)
-        await asyncio.sleep(0.05)
+        await barrier(c)  # the presence was handled: the resource is available
     return c
+
+
+async def barrier(client: Client, timeout: float = 5) -> None:
+    """An IQ ping (XEP-0199) round trip to the server on ``client``'s stream.
+
+    The server handles one stream's stanzas in order, and routing, delivery, push policy
+    and the in-process App Server all run in the reactor turn that handles a stanza:
+    once the pong is back, everything ``client`` sent before was fully handled. A
+    barrier on a receiver's stream then proves that nothing more is on its way to it
+    (TCP keeps the order), which is how a test shows that something did *not* happen.
+    """
+    import xml.etree.ElementTree as ET
+
+    iq = client.make_iq_get(ito=client.boundjid.domain)
+    iq.xml.append(ET.Element("{urn:xmpp:ping}ping"))
+    await iq.send(timeout=timeout)
+
+
+_barriers = iter(range(1, 1 << 62))
+
+
+async def raw_barrier(raw: Raw, timeout: float = 5) -> str:
+    """:func:`barrier` for a bound :class:`Raw` client; returns what it read so far."""
+    n = next(_barriers)
+    raw.send(f"<iq type='get' id='barrier-{n}' to='localhost'>"
+             "<ping xmlns='urn:xmpp:ping'/></iq>")
+    return await raw.read_until(f"id='barrier-{n}'", timeout)
 
 
 async def close(*clients: Client) -> None:
@@ -236,11 +263,6 @@ async def eventually(condition: Any, timeout: float = 5, interval: float = 0.01)
         if loop.time() > deadline:
             raise AssertionError("condition not met within %.1fs" % timeout)
         await asyncio.sleep(interval)
-
-
-async def quiet(seconds: float = 0.2) -> None:
-    """Let the loop run for a while (to observe that something does *not* happen)."""
-    await asyncio.sleep(seconds)
 
 
 NS_PUSH = "urn:xmpp:push:0"

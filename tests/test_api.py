@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
-from tests.helpers import aio, close, enable_push, eventually, http, login, quiet
+from tests.helpers import aio, close, enable_push, eventually, http, login
 
 HTTP = dict(http="tcp:0")
 
@@ -103,7 +103,7 @@ async def test_push_registrations_notifications_wait_fail_recover(server) -> Non
     assert regs[0]["publish_options"] == {"secret": "s"} and regs[0]["resource"] == "phone"
     # Long-poll first, then make the push happen.
     waiting = aio(http("GET", url(server, "push/notifications/wait?account=alice&timeout=10")))
-    await aio(quiet(0.2))
+    await aio(eventually(lambda: server.appserver._waiters))  # the long poll is waiting
     bob = await aio(login(server, "bob", resource="desk"))
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
     status, n = await waiting

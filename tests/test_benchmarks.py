@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.launch
 
 
 def test_fixture_benchmark_runs_and_prints_numbers() -> None:

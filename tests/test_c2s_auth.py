@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
@@ -192,8 +194,9 @@ async def test_bind_generates_a_resource_and_legacy_session_is_accepted(server) 
     assert "id='s'" in await aio(raw.read_until("id='s'[^>]*/>|id='s'.*</iq>"))
     raw.send("  \n ")  # whitespace keepalive
     raw.send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
-    reply = await aio(raw.read_until("id='p'"))
-    assert "type='result'" in reply.split("id='p'")[0].rsplit("<iq", 1)[1] + "type='result'"
+    reply = await aio(raw.read_until("<iq[^>]*id='p'[^>]*>"))
+    pong = re.search("<iq[^>]*id='p'[^>]*>", reply)
+    assert pong is not None and "type='result'" in pong.group(0), reply
     raw.close()
 
 

@@ -10,11 +10,11 @@ from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
     aio,
+    barrier,
     close,
     enable_push,
     eventually,
     login,
-    quiet,
     raw_login,
     wait_push,
 )
@@ -52,7 +52,8 @@ async def test_carbons_reach_the_other_resource_and_never_push(server) -> None:
     message.xml.append(__import__("xml.etree.ElementTree", fromlist=["Element"]).Element(
         "{urn:xmpp:carbons:2}private"))
     message.send()
-    await aio(quiet(0.3))
+    await aio(barrier(desk))
+    await aio(barrier(phone))
     assert len(sent) == 1
     # Desk is plainly available: none of this pushed.
     assert server.appserver.find(account="alice") == []
@@ -67,8 +68,13 @@ async def test_carbons_disabled_means_no_copies(server) -> None:
     bob = await aio(login(server, "bob", plugins=("xep_0030",)))
     bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
     await aio(desk.next_message())
-    await aio(quiet(0.2))
+    await aio(barrier(phone))
     assert received == []
+    # Positive control: enabled again, the next message is copied.
+    await aio(phone["xep_0280"].enable())
+    bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
+    await aio(desk.next_message())
+    await aio(eventually(lambda: received))
     info = await aio(bob["xep_0030"].get_info(jid="localhost"))
     assert "urn:xmpp:carbons:2" in info["disco_info"]["features"]
     await aio(close(desk, phone, bob))
@@ -102,10 +108,10 @@ async def test_inactive_session_pushes_only_with_the_option(server_factory, opti
         assert n.fields["last-message-body"] == "psst"
         bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
         await aio(phone.next_message())
-        await aio(quiet(0.2))
+        await aio(barrier(bob))
         assert len(server.appserver.find(account="alice")) == 1  # batched
     else:
-        await aio(quiet(0.3))
+        await aio(barrier(bob))
         assert server.appserver.find(account="alice") == []
     await aio(asyncio.sleep(0))
     await aio(close(phone, bob))

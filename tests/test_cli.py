@@ -10,13 +10,14 @@ import socket
 import subprocess
 import sys
 import zipfile
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_twisted
 
-from minixmpp.config import OPTIONS
+from minixmpp.config import OPTIONS, ConfigError, Settings, attr
 from tests.helpers import Remote, aio, close, login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,7 @@ async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str
     return proc, output.decode()
 
 
+@pytest.mark.launch
 @pytest_twisted.ensureDeferred
 async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     command = readme_run_command()
@@ -90,6 +92,7 @@ async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     assert not (tmp_path / "twistd.pid").exists()
 
 
+@pytest.mark.launch
 def test_help_lists_every_option_with_its_default(tmp_path: Path) -> None:
     result = subprocess.run([TWISTD, "minixmpp", "--help"], cwd=tmp_path, capture_output=True,
                             text=True)
@@ -101,6 +104,7 @@ def test_help_lists_every_option_with_its_default(tmp_path: Path) -> None:
             assert f"[default: {option.default}]" in flat, option.name
 
 
+@pytest.mark.launch
 @pytest.mark.parametrize("args, message", [
     (["--bogus"], "option --bogus not recognized"),
     (["--user", "nocolon"], "expected NAME:PASSWORD"),
@@ -113,6 +117,7 @@ def test_help_lists_every_option_with_its_default(tmp_path: Path) -> None:
     (["--plain-without-tls", "sometimes"], "loopback, always or never"),
     (["--max-stanza-size", "big"], "must be an integer"),
     (["--config", "/nonexistent.toml"], "--config /nonexistent.toml"),
+    (["--no-archive", "--push-on-archive"], "--no-archive and --push-on-archive contradict"),
 ])
 def test_bad_configuration_is_one_clear_line(tmp_path: Path, args: list[str],
                                              message: str) -> None:
@@ -124,6 +129,7 @@ def test_bad_configuration_is_one_clear_line(tmp_path: Path, args: list[str],
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.launch
 def test_unusable_certificate_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "c.pem").write_text("not a certificate")
     (tmp_path / "k.pem").write_text("not a key")
@@ -133,6 +139,7 @@ def test_unusable_certificate_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.launch
 def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -144,6 +151,7 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.launch
 def test_bad_toml_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("domain = \n")
     result = run_twistd("--config", "bad.toml", cwd=tmp_path)
@@ -153,6 +161,7 @@ def test_bad_toml_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode != 0 and "unknown setting 'colour'" in result.stderr
 
 
+@pytest.mark.launch
 @pytest_twisted.ensureDeferred
 async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None:
     (tmp_path / "minixmpp.toml").write_text(
@@ -172,6 +181,7 @@ async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None
         await aio(asyncio.wait_for(proc.communicate(), 15))
 
 
+@pytest.mark.launch
 @pytest.mark.skipif(os.environ.get("MINIXMPP_SKIP_WHEEL") == "1",
                     reason="MINIXMPP_SKIP_WHEEL=1 set (building a wheel needs the build backend)")
 def test_wheel_ships_the_plugin_but_no_plugins_init(tmp_path: Path) -> None:
@@ -200,3 +210,23 @@ def test_readme_option_table_lists_every_option() -> None:
     table = text[text.index("## Options"):]
     for option in OPTIONS:
         assert f"`--{option.name}" in table, option.name
+
+
+def test_settings_fields_are_the_options_with_their_defaults() -> None:
+    """OPTIONS is the one declaration: Settings has exactly its fields, in its order,
+    with its defaults (plus the parsed values)."""
+    derived = {"component_secrets", "accounts", "demo_accounts"}
+    names = [f.name for f in fields(Settings) if f.name not in derived]
+    assert names == [attr(o.name) for o in OPTIONS]
+    defaults = Settings()
+    for option in OPTIONS:
+        assert getattr(defaults, attr(option.name)) == option.default, option.name
+
+
+def test_contradicting_options_are_refused_in_toml_too(tmp_path: Path) -> None:
+    config = tmp_path / "minixmpp.toml"
+    config.write_text("no-archive = true\npush-on-archive = true\n")
+    with pytest.raises(ConfigError, match="--no-archive and --push-on-archive contradict"):
+        Settings.build({"config": str(config)})
+    assert Settings.build({"no_archive": True}).no_archive  # each alone is fine
+    assert Settings.build({"push_on_archive": True}).push_on_archive

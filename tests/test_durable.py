@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import pytest_twisted
 
 from minixmpp.testing.process import ProcessServer
 from tests.helpers import Remote, aio, close, enable_push, http, login, raw_login
+
+pytestmark = pytest.mark.launch
 
 
 @pytest_twisted.ensureDeferred

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest_twisted
 
-from tests.helpers import aio, close, eventually, iq_error, login, quiet, raw_login
+from tests.helpers import aio, barrier, close, eventually, iq_error, login, raw_login
 
 
 @pytest_twisted.ensureDeferred
@@ -32,11 +32,12 @@ async def test_bare_jid_goes_to_highest_priority_full_jid_to_that_resource(serve
     assert (await aio(low.next_message()))["body"] == "to low"
     alice.send_message(mto="bob@localhost/neg", mbody="to neg", mtype="chat")
     assert (await aio(negative.next_message()))["body"] == "to neg"
-    await aio(quiet(0.1))
+    for c in (alice, high, low, negative):
+        await aio(barrier(c))
     assert high.messages == [] and low.messages == [] and negative.messages == []
     # An equal top priority: every one of them gets it (RFC 6121 §8.5.2.1.1).
     low.send_presence(ppriority=10)
-    await aio(quiet(0.05))
+    await aio(barrier(low))
     alice.send_message(mto="bob@localhost", mbody="tie", mtype="chat")
     assert (await aio(high.next_message()))["body"] == "tie"
     assert (await aio(low.next_message()))["body"] == "tie"
@@ -123,7 +124,7 @@ async def test_spoofed_from_never_reaches_the_recipient(server) -> None:
                  "<body>I am alice</body></message>")
     text = await aio(mallory.read_to_close())
     assert "<invalid-from xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
-    await aio(quiet(0.1))
+    await aio(barrier(bob))
     assert bob.messages == []
     # Without a from, the server stamps the real one.
     carol = await aio(raw_login(server, "carol", resource="honest"))
@@ -195,7 +196,7 @@ async def test_subscription_handshake_updates_both_rosters_and_shares_presence(s
 async def test_subscription_request_waits_for_an_offline_contact(server) -> None:
     alice = await aio(login(server, "alice"))
     alice.send_presence(pto="bob@localhost", ptype="subscribe")
-    await aio(quiet(0.1))
+    await aio(barrier(alice))
     bob = await aio(login(server, "bob", presence=False))
     requests: list = []
     bob.add_event_handler("presence_subscribe", requests.append)
@@ -243,6 +244,11 @@ async def test_no_presence_leaks_without_subscription(server) -> None:
     alice = await aio(login(server, "alice", resource="desk"))
     bob = await aio(login(server, "bob", resource="phone"))
     bob.send_presence(pshow="dnd")
-    await aio(quiet(0.15))
+    await aio(barrier(bob))
+    await aio(barrier(alice))
     assert not any(p["from"].bare == "bob@localhost" for p in alice.presences)
+    # Positive control: directed presence does reach alice.
+    bob.send_presence(pto="alice@localhost/desk", pshow="dnd")
+    await aio(eventually(lambda: any(p["from"].bare == "bob@localhost"
+                                     for p in alice.presences)))
     await aio(close(alice, bob))

@@ -10,11 +10,11 @@ import pytest_twisted
 
 from tests.helpers import (
     aio,
+    barrier,
     close,
     enable_push,
     iq_error,
     login,
-    quiet,
     raw_login,
     wait_push,
 )
@@ -127,7 +127,7 @@ async def test_push_on_archive_notifies_an_offline_phone_while_desktop_is_online
         bob.send_message(mto="alice@localhost", mbody=body, mtype="chat")
         assert (await aio(desktop.next_message()))["body"] == body
     bob.send_message(mto="alice@localhost", mtype="chat", mbody="")  # not archived
-    await aio(quiet(0.3))
+    await aio(barrier(bob))
     found = server.appserver.find(account="alice")
     if on:
         assert [n.fields["last-message-body"] for n in found] == ["one", "two"]

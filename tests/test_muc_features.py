@@ -12,7 +12,7 @@ from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import StanzaPath
 
 from minixmpp.muc import NS_USER
-from tests.helpers import aio, close, eventually, quiet, raw_login
+from tests.helpers import aio, close, eventually, raw_login
 from tests.muc_helpers import (
     ROOM,
     codes,
@@ -291,7 +291,6 @@ async def test_gc10_presence_without_x_and_bad_nick_raw(server):
     text = await aio(raw.read_until("id='s1'.*</message>"))
     assert "service-unavailable" in text
     raw.close()
-    await aio(quiet(0))
 
 
 def test_nick_lookup_for_push(server):

@@ -137,7 +137,12 @@ async def test_members_without_occupant_get_the_message_at_their_bare_jid(server
     """For push (Prosody's mod_muc_offline_delivery, Tigase): a groupchat copy goes to
     the bare JID of every member on our domain with no joined occupant."""
     seen = []
-    server.messages.before.append(lambda stanza, user: seen.append((user, stanza.toXml())))
+
+    class Spy:  # a delivery listener (im/message.py), as the push notifier is one
+        def delivered(self, outcome):
+            seen.append((outcome.user, outcome.stanza.toXml(), outcome.result))
+
+    server.messages.listeners = (*server.messages.listeners, Spy())
     alice = await aio(muc_login(server, "alice"))
     bob = await aio(muc_login(server, "bob"))
     await aio(create(alice, persistentroom=True))
@@ -148,11 +153,14 @@ async def test_members_without_occupant_get_the_message_at_their_bare_jid(server
     seen.clear()
     await aio(talk(alice, "hello Carol"))
     await aio(alice["xep_0199"].ping(jid="localhost", timeout=5))  # barrier
-    copies = [(user, xml) for user, xml in seen if "to='carol@localhost'" in xml]
+    copies = [(user, xml, result) for user, xml, result in seen
+              if "to='carol@localhost'" in xml]
     assert len(copies) == 1 and "type='groupchat'" in copies[0][1]
     assert f"from='{ROOM}/owner'" in copies[0][1] and "hello Carol" in copies[0][1]
     assert "stanza-id" in copies[0][1]
-    assert not [u for u, xml in seen if u == "bob" and "to='bob@localhost'" in xml]
+    assert copies[0][2] == "bounced"  # RFC 6121 §8.5.2: the listeners (push) are told
+    assert not [u for u, xml, _ in seen if u == "bob" and "to='bob@localhost'" in xml]
+    assert [u for u, xml, _ in seen if u == "bob" and "to='bob@localhost/test'" in xml]
     assert server.muc.nick(ROOM, "carol@localhost") == "C"
     assert server.muc.nick(ROOM, "bob@localhost") == "Bob"  # joined: the nick in use
     await aio(close(alice, bob))

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.launch
+
+
 EXAMPLES = Path(__file__).parent / "plugin_examples"
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import pytest_twisted
 
 from tests.helpers import Remote, aio, close, enable_push, http, login
+
+pytestmark = pytest.mark.launch
 
 
 @pytest_twisted.ensureDeferred

@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 from minixmpp.testing.process import ProcessServer
 from tests.helpers import plain
 
+pytestmark = pytest.mark.launch
+
+
 NAMES = ["message", "presence", "iq", "body", "query", "enable", "disable", "r", "a",
          "x", "field", "value", "item", "resume", "starttls", "auth", "foo"]
 NAMESPACES = [None, "jabber:client", "urn:xmpp:push:0", "jabber:iq:roster", "urn:xmpp:sm:3",

@@ -8,6 +8,7 @@ import pytest_twisted
 from tests.helpers import (
     Raw,
     aio,
+    barrier,
     close,
     disable_push,
     enable_push,
@@ -15,7 +16,6 @@ from tests.helpers import (
     iq_error,
     login,
     push_iq,
-    quiet,
     wait_push,
 )
 
@@ -57,7 +57,7 @@ async def test_offline_message_gives_exactly_one_notification(server) -> None:
                         "last-message-body": "Hi"}
     assert n.publish_options == {"secret": "eruio234vzxc2kla"}
     assert n.sender == "localhost"
-    await aio(quiet(0.2))
+    await aio(barrier(bob))
     assert len(server.appserver.find(account="alice")) == 1
     # A second message: a second notification, with the count going up.
     bob.send_message(mto="alice@localhost", mbody="Still there?", mtype="chat")
@@ -97,7 +97,7 @@ async def test_away_table_with_away_true(server, state: str, pushed: bool) -> No
     bob.send_message(mto="alice@localhost", mbody="ping", mtype="chat")
     if state != "no presence":
         assert (await aio(desktop.next_message()))["body"] == "ping"
-    await aio(quiet(0.3))
+    await aio(barrier(bob))
     assert len(server.appserver.find(account="alice")) == (1 if pushed else 0)
     await aio(close(desktop, bob))
 
@@ -111,9 +111,15 @@ async def test_without_away_no_push_while_a_resource_is_online(server, state: st
                               show=None if state in ("available", "no presence") else state))
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="ping", mtype="chat")
-    await aio(quiet(0.3))
+    await aio(barrier(bob))
     assert server.appserver.find(account="alice") == []
-    await aio(close(desktop, bob))
+    # Positive control: with the desktop gone, the next message pushes.
+    await aio(close(desktop))
+    await aio(eventually(lambda: not server.sessions.of("alice")))
+    bob.send_message(mto="alice@localhost", mbody="now?", mtype="chat")
+    assert (await aio(wait_push(server, account="alice"))).fields["last-message-body"] == \
+        "now?"
+    await aio(close(bob))
 
 
 @pytest_twisted.ensureDeferred
@@ -141,10 +147,10 @@ async def test_enabling_resource_online_with_xa_gets_message_and_push(server) ->
     assert n.fields["last-message-body"] == "wake up"
     # Plainly available again: no more pushes.
     phone.send_presence()
-    await aio(quiet(0.05))
+    await aio(barrier(phone))
     bob.send_message(mto="alice@localhost", mbody="seen?", mtype="chat")
     await aio(phone.next_message())
-    await aio(quiet(0.2))
+    await aio(barrier(bob))
     assert len(server.appserver.find(account="alice")) == 1
     await aio(close(phone, bob))
 
@@ -165,13 +171,17 @@ NOT_PUSH_WORTHY = [
                          ids=["chat-state", "receipt", "headline", "groupchat", "error"])
 @pytest_twisted.ensureDeferred
 async def test_not_push_worthy_messages_give_no_push(server, stanza: str) -> None:
-    from tests.helpers import raw_login
+    from tests.helpers import raw_barrier, raw_login
 
     await aio(offline_alice_with_push(server))
     bob = await aio(raw_login(server, "bob"))
     bob.send(stanza)
-    await aio(quiet(0.3))
+    await aio(raw_barrier(bob))
     assert server.appserver.find(account="alice") == []
+    # Positive control: a chat message with a body on the same path pushes.
+    bob.send("<message to='alice@localhost' type='chat'><body>push me</body></message>")
+    assert (await aio(wait_push(server, account="alice"))).fields["last-message-body"] == \
+        "push me"
     bob.close()
 
 
@@ -182,9 +192,15 @@ async def test_own_messages_give_no_push(server) -> None:
     laptop = await aio(login(server, "alice", resource="laptop", presence=False))
     laptop.send_message(mto="alice@localhost", mbody="note to self", mtype="chat")
     assert (await aio(phone.next_message()))["body"] == "note to self"
-    await aio(quiet(0.2))
+    await aio(barrier(laptop))
     assert server.appserver.find(account="alice") == []
-    await aio(close(phone, laptop))
+    # Positive control: someone else's message to the same account pushes.
+    bob = await aio(login(server, "bob"))
+    bob.send_message(mto="alice@localhost", mbody="from bob", mtype="chat")
+    assert (await aio(phone.next_message()))["body"] == "from bob"
+    assert (await aio(wait_push(server, account="alice"))).fields["last-message-body"] == \
+        "from bob"
+    await aio(close(phone, laptop, bob))
 
 
 @pytest_twisted.ensureDeferred
@@ -202,8 +218,9 @@ async def test_disable_one_node_then_all(server) -> None:
     await aio(close(alice))
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="hello", mtype="chat")
-    await aio(quiet(0.3))
+    await aio(barrier(bob))
     assert server.appserver.find(account="alice") == []
+    assert server.offline_store.count("alice") == 1  # positive control: it was handled
     await aio(close(bob))
 
 
@@ -219,7 +236,7 @@ async def test_re_enable_without_away_turns_away_off(server) -> None:
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
     await aio(desktop.next_message())
-    await aio(quiet(0.2))
+    await aio(barrier(bob))
     assert server.appserver.find(account="alice") == []
     await aio(close(desktop, bob))
 
@@ -315,7 +332,7 @@ async def test_transient_errors_remove_registration_after_the_count(server) -> N
     server.appserver.fail("flaky", "service-unavailable")
     for i in range(3):
         bob.send_message(mto="alice@localhost", mbody=str(i), mtype="chat")
-        await aio(quiet(0.05))
+        await aio(barrier(bob))
     await aio(eventually(lambda: server.push_store.registrations("alice") == []))
     await aio(close(bob))
 
@@ -354,7 +371,7 @@ async def test_summary_counts_pending_subscription_requests(server) -> None:
     await aio(offline_alice_with_push(server))
     carol = await aio(login(server, "carol"))
     carol.send_presence(pto="alice@localhost", ptype="subscribe")
-    await aio(quiet(0.1))
+    await aio(barrier(carol))
     bob = await aio(login(server, "bob"))
     bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
     n = await aio(wait_push(server, account="alice"))

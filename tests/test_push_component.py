@@ -11,7 +11,17 @@ import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
-from tests.helpers import Raw, Remote, aio, close, enable_push, eventually, login, quiet, wait_push
+from tests.helpers import (
+    Raw,
+    Remote,
+    aio,
+    barrier,
+    close,
+    enable_push,
+    eventually,
+    login,
+    wait_push,
+)
 
 COMPONENTS = dict(component=("pushapp.localhost:s3cret",), components="tcp:0:interface=127.0.0.1")
 PUBLISH = "{jabber:component:accept}iq/{http://jabber.org/protocol/pubsub}pubsub"
@@ -69,9 +79,11 @@ async def test_external_app_server_receives_the_same_publish(server) -> None:
             for f in options.iter("{jabber:x:data}field")}["secret"] == "abc"
     assert internal.fields == {k: v for k, v in fields.items() if k != "FORM_TYPE"}
     # The component's result reply was matched: no error counted.
-    await aio(quiet(0.1))
-    regs = {r.node: r for r in server.push_store.registrations("alice")}
-    assert regs["ext-node"].errors == 0 and regs["ext-node"].notifications == 1
+    def ext() -> Any:
+        return {r.node: r for r in server.push_store.registrations("alice")}["ext-node"]
+
+    await aio(eventually(lambda: ext().notifications == 1))
+    assert ext().errors == 0
     await aio(close(bob))
     app.disconnect()
 
@@ -105,7 +117,7 @@ async def test_component_may_only_send_from_its_own_domain(server) -> None:
     app.send_message(mto="bob@localhost", mfrom="alice@localhost", mbody="I am alice")
     await aio(eventually(lambda: app.stream_errors))
     assert app.stream_errors == ["invalid-from"]
-    await aio(quiet(0.1))
+    await aio(barrier(bob))
     assert bob.messages == []
     app2 = await aio(start_component(server))
     app2.send_message(mto="bob@localhost", mfrom="bot@pushapp.localhost", mbody="hello")

@@ -11,13 +11,14 @@ from twisted.words.protocols.jabber.jid import JID
 from minixmpp.c2s.sm import MOD
 from tests.helpers import (
     aio,
+    barrier,
     close,
     enable_push,
     eventually,
     kill_tcp,
     login,
-    quiet,
     raw_authenticated,
+    raw_barrier,
     raw_login,
     start_session,
     wait_push,
@@ -70,13 +71,13 @@ async def test_dead_connection_hibernates_pushes_once_and_resumes(server) -> Non
     bob.send_message(mto="alice@localhost", mbody="", mtype="chat")  # not push-worthy
     n = await aio(wait_push(server, account="alice"))
     assert n.fields["last-message-body"] == "first" and n.node == "phone-node"
-    await aio(quiet(0.3))
+    await aio(barrier(bob))
     assert len(server.appserver.find(account="alice")) == 1, "further messages are batched"
     assert server.offline_store.count("alice") == 0  # queued for the session, not offline
     alice.messages.clear()
     await aio(start_session(alice))
     await aio(eventually(lambda: len(alice.messages) >= 2))
-    await aio(quiet(0.2))
+    await aio(barrier(alice))
     assert [m["body"] for m in alice.messages if m["body"]] == ["first", "second"]
     assert not session.hibernated and session_of(server, "alice@localhost/phone") is session
     # Hibernating again pushes again (one push per hibernation).
@@ -145,7 +146,7 @@ async def test_resumed_then_dead_again_delivers_nothing_twice(server) -> None:
     session = session_of(server, "alice@localhost/phone")
     await aio(eventually(lambda: session.hibernated))
     bob.send_message(mto="alice@localhost", mbody="once", mtype="chat")
-    await aio(quiet(0.1))
+    await aio(barrier(bob))
     await aio(start_session(alice))
     await aio(eventually(lambda: [m["body"] for m in alice.messages] == ["once"]))
     alice["xep_0198"].send_ack()
@@ -155,7 +156,7 @@ async def test_resumed_then_dead_again_delivers_nothing_twice(server) -> None:
                          timeout=5))
     assert server.offline_store.count("alice") == 0
     fresh = await aio(login(server, "alice", resource="other"))
-    await aio(quiet(0.3))
+    await aio(barrier(fresh))
     assert fresh.messages == []
     await aio(close(fresh, bob))
 
@@ -178,10 +179,10 @@ async def test_counter_wraps_and_a_burst_across_a_resume_loses_and_duplicates_no
     await aio(eventually(lambda: session_of(server, "alice@localhost/phone").hibernated))
     bob.send("".join(f"<message to='alice@localhost' type='chat'><body>{i}</body></message>"
                      for i in range(500, 1000)))
-    await aio(quiet(0.2))
+    await aio(raw_barrier(bob))
     await aio(start_session(alice))
     await aio(eventually(lambda: len(alice.messages) >= 1000, timeout=10))
-    await aio(quiet(0.3))
+    await aio(barrier(alice))
     bodies = [m["body"] for m in alice.messages]
     assert bodies == [str(i) for i in range(1000)]
     assert state.acked < start, "the counter wrapped past 2**32"
@@ -205,7 +206,7 @@ async def test_a_hibernated_queue_is_bounded(server) -> None:
         chunk = await aio(asyncio.wait_for(bob.reader.read(65536), 5))
         assert chunk, "the stream closed before every bounce arrived"
         bob.buffer += chunk
-    await aio(quiet(0.2))
+    bob.buffer = (await aio(raw_barrier(bob))).encode()
     assert server.offline_store.count("alice") == 20
     assert bob.buffer.count(b"<service-unavailable") == 40
     bob.close()

@@ -13,10 +13,10 @@ from tests.helpers import aio, close, enable_push, login
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.launch, pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="Chromium and chromedriver are not installed (Debian packages chromium and "
-           "chromium-driver; .ci/run installs them)")
+           "chromium-driver; .ci/run installs them)")]
 
 
 def browser():

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import secrets
 
-from twisted.words.protocols.jabber import jid
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import error, jid, xmlstream
+from twisted.words.xish import domish
 
 from minixmpp import addressing
+from minixmpp.c2s.stage import AUTHENTICATED, Stage
+from minixmpp.sessions import Session
+from minixmpp.stanza import only_child
 
 NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
+NS_CLIENT = "jabber:client"
 
 
 class BadResource(Exception):
@@ -28,3 +34,49 @@ def resourcepart(requested: str | None, user: str, domain: str) -> str:
     if len((full.resource or "").encode()) > 1023:
         raise BadResource("resourcepart longer than 1023 bytes")
     return full.resource or ""
+
+
+class BindStage(Stage):
+    """``<bind/>`` (§7.2) and the no-op ``<session/>`` IQ, after SASL."""
+
+    phases = frozenset({AUTHENTICATED})
+    log = Logger()
+
+    def features(self) -> list[domish.Element]:
+        session = domish.Element((NS_SESSION, "session"))
+        session.addElement("optional")
+        return [domish.Element((NS_BIND, "bind")), session]
+
+    def receive(self, element: domish.Element) -> bool:
+        if element.uri != NS_CLIENT or element.name != "iq":
+            return False
+        child = only_child(element)
+        if child is not None and child.uri == NS_BIND and element.getAttribute("type") == "set":
+            self._bind(element, child)
+            return True
+        if child is not None and child.uri == NS_SESSION:
+            self.auth.send(xmlstream.toResponse(element, "result"))
+            return True
+        return False
+
+    def _bind(self, iq: domish.Element, bind: domish.Element) -> None:
+        auth = self.auth
+        requested = None
+        for child in bind.elements():
+            if child.name == "resource":
+                requested = str(child)
+        assert auth.user is not None
+        domain = self.context.settings.domain
+        try:
+            resource = resourcepart(requested, auth.user, domain)
+        except BadResource as e:
+            return auth.send(error.StanzaError("bad-request", text=str(e)).toResponse(iq))
+        full = addressing.make(auth.user, domain, resource)
+        session = Session(full, auth, tls=auth.tls, peer=auth.peer)
+        self.context.sessions.bind(session)
+        auth.bound(session)
+        reply = xmlstream.toResponse(iq, "result")
+        reply.addElement((NS_BIND, "bind")).addElement("jid", content=full.full())
+        auth.send(reply)
+        self.log.info("{jid} bound ({peer}, {mech}, {tls})", jid=full.full(), peer=auth.peer,
+                      mech=auth.mechanism_name, tls="TLS" if auth.tls else "no TLS")

@@ -1,22 +1,32 @@
-"""Server-side SASL mechanisms (RFC 6120 §6, RFC 4616 PLAIN, RFC 5802/7677 SCRAM).
+"""SASL (RFC 6120 §6): the mechanisms (RFC 4616 PLAIN, RFC 5802/7677 SCRAM) and the
+negotiation stage that exchanges them over the stream (§6.4).
 
 Each mechanism is a small object whose :meth:`step` takes the client's data and
 returns ``("challenge", data)`` or ``("success", data)``, or raises
 :class:`SASLFailure` with the RFC 6120 §6.5 condition. SCRAM runs on ``scramp``;
-only salted keys are stored (see ``storage.memory``).
+only salted keys are stored (see ``storage.memory``). :class:`SASLStage` is the XML
+half: ``<mechanisms/>``, ``<auth/>``, ``<response/>``, ``<abort/>``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 import os
 import unicodedata
+from collections.abc import Hashable
 
 from scramp import ScramException, ScramMechanism
 from scramp.core import ServerError
 from twisted.words.protocols.jabber import jid
+from twisted.words.xish import domish
 
 from minixmpp import addressing
+from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
 from minixmpp.storage.interfaces import IAccountStore
+
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 
 
 class SASLFailure(Exception):
@@ -151,3 +161,116 @@ def create(name: str, accounts: IAccountStore, domain: str) -> Plain | Scram:
     if name == "PLAIN":
         return Plain(accounts, domain)
     return Scram(name, accounts, domain)
+
+
+class SASLStage(Stage):
+    """The SASL exchange over the stream (RFC 6120 §6.4); success restarts the stream."""
+
+    phases = frozenset({UNAUTHENTICATED})
+
+    def __init__(self, auth) -> None:
+        super().__init__(auth)
+        self.mechanism: Plain | Scram | None = None
+
+    def plain_allowed(self) -> bool:
+        """RFC 6120 §13.8: PLAIN only over TLS, unless configured (loopback by default)."""
+        mode = self.context.settings.plain_without_tls
+        if self.auth.tls or mode == "always":
+            return True
+        if mode == "never":
+            return False
+        host = getattr(self.auth.xmlstream.transport.getPeer(), "host", None)
+        if host is None:
+            return True
+        try:
+            return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    def features(self) -> list[domish.Element]:
+        if not self.auth.tls and self.context.settings.require_tls:
+            return []
+        mechs = domish.Element((NS_SASL, "mechanisms"))
+        for name in mechanisms(self.plain_allowed()):
+            mechs.addElement("mechanism", content=name)
+        return [mechs]
+
+    def feature_key(self) -> Hashable:
+        return (self.auth.tls, self.plain_allowed())
+
+    def receive(self, element: domish.Element) -> bool:
+        if element.uri != NS_SASL:
+            return False
+        if element.name == "auth":
+            self._auth(element)
+        elif element.name == "response":
+            if self.mechanism is None:
+                self._failure("malformed-request", "no exchange in progress")
+            else:
+                self._step(element)
+        elif element.name == "abort":
+            self.mechanism = None
+            self._failure("aborted")
+        else:
+            return False
+        return True
+
+    def _auth(self, element: domish.Element) -> None:
+        settings = self.context.settings
+        if settings.require_tls and not self.auth.tls:
+            return self._failure("encryption-required")
+        name = element.getAttribute("mechanism") or ""
+        if name not in mechanisms(self.plain_allowed()):
+            return self._failure("invalid-mechanism")
+        self.mechanism = create(name, self.context.accounts, settings.domain)
+        self._step(element)
+
+    def _step(self, element: domish.Element) -> None:
+        text = "".join(c for c in element.children if isinstance(c, str)).strip()
+        data: bytes | None
+        if not text and element.name == "auth":
+            data = None  # no initial response: send an empty challenge (§6.4.2)
+        elif text == "=":
+            data = b""
+        else:
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                return self._failed(SASLFailure("incorrect-encoding"))
+        mechanism = self.mechanism
+        assert mechanism is not None
+        try:
+            kind, payload = mechanism.step(data)
+        except SASLFailure as e:
+            return self._failed(e)
+        reply = domish.Element((NS_SASL, kind))
+        if payload:
+            reply.addContent(base64.b64encode(payload).decode())
+        elif kind == "challenge":
+            reply.addContent("=")
+        self.auth.send(reply)
+        if kind == "success":
+            self.mechanism = None
+            assert mechanism.user is not None
+            self.auth.authenticated(mechanism.user, mechanism.name)
+
+    def _failed(self, e: SASLFailure) -> None:
+        """A failed exchange: recorded, and answered late once an address keeps failing
+        (``--auth-fail-limit``/``--auth-fail-delay``)."""
+        self.mechanism = None
+        delay = self.context.auth_limiter.failed(self.auth.ip, self.auth.peer, e.condition)
+        if delay:
+            self.context.reactor.callLater(delay, self._delayed_failure, e)
+        else:
+            self._failure(e.condition, e.text)
+
+    def _delayed_failure(self, e: SASLFailure) -> None:
+        if self.auth.open():
+            self._failure(e.condition, e.text)
+
+    def _failure(self, condition: str, text: str = "") -> None:
+        failure = domish.Element((NS_SASL, "failure"))
+        failure.addElement(condition)
+        if text:
+            failure.addElement("text", content=text)
+        self.auth.send(failure)

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.logger import Logger
+from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 
+from minixmpp.c2s.stage import AUTHENTICATED, BOUND, Stage
 from minixmpp.sessions import Session, SessionManager
 
 NS_SM = "urn:xmpp:sm:3"
@@ -91,7 +93,6 @@ class Resumption:
         self.unacked = unacked
         self.queue_limit = queue_limit
         self.by_id: dict[str, Session] = {}
-        sessions.on_unbound.append(self._forget)
 
     def max_for(self, user: str) -> int:
         """Resumption timeout: longer while the account has push registrations
@@ -154,12 +155,104 @@ class Resumption:
         if queued:
             self.unacked(session, queued)
 
+    def lost(self, session: Session, closed: bool) -> None:
+        """The connection of ``session`` is gone: a resumable session that did not close
+        its stream hibernates (§5); any other ends."""
+        if session.sm is not None and session.sm.resume and not closed:
+            self.hibernate(session)
+            return
+        self.log.info("{jid} disconnected", jid=session.jid.full())
+        if session.sm is not None:
+            self.end(session)
+        else:
+            self.sessions.unbind(session)
+
     def cancel_all(self) -> None:
         for session in list(self.by_id.values()):
             if session.sm is not None and session.sm.timer is not None \
                     and session.sm.timer.active():
                 session.sm.timer.cancel()
 
-    def _forget(self, session: Session) -> None:
+    def forget(self, session: Session) -> None:
+        """A session is gone: its stream id can no longer be resumed."""
         if session.sm is not None and session.sm.id is not None:
             self.by_id.pop(session.sm.id, None)
+
+
+class SMStage(Stage):
+    """The XEP-0198 nonzas: ``<resume/>`` before binding (§5), ``<enable/>``, ``<r/>``
+    and ``<a/>`` once bound (§3, §4)."""
+
+    phases = frozenset({AUTHENTICATED, BOUND})
+    log = Logger()
+
+    def features(self) -> list[domish.Element]:
+        return [domish.Element((NS_SM, "sm"))]
+
+    def receive(self, nonza: domish.Element) -> bool:
+        if nonza.uri != NS_SM:
+            return False
+        if self.auth.phase == AUTHENTICATED:
+            if nonza.name == "resume":
+                self._resume(nonza)
+            else:
+                self.auth.send(failed("unexpected-request"))  # enable before bind
+            return True
+        session = self.auth.session
+        assert session is not None
+        state = session.sm
+        if nonza.name == "enable":
+            if state is not None:
+                self.auth.send(failed("unexpected-request"))
+                return True
+            resume = nonza.getAttribute("resume") in ("true", "1")
+            state = self.context.resumption.enable(session, resume)
+            self.auth.send(element("enabled", id=state.id, resume=resume or None,
+                                    max=state.max if resume else None))
+        elif state is None:
+            self.auth.send(failed("unexpected-request"))
+        elif nonza.name == "r":
+            self.auth.send(element("a", h=state.inbound))
+        elif nonza.name == "a":
+            try:
+                h = int(nonza.getAttribute("h", ""))
+            except ValueError:
+                h = -1
+            if not 0 <= h < MOD or not state.ack(h):
+                reason = error.StreamError(
+                    "undefined-condition", text="acknowledged more stanzas than were sent",
+                    appCondition=domish.Element((NS_SM, "handled-count-too-high")))
+                self.auth.xmlstream.sendStreamError(reason)
+        # anything else from the SM namespace is ignored (§4: unknown elements)
+        return True
+
+    def _resume(self, nonza: domish.Element) -> None:
+        """§5: take over a hibernated session and resend what it did not acknowledge."""
+        auth = self.auth
+        assert auth.user is not None
+        try:
+            h = int(nonza.getAttribute("h", ""))
+            if not 0 <= h < MOD:
+                raise ValueError(h)
+            session = self.context.resumption.resume(
+                auth.user, nonza.getAttribute("previd", ""), h)
+        except ValueError:
+            return auth.send(failed("bad-request"))
+        except ResumeFailed as e:
+            return auth.send(failed(e.condition))
+        old = session.stream
+        if old is not None:  # the old connection is not known dead yet: drop it quietly
+            old.session = None
+            old.xmlstream.transport.abortConnection()
+        session.stream = auth
+        session.tls, session.peer = auth.tls, auth.peer
+        auth.bound(session)
+        state = session.sm
+        auth.send(element("resumed", previd=state.id, h=state.inbound))
+        for stanza in list(state.queue):
+            auth.send(stanza)
+        if state.queue:
+            auth.request_ack()
+        self.log.info("{jid} resumed ({peer}; {n} stanzas sent again)",
+                      jid=session.jid.full(), peer=auth.peer, n=len(state.queue))
+

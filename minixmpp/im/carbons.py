@@ -10,6 +10,7 @@ from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from zope.interface import implementer
 
 from minixmpp import addressing
+from minixmpp.im.message import DELIVERED, Outcome
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import qualified
 
@@ -59,12 +60,11 @@ class CarbonsHandler(XMPPHandler, IQHandlerMixin):
     def onDisable(self, iq: domish.Element) -> None:
         self._session(iq).carbons = False
 
-    def received(self, message: domish.Element, user: str, *, offline: bool,
-                 targets: list[Session]) -> None:
+    def delivered(self, outcome: Outcome) -> None:
         """§6: a message delivered to some resources is copied to the others."""
-        if offline or not eligible(message):
+        if outcome.result != DELIVERED or not eligible(outcome.stanza):
             return
-        self._copy(message, user, "received", exclude=targets)
+        self._copy(outcome.stanza, outcome.user, "received", exclude=list(outcome.targets))
 
     def sent(self, session: Session, message: domish.Element) -> None:
         """§7: a message a resource sent is copied to the user's other resources."""

@@ -7,7 +7,6 @@ delivered to the recipient carries ``<stanza-id by='recipient@domain'/>``.
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import secrets
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from minixmpp import addressing, forms
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse, qualified
 from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore
+from minixmpp.timestamps import parse_datetime, utc_stamp
 
 NS_MAM = "urn:xmpp:mam:2"
 NS_SID = "urn:xmpp:sid:0"
@@ -40,20 +40,12 @@ def archivable(message: domish.Element) -> bool:
     return any(c.name == "body" and c.uri is None for c in message.elements())
 
 
-def stamp(t: float) -> str:
-    moment = datetime.datetime.fromtimestamp(t, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
-
-
 def parse_time(value: str) -> float:
     try:
-        moment = datetime.datetime.fromisoformat(value.strip())
+        return parse_datetime(value)
     except ValueError:
         raise error.StanzaError("bad-request", text=f"{value!r} is not a XEP-0082 DateTime"
                                 ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
 
 
 @implementer(IDisco)
@@ -86,6 +78,10 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         return archive_id
 
     def incoming(self, message: domish.Element, user: str) -> None:
+        """A delivery stage (``im.message``): never stops the message."""
+        self._incoming(message, user)
+
+    def _incoming(self, message: domish.Element, user: str) -> None:
         """Before delivery to a local account: drop forged stanza ids (XEP-0359 §5),
         archive, and stamp ours."""
         bare = f"{user}@{self.domain}"
@@ -98,7 +94,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         sid = message.addElement((NS_SID, "stanza-id"))
         sid["id"], sid["by"] = archive_id, bare
 
-    def outgoing(self, session: Session, message: domish.Element) -> None:
+    def sent(self, session: Session, message: domish.Element) -> None:
         """A local client sent a message: it goes into the sender's archive too."""
         if archivable(message):
             self._archive(session.user, message.getAttribute("to", ""), message)
@@ -220,7 +216,8 @@ def result(to: str, frm: str, queryid: str | None, item: ArchivedMessage) -> dom
         element["queryid"] = queryid
     element["id"] = item.id
     forwarded = element.addElement((NS_FORWARD, "forwarded"))
-    forwarded.addElement((NS_DELAY, "delay"))["stamp"] = stamp(item.timestamp)
+    forwarded.addElement((NS_DELAY, "delay"))["stamp"] = utc_stamp(item.timestamp,
+                                                                   microseconds=True)
     forwarded.addChild(qualified(parse(item.xml)))
     return message
 

@@ -1,34 +1,94 @@
-"""Message delivery to local accounts (RFC 6121 §8.5.2 bare JID, §8.5.3 full JID)."""
+"""Message delivery to local accounts (RFC 6121 §8.5.2 bare JID, §8.5.3 full JID): the
+delivery pipeline.
+
+A message for an existing account runs through, in this order:
+
+1. the **stages** (:class:`DeliveryStage`), each of which may change the stanza (the
+   archive stamps its stanza-id) or stop it by returning an :class:`Outcome` (blocking);
+2. the **routing rules**: to the chosen resources (live sessions get it written, hibernated
+   XEP-0198 sessions queue it), else to offline storage, else a bounce;
+3. the **listeners** (:class:`DeliveryListener`), which receive the :class:`Outcome`, a
+   plain value saying what happened (push, carbons).
+
+``Server.__init__`` builds the sequence; ``docs/architecture.md`` draws it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
-from minixmpp.router import bounce
 from minixmpp.sessions import Session, SessionManager
+from minixmpp.stanza import bounce
 from minixmpp.storage.interfaces import IAccountStore
 
 Route = Callable[[domish.Element], None]
+
+#: Outcome results.
+DELIVERED = "delivered"  # written to live sessions and/or queued for hibernated ones
+OFFLINE = "offline"  # stored for later (XEP-0160)
+BOUNCED = "bounced"  # answered with an error (RFC 6121 §8.5.2.2.1)
+DROPPED = "dropped"  # silently discarded (errors, headlines nobody takes, RFC 6121 §8.5)
+NS_CARBONS = "urn:xmpp:carbons:2"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message for a local account."""
+
+    stanza: domish.Element
+    user: str
+    result: str
+    #: live sessions the message was written to
+    delivered: tuple[Session, ...] = ()
+    #: hibernated stream-management sessions that queued it (XEP-0198 §5)
+    queued: tuple[Session, ...] = ()
+
+    @property
+    def targets(self) -> tuple[Session, ...]:
+        """Every session that got the message, live or hibernated."""
+        return self.delivered + self.queued
+
+    @property
+    def offline(self) -> bool:
+        return self.result == OFFLINE
+
+
+class DeliveryStage(Protocol):
+    """Runs before routing; returns an :class:`Outcome` to stop the message (it then
+    did whatever the outcome says itself, e.g. bounced), or None to go on."""
+
+    def incoming(self, stanza: domish.Element, user: str) -> Outcome | None: ...
+
+
+class DeliveryListener(Protocol):
+    """Told what happened to every message for an existing account."""
+
+    def delivered(self, outcome: Outcome) -> None: ...
+
+
+class OfflineStore(Protocol):
+    def take(self, stanza: domish.Element, user: str) -> bool: ...
 
 
 class MessageDelivery:
     """Chooses the resources a message goes to, or what happens when there are none."""
 
-    def __init__(self, sessions: SessionManager, accounts: IAccountStore, route: Route) -> None:
+    def __init__(self, sessions: SessionManager, accounts: IAccountStore, route: Route, *,
+                 stages: Sequence[DeliveryStage] = (), offline: OfflineStore | None = None,
+                 listeners: Sequence[DeliveryListener] = ()) -> None:
         self.sessions = sessions
         self.accounts = accounts
         self.route = route
-        #: called as (stanza, user) when a chat/normal message finds no resource
-        #: (RFC 6121 §8.5.2.2.1); returns True if it took the message (offline storage).
-        self.offline: Callable[[domish.Element, str], bool] | None = None
-        #: called as (stanza, user) for a message to an existing account, before delivery
-        #: (the archive stamps its stanza-id here)
-        self.before: list[Callable[[domish.Element, str], None]] = []
-        #: called as (stanza, user, offline=, targets=) once delivered or stored
-        self.delivered: list[Callable[..., None]] = []
+        self.stages = tuple(stages)
+        self.offline = offline
+        self.listeners = tuple(listeners)
+        #: the stanza being written to its targets right now (see :meth:`redeliver`)
+        self._sending: domish.Element | None = None
 
     def deliver(self, stanza: domish.Element, to: jid.JID) -> None:
         mtype = stanza.getAttribute("type") or "normal"
@@ -37,37 +97,86 @@ class MessageDelivery:
             if mtype not in ("error", "headline"):
                 bounce(stanza, "service-unavailable", self.route)
             return
-        for callback in self.before:
-            callback(stanza, user)
+        for stage in self.stages:
+            outcome = stage.incoming(stanza, user)
+            if outcome is not None:
+                return self._tell(outcome)
+        self._tell(self._route(stanza, to, user, mtype))
+
+    def _route(self, stanza: domish.Element, to: jid.JID, user: str, mtype: str) -> Outcome:
+        """RFC 6121 §8.5.2/§8.5.3 for a message to an existing account."""
         if to.resource is not None:  # §8.5.3
             session = self.sessions.get(to)
             if session is not None:
-                session.send(stanza)
-                return self._done(stanza, user, offline=False, targets=[session])
-            if mtype == "groupchat":
-                return bounce(stanza, "service-unavailable", self.route)
-            if mtype == "error":
-                return
+                outcome = self._send(stanza, user, [session])
+                if outcome is not None:
+                    return outcome
+            elif mtype in ("groupchat", "error"):
+                return self._bounced(stanza, user) if mtype == "groupchat" else \
+                    Outcome(stanza, user, DROPPED)
         # §8.5.2: the bare JID (or a full JID whose resource is gone).
         if mtype == "groupchat":
-            return bounce(stanza, "service-unavailable", self.route)
+            return self._bounced(stanza, user)
         if mtype == "error":
-            return
+            return Outcome(stanza, user, DROPPED)
         if mtype == "headline":
             targets = [s for s in self.sessions.available(user) if s.priority >= 0]
         else:
             targets = self.sessions.for_bare_delivery(user)
-        for session in targets:
-            session.send(stanza)
-        if targets:
-            return self._done(stanza, user, offline=False, targets=targets)
+        outcome = self._send(stanza, user, targets)
+        if outcome is not None:
+            return outcome
         if mtype == "headline":
-            return
-        if self.offline is not None and self.offline(stanza, user):
-            return self._done(stanza, user, offline=True, targets=[])
-        bounce(stanza, "service-unavailable", self.route)
+            return Outcome(stanza, user, DROPPED)
+        if self.offline is not None and self.offline.take(stanza, user):
+            return Outcome(stanza, user, OFFLINE)
+        return self._bounced(stanza, user)
 
-    def _done(self, stanza: domish.Element, user: str, *, offline: bool,
-              targets: list[Session]) -> None:
-        for callback in self.delivered:
-            callback(stanza, user, offline=offline, targets=targets)
+    def _send(self, stanza: domish.Element, user: str,
+              targets: list[Session]) -> Outcome | None:
+        """Write to ``targets``; None when none of them still has the message (a
+        hibernated session that overflowed ends during its ``send``)."""
+        if not targets:
+            return None
+        self._sending = stanza
+        try:
+            for session in targets:
+                session.send(stanza)
+        finally:
+            self._sending = None
+        kept = [s for s in targets if self.sessions.get(s.jid) is s]
+        if not kept:
+            return None
+        return Outcome(stanza, user, DELIVERED,
+                       delivered=tuple(s for s in kept if not s.hibernated),
+                       queued=tuple(s for s in kept if s.hibernated))
+
+    def _bounced(self, stanza: domish.Element, user: str) -> Outcome:
+        bounce(stanza, "service-unavailable", self.route)
+        return Outcome(stanza, user, BOUNCED)
+
+    def _tell(self, outcome: Outcome) -> None:
+        for listener in self.listeners:
+            listener.delivered(outcome)
+
+    def redeliver(self, session: Session, stanzas: list[domish.Element]) -> None:
+        """A session ended with stanzas it never acknowledged (XEP-0198 §5): messages go
+        to another available resource or to offline storage, IQ requests get an error;
+        nothing is pushed again. The message being delivered right now is left to that
+        delivery, which sees its target gone."""
+        for stanza in stanzas:
+            if stanza is self._sending:
+                continue
+            kind = stanza.getAttribute("type")
+            if stanza.name == "message" and kind in (None, "normal", "chat"):
+                if any(c.uri == NS_CARBONS for c in stanza.elements()):
+                    continue  # a copy: the original went elsewhere
+                targets = [s for s in self.sessions.for_bare_delivery(session.user)
+                           if s is not session]
+                for target in targets:
+                    target.send(stanza)
+                if not targets and not (self.offline is not None
+                                        and self.offline.take(stanza, session.user)):
+                    bounce(stanza, "service-unavailable", self.route)
+            elif stanza.name == "iq" and kind in ("get", "set"):
+                bounce(stanza, "service-unavailable", self.route)

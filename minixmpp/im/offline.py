@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 
 from twisted.logger import Logger
@@ -11,6 +10,7 @@ from twisted.words.xish import domish
 from minixmpp.sessions import Session
 from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import IOfflineStore
+from minixmpp.timestamps import utc_stamp
 
 NS_DELAY = "urn:xmpp:delay"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
@@ -20,12 +20,6 @@ def only_chat_state(stanza: domish.Element) -> bool:
     """A message that carries nothing but a chat state (XEP-0085 §5.6: not stored)."""
     children = list(stanza.elements())
     return bool(children) and all(c.uri == NS_CHATSTATES for c in children)
-
-
-def utc_stamp(now: float) -> str:
-    """XEP-0082 DateTime in UTC with milliseconds."""
-    moment = datetime.datetime.fromtimestamp(now, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class OfflineStorage:

@@ -7,7 +7,9 @@ Subscription states live in the roster (RFC 6121 §3.1, Appendix A tables).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid
@@ -43,23 +45,43 @@ def priority_of(stanza: domish.Element) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Available:
+    """A resource sent available presence (RFC 6121 §4.2, §4.4)."""
+
+    session: Session
+    #: its first available presence (initial presence, §4.2)
+    initial: bool
+    #: offline messages it was given on the way (XEP-0160 §3)
+    flushed: int
+
+
+class AvailableListener(Protocol):
+    def available(self, event: Available) -> None: ...
+
+
+class OfflineFlush(Protocol):
+    def flush(self, session: Session) -> int: ...
+
+
 class PresenceHandler:
     """Presence broadcast, probes, directed presence and the subscription handshake."""
 
     log = Logger()
 
     def __init__(self, domain: str, sessions: SessionManager, accounts: IAccountStore,
-                 rosters: IRosterStore, roster: RosterHandler, route: Route) -> None:
+                 rosters: IRosterStore, roster: RosterHandler, route: Route, *,
+                 offline: OfflineFlush | None = None,
+                 listeners: Sequence[AvailableListener] = ()) -> None:
         self.domain = domain
         self.sessions = sessions
         self.accounts = accounts
         self.rosters = rosters
         self.roster = roster
         self.route = route
-        #: called as (session, initial) after a resource sent available presence
-        self.on_available: list[Callable[[Session, bool], None]] = []
-        sessions.on_unbound.append(self.disconnected)
-        roster.on_remove = self.roster_removed
+        self.offline = offline
+        #: told after a resource sent available presence (push counts start again)
+        self.listeners = tuple(listeners)
 
     # -- outbound (RFC 6121 §3.1.2, §3.2–3.4 user side; §4.2–4.6) ----------------------------
 
@@ -103,8 +125,12 @@ class PresenceHandler:
             other.send(readdressed(stanza, full, other.jid.full()))
         if initial:
             self._initial(session, items)
-        for callback in self.on_available:
-            callback(session, initial)
+        flushed = 0
+        if initial and session.priority >= 0 and self.offline is not None:
+            flushed = self.offline.flush(session)  # XEP-0160 §3
+        event = Available(session, initial, flushed)
+        for listener in self.listeners:
+            listener.available(event)
 
     def _initial(self, session: Session, items: list[RosterItem]) -> None:
         """§4.2: probes for the new resource, and what it missed."""

@@ -37,6 +37,7 @@ from minixmpp.muc import config as roomconfig
 from minixmpp.muc.room import RANK, MucError, Occupant, Room, RoomConfig
 from minixmpp.stanza import deep_copy, parse
 from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore, IRoomStore
+from minixmpp.timestamps import utc_stamp
 
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -392,7 +393,7 @@ class MucService(XMPPHandler):
             message = parse(item.xml)
             message["to"] = to
             delay = message.addElement((NS_DELAY, "delay"))
-            delay["from"], delay["stamp"] = room.jid, mam.stamp(item.timestamp)
+            delay["from"], delay["stamp"] = room.jid, utc_stamp(item.timestamp)
             self.send(message)
 
     def _subject(self, room: Room, to: str) -> domish.Element:
@@ -1031,7 +1032,7 @@ class MucService(XMPPHandler):
         tombstone = domish.Element((None, "message"))
         tombstone["type"], tombstone["from"] = "groupchat", original["from"]
         retracted = tombstone.addElement((NS_RETRACT, "retracted"))
-        retracted["stamp"] = mam.stamp(self.clock())
+        retracted["stamp"] = utc_stamp(self.clock())
         retracted.addChild(moderated)
         if reason:
             retracted.addElement("reason", content=reason)

@@ -41,14 +41,17 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
     }
 
     def __init__(self, store: IPushStore, *, strict: bool = False, limit: int = 5,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_event: Callable[[str, str, PushRegistration, str], None] | None = None
+                 ) -> None:
         super().__init__()
         self.store = store
         self.strict = strict
         self.limit = limit
         self.clock = clock
         #: called as (event, user, registration, detail) for every change (inspection)
-        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = []
+        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = (
+            [on_event] if on_event is not None else [])
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver(ENABLE, self.handleRequest)

@@ -19,6 +19,8 @@ from wokkel.subprotocols import XMPPHandler
 
 from minixmpp.forms import NS_X_DATA
 from minixmpp.im import mam
+from minixmpp.im.message import DELIVERED, OFFLINE, Outcome
+from minixmpp.im.presence import Available
 from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse
@@ -59,7 +61,9 @@ class PushNotifier(XMPPHandler):
     def __init__(self, domain: str, store: IPushStore, rosters: IRosterStore,
                  sessions: SessionManager, reactor: Any, *, privacy: bool = False,
                  max_errors: int = 16, timeout: float = 20,
-                 csi_inactive: bool = False, on_archive: bool = False) -> None:
+                 csi_inactive: bool = False, on_archive: bool = False,
+                 on_event: Callable[[str, str, PushRegistration, str], None] | None = None
+                 ) -> None:
         super().__init__()
         self.domain = domain
         self.store = store
@@ -76,7 +80,8 @@ class PushNotifier(XMPPHandler):
         self.unseen: Counter[str] = Counter()
         self._ids = itertools.count(1)
         #: called as (event, user, registration, detail): see PushEnableHandler.on_event
-        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = []
+        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = (
+            [on_event] if on_event is not None else [])
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/iq[@type='result']", self._reply)
@@ -90,6 +95,19 @@ class PushNotifier(XMPPHandler):
         self.pending.clear()
 
     # -- deciding ------------------------------------------------------------------------
+
+    def delivered(self, outcome: Outcome) -> None:
+        """A delivery listener (``im.message``): a message delivered to sessions or
+        stored offline pushes where the rules say."""
+        if outcome.result in (DELIVERED, OFFLINE):
+            self.message(outcome.stanza, outcome.user, offline=outcome.offline,
+                         targets=list(outcome.targets))
+
+    def available(self, event: Available) -> None:
+        """A presence listener: the push message count starts again once the account is
+        back (fetched its offline messages, or plainly available)."""
+        if event.flushed or policy.plainly_available(event.session):
+            self.back(event.session)
 
     def message(self, stanza: domish.Element, user: str, *, offline: bool,
                 targets: list[Session]) -> None:

@@ -13,6 +13,7 @@ from minixmpp.storage.interfaces import (
     IPushStore,
     IRoomStore,
     IRosterStore,
+    StorageError,
 )
 
 
@@ -36,7 +37,8 @@ class Storage:
 
 
 def open_storage(data_dir: str | None) -> Storage:
-    """Memory when ``data_dir`` is None, else SQLite in that directory."""
+    """Memory when ``data_dir`` is None, else SQLite in that directory; any problem
+    opening it is a :class:`StorageError`."""
     if data_dir is None:
         from minixmpp.storage import memory
 
@@ -44,9 +46,14 @@ def open_storage(data_dir: str | None) -> Storage:
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
                        memory.MemoryPushStore(), memory.MemoryRoomStore(),
                        memory.MemoryArchiveStore())
+    import sqlite3
+
     from minixmpp.storage import sqlite
 
-    db = sqlite.connect(data_dir)
+    try:
+        db = sqlite.connect(data_dir)
+    except (OSError, sqlite3.Error) as e:
+        raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
                    sqlite.SQLitePushStore(db), sqlite.SQLiteRoomStore(db),

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
+class StorageError(Exception):
+    """A backend cannot be opened or used (the message is one line for the user)."""
+
+
 class AccountExists(Exception):
     """The account name is taken."""
 

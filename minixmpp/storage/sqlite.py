@@ -23,6 +23,7 @@ from minixmpp.storage.interfaces import (
     PushRegistration,
     RosterItem,
     ScramCredentials,
+    StorageError,
     StoredRoom,
 )
 from minixmpp.storage.memory import make_credentials, verify_password
@@ -64,7 +65,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _muc]
 VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(StorageError):
     """The file was written by a newer minixmpp."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,7 +16,13 @@ from minixmpp.c2s.tls import self_signed
 READY = b"connect a client to"
 
 
+SERVING = re.compile(rb"serving \S+ on [^:\s]+:(\d+)")
+HTTP = re.compile(rb"status page http://[^:\s]+:(\d+)/")
+
+
 def free_port() -> int:
+    """A port free right now (another process may take it before it is used: prefer
+    listening on port 0 and reading the port actually used)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -32,15 +39,20 @@ class ProcessServer:
         self.directory = Path(directory)
         self.domain = domain
         self.host = "127.0.0.1"
-        self.port = free_port()
-        self.http_port = free_port()
-        self.http_url = f"http://127.0.0.1:{self.http_port}"
+        #: 0 until the first start: twistd listens on port 0 and logs the port it got
+        #: (no race with other processes); a restart listens on the same ports again.
+        self.port = 0
+        self.http_port = 0
         self.users = users
         self.extra = extra
         self.cert_file = self.directory / "minixmpp-cert.pem"
         self.key_file = self.directory / "minixmpp-key.pem"
         self.log_file = self.directory / "minixmpp.log"
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     @property
     def tls_certificate(self) -> bytes:
@@ -73,6 +85,8 @@ class ProcessServer:
         while True:
             text = self.log_file.read_bytes()[offset:]
             if READY in text:
+                self.port = int(SERVING.search(text).group(1))  # type: ignore[union-attr]
+                self.http_port = int(HTTP.search(text).group(1))  # type: ignore[union-attr]
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"minixmpp exited at start:\n{text.decode()}")

@@ -19,6 +19,7 @@ from twisted.words.protocols.jabber import error, jid
 
 from minixmpp import addressing
 from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
+from minixmpp.timestamps import iso
 from minixmpp.web import views
 
 if TYPE_CHECKING:
@@ -188,17 +189,10 @@ class ControlAPI(resource.Resource):
 
     def delete_account(self, request: server.Request, name: str) -> tuple[int, None]:
         self._account(name)
-        for session in self.xmpp.sessions.of(name):
-            if session.hibernated:
-                self.xmpp.resumption.end(session)
-            else:
-                session.stream.sendStreamError(error.StreamError("not-authorized",
-                                                                 text="account deleted"))
         try:
-            self.xmpp.accounts.delete(name)
+            self.xmpp.admin.delete_account(name)
         except NoSuchAccount:
             raise HTTPError(404, f"no account {name!r}") from None
-        self.xmpp.forget_account(name)
         return 204, None
 
     def set_password(self, request: server.Request, name: str) -> dict[str, Any]:
@@ -222,11 +216,8 @@ class ControlAPI(resource.Resource):
         session = self.xmpp.sessions.get(target)
         if session is None or target.resource is None:
             raise HTTPError(404, f"no session {full!r}")
-        if session.hibernated:
-            self.xmpp.resumption.end(session)
-            return 204, None
-        session.stream.sendStreamError(error.StreamError(
-            "policy-violation", text="disconnected through the control API"))
+        self.xmpp.admin.end_session(session, "policy-violation",
+                                    "disconnected through the control API")
         return 204, None
 
     # -- push ----------------------------------------------------------------------------------
@@ -307,7 +298,7 @@ class ControlAPI(resource.Resource):
         return self.xmpp.offline_store.peek(self._account(name))
 
     def archive(self, request: server.Request, name: str) -> list[dict[str, Any]]:
-        return [{"id": m.id, "time": views.iso(m.timestamp), "with": m.with_jid, "xml": m.xml}
+        return [{"id": m.id, "time": iso(m.timestamp), "with": m.with_jid, "xml": m.xml}
                 for m in self.xmpp.archive_store.messages(self._account(name))]
 
     def reset(self, request: server.Request) -> dict[str, Any]:

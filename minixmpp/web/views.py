@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any
 
 from minixmpp import forms
 from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import PushRegistration
+from minixmpp.timestamps import iso
 
 if TYPE_CHECKING:
     from minixmpp.push.appserver import Notification
     from minixmpp.server import Server
     from minixmpp.sessions import Session
-
-
-def iso(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return datetime.datetime.fromtimestamp(t, datetime.UTC).isoformat(timespec="milliseconds")
 
 
 def account(server: Server, name: str) -> dict[str, Any]:

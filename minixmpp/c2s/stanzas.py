@@ -1,0 +1,95 @@
+"""Stanzas from a bound resource (RFC 6120 §8): checked, ``from`` stamped, delivered;
+and client state indication (XEP-0352), the other thing a bound client may send."""
+
+from __future__ import annotations
+
+from twisted.words.protocols.jabber import error, jid, xmlstream
+from twisted.words.xish import domish
+
+from minixmpp import addressing
+from minixmpp.c2s.bind import NS_BIND, NS_SESSION
+from minixmpp.c2s.stage import BOUND, Stage
+from minixmpp.stanza import only_child, strip_namespace
+
+NS_CLIENT = "jabber:client"
+NS_CSI = "urn:xmpp:csi:0"
+STANZAS = ("message", "presence", "iq")
+IQ_TYPES = ("get", "set", "result", "error")
+
+
+class ClientState(Stage):
+    """XEP-0352 §4: ``<active/>``/``<inactive/>`` set the session's client state."""
+
+    phases = frozenset({BOUND})
+
+    def features(self) -> list[domish.Element]:
+        return [domish.Element((NS_CSI, "csi"))]
+
+    def receive(self, element: domish.Element) -> bool:
+        if element.uri != NS_CSI or element.name not in ("active", "inactive"):
+            return False
+        session = self.auth.session
+        assert session is not None
+        session.csi = element.name
+        session.asleep_pushed = False
+        return True
+
+
+class StanzaChecks(Stage):
+    """RFC 6120 §8.1.2.1 ``from`` (never trusted: stamped with the bound JID), §8.1.1
+    ``to`` (prepared, or ``jid-malformed``), §8.2.3 IQ type/id/one child."""
+
+    phases = frozenset({BOUND})
+
+    def receive(self, element: domish.Element) -> bool:
+        if element.uri != NS_CLIENT or element.name not in STANZAS:
+            return False
+        auth, session = self.auth, self.auth.session
+        assert session is not None
+        if session.sm is not None:
+            session.sm.received()
+        claimed = element.getAttribute("from")
+        if claimed is not None:
+            try:
+                ok = addressing.parse(claimed) in (session.jid, session.jid.userhostJID())
+            except jid.InvalidFormat:
+                ok = False
+            if not ok:
+                auth.xmlstream.sendStreamError(error.StreamError(
+                    "invalid-from", f"you are {session.jid.full()}"))
+                return True
+        strip_namespace(element)
+        element["from"] = session.jid.full()
+        stype = element.getAttribute("type")
+        to = element.getAttribute("to")
+        if to is not None:
+            try:
+                element["to"] = addressing.parse(to).full()
+            except jid.InvalidFormat:
+                if stype != "error":
+                    auth.send(error.StanzaError("jid-malformed").toResponse(element))
+                return True
+        if element.name == "iq" and self._iq_refused(element, stype, to):
+            return True
+        self.context.deliver(session, element)
+        return True
+
+    def _iq_refused(self, iq: domish.Element, stype: str | None, to: str | None) -> bool:
+        """Answered here: a malformed IQ, or a session/bind IQ after binding."""
+        send = self.auth.send
+        if stype not in IQ_TYPES or not iq.getAttribute("id"):
+            send(error.StanzaError("bad-request").toResponse(iq))
+            return True
+        if stype in ("get", "set"):
+            child = only_child(iq)
+            if child is None:
+                send(error.StanzaError(
+                    "bad-request", text="an IQ get/set has exactly one child").toResponse(iq))
+                return True
+            if to is None and child.uri == NS_SESSION:
+                send(xmlstream.toResponse(iq, "result"))
+                return True
+            if to is None and child.uri == NS_BIND:
+                send(error.StanzaError("not-allowed").toResponse(iq))
+                return True
+        return False
