@@ -300,6 +300,7 @@ def test_nick_lookup_for_push(server):
     room.set_affiliation("alice@localhost", "member", nick="Al")
     server.muc.rooms["lounge"] = room
     assert server.muc.nick(ROOM, "alice@localhost") == "Al"
+    assert server.muc.account_nick("alice", ROOM) == "Al"  # push's NickLookup shape
     assert server.muc.nick(ROOM, "bob@localhost") is None
     assert server.muc.nick("nowhere@conference.localhost", "alice@localhost") is None
     assert server.muc.nick("lounge@elsewhere", "alice@localhost") is None

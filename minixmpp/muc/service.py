@@ -118,6 +118,10 @@ class MucService(XMPPHandler):
             return joined[0].nick
         return room.nicks.get(account)
 
+    def account_nick(self, user: str, room_jid: str) -> str | None:
+        """:meth:`nick` with push's ``NickLookup`` arguments: (account name, room JID)."""
+        return self.nick(room_jid, f"{user}@{self.domain}")
+
     def describe(self) -> list[dict[str, Any]]:
         """The rooms and their occupants, for the status page and the control API."""
         return [{"jid": room.jid, "name": room.config.name, "persistent": room.config.persistent,
