@@ -102,7 +102,9 @@ class Minixmpp(Server):
             "--components", f"tcp:{self.component_port}:interface=127.0.0.1",
             "--component", f"{COMPONENT}:{SECRET}",
             "--http", f"tcp:{self.http_port}:interface=127.0.0.1",
-            "--auth-fail-limit", "1000000", "--max-connections", "50000"]
+            "--auth-fail-limit", "1000000", "--max-connections", "50000",
+            # No line per publish, as Prosody runs here at log level warn.
+            "--push-quiet"]
         if not self.archive:
             args.append("--no-archive")
         log = (self.workdir / "minixmpp.log").open("ab")

@@ -109,6 +109,15 @@ OPTIONS: tuple[Option, ...] = (
            "the same while the account has push registrations (as Prosody extends it)"),
     Option("push-csi-inactive", "flag", False,
            "treat a CSI-inactive session (XEP-0352) like a hibernated one for push"),
+    Option("push-profile", "str", "minixmpp",
+           "push behaviour of: minixmpp | tigase | prosody | ejabberd | mongooseim "
+           "(docs/push.md, Profiles)"),
+    Option("push-groupchat", "str", "never",
+           "groupchat messages to the account push: never | mentions | always (for "
+           "registrations without Tigase's groupchat filter)"),
+    Option("push-quiet", "flag", False,
+           "no log line per publish or per in-process notification (enable, disable, "
+           "errors and auto-disable are still logged)"),
     Option("components", "str", "tcp:5347:interface=127.0.0.1",
            "XEP-0114 external component listener (used when --component is given)"),
     Option("component", "list", (),
@@ -227,6 +236,14 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more")
+        from minixmpp.push.profiles import PROFILES
+
+        if self.push_profile not in PROFILES:
+            raise ConfigError(f"--push-profile must be one of {', '.join(PROFILES)}, not "
+                              f"{self.push_profile!r}")
+        if self.push_groupchat not in ("never", "mentions", "always"):
+            raise ConfigError("--push-groupchat must be never, mentions or always, not "
+                              f"{self.push_groupchat!r}")
         self.push_jid = self._domain_option("push-jid", self.push_jid or f"push.{self.domain}")
         self.muc_jid = self._domain_option("muc-jid", self.muc_jid or f"conference.{self.domain}")
         if not self.no_muc and self.muc_jid in (self.domain, self.push_jid):

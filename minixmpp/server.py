@@ -20,7 +20,7 @@ from minixmpp.c2s import tls
 from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.sm import Resumption
 from minixmpp.c2s.stage import C2SContext
-from minixmpp.c2s.stream import C2SFactory
+from minixmpp.c2s.stream import STAGES, C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
 from minixmpp.im.carbons import CarbonsHandler
@@ -36,6 +36,8 @@ from minixmpp.muc import build_service
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
+from minixmpp.push.preauth import before_auth_stage
+from minixmpp.push.profiles import profile
 from minixmpp.router import LocalDomain, Router
 from minixmpp.sessions import SessionManager
 from minixmpp.storage import open_storage
@@ -83,15 +85,20 @@ class Server(service.MultiService):
         self.offline = OfflineStorage(self.offline_store, settings.domain, settings.max_offline,
                                       reactor.seconds)
         self.push_events: deque[dict[str, Any]] = deque(maxlen=200)
+        push_profile = profile(settings.push_profile)
         self.push_enable = PushEnableHandler(
             self.push_store, strict=settings.push_strict,
             limit=settings.push_max_registrations, clock=reactor.seconds,
-            on_event=self._push_event)
+            profile=push_profile, on_event=self._push_event)
         self.notifier = PushNotifier(
             settings.domain, self.push_store, self.rosters, self.sessions, reactor,
             privacy=settings.push_privacy, max_errors=settings.push_max_errors,
             timeout=settings.push_timeout, csi_inactive=settings.push_csi_inactive,
-            on_archive=settings.push_on_archive, on_event=self._push_event)
+            on_archive=settings.push_on_archive or (push_profile.on_archive
+                                                    and not settings.no_archive),
+            profile=push_profile,
+            groupchat=settings.push_groupchat, log_publishes=not settings.push_quiet,
+            on_event=self._push_event)
         self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
                                       settings.max_archive, reactor.seconds)
         archiving = () if settings.no_archive else (self.archive,)
@@ -106,10 +113,12 @@ class Server(service.MultiService):
             settings.domain, self.sessions, self.accounts, self.rosters, self.roster, route,
             offline=self.offline,                       # initial presence: XEP-0160 §3
             listeners=(self.notifier,))                 # then: the account is back
+        # roster and presence need each other: a removed contact gets unsubscribed/unavailable
         self.roster.on_remove = self.presence.roster_removed
         self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
                                  presence=self.presence, messages=self.messages,
-                                 sent=(*archiving, self.carbons))
+                                 sent=(*archiving, self.carbons),
+                                 replies=self.notifier.reply)  # App Server replies first
         self.local.setServiceParent(self)
         self.resumption = Resumption(
             self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
@@ -122,18 +131,17 @@ class Server(service.MultiService):
         self.admin = Admin(self.accounts, self.sessions, self.resumption, self.forget_account)
 
         self.server_identity = ServerIdentity(settings.domain)
-        handlers = [self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
+        handlers = (self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons]
-        if not settings.no_archive:
-            handlers.append(self.archive)
+                    self.carbons, *archiving)
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
         self.appserver: AppServer | None = None
         if not settings.no_push_component:
             assert settings.push_jid is not None
-            self.appserver = AppServer(settings.push_jid, self._push_owner, reactor.seconds)
+            self.appserver = AppServer(settings.push_jid, self._push_owner, reactor.seconds,
+                                       log_notifications=not settings.push_quiet)
             build_component(self.router, settings.push_jid, self.appserver
                             ).setServiceParent(self)
             self.server_identity.items.append(disco.DiscoItem(
@@ -150,10 +158,11 @@ class Server(service.MultiService):
         self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
                                         settings.auth_fail_delay)
         self.auth_failures = self.auth_limiter.recent
+        push_stage = before_auth_stage(push_profile)  # the profile's enable-before-auth
         self.c2s_factory = C2SFactory(C2SContext(
             settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
-            auth_limiter=self.auth_limiter))
+            auth_limiter=self.auth_limiter), stages=(*STAGES, *filter(None, [push_stage])))
         self.c2s_port: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------

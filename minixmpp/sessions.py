@@ -40,9 +40,6 @@ class Session:
         self.csi = "active"
         #: XEP-0280: carbon copies enabled
         self.carbons = False
-        #: push rule 2 fired while this session slept (hibernated, or CSI-inactive with
-        #: --push-csi-inactive): later messages are batched until it wakes up
-        self.asleep_pushed = False
         #: called when a hibernated session's queue passes its limit (set by XEP-0198)
         self.on_overflow: Callable[[Session], None] = lambda _session: None
 

@@ -195,11 +195,13 @@ async def test_disconnects_mid_stanza_tls_and_sasl_leave_no_half_session(server,
                           "mechanism='SCRAM-SHA-1'>biwsbj1hbGljZSxyPWFiYw==</auth>"]:
         raw = await aio(Raw.connect(server))
         raw.send(data)
-        await aio(asyncio.sleep(0.1))
+        await aio(raw.read_until("</stream:features>"))  # the server read this far
         raw.writer.transport.abort()
     raw = await aio(raw_login(server, "carol", resource="half"))
-    raw.send("<message to='bob@localhost'><body>half a sta")
-    await aio(asyncio.sleep(0.1))
+    # The pong proves the server read the write that carried the half stanza too.
+    raw.send("<iq type='get' id='half' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
+             "<message to='bob@localhost'><body>half a sta")
+    await aio(raw.read_until("id='half'"))
     raw.writer.transport.abort()
     await aio(eventually(lambda: server.sessions.get(JID("carol@localhost/half")) is None))
     assert len(server.c2s_factory.open_streams) == 2  # just the bystanders

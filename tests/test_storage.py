@@ -123,7 +123,12 @@ def test_rooms(storage) -> None:
 def test_push_registrations(storage) -> None:
     p = storage.push
     first = PushRegistration("push.localhost", "n1", away=True, publish_options="<x/>",
-                             resource="phone", created=1.5)
+                             resource="phone", created=1.5,
+                             extensions={"priority": True, "muted": ["bob@localhost"],
+                                         "groupchat": [{"jid": "r@muc", "allow": "mentioned",
+                                                        "nick": "al"}],
+                                         "encrypt": {"alg": "aes-128-gcm", "key": "AAAA",
+                                                     "max_size": None}})
     p.put("alice", first)
     p.put("alice", PushRegistration("push.localhost", None))
     p.put("alice", PushRegistration("other.example", "n1"))
@@ -136,10 +141,31 @@ def test_push_registrations(storage) -> None:
     assert p.users() == ["alice"]
     assert p.remove("alice", "push.localhost", "n1")
     assert not p.remove("alice", "push.localhost", "n1")
-    assert p.remove("alice", "other.example", None)  # every node of that jid
+    assert not p.remove("alice", "other.example", None)  # None is a node, not a wildcard
+    assert p.remove("alice", "other.example", "n1")
     assert [(r.jid, r.node) for r in p.registrations("alice")] == [("push.localhost", None)]
     assert p.remove("alice", "push.localhost", None)
     assert p.users() == [] and p.registrations("alice") == []
+
+
+def test_push_remove_is_exact_and_remove_service_takes_every_node(storage) -> None:
+    """IPushStore.remove(user, jid, None) removes only the node-less registration;
+    remove_service is the "every node" of XEP-0357 §6."""
+    p = storage.push
+    for jid, node in (("push.localhost", None), ("push.localhost", "n1"),
+                      ("push.localhost", "n2"), ("other.example", None)):
+        p.put("alice", PushRegistration(jid, node))
+    p.put("bob", PushRegistration("push.localhost", None))
+    assert p.remove("alice", "push.localhost", None)
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [
+        ("push.localhost", "n1"), ("push.localhost", "n2"), ("other.example", None)]
+    assert not p.remove("alice", "push.localhost", None)
+    assert p.remove_service("alice", "push.localhost") == 2
+    assert [(r.jid, r.node) for r in p.registrations("alice")] == [("other.example", None)]
+    assert p.remove_service("alice", "push.localhost") == 0
+    assert p.remove_service("alice", "other.example") == 1
+    assert p.users() == ["bob"] and p.registrations("alice") == []
+    assert [r.node for r in p.registrations("bob")] == [None]
 
 
 def test_sqlite_survives_reopening(tmp_path) -> None:
@@ -178,3 +204,14 @@ def test_sqlite_never_stores_passwords(tmp_path) -> None:
     raw = (tmp_path / FILENAME).read_bytes() + b"".join(
         p.read_bytes() for p in tmp_path.glob(FILENAME + "-*"))
     assert b"very-secret-password" not in raw
+
+
+def test_sqlite_push_registration_without_extensions_reads_as_none(tmp_path) -> None:
+    """A registration stored before the push extensions existed (no 'extensions' key)."""
+    s = open_storage(str(tmp_path))
+    s.db.execute("INSERT INTO push (user, jid, node, registration) VALUES (?, ?, ?, ?)",
+                 ("alice", "push.localhost", "n",
+                  '{"jid": "push.localhost", "node": "n", "away": true}'))
+    [r] = s.push.registrations("alice")
+    assert (r.node, r.away, r.extensions) == ("n", True, {})
+    s.close()

@@ -112,7 +112,6 @@ class Resumption:
         sm = session.sm
         assert sm is not None
         session.stream = None
-        session.asleep_pushed = False
         seconds = self.max_for(session.user)
         sm.timer = self.reactor.callLater(seconds, self.expire, session)
         self.log.info("{jid} hibernated ({n} unacknowledged; resumable for {s} s)",

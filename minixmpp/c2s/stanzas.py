@@ -31,7 +31,6 @@ class ClientState(Stage):
         session = self.auth.session
         assert session is not None
         session.csi = element.name
-        session.asleep_pushed = False
         return True
 
 

@@ -66,8 +66,10 @@ class AppServer(pubsub.PubSubResource):
     discoIdentity = disco.DiscoIdentity("pubsub", "push", "minixmpp push App Server")
 
     def __init__(self, jid: str, owner: Callable[[str, str | None], str | None],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *,
+                 log_notifications: bool = True) -> None:
         self.jid = jid
+        self.log_notifications = log_notifications
         self.owner = owner
         self.clock = clock
         self.notifications: list[Notification] = []
@@ -93,9 +95,10 @@ class AppServer(pubsub.PubSubResource):
                           "{condition} (told to fail)", node=node, condition=failure.condition)
             return defer.fail(error.StanzaError(failure.condition, type=failure.type))
         notification = self._record(request, node)
-        self.log.info("push notification #{seq} received on {jid} node={node} for {account}: "
-                      "{fields}", seq=notification.seq, jid=self.jid, node=node,
-                      account=notification.account, fields=notification.fields)
+        if self.log_notifications:
+            self.log.info("push notification #{seq} received on {jid} node={node} for {account}: "
+                          "{fields}", seq=notification.seq, jid=self.jid, node=node,
+                          account=notification.account, fields=notification.fields)
         for waiter in list(self._waiters):
             if waiter.match(notification):
                 self._waiters.remove(waiter)

@@ -18,6 +18,8 @@ from zope.interface import implementer
 
 from minixmpp import addressing, forms
 from minixmpp.push import NS_PUBLISH_OPTIONS, NS_PUSH, NS_PUSH_AWAY
+from minixmpp.push import extensions as ext
+from minixmpp.push.profiles import PROFILES, Profile
 from minixmpp.storage.interfaces import IPushStore, PushRegistration
 
 ENABLE = f"/iq/enable[@xmlns='{NS_PUSH}']"
@@ -42,11 +44,13 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
 
     def __init__(self, store: IPushStore, *, strict: bool = False, limit: int = 5,
                  clock: Callable[[], float] = time.time,
+                 profile: Profile = PROFILES["minixmpp"],
                  on_event: Callable[[str, str, PushRegistration, str], None] | None = None
                  ) -> None:
         super().__init__()
         self.store = store
-        self.strict = strict
+        self.profile = profile
+        self.strict = strict or profile.node_required
         self.limit = limit
         self.clock = clock
         #: called as (event, user, registration, detail) for every change (inspection)
@@ -67,13 +71,16 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
         raise error.StanzaError("bad-request", text="enable and disable are IQ set")
 
     def onEnable(self, iq: domish.Element) -> None:
-        """XEP-0357 §5 (+ ``away``, tigase:push:away:0 §4.2)."""
+        """XEP-0357 §5 (+ ``away``, tigase:push:away:0 §4.2, and Tigase's extensions
+        when the profile has them)."""
         user, sender = self._account(iq)
         enable = iq.enable
         service = _jid(enable.getAttribute("jid"))
         node = enable.getAttribute("node") or None
         if node is None and self.strict:
-            raise error.StanzaError("bad-request", text="node is required (--push-strict)")
+            raise error.StanzaError(self.profile.node_missing_condition,
+                                    text="node is required (--push-strict or the "
+                                    f"{self.profile.name} profile)")
         options = None
         for form in enable.elements(forms.NS_X_DATA, "x"):
             if (form.getAttribute("type") != "submit"
@@ -81,9 +88,12 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
                 raise error.StanzaError("bad-request", text="publish options must be a "
                                         f"submit form of {NS_PUBLISH_OPTIONS}")
             options = form.toXml()
+        extensions = ext.parse(enable) if self.profile.extensions else ext.Extensions()
         registration = PushRegistration(
-            jid=service, node=node, away=_bool(enable.getAttribute("away")),
-            publish_options=options, resource=sender.resource, created=self.clock())
+            jid=service, node=node,
+            away=self.profile.away_extension and _bool(enable.getAttribute("away")),
+            publish_options=options, resource=sender.resource, created=self.clock(),
+            extensions=extensions.to_dict())
         existing = self.store.registrations(user)
         replaced = any((r.jid, r.node) == (service, node) for r in existing)
         self.store.put(user, registration)
@@ -102,16 +112,31 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
         disable = iq.disable
         service = _jid(disable.getAttribute("jid"))
         node = disable.getAttribute("node") or None
-        for registration in self.store.registrations(user):
-            if registration.jid == service and (node is None or registration.node == node):
+        registrations = self.store.registrations(user)
+        matched = [r for r in registrations
+                   if r.jid == service and (node is None or r.node == node)]
+        if not matched and self.profile.disable_no_match != "result":
+            raise error.StanzaError(self.profile.disable_no_match,
+                                    text="no such push registration")
+        if node is None:
+            self.store.remove_service(user, service)  # every node, node-less included
+        else:
+            if self.profile.disable_same_resource:  # ejabberd: the session's every node
+                by = {r.resource for r in matched}
+                matched = [r for r in registrations if r.jid == service and r.resource in by]
+            for registration in matched:
                 self.store.remove(user, registration.jid, registration.node)
-                self.log_event("disabled", user, registration, f"by {sender.full()}")
+        for registration in matched:
+            self.log_event("disabled", user, registration, f"by {sender.full()}")
 
     def log_event(self, event: str, user: str, registration: PushRegistration,
                detail: str) -> None:
-        self.log.info("push {event}: {user} → {service} node={node} away={away} ({detail})",
+        self.log.info("push {event}: {user} → {service} node={node} away={away} "
+                      "extensions={extensions} ({detail})",
                       event=event, user=user, service=registration.jid,
-                      node=registration.node, away=registration.away, detail=detail)
+                      node=registration.node, away=registration.away,
+                      extensions=ext.Extensions.from_dict(registration.extensions).summary(),
+                      detail=detail)
         for callback in self.on_event:
             callback(event, user, registration, detail)
 
@@ -120,7 +145,12 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
     def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
         if (target.user is not None and not nodeIdentifier
                 and requestor.userhost() == target.userhost()):
-            return [disco.DiscoFeature(NS_PUSH), disco.DiscoFeature(NS_PUSH_AWAY)]
+            features = [NS_PUSH]
+            if self.profile.away_extension:
+                features.append(NS_PUSH_AWAY)
+            if self.profile.extensions:
+                features.extend(ext.FEATURES)
+            return [disco.DiscoFeature(f) for f in features]
         return []
 
     def getDiscoItems(self, requestor, target, nodeIdentifier=""):

@@ -1,11 +1,15 @@
 """Publishing notifications to App Servers and handling their replies (XEP-0357 §7).
 
-Rules: ``shared/specs/push-rules.md`` ("The notification", "App Server replies").
+Rules: ``shared/specs/push-rules.md`` ("The notification", "App Server replies"), the
+extensions of ``tigase-push-extensions.md``, and the active
+:class:`~minixmpp.push.profiles.Profile`. Push "rule 2" state (which sleeping session
+already caused a push) lives here and nowhere else.
 """
 
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,10 +22,13 @@ from wokkel.pubsub import NS_PUBSUB
 from wokkel.subprotocols import XMPPHandler
 
 from minixmpp.forms import NS_X_DATA
-from minixmpp.im import mam
 from minixmpp.im.message import DELIVERED, OFFLINE, Outcome
 from minixmpp.im.presence import Available
 from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
+from minixmpp.push import extensions as ext
+from minixmpp.push import message as push_message
+from minixmpp.push.message import PushMessage
+from minixmpp.push.profiles import PROFILES, Profile
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import IPushStore, IRosterStore, PushRegistration
@@ -29,19 +36,26 @@ from minixmpp.storage.interfaces import IPushStore, IRosterStore, PushRegistrati
 #: Conditions that count as transient (push-rules "App Server replies").
 TRANSIENT = {"remote-server-timeout", "service-unavailable", "internal-server-error"}
 PLACEHOLDER = "New message"
+LABELS = {"message-count": "Message count", "pending-subscription-count":
+          "Pending subscription requests", "last-message-sender": "Last message sender",
+          "last-message-body": "Last message body"}
 
 
-def _form(form_type: str, fields: dict[str, str]) -> domish.Element:
-    """A submitted data form (XEP-0004) with a hidden FORM_TYPE (XEP-0068)."""
+def _form(form_type: str, fields: dict[str, str], kind: str = "submit",
+          labels: bool = False) -> domish.Element:
+    """A data form (XEP-0004) with a hidden FORM_TYPE (XEP-0068)."""
     x = domish.Element((NS_X_DATA, "x"))
-    x["type"] = "submit"
+    x["type"] = kind
     hidden = x.addElement("field")
     hidden["var"], hidden["type"] = "FORM_TYPE", "hidden"
     hidden.addElement("value", content=form_type)
     for var, value in fields.items():
         field = x.addElement("field")
         field["var"] = var
-        field.addElement("value", content=value)
+        if labels and var in LABELS:
+            field["label"] = LABELS[var]
+        if value != "":
+            field.addElement("value", content=value)
     return x
 
 
@@ -62,6 +76,8 @@ class PushNotifier(XMPPHandler):
                  sessions: SessionManager, reactor: Any, *, privacy: bool = False,
                  max_errors: int = 16, timeout: float = 20,
                  csi_inactive: bool = False, on_archive: bool = False,
+                 profile: Profile = PROFILES["minixmpp"], groupchat: str = "never",
+                 nick: ext.NickLookup | None = None, log_publishes: bool = True,
                  on_event: Callable[[str, str, PushRegistration, str], None] | None = None
                  ) -> None:
         super().__init__()
@@ -73,11 +89,21 @@ class PushNotifier(XMPPHandler):
         self.privacy = privacy
         self.max_errors = max_errors
         self.timeout = timeout
-        self.csi_inactive = csi_inactive
-        self.on_archive = on_archive
+        self.profile = profile
+        self.csi_inactive = csi_inactive or profile.csi_inactive
+        self.on_archive = on_archive  # the server ORs in the profile's choice
+        self.groupchat = groupchat
+        #: the account's nickname in a room (MUC can plug its own lookup in)
+        self.nick: ext.NickLookup = nick or (lambda _user, _room: None)
+        self.log_publishes = log_publishes
         self.pending: dict[str, Pending] = {}
         #: push-worthy messages since the account was last plainly available
         self.unseen: Counter[str] = Counter()
+        #: rule 2: a sleeping session → the sleep it already pushed for
+        self._pushed_asleep: weakref.WeakKeyDictionary[Session, Any] = \
+            weakref.WeakKeyDictionary()
+        #: hibernation "timer" batching (Prosody): session → (timer, latest message)
+        self._batches: weakref.WeakKeyDictionary[Session, Any] = weakref.WeakKeyDictionary()
         self._ids = itertools.count(1)
         #: called as (event, user, registration, detail): see PushEnableHandler.on_event
         self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = (
@@ -88,11 +114,15 @@ class PushNotifier(XMPPHandler):
         self.xmlstream.addObserver("/iq[@type='error']", self._reply)
 
     def cancel_all(self) -> None:
-        """Forget every reply still awaited (server shutdown)."""
+        """Forget every reply still awaited and every batch (server shutdown)."""
         for pending in self.pending.values():
             if pending.timeout.active():
                 pending.timeout.cancel()
         self.pending.clear()
+        for timer, *_ in list(self._batches.values()):
+            if timer.active():
+                timer.cancel()
+        self._batches.clear()
 
     # -- deciding ------------------------------------------------------------------------
 
@@ -109,30 +139,92 @@ class PushNotifier(XMPPHandler):
         if event.flushed or policy.plainly_available(event.session):
             self.back(event.session)
 
+    def _asleep(self, session: Session) -> Any:
+        """The current sleep of ``session`` (a token), or None while it is awake:
+        hibernated (one token per hibernation), or CSI-inactive when that counts."""
+        if session.hibernated:
+            return ("hibernated", session.sm.timer if session.sm is not None else None)
+        if self.csi_inactive and session.csi == "inactive":
+            return ("inactive", session.stream)
+        return None
+
     def message(self, stanza: domish.Element, user: str, *, offline: bool,
                 targets: list[Session]) -> None:
         """A message for ``user`` was delivered to ``targets`` or stored offline: push
         where the rules say."""
-        if not policy.push_worthy(stanza, user):
+        m = push_message.read(stanza, user)
+        if m is None or not policy.candidate(m):
             return
         registrations = self.store.registrations(user)
         if not registrations:
             return
-        # Rule 2: the first push-worthy message queued for a hibernated session pushes;
-        # later ones wait until the session was resumed (Prosody's batching).
-        asleep = [t for t in targets
-                  if t.hibernated or (self.csi_inactive and t.csi == "inactive")]
-        hibernated = any(not t.asleep_pushed for t in asleep)
-        for t in asleep:
-            t.asleep_pushed = True
+        # Rule 2: per the profile, the first message queued for a sleeping session
+        # pushes and later ones wait for it to wake ("first"), every one pushes
+        # ("every"), or they are batched on a timer ("timer").
+        hibernated = batched = False
+        for target in targets:
+            sleep = self._asleep(target)
+            if sleep is None:
+                self._pushed_asleep.pop(target, None)
+                continue
+            mode = self.profile.hibernation
+            if mode == "every":
+                hibernated = True
+            elif mode == "timer":
+                self._batch(target, stanza, user)
+                batched = True
+                continue
+            elif self._pushed_asleep.get(target) != sleep:
+                self._pushed_asleep[target] = sleep
+                hibernated = True
+        if batched:
+            return  # the batch decides when its timer fires
+        self._decide(m, stanza, user, registrations, offline=offline, hibernated=hibernated)
+
+    def _decide(self, m: PushMessage, stanza: domish.Element, user: str,
+                registrations: list[PushRegistration], *, offline: bool,
+                hibernated: bool) -> None:
         chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline,
                                 hibernated=hibernated,
-                                archived=self.on_archive and mam.archivable(stanza))
+                                archived=self.on_archive and m.archivable,
+                                profile=self.profile)
         if not chosen:
             return
-        self.unseen[user] += 1
+        context = policy.Context(user, self.profile, self._subscription(user),
+                                 self.groupchat, self.nick)
+        chosen = [(r, why) for r, why in chosen if policy.wanted(r, m, context)]
+        if not chosen:
+            return
+        if policy.push_worthy(m) or m.type == "groupchat":
+            self.unseen[user] += 1
         for registration, reason in chosen:
-            self.publish(user, registration, stanza, reason)
+            self.publish(user, registration, stanza, reason, m)
+
+    def _subscription(self, user: str) -> Callable[[str], str | None]:
+        def subscription(contact: str) -> str | None:
+            item = self.rosters.get(user, contact)
+            return item.subscription if item is not None else None
+        return subscription
+
+    def _batch(self, session: Session, stanza: domish.Element, user: str) -> None:
+        """Prosody's batching: the first message queued for a sleeping session starts a
+        timer; when it fires, one push for the latest message."""
+        batch = self._batches.get(session)
+        if batch is not None and batch[0].active():
+            batch[1] = stanza
+            return
+        timer = self.reactor.callLater(self.profile.batch_seconds, self._flush, session)
+        self._batches[session] = [timer, stanza, user]
+
+    def _flush(self, session: Session) -> None:
+        batch = self._batches.pop(session, None)
+        if batch is None or self._asleep(session) is None:
+            return
+        _, stanza, user = batch
+        m = push_message.read(stanza, user)
+        registrations = self.store.registrations(user)
+        if m is not None and registrations:
+            self._decide(m, stanza, user, registrations, offline=False, hibernated=True)
 
     def back(self, session: Session) -> None:
         """The account is back (plainly available, or fetched its offline messages)."""
@@ -140,25 +232,34 @@ class PushNotifier(XMPPHandler):
 
     # -- publishing (XEP-0357 §7) ---------------------------------------------------------
 
-    def summary(self, user: str, stanza: domish.Element) -> dict[str, str]:
-        """The ``urn:xmpp:push:summary`` fields (XEP-0357 §7), in order."""
-        fields = {"message-count": str(self.unseen[user])}
+    def summary(self, user: str, m: PushMessage) -> dict[str, str]:
+        """The ``urn:xmpp:push:summary`` fields (XEP-0357 §7), in order, per profile."""
+        fields: dict[str, str] = {}
+        count = self.profile.message_count
+        if count == "unseen":
+            fields["message-count"] = str(max(self.unseen[user], 1))
+        elif count == "one":
+            fields["message-count"] = "1"
         pending = sum(1 for item in self.rosters.items(user) if item.pending_in)
-        if pending:
-            fields["pending-subscription-count"] = str(pending)
+        if pending or self.profile.empty_pending_count:
+            fields["pending-subscription-count"] = str(pending) if pending else ""
         if self.privacy:
             fields["last-message-body"] = PLACEHOLDER
             return fields
-        fields["last-message-sender"] = stanza["from"]
-        body = policy.body_of(stanza)
-        if body is None and policy.encrypted(stanza):
+        fields["last-message-sender"] = m.sender
+        body = m.body
+        if body is None and m.encrypted:
             body = PLACEHOLDER
         if body is not None:
             fields["last-message-body"] = body
         return fields
 
     def publish(self, user: str, registration: PushRegistration, stanza: domish.Element,
-                reason: str) -> None:
+                reason: str, m: PushMessage | None = None) -> None:
+        m = m or push_message.read(stanza, user)
+        assert m is not None
+        e = (ext.Extensions.from_dict(registration.extensions)
+             if self.profile.extensions and registration.extensions else None)
         iq = domish.Element((None, "iq"))
         iq["type"] = "set"
         iq["from"] = self.domain
@@ -168,61 +269,89 @@ class PushNotifier(XMPPHandler):
         publish = pubsub.addElement("publish")
         if registration.node is not None:
             publish["node"] = registration.node
-        fields = self.summary(user, stanza)
-        publish.addElement("item").addElement((NS_PUSH, "notification")).addChild(
-            _form(NS_SUMMARY, fields))
+        notification = publish.addElement("item").addElement((NS_PUSH, "notification"))
+        if e is not None and e.encrypt:
+            unread = max(self.unseen[user], 1)
+            notification.addChild(ext.encrypted_element(m, unread, e.encrypt))
+            fields: Any = "encrypted"
+        else:
+            fields = self.summary(user, m)
+            notification.addChild(_form(NS_SUMMARY, fields, self.profile.form_type,
+                                        self.profile.labels))
+            if e is not None and e.jingle and m.call is not None:
+                notification.addChild(ext.jingle_element(m))
+        if e is not None and e.priority:
+            notification.addChild(ext.priority_element(m))
         if registration.publish_options:
             pubsub.addElement("publish-options").addChild(
                 parse(registration.publish_options, neutral=False))
         timeout = self.reactor.callLater(self.timeout, self._timed_out, iq["id"])
         self.pending[iq["id"]] = Pending(user, registration.jid, registration.node, timeout)
         self.xmlstream.send(iq)
-        # One line per publish, rendered here: cheaper than a multi-field format.
-        self.log.info("{line}", line=f"push publish {iq['id']} to {registration.jid} "
-                      f"node={registration.node} for {user} ({reason}): {fields}")
+        if self.log_publishes:
+            # One line per publish, rendered here: cheaper than a multi-field format.
+            self.log.info("{line}", line=f"push publish {iq['id']} to {registration.jid} "
+                          f"node={registration.node} for {user} ({reason}): {fields}")
 
     # -- replies (XEP-0357 §7.1) -----------------------------------------------------------
 
-    def _reply(self, iq: domish.Element) -> None:
-        pending = self.pending.pop(iq.getAttribute("id", ""), None)
+    def reply(self, iq: domish.Element) -> bool:
+        """Handle ``iq`` if it answers one of our publishes (True), else leave it."""
+        pending = self.pending.get(iq.getAttribute("id", ""))
         if pending is None or iq.getAttribute("from") != pending.jid:
-            if pending is not None:  # a reply from someone else: keep waiting
-                self.pending[iq["id"]] = pending
-            return
-        iq.handled = True
+            return False  # not ours, or a reply from someone else: keep waiting
+        del self.pending[iq["id"]]
         if pending.timeout.active():
             pending.timeout.cancel()
-        if iq["type"] == "result":
+        if iq.getAttribute("type") == "result":
             self._update(pending, lambda r: (setattr(r, "errors", 0),
                                              setattr(r, "notifications", r.notifications + 1)))
-            return
+            return True
         failure = error.exceptionFromStanza(iq)
         condition = getattr(failure, "condition", "undefined-condition")
-        transient = getattr(failure, "type", None) == "wait" or condition in TRANSIENT
-        self._failed(pending, condition, transient)
+        self._failed(pending, condition, getattr(failure, "type", None) or "cancel")
+        return True
+
+    def _reply(self, iq: domish.Element) -> None:
+        if self.reply(iq):
+            iq.handled = True
 
     def _timed_out(self, iq_id: str) -> None:
         pending = self.pending.pop(iq_id, None)
         if pending is not None:
-            self._failed(pending, "timeout", transient=True)
+            self._failed(pending, "timeout", "wait")
 
-    def _failed(self, pending: Pending, condition: str, transient: bool) -> None:
+    def _counts(self, condition: str, kind: str) -> tuple[bool, bool]:
+        """(counted, disables at once) for an error, per the profile's error policy."""
+        policy_name = self.profile.errors
+        if policy_name == "first":
+            return True, True
+        if policy_name == "non-wait":  # Prosody: wait errors (and timeouts) are ignored
+            return kind != "wait", False
+        transient = kind == "wait" or condition in TRANSIENT or condition == "timeout"
+        return True, not transient
+
+    def _failed(self, pending: Pending, condition: str, kind: str) -> None:
         registration = self._find(pending)
         if registration is None:
             return
         registration.last_error = condition
-        if transient:
-            registration.errors += 1
+        counted, at_once = self._counts(condition, kind)
+        if not at_once:
+            if counted:
+                registration.errors += 1
             if registration.errors < self.max_errors:
                 self.store.put(pending.user, registration)
                 self.log.info("push error from {service} node={node} for {user}: {condition} "
-                              "(transient, {n} of {max} in a row)", service=pending.jid,
+                              "({how}, {n} of {max})", service=pending.jid,
                               node=pending.node, user=pending.user, condition=condition,
+                              how="counted" if counted else "not counted",
                               n=registration.errors, max=self.max_errors)
                 return
-            why = f"{registration.errors} transient errors in a row, last {condition}"
+            why = f"{registration.errors} errors, last {condition}"
         else:
-            why = f"permanent error {condition}"
+            why = f"error {condition}" if self.profile.errors == "first" \
+                else f"permanent error {condition}"
         self.store.remove(pending.user, registration.jid, registration.node)
         self.log.info("push auto-disabled: {user} → {service} node={node} ({why})",
                       user=pending.user, service=pending.jid, node=pending.node, why=why)

@@ -8,7 +8,7 @@ after the write (as Prosody does with its storage drivers on its main loop).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class StorageError(Exception):
@@ -102,6 +102,9 @@ class PushRegistration:
     errors: int = 0
     last_error: str | None = None
     notifications: int = 0
+    #: Tigase push extensions enabled with it (push/extensions.py), as plain JSON;
+    #: replaced as a whole on re-enable, never changed in place
+    extensions: dict[str, Any] = field(default_factory=dict)
 
 
 class IOfflineStore(Protocol):
@@ -123,7 +126,15 @@ class IPushStore(Protocol):
 
     def put(self, user: str, registration: PushRegistration) -> None: ...
 
-    def remove(self, user: str, jid: str, node: str | None) -> bool: ...
+    def remove(self, user: str, jid: str, node: str | None) -> bool:
+        """Remove exactly the registration (jid, node); ``node=None`` is the node-less
+        registration, not a wildcard. True if there was one."""
+        ...
+
+    def remove_service(self, user: str, jid: str) -> int:
+        """Remove every registration of ``user`` at App Server ``jid``, node-less or not
+        (XEP-0357 §6, disable without node); how many went."""
+        ...
 
     def users(self) -> list[str]: ...
 

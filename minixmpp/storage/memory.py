@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import replace
 
 from scramp import ScramMechanism
@@ -135,12 +136,19 @@ class MemoryPushStore:
         regs.append(replace(registration))
 
     def remove(self, user: str, jid: str, node: str | None) -> bool:
+        return self._drop(user, lambda r: (r.jid, r.node) == (jid, node)) > 0
+
+    def remove_service(self, user: str, jid: str) -> int:
+        return self._drop(user, lambda r: r.jid == jid)
+
+    def _drop(self, user: str, match: Callable[[PushRegistration], bool]) -> int:
         regs = self._registrations.get(user, [])
-        kept = [r for r in regs if not (r.jid == jid and (node is None or r.node == node))]
-        self._registrations[user] = kept
-        if not kept:
+        kept = [r for r in regs if not match(r)]
+        if kept:
+            self._registrations[user] = kept
+        else:
             self._registrations.pop(user, None)
-        return len(kept) != len(regs)
+        return len(regs) - len(kept)
 
     def users(self) -> list[str]:
         return sorted(self._registrations)

@@ -49,6 +49,12 @@ def _v1(db: sqlite3.Connection) -> None:
     """)
 
 
+def _push_extensions(db: sqlite3.Connection) -> None:
+    """Push registrations gain ``extensions`` (Tigase's push extensions) inside their
+    JSON; rows without it read as "none enabled". No table changes: the version bump
+    makes an older minixmpp refuse the file (SchemaTooNew) instead of failing on it."""
+
+
 def _muc(db: sqlite3.Connection) -> None:
     """Group chat (XEP-0045): persistent rooms, and each room's archive."""
     db.executescript("""
@@ -61,7 +67,7 @@ def _muc(db: sqlite3.Connection) -> None:
 
 
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _muc]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions, _muc]
 VERSION = len(MIGRATIONS)
 
 
@@ -272,12 +278,13 @@ class SQLitePushStore:
                                 (user, registration.jid, registration.node, data))
 
     def remove(self, user: str, jid: str, node: str | None) -> bool:
-        if node is None:
-            cursor = self.db.execute("DELETE FROM push WHERE user = ? AND jid = ?", (user, jid))
-        else:
-            cursor = self.db.execute("DELETE FROM push WHERE user = ? AND jid = ? AND node = ?",
-                                     (user, jid, node))
-        return cursor.rowcount > 0
+        # ``IS``: a NULL node matches only the node-less registration.
+        return self.db.execute("DELETE FROM push WHERE user = ? AND jid = ? AND node IS ?",
+                               (user, jid, node)).rowcount > 0
+
+    def remove_service(self, user: str, jid: str) -> int:
+        return self.db.execute("DELETE FROM push WHERE user = ? AND jid = ?",
+                               (user, jid)).rowcount
 
     def users(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT user FROM push ORDER BY user")]

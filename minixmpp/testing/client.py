@@ -102,6 +102,13 @@ class TestClient:
         self.send(iq)
         return d.addTimeout(timeout, self.reactor)
 
+    def barrier(self, timeout: float = 10) -> defer.Deferred[domish.Element]:
+        """An IQ ping (XEP-0199) round trip to the server. It fires once everything this
+        client sent before was fully handled: the server handles one stream in order,
+        and routing, delivery, push and the in-process App Server run in that turn."""
+        return self.iq(domish.Element(("urn:xmpp:ping", "ping")), type="get",
+                       to=self.jid.host, timeout=timeout)
+
     def enable_push(self, node: str | None, service: str, away: bool = False,
                     publish_options: dict[str, str] | None = None) -> defer.Deferred:
         """XEP-0357 §5 enable (with the AWAY/XA ``away`` flag)."""

@@ -117,13 +117,19 @@ class TestServer:
         return self.appserver.wait_for(reactor, account, node, since, timeout)
 
     async def assert_no_push(self, account: str | None = None, node: str | None = None,
-                             within: float = 0.5, since: int | None = None) -> None:
-        """Wait ``within`` seconds; fail if a matching notification arrived meanwhile."""
+                             within: float = 0.5, since: int | None = None,
+                             after: TestClient | None = None) -> None:
+        """Fail if a matching notification arrives. With ``after`` (the client that sent
+        the message), a ping round trip on its stream proves the message was handled,
+        push decision included: no waiting. Without it, wait ``within`` seconds."""
         from twisted.internet import reactor, task
 
         start = self.appserver.notifications[-1].seq if since is None and \
             self.appserver.notifications else (since or 0)
-        await task.deferLater(reactor, within, lambda: None)
+        if after is not None:
+            await after.barrier()
+        else:
+            await task.deferLater(reactor, within, lambda: None)
         found = self.notifications(account, node, start)
         assert not found, f"unexpected push notification(s): {found}"
 

@@ -229,14 +229,16 @@ class ControlAPI(resource.Resource):
                 for r in self.xmpp.push_store.registrations(u)]
 
     def delete_registrations(self, request: server.Request) -> dict[str, Any]:
+        """``node`` absent: any node; ``node=`` (empty): only the node-less registration."""
         account = self._arg(request, "account")
         service, node = self._arg(request, "jid"), self._arg(request, "node")
         users = [self._account(account)] if account else self.xmpp.push_store.users()
         removed = 0
         for user in users:
             for r in self.xmpp.push_store.registrations(user):
-                if (service is None or r.jid == service) and (node is None or r.node == node):
-                    self.xmpp.push_store.remove(user, r.jid, r.node)
+                if ((service is None or r.jid == service)
+                        and (node is None or r.node == (node or None))
+                        and self.xmpp.push_store.remove(user, r.jid, r.node)):
                     self.xmpp.push_enable.log_event("removed", user, r, "by the control API")
                     removed += 1
         return {"removed": removed}

@@ -32,7 +32,8 @@ PAGE = """<!doctype html>
 <th>TLS</th><th>connected since</th></tr></thead><tbody></tbody></table>
 <h2>Push registrations</h2>
 <table id="registrations"><thead><tr><th>account</th><th>App Server</th><th>node</th>
-<th>away</th><th>publish options</th><th>by</th><th>sent</th><th>errors</th></tr></thead>
+<th>away</th><th>extensions</th><th>publish options</th><th>by</th><th>sent</th>
+<th>errors</th></tr></thead>
 <tbody></tbody></table>
 <h2>Push notifications <span class="muted">(newest first)</span></h2>
 <table id="notifications"><thead><tr><th>#</th><th>time</th><th>account</th><th>node</th>
@@ -73,6 +74,8 @@ async function refresh() {{
       esc(x.priority), x.tls ? "yes" : "no", time(x.connected_since)]);
     fill("registrations", s.registrations, x => [esc(x.account), "<code>" + esc(x.jid) +
       "</code>", "<code>" + esc(x.node) + "</code>", x.away ? "yes" : "no",
+      Object.keys(x.extensions || {{}}).length ? "<code>" +
+      esc(JSON.stringify(x.extensions)) + "</code>" : '<span class="muted">none</span>',
       "<code>" + esc(JSON.stringify(x.publish_options)) + "</code>", esc(x.resource),
       esc(x.notifications), x.errors ? '<span class="bad">' + esc(x.errors) + " (" +
       esc(x.last_error) + ")</span>" : "0"]);

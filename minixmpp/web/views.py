@@ -35,7 +35,16 @@ def registration(user: str, r: PushRegistration) -> dict[str, Any]:
     options = forms.values(parse(r.publish_options, neutral=False)) if r.publish_options else {}
     return {"account": user, "jid": r.jid, "node": r.node, "away": r.away,
             "publish_options": options, "resource": r.resource, "created": iso(r.created),
-            "errors": r.errors, "last_error": r.last_error, "notifications": r.notifications}
+            "errors": r.errors, "last_error": r.last_error, "notifications": r.notifications,
+            "extensions": public_extensions(r.extensions)}
+
+
+def public_extensions(extensions: dict[str, Any]) -> dict[str, Any]:
+    """Tigase push extensions as enabled; the encryption key itself is not shown."""
+    out = dict(extensions)
+    if out.get("encrypt"):
+        out["encrypt"] = {k: v for k, v in out["encrypt"].items() if k != "key"}
+    return out
 
 
 def notification(n: Notification) -> dict[str, Any]:

@@ -22,7 +22,7 @@ async def test_message_and_push(xmpp_server):
     phone.send_presence()
     message = await phone.next_message()
     assert str(message.body) == "Hi Alice"
-    await xmpp_server.assert_no_push(account="alice", within=0.2)
+    await xmpp_server.assert_no_push(account="alice", after=phone)
     await phone.disconnect()
     await bob.disconnect()
 
@@ -49,6 +49,6 @@ async def test_failing_app_server(xmpp_server):
     xmpp_server.fail_push("gone", "item-not-found")
     bob = await xmpp_server.login("bob")
     bob.send_message("alice@localhost", "anyone?")
-    await xmpp_server.assert_no_push(account="alice", within=0.3)
+    await xmpp_server.assert_no_push(account="alice", after=bob)
     assert xmpp_server.server.push_store.registrations("alice") == []
     await bob.disconnect()
