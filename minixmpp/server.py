@@ -149,6 +149,8 @@ class Server(service.MultiService):
 
         # Group chat (XEP-0045): an internal component, like the App Server.
         self.muc = None if settings.no_muc else build_service(self)
+        if self.muc is not None:  # push asks MUC for an account's nick in a room
+            self.notifier.nick = self.muc.account_nick
 
         self.component_factory = (ComponentFactory(self.router, settings.component_secrets,
                                                    settings.max_components)

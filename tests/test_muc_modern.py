@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import pytest_twisted
 from slixmpp import JID
 from slixmpp.exceptions import IqError
@@ -225,3 +226,87 @@ async def test_moderation_in_the_older_wire_format(server):
     assert f"<retract xmlns='urn:xmpp:message-retract:1' id='{sid}'>" in text
     assert "oops" not in server.storage.room_archive.messages("lounge")[0].xml
     raw.close()
+
+
+# -- push for group chats, end to end with the in-process MUC ------------------------------
+
+async def offline_member_with_push(server, name="carol", **enable):
+    """``name`` registers push, becomes a member of the room with the nick 'Caro', and
+    goes offline (no session at all)."""
+    from tests.helpers import enable_push, login
+
+    client = await login(server, name, resource="phone")
+    await enable_push(client, "node-" + name, **enable)
+    await close(client)
+
+
+@pytest.mark.server_options(push_groupchat="mentions")
+@pytest_twisted.ensureDeferred
+async def test_offline_member_is_pushed_when_mentioned(server):
+    from tests.helpers import barrier, wait_push
+
+    await aio(offline_member_with_push(server))
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice, persistentroom=True))
+    await aio(alice["xep_0045"].set_affiliation(ROOM, "member", jid="carol@localhost",
+                                                nick="Caro"))
+    await aio(talk(alice, "nothing for her"))
+    await aio(barrier(alice))
+    assert server.appserver.find(account="carol") == []
+    await aio(talk(alice, "Caro: are you there?"))  # the nick from MUC's lookup
+    n = await aio(wait_push(server, account="carol"))
+    assert n.fields["last-message-body"] == "Caro: are you there?"
+    assert n.fields["last-message-sender"] == f"{ROOM}/owner"
+    await aio(close(alice))
+
+
+@pytest.mark.server_options(push_groupchat="always")
+@pytest_twisted.ensureDeferred
+async def test_offline_member_is_pushed_always_but_a_joined_one_is_not(server):
+    from tests.helpers import barrier, wait_push
+
+    await aio(offline_member_with_push(server))
+    await aio(offline_member_with_push(server, "bob"))
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice, persistentroom=True))
+    for member in ("carol@localhost", "bob@localhost"):
+        await aio(alice["xep_0045"].set_affiliation(ROOM, "member", jid=member))
+    bob = await aio(muc_login(server, "bob", resource="desk"))
+    await aio(join(bob, ROOM, "Bob"))  # bob is in the room, plainly available
+    await aio(talk(alice, "hello all"))
+    n = await aio(wait_push(server, account="carol"))
+    assert n.fields["last-message-body"] == "hello all"
+    await aio(barrier(bob))
+    assert server.appserver.find(account="bob") == []
+    await aio(close(alice, bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_offline_member_tigase_filter_per_room(server):
+    from tests.helpers import barrier, wait_push
+
+    await aio(offline_member_with_push(server))  # no filter, default never: control below
+    from tests.helpers import login
+
+    carol = await aio(login(server, "carol", resource="phone2"))
+    iq = carol.make_iq_set()
+    import xml.etree.ElementTree as ET
+    enable = ET.fromstring(
+        "<enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='filtered'>"
+        "<groupchat xmlns='tigase:push:filter:groupchat:0'>"
+        f"<room jid='{ROOM}' allow='mentioned' nick='C4'/></groupchat></enable>")
+    iq.xml.append(enable)
+    await aio(iq.send(timeout=5))
+    await aio(close(carol))
+    alice = await aio(muc_login(server, "alice"))
+    await aio(create(alice, persistentroom=True))
+    await aio(alice["xep_0045"].set_affiliation(ROOM, "member", jid="carol@localhost",
+                                                nick="Caro"))
+    await aio(talk(alice, "Caro is not the filter's nick"))
+    await aio(barrier(alice))
+    assert server.appserver.find(account="carol") == []
+    await aio(talk(alice, "ping C4"))
+    n = await aio(wait_push(server, account="carol", node="filtered"))
+    assert n.fields["last-message-body"] == "ping C4"
+    assert server.appserver.find(account="carol", node="node-carol") == []  # default never
+    await aio(close(alice))
