@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks import scenarios
+from benchmarks import pep, scenarios
 from benchmarks.servers import COMPONENT, SECRET, Minixmpp, Prosody, cpu_seconds, rss_kib
 
 ROOT = Path(__file__).resolve().parent
@@ -165,6 +165,24 @@ class Bench:
         self.record(server.name, f"MUC fan-out ({occupants} occupants)",
                     result["deliveries"] / result["elapsed"], "deliveries/s", "higher",
                     delivered=result["deliveries"], expected=result["expected"])
+    def pep(self, server: Any) -> None:
+        """Publish → notification latency with 10 contacts; PEP memory per account."""
+        count = 50 if self.quick else 200
+        result = self.pool.submit(scenarios.run, pep.latency, server.port, "bench1",
+                                  [f"bench{i}" for i in range(2, 12)], count).result()
+        lat = result["latencies"]
+        self.record(server.name, "PEP publish → notification p50 (10 contacts)",
+                    pct(lat, .5) * 1e3, "ms", "lower", notifications=len(lat),
+                    expected=result["expected"])
+        self.record(server.name, "PEP publish → notification p99 (10 contacts)",
+                    pct(lat, .99) * 1e3, "ms", "lower", notifications=len(lat))
+        users = [f"bench{i}" for i in range(12, 41)]
+        base = rss_kib(server.pid)
+        self.pool.submit(scenarios.run, pep.fill, server.port, users).result()
+        time.sleep(1)
+        self.record(server.name, "PEP memory per account (OMEMO + avatar + nick)",
+                    (rss_kib(server.pid) - base) / len(users), "KiB", "lower",
+                    accounts=len(users))
 
     def fixture(self) -> None:
         runs = 30 if self.quick else 100
@@ -278,6 +296,7 @@ def main() -> None:
                         bench.logins(server)
                         bench.push(server)
                         bench.muc(server)
+                        bench.pep(server)
                     bench.messages(server, label)
                     if archive:
                         bench.memory(server)

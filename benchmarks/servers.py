@@ -130,7 +130,7 @@ http_ports = {{ }}
 https_ports = {{ }}
 admin_socket = "{dir}/prosody.sock"
 modules_enabled = {{ "roster", "saslauth", "disco", "ping", "carbons", "smacks", "csi_simple",
-                    "cloud_notify", "offline"{mam} }}
+                    "cloud_notify", "offline", "pep"{mam} }}
 modules_disabled = {{ "tls", "s2s" }}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true

@@ -69,13 +69,19 @@ OPTIONS: tuple[Option, ...] = (
            "is dropped (a resumable session hibernates)"),
     Option("max-components", "int", 100, "external components connected at once"),
     Option("data-dir", "str", None,
-           "keep accounts, rosters, offline messages, archive, push registrations and the "
-           "generated certificate in this directory (SQLite) [default: memory only]"),
+           "keep accounts, rosters, offline messages, archive, push registrations, PEP data "
+           "(nodes, items, private XML, vCards) and the generated certificate in this "
+           "directory (SQLite) [default: memory only]"),
     Option("max-offline", "int", 1000,
            "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
     Option("no-archive", "flag", False, "do not archive messages (XEP-0313 off)"),
     Option("max-archive", "int", 10000,
            "archived messages kept per account (XEP-0313); the oldest go first"),
+    Option("pep-max-items", "int", 256,
+           "items kept per PEP node (XEP-0163); pubsub#max_items 'max' means this"),
+    Option("pep-max-nodes", "int", 256, "PEP nodes per account; creating more is refused"),
+    Option("pep-max-item-size", "int", 131072,
+           "bytes of one PEP item's payload; larger: not-acceptable/payload-too-big"),
     Option("push-on-archive", "flag", False,
            "also push when a message is archived for a registration whose session is "
            "not live (Prosody/ejabberd behaviour; makes AWAY/XA moot)"),
@@ -223,7 +229,8 @@ class Settings:
                 raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
         if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
             raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
-        for name in ("max_offline", "max_archive", "push_max_registrations", "push_max_errors",
+        for name in ("max_offline", "max_archive", "pep_max_items", "pep_max_nodes",
+                     "pep_max_item_size", "push_max_registrations", "push_max_errors",
                      "push_timeout", "resume_timeout", "resume_timeout_push"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

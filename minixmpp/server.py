@@ -33,6 +33,8 @@ from minixmpp.im.presence import PresenceHandler
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
 from minixmpp.muc import build_service
+from minixmpp.pep.resource import Limits
+from minixmpp.pep.room import PersonalEventing
 from minixmpp.push.appserver import AppServer, build_component
 from minixmpp.push.enable import PushEnableHandler
 from minixmpp.push.notifier import PushNotifier
@@ -109,10 +111,14 @@ class Server(service.MultiService):
             offline=self.offline,                       # 2. routing; no resource: offline
             listeners=(self.notifier, self.carbons))    # 3. told the Outcome
         self.roster = RosterHandler(self.rosters, self.sessions)
+        self.pep = PersonalEventing(settings.domain, self.storage, self.sessions,
+                                    reactor.seconds, Limits(settings.pep_max_items,
+                                    settings.pep_max_nodes, settings.pep_max_item_size))
         self.presence = PresenceHandler(
             settings.domain, self.sessions, self.accounts, self.rosters, self.roster, route,
             offline=self.offline,                       # initial presence: XEP-0160 §3
-            listeners=(self.notifier,))                 # then: the account is back
+            listeners=(self.notifier, self.pep),        # then: the account is back; PEP
+            observers=(self.pep,))                      # PEP: caps, recipients, hashes
         # roster and presence need each other: a removed contact gets unsubscribed/unavailable
         self.roster.on_remove = self.presence.roster_removed
         self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
@@ -133,7 +139,7 @@ class Server(service.MultiService):
         self.server_identity = ServerIdentity(settings.domain)
         handlers = (self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons, *archiving)
+                    self.carbons, *archiving, *self.pep.handlers)
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
@@ -320,6 +326,7 @@ class Server(service.MultiService):
         self.notifier.unseen.pop(user, None)
         if self.muc is not None:
             self.muc.forget(f"{user}@{self.settings.domain}")
+        self.pep.forget(user)
 
     def reset(self) -> None:
         """Back to the state right after start: configured accounts only, nothing

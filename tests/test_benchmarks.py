@@ -43,3 +43,22 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
+
+
+def test_pep_scenarios_run_against_the_server(tmp_path: Path) -> None:
+    """Smoke test only (tiny counts): the PEP latency and fill scenarios work end to end."""
+    code = """
+import sys
+from benchmarks import pep, scenarios
+from benchmarks.servers import Minixmpp
+from pathlib import Path
+users = [f"bench{i}" for i in range(1, 6)]
+with Minixmpp(Path(sys.argv[1]), users, True) as server:
+    result = scenarios.run(pep.latency, server.port, "bench1", ["bench2", "bench3"], 3)
+    assert len(result["latencies"]) == result["expected"] == 6, result
+    assert scenarios.run(pep.fill, server.port, ["bench4", "bench5"])["items"] == 8
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]

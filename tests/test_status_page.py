@@ -52,6 +52,15 @@ async def until(driver, selector: str, needle: str, timeout: float = 15) -> str:
         await asyncio.sleep(0.2)
 
 
+async def aio_publish(client) -> None:
+    """A PEP node for the page to show."""
+    import xml.etree.ElementTree as ET
+
+    client.register_plugin("xep_0060")
+    await client["xep_0060"].publish(None, "urn:example:status", id="1",
+                                     payload=ET.Element("{urn:example:status}x"))
+
+
 @pytest.mark.server_options(http="tcp:0")
 @pytest_twisted.ensureDeferred
 async def test_status_page_shows_sessions_and_new_notifications_live(server) -> None:
@@ -66,6 +75,9 @@ async def test_status_page_shows_sessions_and_new_notifications_live(server) -> 
         await aio(until(driver, "#sessions", "alice@localhost/phone"))
         await aio(enable_push(alice, "browser-node", away=True, secret="s3"))
         await aio(until(driver, "#registrations", "browser-node"))
+        await aio(aio_publish(alice))
+        pep_row = await aio(until(driver, "#pep", "urn:example:status"))
+        assert "alice" in pep_row and "presence" in pep_row
         await aio(close(alice))
         bob = await aio(login(server, "bob", resource="desk"))
         bob.send_message(mto="alice@localhost", mbody="Hi from the browser test",

@@ -11,6 +11,8 @@ from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
     NoSuchAccount,
+    PepItem,
+    PepNode,
     PushRegistration,
     RosterItem,
     StoredRoom,
@@ -166,6 +168,53 @@ def test_push_remove_is_exact_and_remove_service_takes_every_node(storage) -> No
     assert p.remove_service("alice", "other.example") == 1
     assert p.users() == ["bob"] and p.registrations("alice") == []
     assert [r.node for r in p.registrations("bob")] == [None]
+def test_pep_nodes_and_items(storage) -> None:
+    p = storage.pep
+    p.put_node("alice", PepNode("urn:xmpp:avatar:metadata", {"pubsub#access_model": "open"}))
+    p.put_node("alice", PepNode("eu.siacs.conversations.axolotl.devicelist"))
+    assert [n.name for n in p.nodes("alice")] == ["urn:xmpp:avatar:metadata",
+                                                  "eu.siacs.conversations.axolotl.devicelist"]
+    node = p.node("alice", "urn:xmpp:avatar:metadata")
+    node.config["pubsub#access_model"] = "presence"  # a copy
+    assert p.node("alice", "urn:xmpp:avatar:metadata").config == {"pubsub#access_model": "open"}
+    p.put_node("alice", node)  # update keeps the creation order
+    assert p.nodes("alice")[0].config == {"pubsub#access_model": "presence"}
+    assert p.node("bob", "urn:xmpp:avatar:metadata") is None and p.nodes("bob") == []
+    n = "urn:xmpp:avatar:metadata"
+    for i in range(4):
+        p.publish("alice", n, PepItem(f"i{i}", f"<x>{i}</x>", "alice@localhost/a", 10.0 + i),
+                  keep=3)
+    assert [i.id for i in p.items("alice", n)] == ["i1", "i2", "i3"]
+    p.publish("alice", n, PepItem("i1", "<x>new</x>", "alice@localhost/b", 20.0), keep=3)
+    assert [i.id for i in p.items("alice", n)] == ["i2", "i3", "i1"]  # replaced is newest
+    assert p.item("alice", n, "i1") == PepItem("i1", "<x>new</x>", "alice@localhost/b", 20.0)
+    assert p.item("alice", n, "i0") is None
+    assert p.retract("alice", n, "i2") and not p.retract("alice", n, "i2")
+    assert [i.id for i in p.items("alice", n)] == ["i3", "i1"]
+    p.purge("alice", n)
+    assert p.items("alice", n) == [] and p.node("alice", n) is not None
+    p.publish("alice", n, PepItem("x", "<x/>"), keep=1)
+    assert p.delete_node("alice", n) and not p.delete_node("alice", n)
+    assert p.items("alice", n) == []
+    p.publish("bob", "b", PepItem("x", "<x/>"), keep=1)
+    p.put_node("bob", PepNode("b"))
+    p.drop("alice")
+    assert p.nodes("alice") == [] and [n.name for n in p.nodes("bob")] == ["b"]
+
+
+def test_private_documents(storage) -> None:
+    d = storage.private
+    d.put("alice", "private:storage:bookmarks", "<storage xmlns='storage:bookmarks'/>")
+    d.put("alice", "vcard", "<vCard xmlns='vcard-temp'/>")
+    assert d.get("alice", "vcard") == "<vCard xmlns='vcard-temp'/>"
+    d.put("alice", "vcard", "<vCard xmlns='vcard-temp'><FN>A</FN></vCard>")
+    assert d.get("alice", "vcard") == "<vCard xmlns='vcard-temp'><FN>A</FN></vCard>"
+    assert d.get("bob", "vcard") is None
+    d.put("alice", "vcard", None)
+    assert d.get("alice", "vcard") is None
+    assert d.get("alice", "private:storage:bookmarks") is not None
+    d.drop("alice")
+    assert d.get("alice", "private:storage:bookmarks") is None
 
 
 def test_sqlite_survives_reopening(tmp_path) -> None:
@@ -174,12 +223,16 @@ def test_sqlite_survives_reopening(tmp_path) -> None:
     s.offline.store("alice", "<message/>")
     s.push.put("alice", PushRegistration("push.localhost", "n"))
     s.rooms.put(StoredRoom("lounge", affiliations={"alice@localhost": "owner"}))
+    s.pep.put_node("alice", PepNode("n", {"pubsub#max_items": "5"}))
+    s.pep.publish("alice", "n", PepItem("1", "<x/>"), keep=5)
     s.close()
     again = open_storage(str(tmp_path))
     assert again.accounts.check_password("alice", "pw")
     assert again.offline.count("alice") == 1
     assert again.push.registrations("alice")[0].node == "n"
     assert again.rooms.get("lounge").affiliations == {"alice@localhost": "owner"}
+    assert again.pep.nodes("alice") == [PepNode("n", {"pubsub#max_items": "5"})]
+    assert again.pep.items("alice", "n") == [PepItem("1", "<x/>")]
     again.close()
 
 

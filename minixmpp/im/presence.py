@@ -60,6 +60,22 @@ class AvailableListener(Protocol):
     def available(self, event: Available) -> None: ...
 
 
+class PresenceObserver(Protocol):
+    """Told of the presence events PEP needs (XEP-0163 §4.3, XEP-0153 §3.2)."""
+
+    def broadcast(self, session: Session, stanza: domish.Element) -> None:
+        """Before an available presence is broadcast; may add to it."""
+
+    def unavailable(self, session: Session) -> None:
+        """A resource that was available sent (or left) unavailable."""
+
+    def inbound(self, stanza: domish.Element, user: str) -> None:
+        """Available/unavailable presence from someone else to ``user``'s bare JID."""
+
+    def subscribed(self, user: str, contact: str) -> None:
+        """``user`` approved ``contact``'s subscription (§3.1.5)."""
+
+
 class OfflineFlush(Protocol):
     def flush(self, session: Session) -> int: ...
 
@@ -72,7 +88,8 @@ class PresenceHandler:
     def __init__(self, domain: str, sessions: SessionManager, accounts: IAccountStore,
                  rosters: IRosterStore, roster: RosterHandler, route: Route, *,
                  offline: OfflineFlush | None = None,
-                 listeners: Sequence[AvailableListener] = ()) -> None:
+                 listeners: Sequence[AvailableListener] = (),
+                 observers: Sequence[PresenceObserver] = ()) -> None:
         self.domain = domain
         self.sessions = sessions
         self.accounts = accounts
@@ -82,6 +99,8 @@ class PresenceHandler:
         self.offline = offline
         #: told after a resource sent available presence (push counts start again)
         self.listeners = tuple(listeners)
+        #: told of broadcasts, unavailable, inbound presence and approvals (PEP)
+        self.observers = tuple(observers)
 
     # -- outbound (RFC 6121 §3.1.2, §3.2–3.4 user side; §4.2–4.6) ----------------------------
 
@@ -114,6 +133,8 @@ class PresenceHandler:
 
     def _available(self, session: Session, stanza: domish.Element) -> None:
         initial = not session.available
+        for observer in self.observers:
+            observer.broadcast(session, stanza)
         session.presence = shallow_copy(stanza)
         session.priority = priority_of(stanza)
         user, full = session.user, session.jid.full()
@@ -163,6 +184,8 @@ class PresenceHandler:
             for other in self.sessions.available(user):
                 if other is not session:
                     other.send(readdressed(stanza, full, other.jid.full()))
+            for observer in self.observers:
+                observer.unavailable(session)
 
     def disconnected(self, session: Session) -> None:
         """The session is gone: broadcast unavailable if needed (RFC 6121 §4.5.2)."""
@@ -191,6 +214,8 @@ class PresenceHandler:
             self.route(stanza)
             for s in self.sessions.available(user):  # the contact's presence to the user
                 self.route(readdressed(s.presence, s.jid.full(), contact))
+            for observer in self.observers:
+                observer.subscribed(user, contact)
         elif ptype == "unsubscribe":  # §3.3.2
             if item is not None and (item.subscription in ("to", "both") or item.ask):
                 item.subscription = {"to": "none", "both": "from"}.get(item.subscription,
@@ -248,6 +273,9 @@ class PresenceHandler:
             if session is not None:
                 session.send(stanza)
         else:
+            if ptype in (None, "unavailable", "error"):
+                for observer in self.observers:
+                    observer.inbound(stanza, user)
             for session in self.sessions.available(user):
                 session.send(stanza)
 

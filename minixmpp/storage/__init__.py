@@ -1,5 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations, group chat rooms): in memory by default, SQLite with ``--data-dir``."""
+registrations, PEP, private XML, group chat rooms): in memory by default, SQLite with
+``--data-dir``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from minixmpp.storage.interfaces import (
     IAccountStore,
     IArchiveStore,
     IOfflineStore,
+    IPepStore,
+    IPrivateStore,
     IPushStore,
     IRoomStore,
     IRosterStore,
@@ -26,6 +29,8 @@ class Storage:
     offline: IOfflineStore
     archive: IArchiveStore
     push: IPushStore
+    pep: IPepStore
+    private: IPrivateStore
     rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
     room_archive: IArchiveStore | None = None
     db: Any = None
@@ -44,8 +49,9 @@ def open_storage(data_dir: str | None) -> Storage:
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore(), memory.MemoryRoomStore(),
-                       memory.MemoryArchiveStore())
+                       memory.MemoryPushStore(), memory.MemoryPepStore(),
+                       memory.MemoryPrivateStore(), rooms=memory.MemoryRoomStore(),
+                       room_archive=memory.MemoryArchiveStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
@@ -56,5 +62,6 @@ def open_storage(data_dir: str | None) -> Storage:
         raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), sqlite.SQLiteRoomStore(db),
-                   sqlite.SQLiteArchiveStore(db, "muc_archive"), db)
+                   sqlite.SQLitePushStore(db), sqlite.SQLitePepStore(db),
+                   sqlite.SQLitePrivateStore(db), rooms=sqlite.SQLiteRoomStore(db),
+                   room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"), db=db)

@@ -191,3 +191,58 @@ class IRoomStore(Protocol):
     def put(self, room: StoredRoom) -> None: ...
 
     def delete(self, name: str) -> None: ...
+
+@dataclass
+class PepNode:
+    """One PEP node of an account (XEP-0163 §5) and its configuration (XEP-0060 §16.4.4
+    ``pubsub#`` fields, values as strings)."""
+
+    name: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PepItem:
+    """One published item: its id, its payload (serialized XML), who published it, when."""
+
+    id: str
+    payload: str
+    publisher: str = ""
+    timestamp: float = 0.0
+
+
+class IPepStore(Protocol):
+    """PEP nodes and items per account (XEP-0163); items oldest first."""
+
+    def nodes(self, user: str) -> list[PepNode]: ...
+
+    def node(self, user: str, name: str) -> PepNode | None: ...
+
+    def put_node(self, user: str, node: PepNode) -> None: ...
+
+    def delete_node(self, user: str, name: str) -> bool: ...
+
+    def items(self, user: str, name: str) -> list[PepItem]: ...
+
+    def item(self, user: str, name: str, item_id: str) -> PepItem | None: ...
+
+    def publish(self, user: str, name: str, item: PepItem, keep: int) -> None:
+        """Store ``item`` as the newest (replacing one with its id); keep the newest
+        ``keep`` items."""
+
+    def retract(self, user: str, name: str, item_id: str) -> bool: ...
+
+    def purge(self, user: str, name: str) -> None: ...
+
+    def drop(self, user: str) -> None: ...
+
+
+class IPrivateStore(Protocol):
+    """Per-account XML documents by key: private XML (XEP-0049) and vCards (XEP-0054)."""
+
+    def get(self, user: str, key: str) -> str | None: ...
+
+    def put(self, user: str, key: str, xml: str | None) -> None:
+        """Store ``xml`` under ``key``; None removes it."""
+
+    def drop(self, user: str) -> None: ...

@@ -12,6 +12,8 @@ from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
     NoSuchAccount,
+    PepItem,
+    PepNode,
     PushRegistration,
     RosterItem,
     ScramCredentials,
@@ -204,3 +206,66 @@ class MemoryRoomStore:
 
     def delete(self, name: str) -> None:
         self._rooms.pop(name, None)
+
+class MemoryPepStore:
+    """PEP nodes in dicts (insertion order is creation order), items in lists."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, dict[str, PepNode]] = {}
+        self._items: dict[tuple[str, str], list[PepItem]] = {}
+
+    def nodes(self, user: str) -> list[PepNode]:
+        return [PepNode(n.name, dict(n.config)) for n in self._nodes.get(user, {}).values()]
+
+    def node(self, user: str, name: str) -> PepNode | None:
+        n = self._nodes.get(user, {}).get(name)
+        return PepNode(n.name, dict(n.config)) if n else None
+
+    def put_node(self, user: str, node: PepNode) -> None:
+        self._nodes.setdefault(user, {})[node.name] = PepNode(node.name, dict(node.config))
+
+    def delete_node(self, user: str, name: str) -> bool:
+        self._items.pop((user, name), None)
+        return self._nodes.get(user, {}).pop(name, None) is not None
+
+    def items(self, user: str, name: str) -> list[PepItem]:
+        return list(self._items.get((user, name), ()))
+
+    def item(self, user: str, name: str, item_id: str) -> PepItem | None:
+        return next((i for i in self._items.get((user, name), ()) if i.id == item_id), None)
+
+    def publish(self, user: str, name: str, item: PepItem, keep: int) -> None:
+        items = [i for i in self._items.get((user, name), ()) if i.id != item.id] + [item]
+        self._items[(user, name)] = items[-keep:] if keep > 0 else []
+
+    def retract(self, user: str, name: str, item_id: str) -> bool:
+        items = self._items.get((user, name), [])
+        kept = [i for i in items if i.id != item_id]
+        self._items[(user, name)] = kept
+        return len(kept) != len(items)
+
+    def purge(self, user: str, name: str) -> None:
+        self._items.pop((user, name), None)
+
+    def drop(self, user: str) -> None:
+        for name in self._nodes.pop(user, {}):
+            self._items.pop((user, name), None)
+
+
+class MemoryPrivateStore:
+    """XML documents in a dict: (account, key) → XML."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, dict[str, str]] = {}
+
+    def get(self, user: str, key: str) -> str | None:
+        return self._docs.get(user, {}).get(key)
+
+    def put(self, user: str, key: str, xml: str | None) -> None:
+        if xml is None:
+            self._docs.get(user, {}).pop(key, None)
+        else:
+            self._docs.setdefault(user, {})[key] = xml
+
+    def drop(self, user: str) -> None:
+        self._docs.pop(user, None)

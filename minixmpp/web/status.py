@@ -35,6 +35,9 @@ PAGE = """<!doctype html>
 <th>away</th><th>extensions</th><th>publish options</th><th>by</th><th>sent</th>
 <th>errors</th></tr></thead>
 <tbody></tbody></table>
+<h2>PEP nodes</h2>
+<table id="pep"><thead><tr><th>account</th><th>node</th><th>access model</th><th>items</th>
+</tr></thead><tbody></tbody></table>
 <h2>Push notifications <span class="muted">(newest first)</span></h2>
 <table id="notifications"><thead><tr><th>#</th><th>time</th><th>account</th><th>node</th>
 <th>count</th><th>sender</th><th>body</th></tr></thead><tbody></tbody></table>
@@ -79,6 +82,9 @@ async function refresh() {{
       "<code>" + esc(JSON.stringify(x.publish_options)) + "</code>", esc(x.resource),
       esc(x.notifications), x.errors ? '<span class="bad">' + esc(x.errors) + " (" +
       esc(x.last_error) + ")</span>" : "0"]);
+    fill("pep", s.accounts.flatMap(a => (a.pep_nodes || []).map(n => [a.name, n])),
+      ([name, n]) => [esc(name), "<code>" + esc(n.node) + "</code>", esc(n.access_model),
+      esc(n.items)]);
     fill("notifications", s.notifications, x => [esc(x.seq), time(x.time),
       esc(x.account), "<code>" + esc(x.node) + "</code>",
       esc(x.fields["message-count"]), esc(x.fields["last-message-sender"]),

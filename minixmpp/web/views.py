@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def account(server: Server, name: str) -> dict[str, Any]:
     return {"name": name, "jid": f"{name}@{server.settings.domain}",
             "sessions": [s.jid.full() for s in server.sessions.of(name)],
-            "offline": server.offline_store.count(name)}
+            "offline": server.offline_store.count(name), "pep_nodes": server.pep.nodes(name)}
 
 
 def session(s: Session) -> dict[str, Any]:
