@@ -102,6 +102,28 @@ class Bench:
         self.record(server.name, f"latency p99 at 1,000 msg/s ({label})",
                     pct(latencies, .99) * 1e3, "ms", "lower", n=len(latencies))
 
+    def websocket(self, server: Any) -> None:
+        """WebSocket (RFC 7395) next to TCP: login rate and message latency, PLAIN."""
+        n = 150 if self.quick else 500
+        tcp = self.pool.submit(scenarios.run, scenarios.logins, server.port, n, 1, "PLAIN",
+                               0).result()
+        ws = self.pool.submit(scenarios.run, scenarios.ws_logins, server.http_port, n, 1,
+                              0).result()
+        for label, result in (("TCP", tcp), ("WebSocket", ws)):
+            self.record(server.name, f"login rate, sequential, PLAIN ({label})",
+                        n / result["elapsed"], "logins/s", "higher",
+                        p50_ms=round(pct(result["latencies"], .5) * 1e3, 2))
+        seconds = 3 if self.quick else 5
+        start_at = time.time() + 3
+        results = self.two_workers(scenarios.ws_latency, [
+            (server.http_port, range(1, 11), 50.0, seconds, start_at),
+            (server.http_port, range(11, 21), 50.0, seconds, start_at)])
+        latencies = results[0]["latencies"] + results[1]["latencies"]
+        self.record(server.name, "latency p50 at 1,000 msg/s (WebSocket)",
+                    pct(latencies, .5) * 1e3, "ms", "lower", n=len(latencies))
+        self.record(server.name, "latency p99 at 1,000 msg/s (WebSocket)",
+                    pct(latencies, .99) * 1e3, "ms", "lower", n=len(latencies))
+
     def memory(self, server: Any) -> None:
         sizes = [1000, 2000] if self.quick else [1000, 5000, 10000]
         base = rss_kib(server.pid)
@@ -297,6 +319,8 @@ def main() -> None:
                         bench.push(server)
                         bench.muc(server)
                         bench.pep(server)
+                        if kind is Minixmpp:
+                            bench.websocket(server)
                     bench.messages(server, label)
                     if archive:
                         bench.memory(server)

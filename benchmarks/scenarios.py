@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from benchmarks.xmppload import BODY, Conn
+from benchmarks.xmppload import BODY, Conn, WSConn
 
 HOST = "127.0.0.1"
 DOMAIN = "localhost"
@@ -312,3 +312,64 @@ async def muc_room(port: int, occupants: int, senders: int, messages: int,
         conn.abort()
     return {"joins": joins, "deliveries": sum(counts), "expected": expected,
             "elapsed": elapsed}
+# -- WebSocket (RFC 7395): the same steps over the HTTP listener ----------------------------
+
+async def ws_logins(http_port: int, count: int, inflight: int, worker: int) -> dict[str, Any]:
+    """``count`` WebSocket logins (open, SASL PLAIN, bind, close), ``inflight`` at a time."""
+    latencies: list[float] = []
+    next_index = iter(range(count))
+
+    async def lane(lane_no: int) -> None:
+        for i in next_index:
+            start = time.perf_counter()
+            conn = await WSConn.open(HOST, http_port, DOMAIN)
+            user = account(1 + i % 40)
+            await conn.login(user, user, f"ws{worker}l{lane_no}i{i}", "PLAIN")
+            latencies.append(time.perf_counter() - start)
+            await conn.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane(n) for n in range(inflight)))
+    return {"latencies": latencies, "elapsed": time.perf_counter() - start}
+
+
+async def ws_latency(http_port: int, pairs: range, rate: float, seconds: float,
+                     start_at: float) -> dict[str, Any]:
+    """One-way message latency between WebSocket clients at a fixed total rate."""
+    senders, receivers = [], []
+    for i in pairs:
+        receiver = await WSConn.open(HOST, http_port, DOMAIN)
+        await receiver.login(account(20 + i), account(20 + i), "r", "PLAIN")
+        sender = await WSConn.open(HOST, http_port, DOMAIN)
+        await sender.login(account(i), account(i), "s", "PLAIN")
+        receivers.append(receiver)
+        senders.append(sender)
+    latencies: list[float] = []
+    deadline = start_at + seconds
+
+    async def receive(conn: WSConn) -> None:
+        while time.time() < deadline + 1:
+            try:
+                data = await asyncio.wait_for(conn.read(), max(0.1, deadline + 1 - time.time()))
+            except TimeoutError:
+                return
+            if not data:
+                return
+            now = time.time()
+            latencies.extend(now - float(m.group(1)) for m in BODY.finditer(data))
+
+    async def send(conn: WSConn, i: int) -> None:
+        interval = 1 / rate
+        to = f"{account(20 + i)}@{DOMAIN}/r"
+        next_time = start_at + interval * (i % 20) / 20
+        while next_time < deadline:
+            await asyncio.sleep(max(0, next_time - time.time()))
+            conn.send(f"<message xmlns='jabber:client' to='{to}' type='chat'><body>"
+                      f"{time.time():.6f}</body></message>")
+            next_time += interval
+
+    await asyncio.gather(*(receive(c) for c in receivers),
+                         *(send(c, i) for c, i in zip(senders, pairs, strict=True)))
+    for conn in senders + receivers:
+        await conn.close()
+    return {"latencies": latencies}

@@ -15,6 +15,7 @@ import hmac
 import os
 import re
 from functools import lru_cache
+from typing import Any
 
 HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0'>")
@@ -61,10 +62,14 @@ class Conn:
     def send(self, data: str | bytes) -> None:
         self.writer.write(data.encode() if isinstance(data, str) else data)
 
+    async def read(self) -> bytes:
+        """The next bytes from the server (b"" when it closed)."""
+        return await self.reader.read(65536)
+
     async def until(self, token: bytes) -> bytes:
         """Read until ``token``; return everything up to and including it."""
         while token not in self.buffer:
-            chunk = await self.reader.read(65536)
+            chunk = await self.read()
             if not chunk:
                 raise XMPPError(f"closed while waiting for {token!r}: {self.buffer[-300:]!r}")
             self.buffer += chunk
@@ -81,7 +86,7 @@ class Conn:
                 end = index + len(token)
                 head, self.buffer = self.buffer[:end], self.buffer[end:]
                 return token, head
-            chunk = await self.reader.read(65536)
+            chunk = await self.read()
             if not chunk:
                 raise XMPPError(f"closed while waiting for {tokens!r}: {self.buffer[-300:]!r}")
             self.buffer += chunk
@@ -143,3 +148,51 @@ class Conn:
 
     def abort(self) -> None:
         self.writer.transport.abort()
+
+
+FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+
+
+class WSConn(Conn):
+    """The same client over WebSocket (RFC 7395, aiohttp): one element per message."""
+
+    def __init__(self, session: Any, ws: Any, domain: str) -> None:
+        self.session, self.ws, self.domain = session, ws, domain
+        self.buffer = b""
+        self.jid = ""
+        self._sending: Any = None
+
+    @classmethod
+    async def open(cls, host: str, port: int, domain: str) -> WSConn:  # type: ignore[override]
+        import aiohttp
+
+        session = aiohttp.ClientSession()
+        ws = await session.ws_connect(f"ws://{host}:{port}/xmpp-websocket",
+                                      protocols=("xmpp",), max_msg_size=1 << 22)
+        return cls(session, ws, domain)
+
+    def send(self, data: str | bytes) -> None:
+        text = data.decode() if isinstance(data, bytes) else data
+        self._sending = asyncio.ensure_future(self.ws.send_str(text))  # tasks run in order
+
+    async def read(self) -> bytes:
+        import aiohttp
+
+        msg = await self.ws.receive()
+        return msg.data.encode() if msg.type == aiohttp.WSMsgType.TEXT else b""
+
+    async def stream(self) -> bytes:
+        self.send(f"<open xmlns='{FRAMING}' to='{self.domain}' version='1.0'/>")
+        return await self.until(b"</stream:features>")
+
+    async def close(self) -> None:
+        try:
+            self.send(f"<close xmlns='{FRAMING}'/>")
+            await asyncio.wait_for(self.until(b"<close"), 5)
+        except (TimeoutError, XMPPError, ConnectionError):
+            pass
+        await self.ws.close()
+        await self.session.close()
+
+    def abort(self) -> None:
+        asyncio.ensure_future(self.close())

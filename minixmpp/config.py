@@ -128,9 +128,40 @@ OPTIONS: tuple[Option, ...] = (
            "XEP-0114 external component listener (used when --component is given)"),
     Option("component", "list", (),
            "external component NAME:SECRET (XEP-0114), repeatable"),
-    Option("http", "str", None, "HTTP control API and status page endpoint, e.g. tcp:8080 "
-           "(loopback only unless interface= is given) [default: off]"),
+    Option("http", "str", "tcp:5280:interface=127.0.0.1",
+           "HTTP endpoint: control API, status page, file upload, host-meta, WebSocket, "
+           "BOSH (loopback only unless interface= is given; ssl: for HTTPS)"),
+    Option("no-http", "flag", False, "no HTTP listener (no upload, no web transports)"),
+    Option("http-url", "str", None,
+           "base URL clients reach the HTTP listener at (behind a proxy) "
+           "[default: from the listener]"),
+    Option("http-origins", "list", (),
+           "browser origin allowed by CORS, repeatable [default: every origin]"),
     Option("http-token", "str", None, "bearer token the control API requires"),
+    Option("no-websocket", "flag", False, "no XMPP over WebSocket (RFC 7395) on --http"),
+    Option("no-bosh", "flag", False, "no BOSH (XEP-0206) on --http"),
+    Option("bosh-max-wait", "int", 60,
+           "longest a BOSH request is held waiting for stanzas, in seconds (XEP-0124 wait)"),
+    Option("bosh-max-inactivity", "int", 60,
+           "seconds a BOSH session may have no request pending before it ends"),
+    Option("bosh-max-pause", "int", 120, "longest BOSH pause a client may ask for, in seconds"),
+    Option("bosh-max-requests", "int", 2,
+           "BOSH requests held at once per session (XEP-0124 requests; hold is one less)"),
+    Option("no-upload", "flag", False, "no HTTP file upload service (XEP-0363)"),
+    Option("upload-jid", "str", None,
+           "JID of the HTTP file upload service [default: upload.DOMAIN]"),
+    Option("upload-max-size", "int", 10485760,
+           "largest file accepted for upload, in bytes (XEP-0363 max-file-size)"),
+    Option("upload-quota", "int", 104857600,
+           "bytes of uploads kept per account; past it slot requests wait (0: no limit)"),
+    Option("upload-slot-timeout", "int", 300,
+           "seconds an upload slot's PUT URL stays valid"),
+    Option("stun", "list", (),
+           "STUN server HOST:PORT announced by XEP-0215, repeatable"),
+    Option("turn", "list", (),
+           "TURN server HOST:PORT:SECRET announced by XEP-0215 with time-limited "
+           "credentials from the shared secret (coturn use-auth-secret), repeatable"),
+    Option("turn-ttl", "int", 86400, "seconds TURN credentials stay valid"),
     Option("config", "str", None, "TOML file with any of these settings"),
 )
 
@@ -173,6 +204,9 @@ class Settings:
     #: Parsed ``user`` values; the demo accounts when no user was given.
     accounts: dict[str, str] = field(default_factory=dict)
     demo_accounts: bool = False
+    #: Parsed ``stun`` values: (host, port); ``turn``: (host, port, secret).
+    stun_servers: list[tuple[str, int]] = field(default_factory=list)
+    turn_servers: list[tuple[str, int, str]] = field(default_factory=list)
 
     @classmethod
     def build(cls, cli: dict[str, Any] | None = None) -> Settings:
@@ -183,11 +217,12 @@ class Settings:
         if path:
             values.update(load_toml(path))
         for key, value in cli.items():
-            if key in ("user", "component") and not value:
+            if key in ("user", "component", "http_origins", "stun", "turn") and not value:
                 continue
             values[key] = value
         names = {f.name for f in fields(cls)} - {"accounts", "demo_accounts",
-                                                  "component_secrets"}
+                                                  "component_secrets", "stun_servers",
+                                                  "turn_servers"}
         settings = cls(**{k: v for k, v in values.items() if k in names})
         settings.validate()
         return settings
@@ -260,6 +295,8 @@ class Settings:
         except (ValueError, TypeError, KeyError) as e:
             raise ConfigError(f"--components {self.components!r} is not a valid endpoint: {e}"
                               ) from None
+        if self.no_http:
+            self.http = None
         if self.http:
             if self.http.startswith("tcp:") and "interface=" not in self.http:
                 self.http += ":interface=127.0.0.1"  # loopback unless said otherwise
@@ -268,6 +305,31 @@ class Settings:
             except (ValueError, TypeError, KeyError) as e:
                 raise ConfigError(f"--http {self.http!r} is not a valid endpoint: {e}"
                                   ) from None
+        for name in ("upload_max_size", "upload_slot_timeout", "turn_ttl", "bosh_max_wait",
+                     "bosh_max_inactivity", "bosh_max_pause", "bosh_max_requests"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
+        if not isinstance(self.upload_quota, int) or self.upload_quota < 0:
+            raise ConfigError("--upload-quota must be 0 or more")
+        self.upload_jid = self._domain_option("upload-jid",
+                                              self.upload_jid or f"upload.{self.domain}")
+        if self.http_url is not None:
+            if not self.http_url.startswith(("http://", "https://")):
+                raise ConfigError(f"--http-url {self.http_url!r}: expected http://... or "
+                                  "https://...")
+            self.http_url = self.http_url.rstrip("/")
+        for origin in self.http_origins:
+            if not str(origin).startswith(("http://", "https://")) and origin != "*":
+                raise ConfigError(f"--http-origins {origin!r}: expected an origin like "
+                                  "http://localhost:8000")
+        self.stun_servers = [_host_port("stun", spec) for spec in self.stun]
+        self.turn_servers = []
+        for spec in self.turn:
+            host, sep, secret = str(spec).rpartition(":")
+            if not sep or not secret or not host:
+                raise ConfigError(f"--turn {spec!r}: expected HOST:PORT:SECRET")
+            self.turn_servers.append((*_host_port("turn", host), secret))
         self.component_secrets = {}
         for spec in self.component:
             name, sep, secret = str(spec).partition(":")
@@ -305,6 +367,13 @@ def _domain(value: str) -> str | None:
     if parsed.user or parsed.resource or not parsed.host:
         return None
     return parsed.host
+
+
+def _host_port(option: str, spec: str) -> tuple[str, int]:
+    host, sep, port = str(spec).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--{option} {spec!r}: expected HOST:PORT")
+    return host.strip("[]"), int(port)
 
 
 def _readable(path: str) -> bool:

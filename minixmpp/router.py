@@ -30,6 +30,14 @@ if TYPE_CHECKING:
     from minixmpp.storage.interfaces import IAccountStore
 
 
+class StanzaGuard(Protocol):
+    """May stop a stanza at the edge of the local domain (True: it took care of it)."""
+
+    def inbound(self, stanza: domish.Element, to: jid.JID) -> bool: ...
+
+    def outbound(self, session: Session, stanza: domish.Element) -> bool: ...
+
+
 class SentListener(Protocol):
     """Told of every message a local client sends, before it is routed."""
 
@@ -65,7 +73,8 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
     def __init__(self, router: Router, domain: str, sessions: SessionManager,
                  accounts: IAccountStore, *, presence: PresenceHandler,
                  messages: MessageDelivery, sent: Sequence[SentListener] = (),
-                 replies: Callable[[domish.Element], bool] | None = None) -> None:
+                 replies: Callable[[domish.Element], bool] | None = None,
+                 guards: Sequence[StanzaGuard] = ()) -> None:
         xmlstream.XMPPHandlerCollection.__init__(self)
         self.router = router
         self.domain = domain
@@ -78,6 +87,10 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         #: takes an IQ result/error to the server that answers a request of ours (push
         #: publishes) before the handlers' observers see it: the hot path stays short
         self.replies = replies
+        #: may stop IQs and presence to local accounts, and messages and IQs local clients
+        #: send (blocking, XEP-0191); messages to local accounts go through the delivery
+        #: stages instead
+        self.guards = tuple(guards)
         # Handlers talk to an XML pipe: what they send goes to the router, what the
         # router gives us for the server is dispatched to them.
         self._pipe = utility.XmlPipe()
@@ -99,6 +112,9 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         if stanza.getAttribute("to") is None:
             # RFC 6120 §10.3: no 'to' means the account's bare JID.
             stanza["to"] = session.jid.userhost()
+        for guard in self.guards:
+            if guard.outbound(session, stanza):
+                return
         if stanza.name == "message":
             for listener in self.sent:
                 listener.sent(session, stanza)
@@ -116,6 +132,10 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
             to = addressing.parse(stanza["to"])
         except (jid.InvalidFormat, KeyError):
             return bounce(stanza, "jid-malformed", self.route)
+        if stanza.name in ("iq", "presence"):
+            for guard in self.guards:
+                if guard.inbound(stanza, to):
+                    return
         if stanza.name == "iq":
             self._iq(stanza, to)
         elif stanza.name == "message":

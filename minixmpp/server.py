@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from collections import deque
 from typing import Any
 
@@ -23,8 +25,12 @@ from minixmpp.c2s.stage import C2SContext
 from minixmpp.c2s.stream import STAGES, C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
+from minixmpp.im.blocking import Blocking, BlockingHandler
 from minixmpp.im.carbons import CarbonsHandler
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
+from minixmpp.im.entitytime import EntityTimeHandler
+from minixmpp.im.extdisco import ExternalServicesHandler
+from minixmpp.im.lastactivity import LastActivityHandler
 from minixmpp.im.mam import ArchiveHandler
 from minixmpp.im.message import MessageDelivery
 from minixmpp.im.offline import OfflineStorage
@@ -45,6 +51,7 @@ from minixmpp.sessions import SessionManager
 from minixmpp.storage import open_storage
 from minixmpp.storage.interfaces import StorageError
 from minixmpp.timestamps import iso
+from minixmpp.upload.slots import UploadService
 
 
 class Server(service.MultiService):
@@ -101,29 +108,36 @@ class Server(service.MultiService):
             profile=push_profile,
             groupchat=settings.push_groupchat, log_publishes=not settings.push_quiet,
             on_event=self._push_event)
+        # Blocking (XEP-0191): a delivery stage for messages, a guard for IQs and
+        # presence, a filter on the presence the server sends for an account.
+        self.blocking = Blocking(self.storage.blocking, settings.domain, route)
         self.archive = ArchiveHandler(self.archive_store, self.sessions, settings.domain,
                                       settings.max_archive, reactor.seconds)
         archiving = () if settings.no_archive else (self.archive,)
         self.carbons = CarbonsHandler(self.sessions)
         self.messages = MessageDelivery(
             self.sessions, self.accounts, route,
-            stages=archiving,                           # 1. may change or stop the message
+            stages=(self.blocking, *archiving),         # 1. may change or stop the message
             offline=self.offline,                       # 2. routing; no resource: offline
             listeners=(self.notifier, self.carbons))    # 3. told the Outcome
         self.roster = RosterHandler(self.rosters, self.sessions)
         self.pep = PersonalEventing(settings.domain, self.storage, self.sessions,
                                     reactor.seconds, Limits(settings.pep_max_items,
                                     settings.pep_max_nodes, settings.pep_max_item_size))
+        self.last_activity = LastActivityHandler(self.storage.last_activity, self.rosters,
+                                                 self.sessions, reactor.seconds)
         self.presence = PresenceHandler(
-            settings.domain, self.sessions, self.accounts, self.rosters, self.roster, route,
+            settings.domain, self.sessions, self.accounts, self.rosters, self.roster,
+            self.blocking.presence_route(route),
             offline=self.offline,                       # initial presence: XEP-0160 §3
             listeners=(self.notifier, self.pep),        # then: the account is back; PEP
-            observers=(self.pep,))                      # PEP: caps, recipients, hashes
+            observers=(self.pep,),                      # PEP: caps, recipients, hashes
+            unavailable=(self.last_activity,))          # last logout (XEP-0012)
         # roster and presence need each other: a removed contact gets unsubscribed/unavailable
         self.roster.on_remove = self.presence.roster_removed
         self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
                                  presence=self.presence, messages=self.messages,
-                                 sent=(*archiving, self.carbons),
+                                 sent=(*archiving, self.carbons), guards=(self.blocking,),
                                  replies=self.notifier.reply)  # App Server replies first
         self.local.setServiceParent(self)
         self.resumption = Resumption(
@@ -139,7 +153,12 @@ class Server(service.MultiService):
         self.server_identity = ServerIdentity(settings.domain)
         handlers = (self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
-                    self.carbons, *archiving, *self.pep.handlers)
+                    self.carbons, BlockingHandler(self.blocking, self.sessions, self.rosters),
+                    self.last_activity, EntityTimeHandler(reactor.seconds),
+                    ExternalServicesHandler(settings.domain, settings.stun_servers,
+                                            settings.turn_servers, settings.turn_ttl,
+                                            reactor.seconds), *archiving,
+                    *self.pep.handlers)
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
@@ -157,12 +176,21 @@ class Server(service.MultiService):
         self.muc = None if settings.no_muc else build_service(self)
         if self.muc is not None:  # push asks MUC for an account's nick in a room
             self.notifier.nick = self.muc.account_nick
+        # HTTP File Upload (XEP-0363): slots at upload.DOMAIN, files on the HTTP listener.
+        self.uploads: UploadService | None = None
+        self._upload_tmp: str | None = None
+        if settings.http and not settings.no_upload:
+            self.uploads = self._upload_service()
 
         self.component_factory = (ComponentFactory(self.router, settings.component_secrets,
                                                    settings.max_components)
                                   if settings.component_secrets else None)
         self.component_port: Any = None
         self.http_port: Any = None
+        #: host-meta rel → path of each web transport on the HTTP listener
+        self.web_paths: dict[str, str] = {}
+        #: the BOSH session manager, once mounted (web/__init__.py)
+        self.bosh: Any = None
         self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
                                         settings.auth_fail_delay)
         self.auth_failures = self.auth_limiter.recent
@@ -172,6 +200,52 @@ class Server(service.MultiService):
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
             auth_limiter=self.auth_limiter), stages=(*STAGES, *filter(None, [push_stage])))
         self.c2s_port: Any = None
+        # WebSocket and BOSH streams: the same stream and stages (but STARTTLS) from a
+        # factory of their own, so the HTTP transports only frame (c2s/framed.py).
+        from minixmpp.c2s.framed import framed_factory
+
+        self.web_c2s_factory = framed_factory(self.c2s_factory.context)
+
+    def _upload_service(self) -> UploadService:
+        from minixmpp.upload.component import build_component as build_upload
+
+        s = self.settings
+        if s.data_dir is not None:
+            directory = f"{s.data_dir}/uploads"
+        else:  # memory only: a temporary directory, removed at exit
+            directory = self._upload_tmp = tempfile.mkdtemp(prefix="minixmpp-uploads-")
+        uploads = UploadService(self.storage.uploads, directory, self.http_base_url,
+                                self.reactor.seconds, s.upload_max_size, s.upload_quota,
+                                s.upload_slot_timeout)
+        assert s.upload_jid is not None
+        build_upload(self.router, s.upload_jid, uploads, s.domain).setServiceParent(self)
+        self.server_identity.items.append(disco.DiscoItem(JID(s.upload_jid),
+                                                          name="HTTP File Upload"))
+        return uploads
+
+    def http_base_url(self) -> str:
+        """Where clients reach the HTTP listener: ``--http-url``, else its address."""
+        if self.settings.http_url:
+            return self.settings.http_url
+        if self.http_port is None:
+            return "http://127.0.0.1"
+        host = self.http_port.getHost()
+        name = host.host if host.host not in ("0.0.0.0", "::") else self.settings.domain
+        if ":" in name:
+            name = f"[{name}]"
+        scheme = "https" if (self.settings.http or "").startswith("ssl:") else "http"
+        return f"{scheme}://{name}:{host.port}"
+
+    def web_links(self) -> list[tuple[str, str]]:
+        """host-meta links (XEP-0156): the web transports mounted on the HTTP listener."""
+        base = self.http_base_url()
+        out = []
+        for rel, path in self.web_paths.items():
+            url = base + path
+            if path.endswith("websocket"):
+                url = "ws" + url[4:]  # http → ws, https → wss
+            out.append((rel, url))
+        return out
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -230,7 +304,9 @@ class Server(service.MultiService):
                  if p is not None]
         self.c2s_port = self.component_port = self.http_port = None
         waits = [defer.maybeDeferred(p.stopListening) for p in ports]
-        for factory in (self.c2s_factory, self.component_factory):
+        if self.bosh is not None:
+            self.bosh.stop()
+        for factory in (self.c2s_factory, self.web_c2s_factory, self.component_factory):
             if factory is not None:
                 waits.extend(factory.close_all(jerror.StreamError("system-shutdown")))
         self.notifier.cancel_all()
@@ -238,8 +314,13 @@ class Server(service.MultiService):
         if self.appserver is not None:
             self.appserver.cancel_waiters()
         done = defer.gatherResults(waits)
-        done.addBoth(lambda r: (self.storage.close(), r)[1])
+        done.addBoth(lambda r: (self.storage.close(), self._remove_upload_tmp(), r)[2])
         return done
+
+    def _remove_upload_tmp(self) -> None:
+        if self._upload_tmp is not None:
+            shutil.rmtree(self._upload_tmp, ignore_errors=True)
+            self._upload_tmp = None
 
     @property
     def port(self) -> int:
@@ -278,6 +359,9 @@ class Server(service.MultiService):
             self.log.info("status page http://{host}:{port}/ and control API "
                           "http://{host}:{port}/api/ (see docs/api.md)", host=h.host,
                           port=h.port)
+            if self.uploads is not None:
+                self.log.info("HTTP file upload (XEP-0363) at {jid}, up to {size} bytes",
+                              jid=self.settings.upload_jid, size=self.settings.upload_max_size)
         self.log.info("connect a client to {host}:{port} as e.g. {user}@{domain}",
                       host=host.host, port=host.port, user=next(iter(s.accounts)),
                       domain=s.domain)
@@ -327,6 +411,10 @@ class Server(service.MultiService):
         if self.muc is not None:
             self.muc.forget(f"{user}@{self.settings.domain}")
         self.pep.forget(user)
+        self.storage.last_activity.drop(user)
+        self.storage.blocking.unblock(user, None)
+        if self.uploads is not None:
+            self.uploads.forget(user)
 
     def reset(self) -> None:
         """Back to the state right after start: configured accounts only, nothing
@@ -340,5 +428,7 @@ class Server(service.MultiService):
             self.appserver.clear()
         if self.muc is not None:
             self.muc.clear()
+        if self.uploads is not None:
+            self.uploads.clear()
         self.push_events.clear()
         self.auth_limiter.clear()

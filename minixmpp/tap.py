@@ -29,8 +29,9 @@ class Options(usage.Options):
 
     def __init__(self) -> None:
         super().__init__()
-        self["user"] = []
-        self["component"] = []
+        for option in OPTIONS:
+            if option.kind == "list":
+                self[option.name] = []
 
     def opt_user(self, value: str) -> None:
         """account NAME:PASSWORD, repeatable; without any, demo accounts are created"""
@@ -39,6 +40,18 @@ class Options(usage.Options):
     def opt_component(self, value: str) -> None:
         """external component NAME:SECRET (XEP-0114), repeatable"""
         self["component"].append(value)
+
+    def opt_http_origins(self, value: str) -> None:
+        """browser origin allowed by CORS, repeatable [default: every origin]"""
+        self["http-origins"].append(value)
+
+    def opt_stun(self, value: str) -> None:
+        """STUN server HOST:PORT announced by XEP-0215, repeatable"""
+        self["stun"].append(value)
+
+    def opt_turn(self, value: str) -> None:
+        """TURN server HOST:PORT:SECRET (coturn use-auth-secret) for XEP-0215, repeatable"""
+        self["turn"].append(value)
 
     def parseOptions(self, options: Any = None) -> None:
         """Parse; any problem is one line on stderr and exit status 2 (no usage dump)."""

@@ -28,7 +28,8 @@ import sys
 from benchmarks import scenarios
 from benchmarks.servers import COMPONENT, SECRET, Minixmpp
 from pathlib import Path
-with Minixmpp(Path(sys.argv[1]), ["bench1", "bench2", "bench3", "pushee"], True) as server:
+with Minixmpp(Path(sys.argv[1]), ["bench1", "bench2", "bench3", "bench21", "pushee"],
+              True) as server:
     for mech in ("SCRAM-SHA-1", "PLAIN"):
         result = scenarios.run(scenarios.logins, server.port, 2, 1, mech, 0)  # bench1, 2
         assert len(result["latencies"]) == 2, result
@@ -38,6 +39,12 @@ with Minixmpp(Path(sys.argv[1]), ["bench1", "bench2", "bench3", "pushee"], True)
     result = scenarios.run(scenarios.muc_room, server.port, 3, 2, 2)  # tiny: a smoke test
     assert len(result["joins"]) == 3 and result["deliveries"] == result["expected"] == 12, \
         result
+    result = scenarios.run(scenarios.ws_logins, server.http_port, 2, 1, 0)  # WebSocket
+    assert len(result["latencies"]) == 2, result
+    import time
+    result = scenarios.run(scenarios.ws_latency, server.http_port, range(1, 2), 20.0, 0.3,
+                           time.time() + 0.5)
+    assert result["latencies"], result
 print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,

@@ -68,9 +68,9 @@ async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str
 @pytest_twisted.ensureDeferred
 async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     command = readme_run_command()
-    if not port_free(5222):
-        pytest.skip("port 5222 is taken by another process on this machine; the README's "
-                    "command uses the default port")
+    if not port_free(5222) or not port_free(5280):
+        pytest.skip("port 5222 or 5280 is taken by another process on this machine; the "
+                    "README's command uses the default ports")
     executable = str(BIN / Path(command[0]).name)  # the README runs it from the venv
     proc, text = await aio(start_twistd(executable, *command[1:], cwd=tmp_path))
     try:
@@ -172,7 +172,7 @@ async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None
         port = s.getsockname()[1]
     proc, text = await aio(start_twistd(
         TWISTD, "-n", "--pidfile=", "minixmpp", "--config", "minixmpp.toml",
-        "--c2s", f"tcp:{port}:interface=127.0.0.1", cwd=tmp_path))
+        "--c2s", f"tcp:{port}:interface=127.0.0.1", "--no-http", cwd=tmp_path))
     try:
         assert f"serving example.test on 127.0.0.1:{port}" in text
         assert "accounts: dave@example.test" in text and "alice" not in text
@@ -215,7 +215,8 @@ def test_readme_option_table_lists_every_option() -> None:
 def test_settings_fields_are_the_options_with_their_defaults() -> None:
     """OPTIONS is the one declaration: Settings has exactly its fields, in its order,
     with its defaults (plus the parsed values)."""
-    derived = {"component_secrets", "accounts", "demo_accounts"}
+    derived = {"component_secrets", "accounts", "demo_accounts", "stun_servers",
+               "turn_servers"}
     names = [f.name for f in fields(Settings) if f.name not in derived]
     assert names == [attr(o.name) for o in OPTIONS]
     defaults = Settings()

@@ -16,6 +16,7 @@ from minixmpp.storage.interfaces import (
     PushRegistration,
     RosterItem,
     StoredRoom,
+    Upload,
 )
 from minixmpp.storage.sqlite import FILENAME, VERSION, SchemaTooNew, connect
 
@@ -268,3 +269,43 @@ def test_sqlite_push_registration_without_extensions_reads_as_none(tmp_path) -> 
     [r] = s.push.registrations("alice")
     assert (r.node, r.away, r.extensions) == ("n", True, {})
     s.close()
+
+
+def test_uploads(storage) -> None:
+    u = storage.uploads
+    first = Upload("s1", "alice", "a.png", 10, "image/png", 1.0, 301.0)
+    u.put(first)
+    u.put(Upload("s2", "bob", "b.txt", 3, "text/plain", 2.0, 302.0))
+    u.put(Upload("s3", "alice", "c.bin", 5, "application/octet-stream", 3.0, 303.0))
+    assert u.get("s1") == first and u.get("nope") is None
+    assert [x.slot for x in u.for_user("alice")] == ["s1", "s3"]
+    done = u.get("s1")
+    done.uploaded = 5.0
+    assert u.get("s1").uploaded is None  # a copy
+    u.put(done)
+    assert u.get("s1").uploaded == 5.0
+    u.remove("s1")
+    assert [x.slot for x in u.all()] == ["s2", "s3"]
+
+
+def test_block_lists(storage) -> None:
+    b = storage.blocking
+    assert b.blocked("alice") == []
+    assert b.block("alice", ["x@localhost", "y@localhost", "x@localhost"]) == [
+        "x@localhost", "y@localhost"]
+    assert b.block("alice", ["y@localhost", "example.com"]) == ["example.com"]
+    assert b.blocked("alice") == ["x@localhost", "y@localhost", "example.com"]
+    assert b.blocked("bob") == []
+    assert b.unblock("alice", ["y@localhost", "z@localhost"]) == ["y@localhost"]
+    assert b.unblock("alice", None) == ["x@localhost", "example.com"]
+    assert b.blocked("alice") == []
+
+
+def test_last_activity(storage) -> None:
+    last = storage.last_activity
+    assert last.get("alice") is None
+    last.put("alice", 10.5, "gone")
+    last.put("alice", 11.5, "")
+    assert last.get("alice") == (11.5, "")
+    last.drop("alice")
+    assert last.get("alice") is None

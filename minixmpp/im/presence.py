@@ -76,6 +76,10 @@ class PresenceObserver(Protocol):
         """``user`` approved ``contact``'s subscription (§3.1.5)."""
 
 
+class UnavailableListener(Protocol):
+    def unavailable(self, session: Session, stanza: domish.Element) -> None: ...
+
+
 class OfflineFlush(Protocol):
     def flush(self, session: Session) -> int: ...
 
@@ -89,7 +93,8 @@ class PresenceHandler:
                  rosters: IRosterStore, roster: RosterHandler, route: Route, *,
                  offline: OfflineFlush | None = None,
                  listeners: Sequence[AvailableListener] = (),
-                 observers: Sequence[PresenceObserver] = ()) -> None:
+                 observers: Sequence[PresenceObserver] = (),
+                 unavailable: Sequence[UnavailableListener] = ()) -> None:
         self.domain = domain
         self.sessions = sessions
         self.accounts = accounts
@@ -101,6 +106,8 @@ class PresenceHandler:
         self.listeners = tuple(listeners)
         #: told of broadcasts, unavailable, inbound presence and approvals (PEP)
         self.observers = tuple(observers)
+        #: told when an available resource goes unavailable (last activity, XEP-0012)
+        self.unavailable_listeners = tuple(unavailable)
 
     # -- outbound (RFC 6121 §3.1.2, §3.2–3.4 user side; §4.2–4.6) ----------------------------
 
@@ -186,6 +193,8 @@ class PresenceHandler:
                     other.send(readdressed(stanza, full, other.jid.full()))
             for observer in self.observers:
                 observer.unavailable(session)
+            for listener in self.unavailable_listeners:
+                listener.unavailable(session, stanza)
 
     def disconnected(self, session: Session) -> None:
         """The session is gone: broadcast unavailable if needed (RFC 6121 §4.5.2)."""

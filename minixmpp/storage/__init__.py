@@ -1,6 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations, PEP, private XML, group chat rooms): in memory by default, SQLite with
-``--data-dir``."""
+registrations, PEP, private XML, uploads, block lists, last activity, group chat rooms):
+in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from typing import Any
 from minixmpp.storage.interfaces import (
     IAccountStore,
     IArchiveStore,
+    IBlockStore,
+    ILastActivityStore,
     IOfflineStore,
     IPepStore,
     IPrivateStore,
     IPushStore,
     IRoomStore,
     IRosterStore,
+    IUploadStore,
     StorageError,
 )
 
@@ -31,6 +34,9 @@ class Storage:
     push: IPushStore
     pep: IPepStore
     private: IPrivateStore
+    uploads: IUploadStore
+    blocking: IBlockStore
+    last_activity: ILastActivityStore
     rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
     room_archive: IArchiveStore | None = None
     db: Any = None
@@ -49,8 +55,12 @@ def open_storage(data_dir: str | None) -> Storage:
 
         return Storage(memory.MemoryAccountStore(), memory.MemoryRosterStore(),
                        memory.MemoryOfflineStore(), memory.MemoryArchiveStore(),
-                       memory.MemoryPushStore(), memory.MemoryPepStore(),
-                       memory.MemoryPrivateStore(), rooms=memory.MemoryRoomStore(),
+                       memory.MemoryPushStore(), pep=memory.MemoryPepStore(),
+                       private=memory.MemoryPrivateStore(),
+                       uploads=memory.MemoryUploadStore(),
+                       blocking=memory.MemoryBlockStore(),
+                       last_activity=memory.MemoryLastActivityStore(),
+                       rooms=memory.MemoryRoomStore(),
                        room_archive=memory.MemoryArchiveStore())
     import sqlite3
 
@@ -62,6 +72,10 @@ def open_storage(data_dir: str | None) -> Storage:
         raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), sqlite.SQLitePepStore(db),
-                   sqlite.SQLitePrivateStore(db), rooms=sqlite.SQLiteRoomStore(db),
+                   sqlite.SQLitePushStore(db), pep=sqlite.SQLitePepStore(db),
+                   private=sqlite.SQLitePrivateStore(db),
+                   uploads=sqlite.SQLiteUploadStore(db),
+                   blocking=sqlite.SQLiteBlockStore(db),
+                   last_activity=sqlite.SQLiteLastActivityStore(db),
+                   rooms=sqlite.SQLiteRoomStore(db),
                    room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"), db=db)

@@ -246,3 +246,58 @@ class IPrivateStore(Protocol):
         """Store ``xml`` under ``key``; None removes it."""
 
     def drop(self, user: str) -> None: ...
+
+
+@dataclass
+class Upload:
+    """One HTTP upload slot (XEP-0363 §4) and, once PUT, the file behind it.
+
+    ``slot`` is the secret part of the PUT/GET URL; the file lives on disk under it.
+    """
+
+    slot: str
+    user: str
+    filename: str
+    size: int
+    content_type: str
+    created: float
+    expires: float  # the PUT must come before this
+    uploaded: float | None = None  # when the PUT completed; None while only a slot
+
+
+class IUploadStore(Protocol):
+    """Upload slots and files per account (XEP-0363), oldest first."""
+
+    def put(self, upload: Upload) -> None: ...
+
+    def get(self, slot: str) -> Upload | None: ...
+
+    def remove(self, slot: str) -> None: ...
+
+    def for_user(self, user: str) -> list[Upload]: ...
+
+    def all(self) -> list[Upload]: ...
+
+
+class IBlockStore(Protocol):
+    """Block lists (XEP-0191 §3): JIDs as the user gave them, in the order blocked."""
+
+    def blocked(self, user: str) -> list[str]: ...
+
+    def block(self, user: str, jids: list[str]) -> list[str]:
+        """Add ``jids``; returns the ones that were not blocked before."""
+        ...
+
+    def unblock(self, user: str, jids: list[str] | None) -> list[str]:
+        """Remove ``jids`` (None: all); returns the ones removed."""
+        ...
+
+
+class ILastActivityStore(Protocol):
+    """When each account's last resource went offline, and its status (XEP-0012 §4)."""
+
+    def get(self, user: str) -> tuple[float, str] | None: ...
+
+    def put(self, user: str, when: float, status: str) -> None: ...
+
+    def drop(self, user: str) -> None: ...

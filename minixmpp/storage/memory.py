@@ -18,6 +18,7 @@ from minixmpp.storage.interfaces import (
     RosterItem,
     ScramCredentials,
     StoredRoom,
+    Upload,
 )
 
 #: SCRAM mechanisms whose keys are stored for every account (RFC 5802, RFC 7677).
@@ -269,3 +270,60 @@ class MemoryPrivateStore:
 
     def drop(self, user: str) -> None:
         self._docs.pop(user, None)
+
+
+class MemoryUploadStore:
+    def __init__(self) -> None:
+        self._uploads: dict[str, Upload] = {}
+
+    def put(self, upload: Upload) -> None:
+        self._uploads[upload.slot] = replace(upload)
+
+    def get(self, slot: str) -> Upload | None:
+        upload = self._uploads.get(slot)
+        return replace(upload) if upload else None
+
+    def remove(self, slot: str) -> None:
+        self._uploads.pop(slot, None)
+
+    def for_user(self, user: str) -> list[Upload]:
+        return [replace(u) for u in self._uploads.values() if u.user == user]
+
+    def all(self) -> list[Upload]:
+        return [replace(u) for u in self._uploads.values()]
+
+
+class MemoryBlockStore:
+    def __init__(self) -> None:
+        self._lists: dict[str, list[str]] = {}
+
+    def blocked(self, user: str) -> list[str]:
+        return list(self._lists.get(user, ()))
+
+    def block(self, user: str, jids: list[str]) -> list[str]:
+        items = self._lists.setdefault(user, [])
+        added = [j for j in dict.fromkeys(jids) if j not in items]
+        items.extend(added)
+        return added
+
+    def unblock(self, user: str, jids: list[str] | None) -> list[str]:
+        items = self._lists.get(user, [])
+        removed = list(items) if jids is None else [j for j in items if j in jids]
+        self._lists[user] = [j for j in items if j not in removed]
+        if not self._lists[user]:
+            del self._lists[user]
+        return removed
+
+
+class MemoryLastActivityStore:
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[float, str]] = {}
+
+    def get(self, user: str) -> tuple[float, str] | None:
+        return self._last.get(user)
+
+    def put(self, user: str, when: float, status: str) -> None:
+        self._last[user] = (when, status)
+
+    def drop(self, user: str) -> None:
+        self._last.pop(user, None)

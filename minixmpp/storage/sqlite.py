@@ -27,6 +27,7 @@ from minixmpp.storage.interfaces import (
     ScramCredentials,
     StorageError,
     StoredRoom,
+    Upload,
 )
 from minixmpp.storage.memory import make_credentials, verify_password
 
@@ -83,8 +84,23 @@ def _pep(db: sqlite3.Connection) -> None:
     """)
 
 
+def _v_web(db: sqlite3.Connection) -> None:
+    """HTTP upload slots (XEP-0363), block lists (XEP-0191), last logout (XEP-0012)."""
+    db.executescript("""
+        CREATE TABLE uploads (slot TEXT PRIMARY KEY, user TEXT NOT NULL, filename TEXT NOT NULL,
+                              size INTEGER NOT NULL, content_type TEXT NOT NULL,
+                              created REAL NOT NULL, expires REAL NOT NULL, uploaded REAL);
+        CREATE INDEX uploads_user ON uploads (user, created);
+        CREATE TABLE blocklist (seq INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+                                jid TEXT NOT NULL, UNIQUE (user, jid));
+        CREATE TABLE last_activity (user TEXT PRIMARY KEY, ts REAL NOT NULL,
+                                    status TEXT NOT NULL);
+    """)
+
+
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions, _pep, _muc]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions, _pep, _v_web,
+                                                          _muc]
 VERSION = len(MIGRATIONS)
 
 
@@ -386,3 +402,76 @@ class SQLitePrivateStore:
 
     def drop(self, user: str) -> None:
         self.db.execute("DELETE FROM private WHERE user = ?", (user,))
+
+
+class SQLiteUploadStore:
+    _COLUMNS = "slot, user, filename, size, content_type, created, expires, uploaded"
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def put(self, upload: Upload) -> None:
+        self.db.execute(f"INSERT OR REPLACE INTO uploads ({self._COLUMNS}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tuple(asdict(upload).values()))
+
+    def get(self, slot: str) -> Upload | None:
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM uploads WHERE slot = ?",
+                              (slot,)).fetchone()
+        return Upload(*row) if row else None
+
+    def remove(self, slot: str) -> None:
+        self.db.execute("DELETE FROM uploads WHERE slot = ?", (slot,))
+
+    def for_user(self, user: str) -> list[Upload]:
+        return [Upload(*r) for r in self.db.execute(
+            f"SELECT {self._COLUMNS} FROM uploads WHERE user = ? ORDER BY created, rowid",
+            (user,))]
+
+    def all(self) -> list[Upload]:
+        return [Upload(*r) for r in self.db.execute(
+            f"SELECT {self._COLUMNS} FROM uploads ORDER BY created, rowid")]
+
+
+class SQLiteBlockStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def blocked(self, user: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT jid FROM blocklist WHERE user = ? ORDER BY seq", (user,))]
+
+    def block(self, user: str, jids: list[str]) -> list[str]:
+        added = []
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for jid in dict.fromkeys(jids):
+                if self.db.execute("INSERT OR IGNORE INTO blocklist (user, jid) VALUES (?, ?)",
+                                   (user, jid)).rowcount:
+                    added.append(jid)
+        return added
+
+    def unblock(self, user: str, jids: list[str] | None) -> list[str]:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            current = self.blocked(user)
+            removed = current if jids is None else [j for j in current if j in jids]
+            self.db.executemany("DELETE FROM blocklist WHERE user = ? AND jid = ?",
+                                [(user, j) for j in removed])
+        return removed
+
+
+class SQLiteLastActivityStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, user: str) -> tuple[float, str] | None:
+        row = self.db.execute("SELECT ts, status FROM last_activity WHERE user = ?",
+                              (user,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put(self, user: str, when: float, status: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO last_activity VALUES (?, ?, ?)",
+                        (user, when, status))
+
+    def drop(self, user: str) -> None:
+        self.db.execute("DELETE FROM last_activity WHERE user = ?", (user,))

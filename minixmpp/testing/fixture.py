@@ -17,8 +17,9 @@ from minixmpp.server import Server
 from minixmpp.testing.client import TestClient
 
 #: Options every test server starts with (a test's own options win).
-DEFAULTS: dict[str, Any] = {"c2s": "tcp:0:interface=127.0.0.1", "user": ("alice:alice",
-                                                                          "bob:bob")}
+DEFAULTS: dict[str, Any] = {"c2s": "tcp:0:interface=127.0.0.1",
+                             "http": "tcp:0:interface=127.0.0.1",
+                             "user": ("alice:alice", "bob:bob")}
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class ControlAPI(resource.Resource):
             ("POST", r"push/recover", self.recover_node),
             ("GET", r"offline/(?P<name>[^/]+)", self.offline),
             ("GET", r"archive/(?P<name>[^/]+)", self.archive),
+            ("GET", r"uploads", self.list_uploads),
             ("POST", r"reset", self.reset),
         ):
             self.routes.append((method, re.compile(pattern + r"/?\Z"), handler))
@@ -302,6 +303,17 @@ class ControlAPI(resource.Resource):
     def archive(self, request: server.Request, name: str) -> list[dict[str, Any]]:
         return [{"id": m.id, "time": iso(m.timestamp), "with": m.with_jid, "xml": m.xml}
                 for m in self.xmpp.archive_store.messages(self._account(name))]
+
+    def list_uploads(self, request: server.Request) -> list[dict[str, Any]]:
+        """HTTP File Upload slots and files (XEP-0363), oldest first; ``?account=``."""
+        uploads = self.xmpp.uploads
+        if uploads is None:
+            raise HTTPError(404, "the upload service is off (--no-upload or --no-http)")
+        account = self._arg(request, "account")
+        return [{"account": u.user, "filename": u.filename, "size": u.size,
+                 "content_type": u.content_type, "created": views.iso(u.created),
+                 "uploaded": views.iso(u.uploaded) if u.uploaded is not None else None,
+                 "url": uploads.url(u)} for u in uploads.uploads(account)]
 
     def reset(self, request: server.Request) -> dict[str, Any]:
         self.xmpp.reset()

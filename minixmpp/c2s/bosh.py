@@ -1,0 +1,387 @@
+"""BOSH (XEP-0124) carrying XMPP (XEP-0206) at ``/http-bind``.
+
+Each BOSH session is one c2s stream (:class:`~minixmpp.c2s.framed.FramedStream` from
+the same factory as WebSocket): the request bodies' children are fed to it, what it
+writes waits in the session until a held request can carry it. The rules:
+
+- §7.1 session creation: ``wait``/``hold`` are capped by ``--bosh-max-wait`` and
+  ``--bosh-max-requests`` (``requests`` = ``hold`` + 1); ``inactivity``, ``maxpause``
+  and the XEP-0206 ``xmpp:version`` are announced.
+- §8, §14.1: requests are processed in ``rid`` order; one that arrives early waits for
+  the gap to fill (within the ``requests`` window), a repeated ``rid`` gets the same
+  response again (§14.3), anything else ends the session with ``item-not-found``.
+- §8: at most ``hold`` requests are held; a further one releases the oldest. A held
+  request is answered when stanzas are waiting, or empty after ``wait`` seconds.
+- §10 ``pause``: the held requests are answered and the inactivity limit is the pause
+  (at most ``--bosh-max-pause``); §7.1 ``inactivity``: a session with no request for
+  that long ends (with stream management it hibernates like a dropped TCP stream).
+- XEP-0206 §5 ``xmpp:restart='true'`` restarts the stream after SASL; §7.3 a stream
+  error ends the session with ``condition='remote-stream-error'``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict, deque
+from typing import Any
+
+from twisted.internet import error as ierror
+from twisted.logger import Logger
+from twisted.python import failure
+from twisted.web import resource, server
+from twisted.words.xish import domish
+
+from minixmpp.c2s.framed import FramedStream, FrameTransport
+from minixmpp.c2s.parser import RestrictedXML
+
+NS_HTTPBIND = "http://jabber.org/protocol/httpbind"
+NS_XBOSH = "urn:xmpp:xbosh"
+NS_STREAMS = "http://etherx.jabber.org/streams"
+CONTENT_TYPE = b"text/xml; charset=utf-8"
+
+
+class BadRequest(Exception):
+    """Not a BOSH body (HTTP 400, §17.1 ``bad-request``)."""
+
+
+def parse_body(data: bytes) -> domish.Element:
+    """The ``<body/>`` of a request, with its children; restricted XML (no DOCTYPE,
+    entities, comments or processing instructions)."""
+    stream = domish.elementStream()
+    root: list[domish.Element] = []
+    done: list[bool] = []
+    stream.DocumentStartEvent = root.append
+    stream.ElementEvent = lambda e: root[0].addChild(e)
+    stream.DocumentEndEvent = lambda: done.append(True)
+
+    def restricted(*_: Any) -> None:
+        raise RestrictedXML()
+
+    parser = stream.parser
+    parser.StartDoctypeDeclHandler = restricted
+    parser.EntityDeclHandler = restricted
+    parser.ProcessingInstructionHandler = restricted
+    parser.CommentHandler = restricted
+    try:
+        stream.parse(data.lstrip().removeprefix(b"<?xml version='1.0'?>")
+                     .removeprefix(b'<?xml version="1.0"?>'))
+    except (domish.ParserError, RestrictedXML):
+        raise BadRequest("not well-formed") from None
+    if not done or not root or root[0].name != "body" or root[0].uri != NS_HTTPBIND:
+        raise BadRequest("expected one <body xmlns='http://jabber.org/protocol/httpbind'/>")
+    return root[0]
+
+
+def _body(**attrs: str) -> str:
+    extra = "".join(f" {k}='{v}'" for k, v in attrs.items())
+    return f"<body xmlns='{NS_HTTPBIND}'{extra}>"
+
+
+class BoshFrames(FrameTransport):
+    """The stream's transport: frames wait in the session for a request to carry them."""
+
+    def __init__(self, session: BoshSession, peer: Any, host: Any) -> None:
+        super().__init__(peer, host)
+        self.session = session
+
+    def frame(self, data: bytes) -> None:
+        self.session.outgoing(data)
+
+    def close(self) -> None:
+        self.session.terminate()
+
+
+class BoshSession:
+    log = Logger()
+
+    def __init__(self, manager: BoshManager, sid: str, rid: int, wait: int, hold: int,
+                 xs: FramedStream) -> None:
+        self.manager = manager
+        self.reactor = manager.reactor
+        self.sid = sid
+        self.rid = rid  # the last rid processed
+        self.wait = wait
+        self.hold = hold
+        self.xs = xs
+        self.frames: list[bytes] = []
+        self.queued_bytes = 0
+        self.held: deque[tuple[int, server.Request, Any]] = deque()
+        self.early: dict[int, tuple[server.Request, domish.Element]] = {}
+        self.answers: OrderedDict[int, bytes] = OrderedDict()
+        self.inactivity = manager.settings.bosh_max_inactivity
+        self._inactivity_call: Any = None
+        self._flush_call: Any = None
+        self.ended = False
+        self.stream_error = False
+        self._arm_inactivity()
+
+    # -- requests -------------------------------------------------------------------------
+
+    def request(self, rid: int, request: server.Request, body: domish.Element) -> Any:
+        if rid in self.answers:  # §14.3: a resent request gets the same answer
+            return self.answers[rid]
+        if rid <= self.rid or rid > self.rid + self.hold + 1:
+            self.terminate(condition="item-not-found", request=request)
+            return server.NOT_DONE_YET
+        self.early[rid] = (request, body)
+        while self.rid + 1 in self.early and not self.ended:
+            self.rid += 1
+            req, element = self.early.pop(self.rid)
+            self._process(self.rid, req, element)
+        return server.NOT_DONE_YET
+
+    def _process(self, rid: int, request: server.Request, body: domish.Element) -> None:
+        self._cancel(self._inactivity_call)
+        self._inactivity_call = None
+        timer = self.reactor.callLater(self.wait, self._answer_oldest)
+        self.held.append((rid, request, timer))
+        request.notifyFinish().addErrback(lambda _: self._gone(request))
+        xs = self.xs
+        for child in body.elements():
+            if self.ended:
+                break
+            xs.element_bytes(child.toXml().encode())
+        if self.ended:
+            return
+        if body.getAttribute("type") == "terminate":  # §13
+            xs.close_stream()
+            return self.terminate()
+        if body.getAttribute((NS_XBOSH, "restart")) == "true" or \
+                body.getAttribute("xmpp:restart") == "true":  # XEP-0206 §5
+            xs.open_stream(body.getAttribute("to"), "1.0", None)
+        pause = body.getAttribute("pause")
+        if pause is not None:  # §10
+            try:
+                seconds = int(pause)
+            except ValueError:
+                return self.terminate(condition="bad-request")
+            if seconds > self.manager.settings.bosh_max_pause:
+                return self.terminate(condition="policy-violation")
+            self.inactivity = seconds
+            while self.held:
+                self._answer_oldest(force=True)
+            return
+        self.inactivity = self.manager.settings.bosh_max_inactivity
+        while len(self.held) > self.hold and len(self.held) > 1:
+            self._answer_oldest(force=True)  # §8: release the oldest
+        if self.frames:
+            self._schedule_flush()
+
+    def _gone(self, request: server.Request) -> None:
+        for entry in list(self.held):
+            if entry[1] is request:
+                self.held.remove(entry)
+                self._cancel(entry[2])
+        if not self.held:
+            self._arm_inactivity()
+
+    # -- answers --------------------------------------------------------------------------
+
+    def outgoing(self, data: bytes) -> None:
+        self.frames.append(data)
+        self.queued_bytes += len(data)
+        if b"<stream:error" in data[:20]:
+            self.stream_error = True
+        if self.queued_bytes > self.xs.max_send_buffer:
+            self.log.info("BOSH session {sid}: {n} bytes not collected, ending it",
+                          sid=self.sid, n=self.queued_bytes)
+            return self.terminate(condition="policy-violation")
+        if self.held:
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_call is None:  # one answer for a burst of stanzas
+            self._flush_call = self.reactor.callLater(0, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_call = None
+        if self.frames and self.held:
+            self._answer_oldest(force=True)
+
+    def _answer_oldest(self, force: bool = False) -> None:
+        if not self.held:
+            return
+        rid, request, timer = self.held.popleft()
+        self._cancel(timer)
+        payload = b"".join(self.frames)
+        self.frames.clear()
+        self.queued_bytes = 0
+        self._write(rid, request, _body().encode() + payload + b"</body>")
+        if not self.held and not self.ended:
+            self._arm_inactivity()
+
+    def _write(self, rid: int, request: server.Request, data: bytes) -> None:
+        self.answers[rid] = data
+        while len(self.answers) > self.hold + 1:
+            self.answers.popitem(last=False)
+        if request.finished or request._disconnected:
+            return
+        request.setHeader(b"content-type", CONTENT_TYPE)
+        request.write(data)
+        request.finish()
+
+    # -- the end --------------------------------------------------------------------------
+
+    def _arm_inactivity(self) -> None:
+        self._cancel(self._inactivity_call)
+        self._inactivity_call = self.reactor.callLater(self.inactivity, self._inactive)
+
+    def _inactive(self) -> None:
+        self._inactivity_call = None
+        self.log.info("BOSH session {sid}: inactive for {n} s, ending it", sid=self.sid,
+                      n=self.inactivity)
+        self.terminate()
+
+    def terminate(self, condition: str | None = None,
+                  request: server.Request | None = None) -> None:
+        """End the session: answer every held request (the last with ``terminate``)."""
+        if self.ended:
+            if request is not None:
+                self._terminate_answer(request, condition or "item-not-found")
+            return
+        self.ended = True
+        self.manager.sessions.pop(self.sid, None)
+        for call in (self._inactivity_call, self._flush_call):
+            self._cancel(call)
+        if condition is None and self.stream_error:
+            condition = "remote-stream-error"
+        while len(self.held) > 1:
+            self._answer_oldest(force=True)
+        if self.held:
+            rid, held_request, timer = self.held.popleft()
+            self._cancel(timer)
+            self._terminate_answer(held_request, condition)
+        if request is not None:
+            self._terminate_answer(request, condition)
+        for early_request, _ in self.early.values():
+            self._terminate_answer(early_request, condition)
+        self.early.clear()
+        xs, self.xs = self.xs, None
+        if xs is not None and xs.transport is not None:
+            xs.transport.disconnecting = True
+            xs.connectionLost(failure.Failure(ierror.ConnectionDone()))
+            xs.transport = None
+
+    def _terminate_answer(self, request: server.Request, condition: str | None) -> None:
+        payload = b"".join(self.frames)
+        self.frames.clear()
+        attrs = {"type": "terminate"}
+        if condition:
+            attrs["condition"] = condition
+        if not (request.finished or request._disconnected):
+            request.setHeader(b"content-type", CONTENT_TYPE)
+            request.write(_body(**attrs).encode()[:-1] +
+                          f" xmlns:stream='{NS_STREAMS}'>".encode() + payload + b"</body>")
+            request.finish()
+
+    @staticmethod
+    def _cancel(call: Any) -> None:
+        if call is not None and call.active():
+            call.cancel()
+
+
+class BoshManager:
+    """Every BOSH session of the server."""
+
+    def __init__(self, factory: Any, settings: Any, reactor: Any, secure: bool) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.reactor = reactor
+        self.secure = secure
+        self.sessions: dict[str, BoshSession] = {}
+
+    def create(self, request: server.Request, body: domish.Element) -> Any:
+        """§7.1 / XEP-0206 §3: a new session and its stream."""
+        s = self.settings
+        try:
+            rid = int(body.getAttribute("rid") or "")
+            wait = min(int(body.getAttribute("wait") or s.bosh_max_wait), s.bosh_max_wait)
+            hold = min(int(body.getAttribute("hold") or 1), s.bosh_max_requests - 1)
+        except ValueError:
+            raise BadRequest("rid, wait and hold must be integers") from None
+        if rid < 0 or rid > 2**53 or wait < 0 or hold < 0:
+            raise BadRequest("rid, wait and hold out of range")
+        sid = secrets.token_urlsafe(18)
+        channel = request.channel.transport
+        xs = self.factory.buildProtocol(channel.getPeer())
+        xs.framing = False
+        xs.authenticator.tls = self.secure
+        session = BoshSession(self, sid, rid, wait, max(1, hold), xs)
+        self.sessions[sid] = session
+        xs.makeConnection(BoshFrames(session, channel.getPeer(), channel.getHost()))
+        if session.ended:  # refused (--max-connections): the stream error, terminate
+            payload = b"".join(session.frames)
+            return (_body(type="terminate", condition="remote-stream-error").encode()[:-1]
+                    + f" xmlns:stream='{NS_STREAMS}'>".encode() + payload + b"</body>")
+        xs.open_stream(body.getAttribute("to"), "1.0", None)
+        head = _body(sid=sid, wait=str(wait), requests=str(session.hold + 1),
+                     hold=str(session.hold), inactivity=str(s.bosh_max_inactivity),
+                     maxpause=str(s.bosh_max_pause), polling="1", ver="1.11",
+                     **{"from": s.domain})
+        head = head[:-1] + (f" xmpp:version='1.0' xmlns:xmpp='{NS_XBOSH}' "
+                            f"xmlns:stream='{NS_STREAMS}'>")
+        payload = b"".join(session.frames)
+        session.frames.clear()
+        session.queued_bytes = 0
+        data = head.encode() + payload + b"</body>"
+        session.answers[rid] = data
+        session._arm_inactivity()
+        return data
+
+    def stop(self) -> None:
+        for session in list(self.sessions.values()):
+            for call in (session._inactivity_call, session._flush_call):
+                session._cancel(call)
+
+
+class BoshResource(resource.Resource):
+    """``/http-bind``: POST bodies; OPTIONS for CORS preflight."""
+
+    isLeaf = True
+    log = Logger()
+
+    def __init__(self, manager: BoshManager, cors: Any, max_body: int) -> None:
+        super().__init__()
+        self.manager = manager
+        self.cors = cors
+        self.max_body = max_body
+
+    def render_OPTIONS(self, request: server.Request) -> bytes:
+        self.cors.apply(request, b"POST, OPTIONS")
+        request.setResponseCode(204)
+        return b""
+
+    def render_GET(self, request: server.Request) -> bytes:
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        request.setHeader(b"allow", b"POST, OPTIONS")
+        request.setResponseCode(405)
+        return b"BOSH (XEP-0124/0206): POST a <body/> here\n"
+
+    def render_POST(self, request: server.Request) -> Any:
+        self.cors.apply(request, b"POST, OPTIONS")
+        request.setHeader(b"content-type", CONTENT_TYPE)
+        request.setHeader(b"cache-control", b"no-store")
+        if getattr(request, "too_large", False):
+            request.setResponseCode(413)
+            return _body(type="terminate", condition="policy-violation").encode() + b"</body>"
+        data = request.content.read()
+        if len(data) > self.max_body:
+            request.setResponseCode(413)
+            return _body(type="terminate", condition="policy-violation").encode() + b"</body>"
+        try:
+            body = parse_body(data)
+            sid = body.getAttribute("sid")
+            if sid is None:
+                return self.manager.create(request, body)
+            try:
+                rid = int(body.getAttribute("rid") or "")
+            except ValueError:
+                raise BadRequest("rid must be an integer") from None
+        except BadRequest as e:
+            request.setResponseCode(400)
+            self.log.info("BOSH: bad request ({why})", why=str(e))
+            return _body(type="terminate", condition="bad-request").encode() + b"</body>"
+        session = self.manager.sessions.get(sid)
+        if session is None:  # §14.6 (HTTP 200, terminate)
+            return _body(type="terminate", condition="item-not-found").encode() + b"</body>"
+        return session.request(rid, request, body)

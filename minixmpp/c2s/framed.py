@@ -1,0 +1,167 @@
+"""The c2s stream over a message-framed transport (WebSocket RFC 7395, BOSH XEP-0206).
+
+A framed transport does not carry one long XML document: every message is a complete
+element, the stream header becomes ``<open/>`` (or a BOSH session request) and the
+footer ``<close/>``. :class:`FramedStream` is the same :class:`C2SStream`, with the same
+authenticator and stages (SASL, bind, SM, push...), whose parser is fed a synthetic
+stream header, the stanzas of each message, and a footer; and whose output is cut into
+self-contained elements, one per write (namespaces declared on each, RFC 7395 §3.3.3).
+A transport is a :class:`FrameTransport`: it only moves those frames.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
+from twisted.words.xish import domish
+
+from minixmpp.c2s.stream import C2SStream
+
+NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+NS_CLIENT = "jabber:client"
+_ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_HEADER_ATTRS = ("from", "id", "version")
+
+
+def attributes(tag: str) -> dict[str, str]:
+    """The attributes of one start tag (``<open to='x' version='1.0'/>``)."""
+    start = tag.find("<")
+    end = tag.find(">", start)
+    head = tag[start:end if end > 0 else len(tag)]
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+            for m in _ATTR.finditer(head)}
+
+
+def stream_header(to: str | None, version: str | None, lang: str | None = None) -> bytes:
+    """The ``<stream:stream>`` start tag a framed ``<open/>`` stands for."""
+    attrs = "".join(f" {name}={quoteattr(value)}" for name, value in
+                    (("to", to), ("version", version), ("xml:lang", lang)) if value)
+    return (f"<stream:stream xmlns='jabber:client' "
+            f"xmlns:stream='{NS_STREAMS}'{attrs}>").encode()
+
+
+class FrameTransport:
+    """The ``ITransport`` a :class:`FramedStream` writes to: one ``write`` per frame.
+
+    Subclasses implement :meth:`frame` (send one element) and :meth:`close`.
+    """
+
+    disconnecting = False
+
+    def __init__(self, peer: Any, host: Any) -> None:
+        self._peer = peer
+        self._host = host
+        self.stream: FramedStream | None = None
+
+    def frame(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # ITransport, as far as the stream uses it
+    def write(self, data: bytes) -> None:
+        self.frame(data)
+
+    def writeSequence(self, seq: list[bytes]) -> None:
+        for data in seq:
+            self.frame(data)
+
+    def loseConnection(self) -> None:
+        if not self.disconnecting:
+            self.disconnecting = True
+            self.close()
+
+    abortConnection = loseConnection
+
+    def getPeer(self) -> Any:
+        return self._peer
+
+    def getHost(self) -> Any:
+        return self._host
+
+
+class FramedStream(C2SStream):
+    """A :class:`C2SStream` whose input and output are whole elements."""
+
+    #: framing of the header and footer: WebSocket ``<open/>``/``<close/>``; BOSH sends
+    #: neither (the session carries them)
+    framing = True
+
+    # -- in ----------------------------------------------------------------------------------
+
+    def open_stream(self, to: str | None, version: str | None, lang: str | None = None
+                    ) -> None:
+        """A new stream begins (first ``<open/>``, or a restart after SASL)."""
+        if self.stream is None or self.stream.documentStarted:
+            # an <open/> again without SASL in between: a fresh parser for it (after
+            # SASL success the authenticator has reset the stream already, §3.5)
+            self._initializeStream()
+        self.dataReceived(stream_header(to, version, lang))
+
+    def element_bytes(self, data: bytes) -> None:
+        """One complete element (a stanza or a negotiation element)."""
+        self.dataReceived(data)
+
+    def close_stream(self) -> None:
+        """The client closes the stream (``<close/>``, BOSH terminate)."""
+        if self.stream is not None and self.stream.documentStarted:
+            self.dataReceived(b"</stream:stream>")
+        elif self.transport is not None:
+            self.transport.loseConnection()
+
+    # -- out ---------------------------------------------------------------------------------
+
+    def send(self, obj: Any) -> None:
+        if self.transport is None:
+            return
+        if isinstance(obj, domish.Element):
+            if obj.uri in (None, NS_CLIENT) and obj.defaultUri in (None, NS_CLIENT):
+                # a stanza: declare jabber:client on it (its children inherit it)
+                text = obj.toXml(defaultUri=NS_CLIENT)
+                cut = len(obj.name) + 1
+                text = f"{text[:cut]} xmlns='{NS_CLIENT}'{text[cut:]}"
+            elif obj.uri == NS_STREAMS:  # stream errors, features: the stream prefix
+                text = _stream_prefixed(obj)
+            else:
+                text = obj.toXml()
+        else:
+            text = obj.decode() if isinstance(obj, bytes) else obj
+            if text.startswith("<?xml") or text.startswith("<stream:stream"):
+                return self._send_open(text)
+            if text == "</stream:stream>":
+                if self.framing:
+                    self.transport.write(f"<close xmlns='{NS_FRAMING}'/>".encode())
+                return
+            if text.startswith("<stream:features"):
+                text = text.replace("<stream:features",
+                                    f"<stream:features xmlns:stream='{NS_STREAMS}'", 1)
+        self.transport.write(text.encode())
+
+    def _send_open(self, header: str) -> None:
+        if not self.framing:
+            return
+        attrs = attributes(header[header.find("<stream:stream"):])
+        out = "".join(f" {k}={quoteattr(attrs[k])}" for k in _HEADER_ATTRS if k in attrs)
+        self.transport.write(f"<open xmlns='{NS_FRAMING}'{out} xml:lang='en'/>".encode())
+
+
+def _stream_prefixed(element: domish.Element) -> str:
+    """``<stream:error xmlns:stream=...>`` as RFC 7395 §3.6.1 shows it."""
+    body = element.toXml(prefixes={NS_STREAMS: "stream"}, prefixesInScope=["stream"])
+    name = f"<stream:{element.name}"
+    return body.replace(name, f"{name} xmlns:stream='{NS_STREAMS}'", 1)
+
+
+def framed_factory(context: Any) -> Any:
+    """A ``C2SFactory`` for framed transports: the same stages but STARTTLS (TLS is the
+    HTTP listener's business, ``ssl:``), building :class:`FramedStream`\\ s."""
+    from minixmpp.c2s.starttls import StartTLS
+    from minixmpp.c2s.stream import STAGES, C2SFactory
+
+    factory = C2SFactory(context, stages=tuple(s for s in STAGES if s is not StartTLS))
+    factory.protocol = FramedStream
+    return factory

@@ -1,0 +1,48 @@
+"""``/.well-known/host-meta`` and ``host-meta.json`` (XEP-0156 §3, RFC 6415): where a
+web client finds the BOSH and WebSocket endpoints of this listener."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from xml.sax.saxutils import quoteattr
+
+from twisted.web import resource, server
+
+from minixmpp.web.cors import CORS
+
+REL_BOSH = "urn:xmpp:alt-connections:xbosh"
+REL_WEBSOCKET = "urn:xmpp:alt-connections:websocket"
+
+
+class HostMeta(resource.Resource):
+    """The links named by ``links()`` as XRD (``host-meta``) or JRD (``.json``)."""
+
+    isLeaf = True
+
+    def __init__(self, links: Callable[[], list[tuple[str, str]]], cors: CORS,
+                 as_json: bool) -> None:
+        super().__init__()
+        self.links = links
+        self.cors = cors
+        self.as_json = as_json
+
+    def render_OPTIONS(self, request: server.Request) -> bytes:
+        self.cors.apply(request, b"GET, HEAD, OPTIONS")
+        request.setResponseCode(204)
+        return b""
+
+    def render_GET(self, request: server.Request) -> bytes:
+        self.cors.apply(request, b"GET, HEAD, OPTIONS")
+        request.setHeader(b"cache-control", b"no-cache")
+        links = self.links()
+        if self.as_json:
+            request.setHeader(b"content-type", b"application/json")
+            return json.dumps({"links": [{"rel": rel, "href": href}
+                                         for rel, href in links]}).encode()
+        request.setHeader(b"content-type", b"application/xrd+xml")
+        body = "".join(f"  <Link rel={quoteattr(rel)} href={quoteattr(href)}/>\n"
+                       for rel, href in links)
+        return (f"<?xml version='1.0' encoding='utf-8'?>\n"
+                f"<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n{body}</XRD>\n"
+                ).encode()
