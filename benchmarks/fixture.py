@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m benchmarks.fixture [--runs 100]``. Prints medians and p90s.
 (1) start: ``Server`` built and listening, as the ``xmpp_server`` fixture does it;
 (2) first login: TestClient connect + SASL PLAIN + bind (no TLS) on the fresh server;
-(3) e2e push test: start, login, enable, disconnect, message, push awaited, stop.
+(3) e2e push test: start, login, enable, disconnect, message, push awaited, stop;
+(4) async fixture ready: the same start through ``async_xmpp_server``'s reactor thread.
 """
 
 from __future__ import annotations
@@ -47,9 +48,18 @@ async def measure(reactor, runs: int) -> None:
         await bob.disconnect()
         await server.server.stopService()
         e2e.append(time.perf_counter() - t0)
+    from minixmpp.testing.threaded import start_async
+
+    threaded = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        server = start_async()
+        threaded.append(time.perf_counter() - t0)
+        server.stop()
     print(f"fixture ready for login      {quantiles(starts)}")
     print(f"first login (PLAIN, no TLS)  {quantiles(logins)}")
     print(f"whole e2e push test          {quantiles(e2e)}")
+    print(f"async fixture ready          {quantiles(threaded)}")
 
 
 def main() -> None:

@@ -79,6 +79,22 @@ class Bench:
                     server_cpu=round(cpu_seconds(server.pid) - cpu0, 2),
                     loadgen_cpu=round(sum(r["worker_cpu"] for r in results), 2))
 
+    def modern_logins(self, server: Any) -> None:
+        """SASL2 + Bind2 logins and FAST re-logins (XEP-0388/0386/0484), sequential, beside
+        the legacy path above (Prosody 13 has them only as community modules: minixmpp
+        only)."""
+        n_seq = 150 if self.quick else 500
+        for mechanism, label in (("SASL2", "login rate, SASL2+Bind2, sequential"),
+                                 ("FAST", "FAST re-login rate, sequential")):
+            cpu0 = cpu_seconds(server.pid)
+            result = self.pool.submit(scenarios.run, scenarios.logins, server.port, n_seq, 1,
+                                      mechanism, 0).result()
+            self.record(server.name, label, n_seq / result["elapsed"], "logins/s", "higher",
+                        p50_ms=round(pct(result["latencies"], .5) * 1e3, 2),
+                        p99_ms=round(pct(result["latencies"], .99) * 1e3, 2),
+                        server_cpu=round(cpu_seconds(server.pid) - cpu0, 2),
+                        loadgen_cpu=round(result["worker_cpu"], 2))
+
     def messages(self, server: Any, label: str) -> None:
         seconds = 3 if self.quick else 6
         start_at = time.time() + 3
@@ -316,6 +332,8 @@ def main() -> None:
                 with kind(workdir, USERS, archive) as server:
                     if archive:
                         bench.logins(server)
+                        if kind.name == "minixmpp":
+                            bench.modern_logins(server)
                         bench.push(server)
                         bench.muc(server)
                         bench.pep(server)

@@ -30,25 +30,50 @@ def run(coro_fn: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
-async def login_once(port: int, user: str, resource: str, mechanism: str) -> float:
+async def login_once(port: int, user: str, resource: str, mechanism: str,
+                     fast: dict[str, Any] | None = None) -> float:
+    """One login: ``SCRAM-SHA-1``/``PLAIN`` (legacy SASL + bind), ``SASL2`` (SASL2
+    SCRAM-SHA-1 + Bind2) or ``FAST`` (a token from ``fast``, one round trip)."""
     start = time.perf_counter()
     conn = await Conn.open(HOST, port, DOMAIN)
-    await conn.login(user, user, resource, mechanism)
+    if mechanism == "SASL2":
+        await conn.login_sasl2(user, user, resource)
+    elif mechanism == "FAST":
+        assert fast is not None
+        fast["count"] += 1
+        await conn.login_fast(user, fast["token"], fast["agent"], fast["count"])
+    else:
+        await conn.login(user, user, resource, mechanism)
     elapsed = time.perf_counter() - start
     await conn.close()
     return elapsed
 
 
+async def fast_token(port: int, user: str, agent: str) -> dict[str, Any]:
+    """A FAST token for (user, agent), fetched with one SASL2 login (not timed)."""
+    conn = await Conn.open(HOST, port, DOMAIN)
+    token = await conn.login_sasl2(user, user, agent, request_token=True)
+    await conn.close()
+    return {"token": token, "agent": agent, "count": 0}
+
+
 async def logins(port: int, count: int, inflight: int, mechanism: str, worker: int
                  ) -> dict[str, Any]:
-    """``count`` logins (open, SASL, bind, close), ``inflight`` at a time."""
+    """``count`` logins (open, authenticate, bind, close), ``inflight`` at a time."""
     latencies: list[float] = []
     next_index = iter(range(count))
 
     async def lane(lane_no: int) -> None:
+        tokens: dict[str, dict[str, Any]] = {}
         for i in next_index:
-            latencies.append(await login_once(port, account(1 + i % 40),
-                                              f"w{worker}l{lane_no}i{i}", mechanism))
+            user = account(1 + i % 40)
+            fast = None
+            if mechanism == "FAST":
+                if user not in tokens:
+                    tokens[user] = await fast_token(port, user, f"bench-w{worker}l{lane_no}")
+                fast = tokens[user]
+            latencies.append(await login_once(port, user, f"w{worker}l{lane_no}i{i}",
+                                              mechanism, fast))
 
     start = time.perf_counter()
     await asyncio.gather(*(lane(n) for n in range(inflight)))

@@ -92,16 +92,21 @@ class Minixmpp(Server):
     name = "minixmpp"
 
     def start(self) -> None:
-        self.http_port = free_port()
+        """Listens on ports the kernel picks and reads them from the ready file (no
+        race with parallel test workers for a port chosen in advance)."""
+        import json
+
         config = self.workdir / "minixmpp.toml"
         config.write_text("user = [" + ", ".join(f'"{u}:{u}"' for u in self.users) + "]\n")
+        ready = self.workdir / "minixmpp-ready.json"
+        ready.unlink(missing_ok=True)
         twistd = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
         args = twistd + [
             "-n", "--pidfile=", "minixmpp", "--config", str(config), "--no-tls",
-            "--c2s", f"tcp:{self.port}:interface=127.0.0.1:backlog=1024",
-            "--components", f"tcp:{self.component_port}:interface=127.0.0.1",
+            "--c2s", "tcp:0:interface=127.0.0.1:backlog=1024", "--c2s-tls", "off",
+            "--components", "tcp:0:interface=127.0.0.1",
             "--component", f"{COMPONENT}:{SECRET}",
-            "--http", f"tcp:{self.http_port}:interface=127.0.0.1",
+            "--http", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready),
             "--auth-fail-limit", "1000000", "--max-connections", "50000",
             # No line per publish, as Prosody runs here at log level warn.
             "--push-quiet"]
@@ -110,8 +115,14 @@ class Minixmpp(Server):
         log = (self.workdir / "minixmpp.log").open("ab")
         self.process = subprocess.Popen(args, cwd=self.workdir, stdout=log,
                                         stderr=subprocess.STDOUT)
-        wait_port(self.port)
-        wait_port(self.http_port)
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"minixmpp did not start; see {log.name}")
+            time.sleep(0.02)
+        info = json.loads(ready.read_text())
+        self.port, self.component_port, self.http_port = (
+            info["c2s"], info["components"], info["http"])
 
 
 PROSODY_CONFIG = """

@@ -37,6 +37,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("domain", "str", "localhost", "XMPP domain served (the part after @)"),
     Option("c2s", "str", "tcp:5222:interface=127.0.0.1",
            "client-to-server listening endpoint (Twisted strports description)"),
+    Option("c2s-tls", "str", "tcp:5223:interface=127.0.0.1",
+           "Direct TLS client listener (XEP-0368; TLS from the first byte, ALPN "
+           "xmpp-client), or off"),
     Option("user", "list", (),
            "account NAME:PASSWORD, repeatable; without any, demo accounts are created"),
     Option("tls-cert", "str", None,
@@ -162,6 +165,19 @@ OPTIONS: tuple[Option, ...] = (
            "TURN server HOST:PORT:SECRET announced by XEP-0215 with time-limited "
            "credentials from the shared secret (coturn use-auth-secret), repeatable"),
     Option("turn-ttl", "int", 86400, "seconds TURN credentials stay valid"),
+    Option("registration", "str", "loopback",
+           "in-band registration (XEP-0077): off | loopback (clients on loopback only) "
+           "| open"),
+    Option("registration-limit", "int", 10,
+           "in-band registrations per client address per hour"),
+    Option("fast-token-lifetime", "int", 1814400,
+           "seconds a FAST token (XEP-0484) stays valid (default 21 days, as Prosody)"),
+    Option("contact-address", "list", (),
+           "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, "
+           "feedback, sales, security, status, support), repeatable"),
+    Option("ready-file", "str", None,
+           "once listening, write the bound addresses and ports as JSON to this file "
+           "(for test harnesses that start the server with tcp:0)"),
     Option("config", "str", None, "TOML file with any of these settings"),
 )
 
@@ -199,6 +215,8 @@ class Settings:
     if TYPE_CHECKING:  # for type checkers only; the fields come from OPTIONS
         def __getattr__(self, name: str) -> Any: ...
 
+    #: Parsed ``contact_address`` values: kind → URIs (XEP-0157).
+    contact_addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Parsed ``component`` values: domain → secret.
     component_secrets: dict[str, str] = field(default_factory=dict)
     #: Parsed ``user`` values; the demo accounts when no user was given.
@@ -217,12 +235,13 @@ class Settings:
         if path:
             values.update(load_toml(path))
         for key, value in cli.items():
-            if key in ("user", "component", "http_origins", "stun", "turn") and not value:
+            if key in ("user", "component", "http_origins", "stun", "turn",
+                       "contact_address") and not value:
                 continue
             values[key] = value
         names = {f.name for f in fields(cls)} - {"accounts", "demo_accounts",
                                                   "component_secrets", "stun_servers",
-                                                  "turn_servers"}
+                                                  "turn_servers", "contact_addresses"}
         settings = cls(**{k: v for k, v in values.items() if k in names})
         settings.validate()
         return settings
@@ -247,10 +266,21 @@ class Settings:
             endpoints.serverFromString(None, self.c2s)
         except (ValueError, TypeError, KeyError) as e:
             raise ConfigError(f"--c2s {self.c2s!r} is not a valid endpoint: {e}") from None
+        if self.c2s_tls != "off":
+            try:
+                endpoints.serverFromString(None, self.c2s_tls)
+            except (ValueError, TypeError, KeyError) as e:
+                raise ConfigError(f"--c2s-tls {self.c2s_tls!r} is not a valid endpoint (or "
+                                  f"off): {e}") from None
         if self.plain_without_tls not in ("loopback", "always", "never"):
             raise ConfigError(
                 f"--plain-without-tls must be loopback, always or never, not "
                 f"{self.plain_without_tls!r}")
+        if self.registration not in ("off", "loopback", "open"):
+            raise ConfigError(f"--registration must be off, loopback or open, not "
+                              f"{self.registration!r}")
+        if not isinstance(self.registration_limit, int) or self.registration_limit < 1:
+            raise ConfigError("--registration-limit must be a positive integer")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("--tls-cert and --tls-key must be given together")
         if self.no_tls and self.require_tls:
@@ -264,8 +294,9 @@ class Settings:
                 raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
         if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
             raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
-        for name in ("max_offline", "max_archive", "pep_max_items", "pep_max_nodes",
-                     "pep_max_item_size", "push_max_registrations", "push_max_errors",
+        for name in ("fast_token_lifetime", "max_offline", "max_archive", "pep_max_items",
+                     "pep_max_nodes", "pep_max_item_size", "push_max_registrations",
+                     "push_max_errors",
                      "push_timeout", "resume_timeout", "resume_timeout_push"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -343,6 +374,15 @@ class Settings:
                 raise ConfigError(f"--component {name}: that domain is served in-process "
                                   "(use --no-muc to serve the group chat JID externally)")
             self.component_secrets[domain] = secret
+        self.contact_addresses = {}
+        kinds = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
+        for spec in self.contact_address:
+            kind, sep, uri = str(spec).partition("=")
+            if not sep or kind not in kinds or ":" not in uri:
+                raise ConfigError(f"--contact-address {spec!r}: expected KIND=URI with KIND "
+                                  f"one of {', '.join(kinds)} (e.g. admin=xmpp:admin@"
+                                  f"{self.domain})")
+            self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
         self.accounts = {}
         for spec in self.user:
             name, sep, password = str(spec).partition(":")

@@ -16,9 +16,10 @@ from twisted.words.protocols.jabber import error as jerror
 from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
 
-from minixmpp import __version__
+from minixmpp import __version__, ready
 from minixmpp.admin import Admin
 from minixmpp.c2s import tls
+from minixmpp.c2s.fast import Tokens
 from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.sm import Resumption
 from minixmpp.c2s.stage import C2SContext
@@ -26,7 +27,9 @@ from minixmpp.c2s.stream import STAGES, C2SFactory
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
 from minixmpp.im.blocking import Blocking, BlockingHandler
+from minixmpp.im.caps import ServerCaps
 from minixmpp.im.carbons import CarbonsHandler
+from minixmpp.im.contact import ContactAddresses
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
 from minixmpp.im.entitytime import EntityTimeHandler
 from minixmpp.im.extdisco import ExternalServicesHandler
@@ -36,6 +39,7 @@ from minixmpp.im.message import MessageDelivery
 from minixmpp.im.offline import OfflineStorage
 from minixmpp.im.ping import PingHandler
 from minixmpp.im.presence import PresenceHandler
+from minixmpp.im.register import AccountManagement, Registrar
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
 from minixmpp.muc import build_service
@@ -80,6 +84,7 @@ class Server(service.MultiService):
         self.offline_store = self.storage.offline
         self.archive_store = self.storage.archive
         self.push_store = self.storage.push
+        self.token_store = self.storage.tokens
         self._create_accounts()
 
         self.sessions = SessionManager()
@@ -150,7 +155,10 @@ class Server(service.MultiService):
         self.sessions.on_replaced = self.resumption.end
         self.admin = Admin(self.accounts, self.sessions, self.resumption, self.forget_account)
 
+        self.registrar = Registrar(self.accounts, settings.domain, settings.registration,
+                                   settings.registration_limit, reactor.seconds)
         self.server_identity = ServerIdentity(settings.domain)
+        self.caps = ServerCaps(settings.domain)
         handlers = (self.roster, disco.DiscoHandler(), self.server_identity, AccountIdentity(),
                     PingHandler(), VersionHandler(), self.push_enable, self.notifier,
                     self.carbons, BlockingHandler(self.blocking, self.sessions, self.rosters),
@@ -158,7 +166,10 @@ class Server(service.MultiService):
                     ExternalServicesHandler(settings.domain, settings.stun_servers,
                                             settings.turn_servers, settings.turn_ttl,
                                             reactor.seconds), *archiving,
-                    *self.pep.handlers)
+                    *self.pep.handlers, self.caps,
+                    ContactAddresses(settings.contact_addresses),
+                    AccountManagement(self.registrar, self.remove_account,
+                                      lambda f, *a: reactor.callLater(0, f, *a)))
         for handler in handlers:
             handler.setHandlerParent(self.local)
 
@@ -198,8 +209,13 @@ class Server(service.MultiService):
         self.c2s_factory = C2SFactory(C2SContext(
             settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
             sessions=self.sessions, resumption=self.resumption, deliver=self.local.from_client,
-            auth_limiter=self.auth_limiter), stages=(*STAGES, *filter(None, [push_stage])))
+            auth_limiter=self.auth_limiter, caps=self.caps,
+            registrar=self.registrar if settings.registration != "off" else None,
+            fast=Tokens(self.token_store, settings.fast_token_lifetime, reactor.seconds),
+            archive=None if settings.no_archive else self.archive_store),
+            stages=(*STAGES, *filter(None, [push_stage])))
         self.c2s_port: Any = None
+        self.c2s_tls_port: Any = None
         # WebSocket and BOSH streams: the same stream and stages (but STARTTLS) from a
         # factory of their own, so the HTTP transports only frame (c2s/framed.py).
         from minixmpp.c2s.framed import framed_factory
@@ -254,7 +270,12 @@ class Server(service.MultiService):
         can connect, fails with :class:`ConfigError` (e.g. a port in use)."""
 
         async def listen_all() -> None:
+            self.caps.compute()  # every handler is in place: the disco#info is final
             self.c2s_port = await self._listen("c2s", self.settings.c2s, self.c2s_factory)
+            if self.tls is not None and self.settings.c2s_tls != "off":
+                self.c2s_tls_port = await self._listen(
+                    "c2s-tls", self.settings.c2s_tls, tls.direct_tls_factory(
+                        self.tls, self.c2s_factory))
             if self.component_factory is not None:
                 self.component_port = await self._listen(
                     "components", self.settings.components, self.component_factory)
@@ -263,6 +284,8 @@ class Server(service.MultiService):
 
                 self.http_port = await self._listen(
                     "http", self.settings.http, site(self, self.settings.http_token))
+            if self.settings.ready_file:  # before the log says so: a reader of either
+                ready.write(self, self.settings.ready_file)  # finds the other true
             self._announce()
 
         return defer.ensureDeferred(listen_all())
@@ -300,9 +323,11 @@ class Server(service.MultiService):
         """Stop listening, close every stream (``system-shutdown``) and cancel every
         timer; fires when all connections are gone."""
         super().stopService()
-        ports = [p for p in (self.c2s_port, self.component_port, self.http_port)
-                 if p is not None]
-        self.c2s_port = self.component_port = self.http_port = None
+        ports = [p for p in (self.c2s_port, self.c2s_tls_port, self.component_port,
+                             self.http_port) if p is not None]
+        self.c2s_port = self.c2s_tls_port = self.component_port = self.http_port = None
+        if self.settings.ready_file and ports:
+            ready.remove(self.settings.ready_file)
         waits = [defer.maybeDeferred(p.stopListening) for p in ports]
         if self.bosh is not None:
             self.bosh.stop()
@@ -339,6 +364,10 @@ class Server(service.MultiService):
         self.log.info("minixmpp {version} serving {domain} on {host}:{port} ({tls})",
                       version=__version__, domain=s.domain, host=host.host, port=host.port,
                       tls=tls_line)
+        if self.c2s_tls_port is not None:
+            dhost = self.c2s_tls_port.getHost()
+            self.log.info("Direct TLS (XEP-0368, ALPN xmpp-client) on {host}:{port}",
+                          host=dhost.host, port=dhost.port)
         if s.demo_accounts:
             accounts = ", ".join(f"{u}@{s.domain} (password {p!r})" for u, p in s.accounts.items())
             self.log.info("demo accounts: {accounts}; add your own with --user NAME:PASSWORD",
@@ -365,6 +394,11 @@ class Server(service.MultiService):
         self.log.info("connect a client to {host}:{port} as e.g. {user}@{domain}",
                       host=host.host, port=host.port, user=next(iter(s.accounts)),
                       domain=s.domain)
+
+    @property
+    def tls_port(self) -> int:
+        """The Direct TLS port actually listened on (XEP-0368)."""
+        return self.c2s_tls_port.getHost().port
 
     @property
     def components_port(self) -> int:
@@ -405,6 +439,7 @@ class Server(service.MultiService):
         self.rosters.drop(user)
         self.offline_store.pop_all(user)
         self.archive_store.drop(user)
+        self.token_store.drop(user)
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
@@ -415,6 +450,14 @@ class Server(service.MultiService):
         self.storage.blocking.unblock(user, None)
         if self.uploads is not None:
             self.uploads.forget(user)
+
+    def remove_account(self, user: str) -> None:
+        """The account removes itself (XEP-0077 §3.2): its streams close with
+        ``not-authorized``, hibernated sessions end, the account and its data go."""
+        if self.accounts.exists(user):
+            self.admin.delete_account(user)
+        self.log.info("{user}@{domain} removed its account (XEP-0077)", user=user,
+                      domain=self.settings.domain)
 
     def reset(self) -> None:
         """Back to the state right after start: configured accounts only, nothing
@@ -432,3 +475,4 @@ class Server(service.MultiService):
             self.uploads.clear()
         self.push_events.clear()
         self.auth_limiter.clear()
+        self.registrar.clear()

@@ -40,6 +40,8 @@ class Session:
         self.csi = "active"
         #: XEP-0280: carbon copies enabled
         self.carbons = False
+        #: XEP-0388 §2.1 ``<user-agent/>`` of a SASL2 login: id, software, device
+        self.user_agent: dict[str, str] = {}
         #: called when a hibernated session's queue passes its limit (set by XEP-0198)
         self.on_overflow: Callable[[Session], None] = lambda _session: None
 

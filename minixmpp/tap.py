@@ -33,6 +33,11 @@ class Options(usage.Options):
             if option.kind == "list":
                 self[option.name] = []
 
+    def getSynopsis(self) -> str:
+        if sys.argv and sys.argv[0] == "minixmpp":  # the plain command (minixmpp.__main__)
+            return "Usage: minixmpp [options]"
+        return super().getSynopsis()
+
     def opt_user(self, value: str) -> None:
         """account NAME:PASSWORD, repeatable; without any, demo accounts are created"""
         self["user"].append(value)
@@ -52,6 +57,10 @@ class Options(usage.Options):
     def opt_turn(self, value: str) -> None:
         """TURN server HOST:PORT:SECRET (coturn use-auth-secret) for XEP-0215, repeatable"""
         self["turn"].append(value)
+    def opt_contact_address(self, value: str) -> None:
+        """contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin,
+        feedback, sales, security, status, support), repeatable"""
+        self["contact-address"].append(value)
 
     def parseOptions(self, options: Any = None) -> None:
         """Parse; any problem is one line on stderr and exit status 2 (no usage dump)."""

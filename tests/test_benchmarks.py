@@ -16,12 +16,14 @@ def test_fixture_benchmark_runs_and_prints_numbers() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split("  ")[0] for line in lines] == [
-        "fixture ready for login", "first login (PLAIN, no TLS)", "whole e2e push test"]
+        "fixture ready for login", "first login (PLAIN, no TLS)", "whole e2e push test",
+        "async fixture ready"]
     assert all("median" in line and "ms" in line for line in lines)
 
 
 def test_load_generator_speaks_to_the_server(tmp_path: Path) -> None:
-    """The benchmark's own XMPP client logs in with SCRAM-SHA-1 and PLAIN, enables push and
+    """The benchmark's own XMPP client logs in with SCRAM-SHA-1 and PLAIN, over SASL2+Bind2
+    and with FAST, enables push and
     gets a notification through an external App Server, against the real twistd."""
     code = """
 import sys
@@ -30,7 +32,7 @@ from benchmarks.servers import COMPONENT, SECRET, Minixmpp
 from pathlib import Path
 with Minixmpp(Path(sys.argv[1]), ["bench1", "bench2", "bench3", "bench21", "pushee"],
               True) as server:
-    for mech in ("SCRAM-SHA-1", "PLAIN"):
+    for mech in ("SCRAM-SHA-1", "PLAIN", "SASL2", "FAST"):
         result = scenarios.run(scenarios.logins, server.port, 2, 1, mech, 0)  # bench1, 2
         assert len(result["latencies"]) == 2, result
     result = scenarios.run(scenarios.push_latency, server.port, server.component_port,

@@ -37,7 +37,7 @@ def readme_run_command() -> list[str]:
     assert block, "README has a ```sh block with the set-up commands"
     first = block.group(1).strip().splitlines()[0]
     command = first.split("&&")[-1].strip().split()
-    assert command[0].endswith("twistd") and "minixmpp" in command
+    assert command[0].endswith("/minixmpp"), "the README starts the plain console script"
     return command
 
 
@@ -68,14 +68,15 @@ async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str
 @pytest_twisted.ensureDeferred
 async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     command = readme_run_command()
-    if not port_free(5222) or not port_free(5280):
-        pytest.skip("port 5222 or 5280 is taken by another process on this machine; the "
+    if not (port_free(5222) and port_free(5223) and port_free(5280)):
+        pytest.skip("port 5222, 5223 or 5280 is taken by another process on this machine; the "
                     "README's command uses the default ports")
     executable = str(BIN / Path(command[0]).name)  # the README runs it from the venv
     proc, text = await aio(start_twistd(executable, *command[1:], cwd=tmp_path))
     try:
         assert "alice@localhost (password 'alice')" in text
         assert "127.0.0.1:5222" in text
+        assert "Direct TLS (XEP-0368, ALPN xmpp-client) on 127.0.0.1:5223" in text
         server = Remote(5222)
         alice = await aio(login(server, "alice", "alice"))
         bob = await aio(login(server, "bob", "bob"))
@@ -83,10 +84,10 @@ async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
         assert (await aio(bob.next_message()))["body"] == "from the README"
         await aio(close(alice, bob))
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C, as the README says
         rest = await aio(asyncio.wait_for(proc.communicate(), 15))
-    # twistd shuts down cleanly, then re-raises SIGTERM on itself (Unix convention).
-    assert proc.returncode in (0, -signal.SIGTERM)
+    # twistd shuts down cleanly, then re-raises the signal on itself (Unix convention).
+    assert proc.returncode in (0, -signal.SIGINT)
     assert b"Server Shut Down." in rest[0]
     assert b"Traceback" not in text.encode() + rest[0]
     assert not (tmp_path / "twistd.pid").exists()
@@ -172,7 +173,8 @@ async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None
         port = s.getsockname()[1]
     proc, text = await aio(start_twistd(
         TWISTD, "-n", "--pidfile=", "minixmpp", "--config", "minixmpp.toml",
-        "--c2s", f"tcp:{port}:interface=127.0.0.1", "--no-http", cwd=tmp_path))
+        "--c2s", f"tcp:{port}:interface=127.0.0.1", "--no-http", "--c2s-tls", "off",
+        cwd=tmp_path))
     try:
         assert f"serving example.test on 127.0.0.1:{port}" in text
         assert "accounts: dave@example.test" in text and "alice" not in text
@@ -216,7 +218,7 @@ def test_settings_fields_are_the_options_with_their_defaults() -> None:
     """OPTIONS is the one declaration: Settings has exactly its fields, in its order,
     with its defaults (plus the parsed values)."""
     derived = {"component_secrets", "accounts", "demo_accounts", "stun_servers",
-               "turn_servers"}
+               "turn_servers", "contact_addresses"}
     names = [f.name for f in fields(Settings) if f.name not in derived]
     assert names == [attr(o.name) for o in OPTIONS]
     defaults = Settings()
@@ -231,3 +233,79 @@ def test_contradicting_options_are_refused_in_toml_too(tmp_path: Path) -> None:
         Settings.build({"config": str(config)})
     assert Settings.build({"no_archive": True}).no_archive  # each alone is fine
     assert Settings.build({"push_on_archive": True}).push_on_archive
+
+
+PLAIN_COMMANDS = {"minixmpp": [str(BIN / "minixmpp")],
+                  "python -m minixmpp": [sys.executable, "-m", "minixmpp"]}
+
+
+@pytest.mark.launch
+@pytest.mark.parametrize("command, sig", [
+    ("minixmpp", signal.SIGINT), ("python -m minixmpp", signal.SIGTERM)],
+    ids=["script-SIGINT", "module-SIGTERM"])
+@pytest_twisted.ensureDeferred
+async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, command: str,
+                                                              sig: int) -> None:
+    """``minixmpp`` / ``python -m minixmpp`` on a free port: the ready file says where;
+    a login and a message; then a signal stops it with streams closed, no traceback."""
+    import json
+
+    ready = tmp_path / "ready.json"
+    executable, *args = PLAIN_COMMANDS[command]
+    proc, text = await aio(start_twistd(
+        executable, *args, "--c2s", "tcp:0:interface=127.0.0.1", "--http", "tcp:0",
+        "--ready-file", str(ready), cwd=tmp_path))
+    try:
+        info = json.loads(ready.read_text())
+        assert f"serving localhost on 127.0.0.1:{info['c2s']}" in text
+        assert info["host"] == "127.0.0.1" and info["domain"] == "localhost"
+        assert info["http_url"] == f"http://127.0.0.1:{info['http']}"
+        assert info["push_jid"] == "push.localhost" and info["components"] is None
+        assert info["tls_certificate"].startswith("-----BEGIN CERTIFICATE-----")
+        server = Remote(info["c2s"], cert_pem=info["tls_certificate"].encode())
+        alice = await aio(login(server, "alice", tls=True))
+        bob = await aio(login(server, "bob"))
+        alice.send_message(mto="bob@localhost", mbody="plain command", mtype="chat")
+        assert (await aio(bob.next_message()))["body"] == "plain command"
+        closed = asyncio.ensure_future(alice.wait_until("disconnected", 10))
+    finally:
+        proc.send_signal(sig)
+        rest = await aio(asyncio.wait_for(proc.communicate(), 15))
+    await aio(closed)  # the server closed alice's stream on the way down
+    assert "system-shutdown" in alice.stream_errors
+    await aio(close(bob))
+    assert proc.returncode in (0, -sig)
+    assert b"Server Shut Down." in rest[0]
+    assert b"Traceback" not in text.encode() + rest[0]
+    assert not ready.exists(), "the ready file goes when the server stops"
+    assert not (tmp_path / "twistd.pid").exists()
+
+
+@pytest.mark.launch
+def test_plain_command_has_the_same_options_and_one_line_errors(tmp_path: Path) -> None:
+    """The console script's help lists every option; both commands fail in one line
+    (every error message itself is tested through twistd above: the same code)."""
+    help_text = subprocess.run([*PLAIN_COMMANDS["minixmpp"], "--help"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=60)
+    assert help_text.returncode == 0 and help_text.stdout.startswith("Usage: minixmpp")
+    flat = " ".join(help_text.stdout.split())
+    assert all(f"--{option.name}" in flat for option in OPTIONS)
+    for command, args, message in [
+            ("minixmpp", ["--bogus"], "option --bogus not recognized"),
+            ("python -m minixmpp", ["--user", "nocolon"], "expected NAME:PASSWORD")]:
+        result = subprocess.run([*PLAIN_COMMANDS[command], *args], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert lines == [lines[0]] and lines[0].startswith("minixmpp: error: ") and \
+            message in lines[0], result.stderr
+
+
+@pytest.mark.launch
+def test_unwritable_ready_file_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_twistd("--c2s", "tcp:0:interface=127.0.0.1", "--ready-file",
+                        str(tmp_path / "missing-dir" / "ready.json"), cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minixmpp: error: --ready-file"), \
+        result.stderr

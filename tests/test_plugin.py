@@ -21,10 +21,10 @@ def run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess:
                           cwd=directory, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("reactor", [[], ["--reactor=asyncio"]], ids=["default", "asyncio"])
-def test_example_outside_the_repository_passes(tmp_path: Path, reactor: list[str]) -> None:
+# On the default reactor, and with the README's examples: tests/test_quiet.py.
+def test_example_outside_the_repository_passes_on_the_asyncio_reactor(tmp_path: Path) -> None:
     shutil.copy(EXAMPLES / "test_example.py", tmp_path / "test_example.py")
-    result = run_pytest(tmp_path, *reactor)
+    result = run_pytest(tmp_path, "--reactor=asyncio")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 
@@ -66,13 +66,13 @@ def test_hundred_fixture_servers_leave_no_descriptors_or_timers(tmp_path: Path) 
     assert "101 passed" in result.stdout
 
 
-def test_readme_python_example_passes(tmp_path: Path) -> None:
-    import re
-
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    section = readme[readme.index("## Use it in your tests"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    (tmp_path / "test_readme_example.py").write_text(code)
-    result = run_pytest(tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+def test_factory_servers_with_components_listen_on_ports_of_their_own(
+        xmpp_server_factory) -> None:
+    """Under pytest-xdist many servers with an XEP-0114 listener run at once: none may
+    take the fixed default port 5347."""
+    options = {"component": ["bot.localhost:secret"]}
+    first, second = xmpp_server_factory(**options), xmpp_server_factory(**options)
+    assert first.components_port and second.components_port
+    assert first.components_port != second.components_port
+    assert 5347 not in (first.components_port, second.components_port)
+    assert xmpp_server_factory().components_port is None

@@ -10,6 +10,7 @@ from minixmpp.storage import open_storage
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
+    FastToken,
     NoSuchAccount,
     PepItem,
     PepNode,
@@ -169,6 +170,8 @@ def test_push_remove_is_exact_and_remove_service_takes_every_node(storage) -> No
     assert p.remove_service("alice", "other.example") == 1
     assert p.users() == ["bob"] and p.registrations("alice") == []
     assert [r.node for r in p.registrations("bob")] == [None]
+
+
 def test_pep_nodes_and_items(storage) -> None:
     p = storage.pep
     p.put_node("alice", PepNode("urn:xmpp:avatar:metadata", {"pubsub#access_model": "open"}))
@@ -216,6 +219,23 @@ def test_private_documents(storage) -> None:
     assert d.get("alice", "private:storage:bookmarks") is not None
     d.drop("alice")
     assert d.get("alice", "private:storage:bookmarks") is None
+
+
+def test_fast_tokens(storage) -> None:
+    t = storage.tokens
+    assert t.get("alice", "ua1") is None
+    t.put("alice", "ua1", FastToken("HT-SHA-256-NONE", "secret", 100.0))
+    t.put("alice", "ua2", FastToken("HT-SHA-256-ENDP", "other", 200.0, "old", 3))
+    t.put("bob", "ua1", FastToken("HT-SHA-256-NONE", "bobs", 1.0))
+    assert t.get("alice", "ua1") == FastToken("HT-SHA-256-NONE", "secret", 100.0)
+    assert t.get("alice", "ua2") == FastToken("HT-SHA-256-ENDP", "other", 200.0, "old", 3)
+    got = t.get("alice", "ua1")
+    got.count = 9  # a copy: the store is unchanged until put
+    assert t.get("alice", "ua1").count == 0
+    t.delete("alice", "ua1")
+    assert t.get("alice", "ua1") is None and t.get("alice", "ua2") is not None
+    t.drop("alice")
+    assert t.get("alice", "ua2") is None and t.get("bob", "ua1") is not None
 
 
 def test_sqlite_survives_reopening(tmp_path) -> None:

@@ -16,17 +16,30 @@ import ipaddress
 import os
 import unicodedata
 from collections.abc import Hashable
+from typing import Any
 
 from scramp import ScramException, ScramMechanism
+from scramp import core as _scramp_core
 from scramp.core import ServerError
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
 from minixmpp import addressing
+from minixmpp.c2s import tls
 from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
 from minixmpp.storage.interfaces import IAccountStore
 
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_SASL_CB = "urn:xmpp:sasl-cb:0"
+#: SCRAM hashes, strongest first (RFC 5802, RFC 7677, draft-melnikov-scram-sha-512)
+SCRAM_HASHES = ("SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1")
+
+# scramp computes no tls-exporter data itself (Python's ssl cannot) and so refuses the
+# name; we hand it the bytes from pyOpenSSL (c2s.tls.channel_bindings), which it then
+# only compares. Accept the name (RFC 9266) for data given as bytes.
+_scramp_core.CbName.SUPPORTED_TYPES = frozenset(
+    _scramp_core.CbName.SUPPORTED_TYPES | {"tls-exporter"})
+_scramp_core.CbName.UNSUPPORTED_TYPES = frozenset()
 
 
 class SASLFailure(Exception):
@@ -74,21 +87,31 @@ class Plain:
 
 
 class Scram:
-    """SCRAM-SHA-1 / SCRAM-SHA-256 (RFC 5802, RFC 7677) without channel binding."""
+    """SCRAM-SHA-1/-256/-512 (RFC 5802, RFC 7677) and their ``-PLUS`` variants with
+    channel binding (RFC 5802 §6; types of RFC 5929 and RFC 9266, offered per XEP-0440).
 
-    def __init__(self, name: str, accounts: IAccountStore, domain: str) -> None:
+    ``bindings`` are the channel-binding data of this connection by type (empty without
+    TLS). A client that says ``y`` (it could bind, but thinks we cannot) while we offer
+    ``-PLUS`` fails: that is a downgrade (RFC 5802 §6).
+    """
+
+    def __init__(self, name: str, accounts: IAccountStore, domain: str,
+                 bindings: dict[str, bytes] | None = None) -> None:
         self.name = name
+        self.hash = name.removesuffix("-PLUS")
+        self.plus = name.endswith("-PLUS")
         self.accounts = accounts
         self.domain = domain
+        self.bindings = bindings or {}
         self.user: str | None = None
         self._candidate = ""
-        self._server = ScramMechanism(name).make_server(self._auth_info)
+        self._server: Any = None
         self._stage = 0
 
     def _auth_info(self, username: str) -> tuple[bytes, bytes, bytes, int]:
         name = username.replace("=2C", ",").replace("=3D", "=")
         self._candidate = saslprep_user(name, self.domain)
-        creds = self.accounts.scram(self._candidate, self.name) if self._candidate else None
+        creds = self.accounts.scram(self._candidate, self.hash) if self._candidate else None
         if creds is None:
             # Unknown user: go on with keys nobody knows, so the failure comes at the
             # proof, like a wrong password (RFC 5802 §5.1: don't reveal which accounts exist).
@@ -104,7 +127,7 @@ class Scram:
         except UnicodeDecodeError:
             raise SASLFailure("malformed-request", "not UTF-8") from None
         if self._stage == 0:
-            self._check_gs2(text)
+            self._server = self._make_server(self._check_gs2(text))
             try:
                 self._server.set_client_first(text)
                 first = self._server.get_server_first()
@@ -131,13 +154,30 @@ class Scram:
             return "success", final.encode()
         raise SASLFailure("malformed-request", "unexpected response")
 
-    def _check_gs2(self, text: str) -> None:
-        """Reject channel binding (we offer no -PLUS) and a foreign authzid."""
+    def _make_server(self, cb_type: str | None) -> Any:
+        mechanism = ScramMechanism(self.name)
+        if cb_type is None:
+            return mechanism.make_server(self._auth_info)
+        return mechanism.make_server(self._auth_info,
+                                     channel_binding=(cb_type, self.bindings[cb_type]))
+
+    def _check_gs2(self, text: str) -> str | None:
+        """The GS2 header (RFC 5802 §7): the channel-binding type the client asks for
+        (None without), checked against the mechanism and this connection; and no
+        foreign authzid."""
         parts = text.split(",", 2)
         if len(parts) < 3 or parts[0] not in ("n", "y") and not parts[0].startswith("p="):
             raise SASLFailure("malformed-request", "bad GS2 header")
-        if parts[0].startswith("p="):
-            raise SASLFailure("malformed-request", "channel binding not offered")
+        cb_type = parts[0][2:] if parts[0].startswith("p=") else None
+        if self.plus and cb_type is None:
+            raise SASLFailure("malformed-request", f"{self.name} needs channel binding")
+        if not self.plus and cb_type is not None:
+            raise SASLFailure("malformed-request", f"{self.name} has no channel binding")
+        if cb_type is not None and cb_type not in self.bindings:
+            raise SASLFailure("malformed-request",
+                              f"channel binding {cb_type!r} is not offered on this stream")
+        if parts[0] == "y" and self.bindings:
+            raise SASLFailure("not-authorized", "channel binding was offered (downgrade?)")
         authzid = parts[1]
         if authzid and not authzid.startswith("a="):
             raise SASLFailure("malformed-request", "bad GS2 header")
@@ -146,21 +186,33 @@ class Scram:
             user = saslprep_user(name[2:] if name.startswith("n=") else name, self.domain)
             if authzid[2:] not in (f"{user}@{self.domain}", user):
                 raise SASLFailure("invalid-authzid")
+        return cb_type
 
 
-def mechanisms(plain: bool) -> list[str]:
-    """Mechanism names in order of preference (RFC 6120 §6.4.1)."""
-    names = ["SCRAM-SHA-256", "SCRAM-SHA-1"]
+def mechanisms(plain: bool, channel_binding: bool = False) -> list[str]:
+    """Mechanism names in order of preference (RFC 6120 §6.4.1): ``-PLUS`` first when the
+    stream can bind to its TLS channel."""
+    names = [f"{h}-PLUS" for h in SCRAM_HASHES] if channel_binding else []
+    names += SCRAM_HASHES
     if plain:
         names.append("PLAIN")
     return names
 
 
-def create(name: str, accounts: IAccountStore, domain: str) -> Plain | Scram:
+def create(name: str, accounts: IAccountStore, domain: str,
+           bindings: dict[str, bytes] | None = None) -> Plain | Scram:
     """A fresh mechanism object for one exchange."""
     if name == "PLAIN":
         return Plain(accounts, domain)
-    return Scram(name, accounts, domain)
+    return Scram(name, accounts, domain, bindings)
+
+
+def channel_binding_feature(types: list[str]) -> domish.Element:
+    """XEP-0440 §3: the channel-binding types this stream offers."""
+    feature = domish.Element((NS_SASL_CB, "sasl-channel-binding"))
+    for cb_type in types:
+        feature.addElement("channel-binding")["type"] = cb_type
+    return feature
 
 
 class SASLStage(Stage):
@@ -171,6 +223,15 @@ class SASLStage(Stage):
     def __init__(self, auth) -> None:
         super().__init__(auth)
         self.mechanism: Plain | Scram | None = None
+        self._bindings: dict[str, bytes] | None = None
+
+    def bindings(self) -> dict[str, bytes]:
+        """Channel-binding data of this stream's TLS (computed once, after the handshake)."""
+        if not self.auth.tls:
+            return {}
+        if self._bindings is None:
+            self._bindings = tls.channel_bindings(self.auth.xmlstream.transport)
+        return self._bindings
 
     def plain_allowed(self) -> bool:
         """RFC 6120 §13.8: PLAIN only over TLS, unless configured (loopback by default)."""
@@ -190,13 +251,16 @@ class SASLStage(Stage):
     def features(self) -> list[domish.Element]:
         if not self.auth.tls and self.context.settings.require_tls:
             return []
+        bindings = self.bindings()
         mechs = domish.Element((NS_SASL, "mechanisms"))
-        for name in mechanisms(self.plain_allowed()):
+        for name in mechanisms(self.plain_allowed(), bool(bindings)):
             mechs.addElement("mechanism", content=name)
-        return [mechs]
+        if not bindings:
+            return [mechs]
+        return [mechs, channel_binding_feature(sorted(bindings))]
 
     def feature_key(self) -> Hashable:
-        return (self.auth.tls, self.plain_allowed())
+        return (self.auth.tls, self.plain_allowed(), tuple(sorted(self.bindings())))
 
     def receive(self, element: domish.Element) -> bool:
         if element.uri != NS_SASL:
@@ -220,9 +284,10 @@ class SASLStage(Stage):
         if settings.require_tls and not self.auth.tls:
             return self._failure("encryption-required")
         name = element.getAttribute("mechanism") or ""
-        if name not in mechanisms(self.plain_allowed()):
+        bindings = self.bindings()
+        if name not in mechanisms(self.plain_allowed(), bool(bindings)):
             return self._failure("invalid-mechanism")
-        self.mechanism = create(name, self.context.accounts, settings.domain)
+        self.mechanism = create(name, self.context.accounts, settings.domain, bindings)
         self._step(element)
 
     def _step(self, element: domish.Element) -> None:

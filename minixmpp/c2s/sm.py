@@ -239,19 +239,30 @@ class SMStage(Stage):
             return auth.send(failed("bad-request"))
         except ResumeFailed as e:
             return auth.send(failed(e.condition))
-        old = session.stream
-        if old is not None:  # the old connection is not known dead yet: drop it quietly
-            old.session = None
-            old.xmlstream.transport.abortConnection()
-        session.stream = auth
-        session.tls, session.peer = auth.tls, auth.peer
-        auth.bound(session)
+        take_over(auth, session)
         state = session.sm
         auth.send(element("resumed", previd=state.id, h=state.inbound))
-        for stanza in list(state.queue):
-            auth.send(stanza)
-        if state.queue:
-            auth.request_ack()
-        self.log.info("{jid} resumed ({peer}; {n} stanzas sent again)",
-                      jid=session.jid.full(), peer=auth.peer, n=len(state.queue))
+        resend(auth, session)
+
+
+def take_over(auth: Any, session: Session) -> None:
+    """A resumed ``session`` moves to the stream of ``auth`` (§5; also SASL2 inline)."""
+    old = session.stream
+    if old is not None:  # the old connection is not known dead yet: drop it quietly
+        old.session = None
+        old.xmlstream.transport.abortConnection()
+    session.stream = auth
+    session.tls, session.peer = auth.tls, auth.peer
+    auth.bound(session)
+
+
+def resend(auth: Any, session: Session) -> None:
+    """After ``<resumed/>``: what the client did not acknowledge, again (§5)."""
+    state = session.sm
+    for stanza in list(state.queue):
+        auth.send(stanza)
+    if state.queue:
+        auth.request_ack()
+    SMStage.log.info("{jid} resumed ({peer}; {n} stanzas sent again)",
+                     jid=session.jid.full(), peer=auth.peer, n=len(state.queue))
 

@@ -46,6 +46,14 @@ class C2SContext:
     #: hands a checked, stamped stanza from a bound resource to the local domain
     deliver: Any  # Callable[[Session, domish.Element], None]
     auth_limiter: AuthLimiter
+    #: the server's entity capabilities (``im.caps.ServerCaps``), for ``<c/>``
+    caps: Any = None
+    #: who may register in-band (``im.register.Registrar``), None when off
+    registrar: Any = None
+    #: FAST tokens (``c2s.fast.Tokens``) for SASL2 logins
+    fast: Any = None
+    #: the message archive (``IArchiveStore``), for Bind2's MAM metadata; None when off
+    archive: Any = None
 
 
 class Stage:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from twisted.internet.interfaces import ISSLTransport
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, xmlstream
 from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
@@ -20,9 +21,12 @@ from twisted.words.xish import domish
 
 from minixmpp import addressing, stanzalog
 from minixmpp.c2s import features, sm
+from minixmpp.c2s.advertise import Advertised
 from minixmpp.c2s.bind import BindStage
 from minixmpp.c2s.parser import HardenedStream
+from minixmpp.c2s.register import RegisterStage
 from minixmpp.c2s.sasl import SASLStage
+from minixmpp.c2s.sasl2 import SASL2Stage
 from minixmpp.c2s.stage import AUTHENTICATED, BOUND, UNAUTHENTICATED, C2SContext, Stage
 from minixmpp.c2s.stanzas import STANZAS, ClientState, StanzaChecks
 from minixmpp.c2s.starttls import StartTLS
@@ -33,7 +37,8 @@ NS_CLIENT = "jabber:client"
 
 #: The negotiation stages, in the order their features are offered and they are asked.
 STAGES: tuple[Callable[[C2SAuthenticator], Stage], ...] = (
-    StartTLS, SASLStage, BindStage, sm.SMStage, ClientState, StanzaChecks)
+    StartTLS, SASLStage, SASL2Stage, RegisterStage, BindStage, sm.SMStage, ClientState, Advertised,
+    StanzaChecks)
 
 
 class C2SStream(HardenedStream):
@@ -135,6 +140,8 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         transport = self.xmlstream.transport
         if hasattr(transport, "setTcpNoDelay"):
             transport.setTcpNoDelay(True)  # stanzas are small: no Nagle delays
+        # Direct TLS (XEP-0368): the stream is encrypted from the first byte
+        self.tls = self.tls or ISSLTransport.providedBy(transport)
         peer = transport.getPeer()
         self.ip = getattr(peer, "host", "")
         self.peer = f"{self.ip}:{getattr(peer, 'port', '')}"
@@ -267,6 +274,7 @@ class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
         xs.max_stanza_size = settings.max_stanza_size
         xs.max_depth = settings.max_stanza_depth
         xs.max_send_buffer = settings.max_send_buffer
+        xs._callLater = self.context.reactor.callLater  # the server's reactor, not the global
         return self.track(xs)
 
     def refusal(self, xs: C2SStream, ip: str) -> str | None:

@@ -151,9 +151,10 @@ def fields_form() -> domish.Element:
 
 
 def select(items: list[ArchivedMessage], query: domish.Element
-           ) -> tuple[list[ArchivedMessage], int, bool, int]:
+           ) -> tuple[list[ArchivedMessage], int | None, bool, int]:
     """§4.1 filters (``with``, ``start``, ``end``) and XEP-0059 paging of one archive:
-    (page, index of its first item, complete, count of matching items)."""
+    (page, index of its first item or None for a backward page, complete, count of
+    matching items)."""
     filters: dict[str, str] = {}
     form = forms.find(query, NS_MAM)
     if form is not None:
@@ -177,8 +178,16 @@ def select(items: list[ArchivedMessage], query: domish.Element
 
 
 def _page(items: list[ArchivedMessage], query: domish.Element
-          ) -> tuple[list[ArchivedMessage], int, bool]:
-    """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page)."""
+          ) -> tuple[list[ArchivedMessage], int | None, bool]:
+    """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page).
+
+    Returns the page, the index of its first item (None when paging backwards) and
+    whether it reaches the end of the result set in the direction of paging (XEP-0313
+    §4.2: ``complete``). The ``index`` attribute is OPTIONAL (XEP-0059 §2.6) and, like
+    Prosody, we leave it out of backward pages: clients such as slixmpp's
+    ``xep_0059.iterate`` take ``index + page size == count`` as the end of the set in
+    either direction, so with it a backward walk stopped after its first page.
+    """
     rsm = next(query.elements(NS_RSM, "set"), None)
     size, after, before = DEFAULT_PAGE, None, None
     if rsm is not None:
@@ -200,7 +209,7 @@ def _page(items: list[ArchivedMessage], query: domish.Element
     if before is not None:
         end = len(items) if before == "" else _index(ids, before)
         start = max(0, end - size)
-        return items[start:end], start, start == 0
+        return items[start:end], None, start == 0
     start = _index(ids, after) + 1 if after else 0
     end = min(len(items), start + size)
     return items[start:end], start, end == len(items)
@@ -222,7 +231,7 @@ def result(to: str, frm: str, queryid: str | None, item: ArchivedMessage) -> dom
     return message
 
 
-def fin(page: list[ArchivedMessage], first_index: int, complete: bool,
+def fin(page: list[ArchivedMessage], first_index: int | None, complete: bool,
         count: int) -> domish.Element:
     """§4.3: the ``<fin/>`` that ends a query, with its XEP-0059 set."""
     element = domish.Element((NS_MAM, "fin"))
@@ -231,7 +240,8 @@ def fin(page: list[ArchivedMessage], first_index: int, complete: bool,
     rsm = element.addElement((NS_RSM, "set"))
     if page:
         first = rsm.addElement("first", content=page[0].id)
-        first["index"] = str(first_index)
+        if first_index is not None:
+            first["index"] = str(first_index)
         rsm.addElement("last", content=page[-1].id)
     rsm.addElement("count", content=str(count))
     return element

@@ -213,8 +213,10 @@ class PresenceHandler:
             self.route(stanza)
         elif ptype == "subscribed":  # §3.1.5
             if item is None or not item.pending_in:
-                return  # no pending request: nothing to approve (no pre-approval)
+                self._preapprove(user, contact, item)
+                return
             item.pending_in = False
+            item.approved = False
             item.pending_stanza = None
             item.subscription = {"none": "from", "to": "both"}.get(item.subscription,
                                                                    item.subscription)
@@ -233,6 +235,9 @@ class PresenceHandler:
                 self._save(user, item)
             self.route(stanza)
         elif ptype == "unsubscribed":  # §3.2.2
+            if item is not None and item.approved:  # §3.4: cancels a pre-approval
+                item.approved = False
+                self._save(user, item)
             if item is not None and (item.subscription in ("from", "both") or item.pending_in):
                 item.subscription = {"from": "none", "both": "to"}.get(item.subscription,
                                                                        item.subscription)
@@ -242,6 +247,17 @@ class PresenceHandler:
                 for s in self.sessions.available(user):
                     self.route(presence(s.jid.full(), contact, "unavailable"))
             self.route(stanza)
+
+    def _preapprove(self, user: str, contact: str, item: RosterItem | None) -> None:
+        """RFC 6121 §3.4.2: ``subscribed`` before any request pre-approves it; the item
+        is added (subscription none) if need be and pushed with ``approved='true'``.
+        Nothing is routed to the contact."""
+        if item is not None and (item.subscription in ("from", "both") or item.approved):
+            return  # already subscribed or pre-approved: nothing changes
+        item = item or RosterItem(contact)
+        item.approved = True
+        item.in_roster = True
+        self._save(user, item)
 
     def roster_removed(self, user: str, item: RosterItem) -> None:
         """§2.5.2: removing an item cancels the subscriptions both ways."""
@@ -253,7 +269,8 @@ class PresenceHandler:
 
     def _save(self, user: str, item: RosterItem) -> None:
         """Store ``item``; push it if it is in the roster (§2.1.6)."""
-        if not item.in_roster and item.subscription == "none" and not item.pending_in:
+        if not item.in_roster and item.subscription == "none" and not item.pending_in \
+                and not item.approved:
             self.rosters.remove(user, item.jid)
         else:
             self.rosters.put(user, item)
@@ -310,6 +327,17 @@ class PresenceHandler:
         if ptype == "subscribe":  # §3.1.3
             if item is not None and item.subscription in ("from", "both"):
                 self.route(presence(bare, contact, "subscribed"))
+                return
+            if item is not None and item.approved:  # §3.4.3: approved in advance
+                item.approved = False
+                item.pending_in = False
+                item.pending_stanza = None
+                item.subscription = {"none": "from", "to": "both"}.get(item.subscription,
+                                                                       item.subscription)
+                self._save(user, item)
+                self.route(presence(bare, contact, "subscribed"))
+                for s in self.sessions.available(user):
+                    self.route(readdressed(s.presence, s.jid.full(), contact))
                 return
             item = item or RosterItem(contact, in_roster=False)
             item.pending_in = True

@@ -1,7 +1,10 @@
-"""Roster management (RFC 6121 §2): get, set, remove, and roster pushes."""
+"""Roster management (RFC 6121 §2): get, set, remove, roster pushes, and roster
+versioning (§2.6): the version is a digest of the roster, so a client whose version
+is current gets an empty result and, from then on, pushes only."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 
@@ -14,6 +17,8 @@ from minixmpp.sessions import SessionManager
 from minixmpp.storage.interfaces import IRosterStore, RosterItem
 
 NS_ROSTER = "jabber:iq:roster"
+NS_ROSTERVER = "urn:xmpp:features:rosterver"
+NS_PREAPPROVAL = "urn:xmpp:features:pre-approval"
 QUERY = "/query[@xmlns='jabber:iq:roster']"
 
 
@@ -29,9 +34,20 @@ def item_element(item: RosterItem, remove: bool = False) -> domish.Element:
         element["name"] = item.name
     if item.ask:
         element["ask"] = "subscribe"
+    if item.approved:
+        element["approved"] = "true"  # §3.4
     for group in item.groups:
         element.addElement("group", content=group)
     return element
+
+
+def version(items: list[RosterItem]) -> str:
+    """An opaque roster version (§2.6.1): changes whenever what a client sees changes."""
+    digest = hashlib.sha256()
+    for item in sorted((i for i in items if i.in_roster), key=lambda i: i.jid):
+        digest.update(item_element(item).toXml().encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 class RosterHandler(XMPPHandler, IQHandlerMixin):
@@ -57,13 +73,19 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
             raise error.StanzaError("forbidden" if to.user else "service-unavailable")
         return sender.user or "", sender
 
-    def onGet(self, iq: domish.Element) -> domish.Element:
+    def onGet(self, iq: domish.Element) -> domish.Element | None:
         user, sender = self._owner(iq)
         session = self.sessions.get(sender)
         if session is not None:
             session.interested = True
+        items = self.rosters.items(user)
+        current = version(items)
+        requested = iq.query.getAttribute("ver")
+        if requested is not None and requested == current:
+            return None  # §2.6.3: up to date: an empty result, then pushes only
         query = domish.Element((NS_ROSTER, "query"))
-        for item in self.rosters.items(user):
+        query["ver"] = current  # versioning is always on: the feature is advertised
+        for item in items:
             if item.in_roster:
                 query.addChild(item_element(item))
         return query
@@ -102,7 +124,9 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
         return None
 
     def push(self, user: str, item: RosterItem, remove: bool = False) -> None:
-        """Roster push to every interested resource of ``user`` (RFC 6121 §2.1.6)."""
+        """Roster push to every interested resource of ``user`` (RFC 6121 §2.1.6), with
+        the new roster version (§2.6.2)."""
+        ver = version(self.rosters.items(user))
         for session in self.sessions.of(user):
             if not session.interested:
                 continue
@@ -110,5 +134,7 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
             iq["type"] = "set"
             iq["id"] = "push-" + secrets.token_hex(6)
             iq["to"] = session.jid.full()
-            iq.addElement((NS_ROSTER, "query")).addChild(item_element(item, remove))
+            query = iq.addElement((NS_ROSTER, "query"))
+            query["ver"] = ver
+            query.addChild(item_element(item, remove))
             session.send(iq)

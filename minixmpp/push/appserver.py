@@ -55,6 +55,7 @@ class Failure:
 @dataclass
 class _Waiter:
     match: Callable[[Notification], bool]
+    reactor: Any
     deferred: defer.Deferred = field(default_factory=defer.Deferred)
 
 
@@ -75,6 +76,7 @@ class AppServer(pubsub.PubSubResource):
         self.notifications: list[Notification] = []
         self.failures: dict[str | None, Failure] = {}
         self._waiters: list[_Waiter] = []
+        self._wakeups: list[Any] = []  # delayed calls that will fire waiters
         self._seq = itertools.count(1)
 
     # -- pubsub (XEP-0060 §7.1, XEP-0357 §7) ----------------------------------------------
@@ -102,8 +104,20 @@ class AppServer(pubsub.PubSubResource):
         for waiter in list(self._waiters):
             if waiter.match(notification):
                 self._waiters.remove(waiter)
-                waiter.deferred.callback(notification)
+                self._wake(waiter, notification)
         return defer.succeed(None)
+
+    def _wake(self, waiter: _Waiter, notification: Notification) -> None:
+        """Fire a waiter on the next reactor turn, once the publish has been answered:
+        whoever waits (a test) may stop the server at once, and the answer must not
+        be left to go out through a stopped component."""
+        def fire() -> None:
+            self._wakeups.remove(call)
+            if not waiter.deferred.called:
+                waiter.deferred.callback(notification)
+
+        call = waiter.reactor.callLater(0, fire)
+        self._wakeups.append(call)
 
     def _record(self, request: pubsub.PubSubRequest, node: str | None) -> Notification:
         fields: dict[str, str] = {}
@@ -141,7 +155,7 @@ class AppServer(pubsub.PubSubResource):
         found = self.find(account, node, since)
         if found:
             return defer.succeed(found[0])
-        waiter = _Waiter(lambda n: n.seq > since and _matches(n, account, node))
+        waiter = _Waiter(lambda n: n.seq > since and _matches(n, account, node), reactor)
         self._waiters.append(waiter)
 
         def cancel(_: Any) -> None:
@@ -163,6 +177,9 @@ class AppServer(pubsub.PubSubResource):
 
     def cancel_waiters(self) -> None:
         """Cancel every pending :meth:`wait_for` (server shutdown)."""
+        for call in self._wakeups:
+            call.cancel()
+        self._wakeups.clear()
         for waiter in list(self._waiters):
             waiter.deferred.cancel()
         self._waiters.clear()
@@ -181,7 +198,15 @@ def build_component(router: Any, jid: str, app: AppServer) -> Any:
     """The App Server as a wokkel internal component on ``router`` at ``jid``."""
     from wokkel.component import InternalComponent  # imports the reactor: not at import
 
-    component = InternalComponent(router, jid)
+    class Component(InternalComponent):
+        """Once stopped, late stanzas (an answer still on its way) are dropped: the
+        route is gone and there is no stream to write them to."""
+
+        def send(self, obj: Any) -> None:
+            if self.xmlstream is not None:
+                super().send(obj)
+
+    component = Component(router, jid)
     service = pubsub.PubSubService(app)
     service.setHandlerParent(component)
     disco.DiscoHandler().setHandlerParent(component)

@@ -1,6 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations, PEP, private XML, uploads, block lists, last activity, group chat rooms):
-in memory by default, SQLite with ``--data-dir``."""
+registrations, PEP, private XML, uploads, block lists, last activity, FAST tokens, group
+chat rooms): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from minixmpp.storage.interfaces import (
     IPushStore,
     IRoomStore,
     IRosterStore,
+    ITokenStore,
     IUploadStore,
     StorageError,
 )
@@ -37,6 +38,7 @@ class Storage:
     uploads: IUploadStore
     blocking: IBlockStore
     last_activity: ILastActivityStore
+    tokens: ITokenStore
     rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
     room_archive: IArchiveStore | None = None
     db: Any = None
@@ -60,6 +62,7 @@ def open_storage(data_dir: str | None) -> Storage:
                        uploads=memory.MemoryUploadStore(),
                        blocking=memory.MemoryBlockStore(),
                        last_activity=memory.MemoryLastActivityStore(),
+                       tokens=memory.MemoryTokenStore(),
                        rooms=memory.MemoryRoomStore(),
                        room_archive=memory.MemoryArchiveStore())
     import sqlite3
@@ -77,5 +80,6 @@ def open_storage(data_dir: str | None) -> Storage:
                    uploads=sqlite.SQLiteUploadStore(db),
                    blocking=sqlite.SQLiteBlockStore(db),
                    last_activity=sqlite.SQLiteLastActivityStore(db),
+                   tokens=sqlite.SQLiteTokenStore(db),
                    rooms=sqlite.SQLiteRoomStore(db),
                    room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"), db=db)

@@ -48,6 +48,8 @@ class RosterItem:
     ask: bool = False  # outbound subscription request pending ("ask='subscribe'")
     pending_in: bool = False  # inbound subscription request waiting for an answer
     in_roster: bool = True
+    #: the user pre-approved the contact's subscription request (RFC 6121 §3.4)
+    approved: bool = False
     #: the subscribe stanza (XML) to re-deliver while pending_in
     pending_stanza: str | None = field(default=None, compare=False)
 
@@ -299,5 +301,33 @@ class ILastActivityStore(Protocol):
     def get(self, user: str) -> tuple[float, str] | None: ...
 
     def put(self, user: str, when: float, status: str) -> None: ...
+
+
+    def drop(self, user: str) -> None: ...
+
+
+@dataclass
+class FastToken:
+    """A FAST token (XEP-0484) of one account and client (its SASL2 user-agent id).
+
+    ``previous`` stays valid until ``current`` is first used (rotation, §3.4); ``count``
+    is the highest ``<fast count/>`` seen, so a replayed login fails (§3.3).
+    """
+
+    mechanism: str
+    current: str
+    expiry: float
+    previous: str | None = None
+    count: int = 0
+
+
+class ITokenStore(Protocol):
+    """FAST tokens by (account, user-agent id)."""
+
+    def get(self, user: str, agent: str) -> FastToken | None: ...
+
+    def put(self, user: str, agent: str, token: FastToken) -> None: ...
+
+    def delete(self, user: str, agent: str) -> None: ...
 
     def drop(self, user: str) -> None: ...

@@ -11,6 +11,7 @@ from scramp import ScramMechanism
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
+    FastToken,
     NoSuchAccount,
     PepItem,
     PepNode,
@@ -22,7 +23,7 @@ from minixmpp.storage.interfaces import (
 )
 
 #: SCRAM mechanisms whose keys are stored for every account (RFC 5802, RFC 7677).
-SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1")
+SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1")
 #: PBKDF2 iteration count for stored keys (RFC 7677 §4 recommends at least 4096).
 ITERATIONS = 4096
 
@@ -327,3 +328,23 @@ class MemoryLastActivityStore:
 
     def drop(self, user: str) -> None:
         self._last.pop(user, None)
+
+
+class MemoryTokenStore:
+    """FAST tokens in a dict (XEP-0484)."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, dict[str, FastToken]] = {}
+
+    def get(self, user: str, agent: str) -> FastToken | None:
+        token = self._tokens.get(user, {}).get(agent)
+        return replace(token) if token is not None else None
+
+    def put(self, user: str, agent: str, token: FastToken) -> None:
+        self._tokens.setdefault(user, {})[agent] = replace(token)
+
+    def delete(self, user: str, agent: str) -> None:
+        self._tokens.get(user, {}).pop(agent, None)
+
+    def drop(self, user: str) -> None:
+        self._tokens.pop(user, None)

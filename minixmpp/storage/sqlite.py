@@ -19,6 +19,7 @@ from pathlib import Path
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
+    FastToken,
     NoSuchAccount,
     PepItem,
     PepNode,
@@ -98,9 +99,17 @@ def _v_web(db: sqlite3.Connection) -> None:
     """)
 
 
+def _fast_tokens(db: sqlite3.Connection) -> None:
+    """FAST tokens (XEP-0484) by account and SASL2 user-agent id."""
+    db.executescript("""
+        CREATE TABLE fast_tokens (user TEXT NOT NULL, agent TEXT NOT NULL,
+                                  token TEXT NOT NULL, PRIMARY KEY (user, agent));
+    """)
+
+
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions, _pep, _v_web,
-                                                          _muc]
+                                                          _fast_tokens, _muc]
 VERSION = len(MIGRATIONS)
 
 
@@ -475,3 +484,25 @@ class SQLiteLastActivityStore:
 
     def drop(self, user: str) -> None:
         self.db.execute("DELETE FROM last_activity WHERE user = ?", (user,))
+
+
+class SQLiteTokenStore:
+    """FAST tokens (XEP-0484), one JSON row per (account, user-agent id)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, user: str, agent: str) -> FastToken | None:
+        row = self.db.execute("SELECT token FROM fast_tokens WHERE user = ? AND agent = ?",
+                              (user, agent)).fetchone()
+        return FastToken(**json.loads(row[0])) if row else None
+
+    def put(self, user: str, agent: str, token: FastToken) -> None:
+        self.db.execute("INSERT OR REPLACE INTO fast_tokens VALUES (?, ?, ?)",
+                        (user, agent, json.dumps(asdict(token))))
+
+    def delete(self, user: str, agent: str) -> None:
+        self.db.execute("DELETE FROM fast_tokens WHERE user = ? AND agent = ?", (user, agent))
+
+    def drop(self, user: str) -> None:
+        self.db.execute("DELETE FROM fast_tokens WHERE user = ?", (user,))

@@ -4,5 +4,7 @@ registered through the ``pytest11`` entry point)."""
 
 from minixmpp.testing.client import TestClient
 from minixmpp.testing.fixture import Account, TestServer, running_server
+from minixmpp.testing.threaded import AsyncTestClient, AsyncTestServer, start_async
 
-__all__ = ["Account", "TestClient", "TestServer", "running_server"]
+__all__ = ["Account", "AsyncTestClient", "AsyncTestServer", "TestClient", "TestServer",
+           "running_server", "start_async"]

@@ -16,10 +16,13 @@ from minixmpp.push.appserver import Notification
 from minixmpp.server import Server
 from minixmpp.testing.client import TestClient
 
-#: Options every test server starts with (a test's own options win).
+#: Options every test server starts with (a test's own options win). Every listener is
+#: on a port the kernel picks, so parallel tests (pytest-xdist) never clash.
 DEFAULTS: dict[str, Any] = {"c2s": "tcp:0:interface=127.0.0.1",
-                             "http": "tcp:0:interface=127.0.0.1",
-                             "user": ("alice:alice", "bob:bob")}
+                            "c2s_tls": "tcp:0:interface=127.0.0.1",
+                            "components": "tcp:0:interface=127.0.0.1",
+                            "http": "tcp:0:interface=127.0.0.1",
+                            "user": ("alice:alice", "bob:bob")}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,11 @@ class TestServer:
         return self.server.appserver.jid if self.server.appserver else None
 
     @property
+    def components_port(self) -> int | None:
+        """The XEP-0114 port (with ``component=[...]``), else None."""
+        return self.server.components_port if self.server.component_port else None
+
+    @property
     def http_url(self) -> str | None:
         if self.server.http_port is None:
             return None
@@ -86,8 +94,7 @@ class TestServer:
     def login(self, account: Account | str, resource: str = "test", password: str | None = None,
               tls: bool = True) -> defer.Deferred[TestClient]:
         """A :class:`TestClient` logged in as ``account`` (name or :class:`Account`)."""
-        from twisted.internet import reactor
-
+        reactor = self.server.reactor
         if isinstance(account, Account):
             name, password = account.name, password or account.password
         else:
@@ -113,9 +120,7 @@ class TestServer:
                       since: int = 0, timeout: float = 5) -> defer.Deferred[Notification]:
         """Fires with the first matching notification (``seq`` > ``since``); fails with
         ``twisted.internet.defer.TimeoutError`` after ``timeout`` seconds."""
-        from twisted.internet import reactor
-
-        return self.appserver.wait_for(reactor, account, node, since, timeout)
+        return self.appserver.wait_for(self.server.reactor, account, node, since, timeout)
 
     async def assert_no_push(self, account: str | None = None, node: str | None = None,
                              within: float = 0.5, since: int | None = None,
@@ -123,14 +128,14 @@ class TestServer:
         """Fail if a matching notification arrives. With ``after`` (the client that sent
         the message), a ping round trip on its stream proves the message was handled,
         push decision included: no waiting. Without it, wait ``within`` seconds."""
-        from twisted.internet import reactor, task
+        from twisted.internet import task
 
         start = self.appserver.notifications[-1].seq if since is None and \
             self.appserver.notifications else (since or 0)
         if after is not None:
             await after.barrier()
         else:
-            await task.deferLater(reactor, within, lambda: None)
+            await task.deferLater(self.server.reactor, within, lambda: None)
         found = self.notifications(account, node, start)
         assert not found, f"unexpected push notification(s): {found}"
 

@@ -5,9 +5,16 @@
 - ``xmpp_server_factory``: build servers with options inside the test; all are stopped.
 - ``xmpp_server_process``: the real ``twistd -n minixmpp`` in a subprocess, for
   clients that cannot share the process; talk to it over XMPP and the HTTP API.
+- ``async_xmpp_server`` / ``async_xmpp_server_factory``: the same server for
+  pytest-asyncio and anyio tests, on a reactor thread of its own
+  (:mod:`minixmpp.testing.threaded`); coroutines instead of Deferreds.
 
-Tests run under pytest-twisted (``@pytest_twisted.ensureDeferred async def test_...``);
-with ``--reactor=asyncio`` asyncio clients such as slixmpp share the loop.
+``xmpp_server`` tests run under pytest-twisted (``@pytest_twisted.ensureDeferred async
+def test_...``); with ``--reactor=asyncio`` asyncio clients such as slixmpp share the loop.
+
+Every fixture is pytest-xdist safe: servers listen on ports the kernel picks (``tcp:0``,
+the subprocess reports them in its ready file) and keep files in the test's own
+``tmp_path``, so each worker has servers of its own.
 """
 
 from __future__ import annotations
@@ -60,6 +67,31 @@ def xmpp_server(request: pytest.FixtureRequest,
     """A fresh in-process server (see ``@pytest.mark.xmpp_server`` for options)."""
     marker = request.node.get_closest_marker("xmpp_server")
     return xmpp_server_factory(**(marker.kwargs if marker else {}))
+
+
+@pytest.fixture
+def async_xmpp_server_factory() -> Iterator[Callable[..., Any]]:
+    """``make(**options)`` starts an :class:`AsyncTestServer`; all stop after the test."""
+    from minixmpp.testing.threaded import start_async
+
+    servers: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        server = start_async(**options)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def async_xmpp_server(request: pytest.FixtureRequest,
+                      async_xmpp_server_factory: Callable[..., Any]) -> Any:
+    """A fresh server for asyncio/anyio tests (options: ``@pytest.mark.xmpp_server``)."""
+    marker = request.node.get_closest_marker("xmpp_server")
+    return async_xmpp_server_factory(**(marker.kwargs if marker else {}))
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
-"""The real ``twistd -n minixmpp`` in a subprocess, for clients in other processes."""
+"""The real ``twistd -n minixmpp`` in a subprocess, for clients in other processes.
+
+It listens on ports the kernel picks (``tcp:0``) and says which in its ``--ready-file``:
+no port is chosen before it is bound, so parallel test processes (pytest-xdist) never
+race for one."""
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -12,12 +16,6 @@ import time
 from pathlib import Path
 
 from minixmpp.c2s.tls import self_signed
-
-READY = b"connect a client to"
-
-
-SERVING = re.compile(rb"serving \S+ on [^:\s]+:(\d+)")
-HTTP = re.compile(rb"status page http://[^:\s]+:(\d+)/")
 
 
 def free_port() -> int:
@@ -39,15 +37,15 @@ class ProcessServer:
         self.directory = Path(directory)
         self.domain = domain
         self.host = "127.0.0.1"
-        #: 0 until the first start: twistd listens on port 0 and logs the port it got
-        #: (no race with other processes); a restart listens on the same ports again.
-        self.port = 0
+        self.port = 0  # known once started (from the ready file)
         self.http_port = 0
         self.users = users
         self.extra = extra
         self.cert_file = self.directory / "minixmpp-cert.pem"
         self.key_file = self.directory / "minixmpp-key.pem"
         self.log_file = self.directory / "minixmpp.log"
+        self.ready_file = self.directory / "minixmpp-ready.json"
+        self.ready: dict = {}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -61,8 +59,9 @@ class ProcessServer:
     def command(self) -> list[str]:
         args = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
                 "-n", "--pidfile=", "minixmpp", "--domain", self.domain,
-                "--c2s", f"tcp:{self.port}:interface=127.0.0.1",
+                "--c2s", f"tcp:{self.port}:interface=127.0.0.1", "--c2s-tls", "off",
                 "--http", f"tcp:{self.http_port}:interface=127.0.0.1",
+                "--ready-file", str(self.ready_file),
                 "--tls-cert", str(self.cert_file), "--tls-key", str(self.key_file)]
         for user in self.users:
             args += ["--user", user]
@@ -77,17 +76,19 @@ class ProcessServer:
         # The log goes straight to a file: a pipe nobody reads would fill up and stall
         # the server once it has logged 64 KiB.
         offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        self.ready_file.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(self.command(), cwd=self.directory, stdout=log,
                                             stderr=subprocess.STDOUT,
                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout
         while True:
-            text = self.log_file.read_bytes()[offset:]
-            if READY in text:
-                self.port = int(SERVING.search(text).group(1))  # type: ignore[union-attr]
-                self.http_port = int(HTTP.search(text).group(1))  # type: ignore[union-attr]
+            if self.ready_file.exists():
+                self.ready = json.loads(self.ready_file.read_text())
+                # a restart (crash tests) keeps the ports it had
+                self.port, self.http_port = self.ready["c2s"], self.ready["http"]
                 return
+            text = self.log_file.read_bytes()[offset:]
             if self.process.poll() is not None:
                 raise RuntimeError(f"minixmpp exited at start:\n{text.decode()}")
             if time.monotonic() > deadline:

@@ -54,7 +54,8 @@ def site(xmpp: XMPPServer, token: str | None) -> server.Site:
     well_known.putChild(b"host-meta", HostMeta(links, cors, as_json=False))
     well_known.putChild(b"host-meta.json", HostMeta(links, cors, as_json=True))
     body_limit = max(xmpp.settings.upload_max_size, 1 << 20)
-    factory = server.Site(root, requestFactory=bounded_request(body_limit))
+    factory = server.Site(root, requestFactory=bounded_request(body_limit),
+                          reactor=xmpp.reactor)  # the server's, not the global one
     factory.noisy = False
     factory.displayTracebacks = False
     return factory

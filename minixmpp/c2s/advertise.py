@@ -1,0 +1,33 @@
+"""Stream features that only announce what the server does (no negotiation): entity
+capabilities (XEP-0115 §6.3), roster versioning (RFC 6121 §2.6.1) and subscription
+pre-approval (RFC 6121 §3.4.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from twisted.words.xish import domish
+
+from minixmpp.c2s.stage import AUTHENTICATED, UNAUTHENTICATED, Stage
+from minixmpp.im.roster import NS_PREAPPROVAL, NS_ROSTERVER
+
+
+class Advertised(Stage):
+    """``<c/>`` before and after authentication; ``<ver/>`` and ``<sub/>`` after it."""
+
+    phases = frozenset({UNAUTHENTICATED, AUTHENTICATED})
+
+    def features(self) -> list[domish.Element]:
+        out = []
+        caps = self.context.caps
+        c = caps.element() if caps is not None else None
+        if c is not None:
+            out.append(c)
+        if self.auth.phase == AUTHENTICATED:
+            out.append(domish.Element((NS_ROSTERVER, "ver")))
+            out.append(domish.Element((NS_PREAPPROVAL, "sub")))
+        return out
+
+    def feature_key(self) -> Hashable:
+        caps = self.context.caps
+        return caps.ver if caps is not None else None

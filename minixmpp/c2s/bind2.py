@@ -1,0 +1,101 @@
+"""Bind 2 (XEP-0386, ``urn:xmpp:bind:0``): resource binding inside a SASL2 login, with
+inline stream management enable (XEP-0198), carbons (XEP-0280) and client state
+(XEP-0352).
+
+The resource is the client's ``<tag/>`` (or ``minixmpp``) plus a random part (§3).
+``<bound/>`` carries ``<enabled/>`` for inline SM and, with the archive on, the archive's
+``<metadata/>`` (XEP-0313 §7.1): clients that bind this way catch up through MAM.
+Offline messages (XEP-0160) are still delivered on the first available presence, as on
+the legacy path, so a client that never queries MAM loses nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import jid
+from twisted.words.xish import domish
+
+from minixmpp import addressing
+from minixmpp.c2s import sm
+from minixmpp.sessions import Session
+from minixmpp.timestamps import utc_stamp
+
+if TYPE_CHECKING:
+    from minixmpp.c2s.stream import C2SAuthenticator
+
+NS_BIND2 = "urn:xmpp:bind:0"
+NS_CARBONS = "urn:xmpp:carbons:2"
+NS_CSI = "urn:xmpp:csi:0"
+NS_MAM = "urn:xmpp:mam:2"
+#: features that may be enabled inline (§2: advertised in ``<inline/>``)
+INLINE = (NS_CARBONS, NS_CSI, sm.NS_SM)
+log = Logger()
+
+
+def inline_feature() -> domish.Element:
+    """``<bind xmlns='urn:xmpp:bind:0'><inline><feature var/>...`` (§2)."""
+    bind = domish.Element((NS_BIND2, "bind"))
+    inline = bind.addElement("inline")
+    for var in INLINE:
+        inline.addElement("feature")["var"] = var
+    return bind
+
+
+def resource_for(tag: str | None, user: str, domain: str) -> str:
+    """§3: the tag as a prefix, then something unique."""
+    suffix = secrets.token_hex(4)
+    if tag:
+        try:
+            prepared = addressing.make(user, domain, f"{tag.strip()}.{suffix}").resource
+            if prepared and len(prepared.encode()) <= 1023:
+                return prepared
+        except jid.InvalidFormat:
+            pass
+    return f"minixmpp.{suffix}"
+
+
+def bind(auth: C2SAuthenticator, request: domish.Element, user_agent: dict[str, str]
+         ) -> domish.Element:
+    """Bind a resource for ``request`` (the client's ``<bind/>``); the ``<bound/>``."""
+    context = auth.context
+    domain = context.settings.domain
+    assert auth.user is not None
+    tag = next((str(c) for c in request.elements() if c.name == "tag"), None)
+    full = addressing.make(auth.user, domain, resource_for(tag, auth.user, domain))
+    session = Session(full, auth, tls=auth.tls, peer=auth.peer)
+    session.user_agent = dict(user_agent)
+    context.sessions.bind(session)
+    auth.bound(session)
+    bound = domish.Element((NS_BIND2, "bound"))
+    for child in request.elements():
+        if child.uri == NS_CARBONS and child.name == "enable":
+            session.carbons = True  # XEP-0280 inline: no reply element
+        elif child.uri == NS_CSI and child.name in ("active", "inactive"):
+            session.csi = child.name
+        elif child.uri == sm.NS_SM and child.name == "enable":
+            resume = child.getAttribute("resume") in ("true", "1")
+            state = context.resumption.enable(session, resume)
+            bound.addChild(sm.element("enabled", id=state.id, resume=resume or None,
+                                      max=state.max if resume else None))
+    metadata = archive_metadata(context.archive, auth.user)
+    if metadata is not None:
+        bound.addChild(metadata)
+    log.info("{jid} bound via Bind2 ({peer}, {mech}, {tls})", jid=full.full(),
+             peer=auth.peer, mech=auth.mechanism_name, tls="TLS" if auth.tls else "no TLS")
+    return bound
+
+
+def archive_metadata(archive, user: str) -> domish.Element | None:
+    """XEP-0313 §7.1 ``<metadata/>``: the first and last archived message (or empty)."""
+    if archive is None:
+        return None
+    metadata = domish.Element((NS_MAM, "metadata"))
+    messages = archive.messages(user)
+    if messages:
+        for name, item in (("start", messages[0]), ("end", messages[-1])):
+            edge = metadata.addElement(name)
+            edge["id"], edge["timestamp"] = item.id, utc_stamp(item.timestamp)
+    return metadata

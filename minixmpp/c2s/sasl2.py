@@ -1,0 +1,193 @@
+"""Extensible SASL Profile (SASL2, XEP-0388), receiving side, beside legacy SASL.
+
+``<authentication/>`` offers the same mechanisms as ``<mechanisms/>`` and, in
+``<inline/>``, Bind 2 (XEP-0386), stream management resumption (XEP-0198) and FAST
+(XEP-0484). ``<authenticate/>`` carries the first message, the client's
+``<user-agent/>`` and the inline requests; ``<success/>`` answers all of them at once,
+and the stream is *not* restarted (§2.5).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from twisted.words.xish import domish
+
+from minixmpp.c2s import bind2, fast, sm
+from minixmpp.c2s.sasl import NS_SASL, SASLFailure, SASLStage, create, mechanisms
+
+NS_SASL2 = "urn:xmpp:sasl:2"
+
+
+def _text(element: domish.Element) -> str:
+    return "".join(c for c in element.children if isinstance(c, str)).strip()
+
+
+def _child(element: domish.Element, uri: str, name: str) -> domish.Element | None:
+    return next((c for c in element.elements() if c.uri == uri and c.name == name), None)
+
+
+class SASL2Stage(SASLStage):
+    """``<authenticate/>``, ``<response/>``, ``<abort/>`` in ``urn:xmpp:sasl:2``."""
+
+    def __init__(self, auth) -> None:
+        super().__init__(auth)
+        self.request: domish.Element | None = None
+        self.user_agent: dict[str, str] = {}
+
+    def features(self) -> list[domish.Element]:
+        if not self.auth.tls and self.context.settings.require_tls:
+            return []
+        authentication = domish.Element((NS_SASL2, "authentication"))
+        for name in mechanisms(self.plain_allowed(), bool(self.bindings())):
+            authentication.addElement("mechanism", content=name)
+        inline = authentication.addElement("inline")
+        inline.addChild(bind2.inline_feature())
+        inline.addChild(domish.Element((sm.NS_SM, "sm")))
+        if self.context.fast is not None:
+            inline.addChild(fast.inline_feature())
+        return [authentication]
+
+    def receive(self, element: domish.Element) -> bool:
+        if element.uri != NS_SASL2:
+            return False
+        if element.name == "authenticate":
+            self._authenticate(element)
+        elif element.name == "response":
+            if self.mechanism is None:
+                self._failure("malformed-request", "no exchange in progress")
+            else:
+                self._step_data(_text(element), initial=False)
+        elif element.name == "abort":
+            self.mechanism = None
+            self._failure("aborted")
+        else:
+            return False
+        return True
+
+    def _authenticate(self, element: domish.Element) -> None:
+        settings = self.context.settings
+        if settings.require_tls and not self.auth.tls:
+            return self._failure("encryption-required")
+        self.request = element
+        agent = _child(element, NS_SASL2, "user-agent")
+        self.user_agent = {}
+        if agent is not None:
+            self.user_agent["id"] = agent.getAttribute("id", "")
+            for name in ("software", "device"):
+                child = _child(agent, NS_SASL2, name)
+                if child is not None:
+                    self.user_agent[name] = _text(child)
+        name = element.getAttribute("mechanism") or ""
+        bindings = self.bindings()
+        if name in fast.MECHANISMS and self.context.fast is not None:
+            self.mechanism = fast.HashedToken(name, self.context.fast, settings.domain,
+                                              self.user_agent.get("id", ""), bindings)
+        elif name in mechanisms(self.plain_allowed(), bool(bindings)):
+            self.mechanism = create(name, self.context.accounts, settings.domain, bindings)
+        else:
+            return self._failure("invalid-mechanism")
+        initial = _child(element, NS_SASL2, "initial-response")
+        self._step_data(None if initial is None else _text(initial), initial=True)
+
+    def _step_data(self, text: str | None, initial: bool) -> None:
+        data: bytes | None
+        if text is None or (initial and not text):
+            data = None
+        elif text == "=":
+            data = b""
+        else:
+            try:
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                return self._failed(SASLFailure("incorrect-encoding"))
+        mechanism = self.mechanism
+        assert mechanism is not None
+        try:
+            kind, payload = mechanism.step(data)
+        except SASLFailure as e:
+            return self._failed(e)
+        if kind == "challenge":
+            challenge = domish.Element((NS_SASL2, "challenge"))
+            challenge.addContent(base64.b64encode(payload or b"").decode())
+            self.auth.send(challenge)
+            return None
+        self.mechanism = None
+        self._succeed(mechanism, payload)
+        return None
+
+    def _succeed(self, mechanism: Any, payload: bytes | None) -> None:
+        """§2.5 success with every inline answer; no stream restart."""
+        auth, context, request = self.auth, self.context, self.request
+        assert request is not None and mechanism.user is not None
+        user = mechanism.user
+        agent = self.user_agent.get("id", "")
+        fast_request = _child(request, fast.NS_FAST, "fast")
+        if isinstance(mechanism, fast.HashedToken):
+            count = None
+            if fast_request is not None and fast_request.getAttribute("count"):
+                try:
+                    count = int(fast_request["count"])
+                except ValueError:
+                    return self._failed(SASLFailure("malformed-request", "count"))
+            if not context.fast.used(user, agent, mechanism.secret, count):
+                return self._failed(SASLFailure("not-authorized", "replayed FAST count"))
+        auth.authenticated(user, mechanism.name, restart=False)  # §2.5: no restart
+        success = domish.Element((NS_SASL2, "success"))
+        if payload:
+            success.addElement("additional-data", content=base64.b64encode(payload).decode())
+        identifier = success.addElement("authorization-identifier",
+                                        content=f"{user}@{context.settings.domain}")
+        resumed = None
+        resume = _child(request, sm.NS_SM, "resume")
+        if resume is not None:
+            resumed = self._resume_inline(resume, success)
+        bind_request = _child(request, bind2.NS_BIND2, "bind")
+        if resumed is None and bind_request is not None:
+            success.addChild(bind2.bind(auth, bind_request, self.user_agent))
+        if auth.session is not None:
+            identifier.children = [auth.session.jid.full()]
+        token_request = _child(request, fast.NS_FAST, "request-token")
+        if context.fast is not None and agent:
+            if fast_request is not None and fast_request.getAttribute("invalidate") in (
+                    "true", "1") and isinstance(mechanism, fast.HashedToken):
+                context.fast.invalidate(user, agent)
+            elif token_request is not None and \
+                    token_request.getAttribute("mechanism") in fast.MECHANISMS:
+                success.addChild(fast.token_element(context.fast.issue(
+                    user, agent, token_request["mechanism"])))
+        auth.send(success)
+        if resumed is not None:
+            sm.resend(auth, resumed)
+
+    def _resume_inline(self, resume: domish.Element, success: domish.Element) -> Any:
+        """XEP-0198 resumption inside SASL2 (XEP-0388 §2.7): ``<resumed/>`` or
+        ``<failed/>`` in the success; None when it failed (then Bind2 may bind)."""
+        auth = self.auth
+        assert auth.user is not None
+        try:
+            h = int(resume.getAttribute("h", ""))
+            if not 0 <= h < sm.MOD:
+                raise ValueError(h)
+            session = self.context.resumption.resume(auth.user, resume.getAttribute(
+                "previd", ""), h)
+        except ValueError:
+            success.addChild(sm.failed("bad-request"))
+            return None
+        except sm.ResumeFailed as e:
+            success.addChild(sm.failed(e.condition))
+            return None
+        sm.take_over(auth, session)
+        state = session.sm
+        success.addChild(sm.element("resumed", previd=state.id, h=state.inbound))
+        return session
+
+    def _failure(self, condition: str, text: str = "") -> None:
+        """§2.6: ``<failure xmlns='urn:xmpp:sasl:2'>`` with an RFC 6120 condition."""
+        failure = domish.Element((NS_SASL2, "failure"))
+        failure.addElement((NS_SASL, condition))
+        if text:
+            failure.addElement("text", content=text)
+        self.auth.send(failure)
