@@ -29,7 +29,7 @@ from benchmarks import pep, scenarios
 from benchmarks.servers import COMPONENT, SECRET, Minixmpp, Prosody, cpu_seconds, rss_kib
 
 ROOT = Path(__file__).resolve().parent
-USERS = [f"bench{i}" for i in range(1, 41)] + ["pushee"]
+USERS = [f"bench{i}" for i in range(1, 51)] + ["pushee"]  # 50: the MUC room
 
 
 def pct(values: list[float], q: float) -> float:
@@ -190,6 +190,19 @@ class Bench:
             self.record(server.name, "push latency p50, in-process App Server",
                         pct(lat, .5) * 1e3, "ms", "lower", pushes=len(times))
 
+    def muc(self, server: Any) -> None:
+        """Group chat: join latency, and fan-out in a 50-occupant room (5 senders)."""
+        occupants, senders, messages = (50, 5, 20) if self.quick else (50, 5, 100)
+        result = self.pool.submit(scenarios.run, scenarios.muc_room, server.port, occupants,
+                                  senders, messages).result()
+        joins = result["joins"]
+        self.record(server.name, "MUC join latency p50", pct(joins, 0.5) * 1000, "ms",
+                    "lower")
+        self.record(server.name, "MUC join latency p99", pct(joins, 0.99) * 1000, "ms",
+                    "lower")
+        self.record(server.name, f"MUC fan-out ({occupants} occupants)",
+                    result["deliveries"] / result["elapsed"], "deliveries/s", "higher",
+                    delivered=result["deliveries"], expected=result["expected"])
     def pep(self, server: Any) -> None:
         """Publish → notification latency with 10 contacts; PEP memory per account."""
         count = 50 if self.quick else 200
@@ -322,6 +335,7 @@ def main() -> None:
                         if kind.name == "minixmpp":
                             bench.modern_logins(server)
                         bench.push(server)
+                        bench.muc(server)
                         bench.pep(server)
                         if kind is Minixmpp:
                             bench.websocket(server)

@@ -273,6 +273,70 @@ async def push_latency(port: int, component_port: int, component: str, secret: s
     return {"sent": sent, "received": received}
 
 
+# -- group chat (XEP-0045) -----------------------------------------------------------------
+
+ROOM = f"bench@conference.{DOMAIN}"
+NS_MUC = "http://jabber.org/protocol/muc"
+
+
+async def muc_room(port: int, occupants: int, senders: int, messages: int,
+                   timeout: float = 60) -> dict[str, Any]:
+    """``occupants`` accounts join one room (join latency: from the join presence to the
+    subject, the end of XEP-0045 §7.2's flow); then ``senders`` of them send ``messages``
+    groupchat messages each, and every occupant counts what the room reflects to it
+    (fan-out: deliveries per second)."""
+    conns: list[Conn] = []
+    joins: list[float] = []
+    for i in range(occupants):
+        conn = await Conn.open(HOST, port, DOMAIN)
+        await conn.login(account(1 + i), account(1 + i), "muc")
+        start = time.perf_counter()
+        conn.send(f"<presence to='{ROOM}/n{i}'><x xmlns='{NS_MUC}'>"
+                  "<history maxstanzas='0'/></x></presence>")
+        await conn.until_any(b"</subject>", b"<subject/>")
+        joins.append(time.perf_counter() - start)
+        if i == 0:  # the creator: an instant room (XEP-0045 §10.1.2), on every server
+            conn.send(f"<iq type='set' id='cfg' to='{ROOM}'><query xmlns='{NS_MUC}#owner'>"
+                      "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
+            await conn.until(b"id='cfg'")
+            await conn.until(b">")
+        conn.buffer = b""
+        conns.append(conn)
+    expected = occupants * senders * messages
+    counts = [0] * occupants
+    done = asyncio.Event()
+
+    async def receive(k: int) -> None:
+        conn = conns[k]
+        while True:
+            chunk = await conn.reader.read(1 << 20)
+            if not chunk:
+                return
+            conn.buffer += chunk
+            n = conn.buffer.count(b"</body>")
+            if n:
+                counts[k] += n
+                conn.buffer = conn.buffer[conn.buffer.rindex(b"</body>") + 7:]
+                if sum(counts) >= expected:
+                    done.set()
+
+    tasks = [asyncio.create_task(receive(k)) for k in range(occupants)]
+    start = time.perf_counter()
+    for s in range(senders):
+        stanza = (f"<message to='{ROOM}' type='groupchat'><body>fan-out message from "
+                  f"n{s}</body></message>").encode()
+        conns[s].writer.write(stanza * messages)
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    except TimeoutError:
+        pass
+    elapsed = time.perf_counter() - start
+    for task in tasks:
+        task.cancel()
+    for conn in conns:
+        conn.abort()
+    return {"joins": joins, "deliveries": sum(counts), "expected": expected,
+            "elapsed": elapsed}
 # -- WebSocket (RFC 7395): the same steps over the HTTP listener ----------------------------
 
 async def ws_logins(http_port: int, count: int, inflight: int, worker: int) -> dict[str, Any]:

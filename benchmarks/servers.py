@@ -153,6 +153,9 @@ limits = {{ c2s = {{ rate = "100mb/s" }} }}
 VirtualHost "{domain}"
 Component "{component}"
   component_secret = "{secret}"
+Component "conference.{domain}" "muc"
+  modules_enabled = {{ {muc_mam} }}
+  muc_room_default_history_length = 20
 """
 
 
@@ -171,7 +174,8 @@ class Prosody(Server):
         config.write_text(PROSODY_CONFIG.format(
             dir=directory, port=self.port, component_port=self.component_port,
             domain=DOMAIN, component=COMPONENT, secret=SECRET,
-            mam=', "mam"' if self.archive else ""))
+            mam=', "mam"' if self.archive else "",
+            muc_mam='"muc_mam"' if self.archive else ""))
         run_as: list[str] = []
         if os.geteuid() == 0:
             # Prosody will not run as root: hand the directory to its own user.

@@ -101,6 +101,17 @@ OPTIONS: tuple[Option, ...] = (
            "transient App Server errors in a row before a registration is disabled"),
     Option("push-timeout", "int", 20,
            "seconds to wait for an App Server's reply (no reply counts as transient)"),
+    Option("muc-jid", "str", None,
+           "JID of the in-process group chat service (XEP-0045) [default: conference.DOMAIN]"),
+    Option("no-muc", "flag", False, "do not run the group chat service"),
+    Option("muc-max-rooms", "int", 1000, "rooms on the group chat service; more are "
+           "refused (not-allowed)"),
+    Option("muc-max-occupants", "int", 200,
+           "occupants per room (a room's own max users is at most this)"),
+    Option("muc-max-history", "int", 50,
+           "group chat messages kept per room for the history sent on join"),
+    Option("muc-rate", "int", 10, "groupchat messages per second per occupant (more: "
+           "policy-violation; 0: no limit)"),
     Option("resume-timeout", "int", 300,
            "seconds a dropped stream-management session stays resumable (XEP-0198)"),
     Option("resume-timeout-push", "int", 3600,
@@ -290,7 +301,11 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
-        for name in ("max_connections_per_ip", "idle_timeout", "auth_fail_delay"):
+        for name in ("muc_max_rooms", "muc_max_occupants", "muc_max_history"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
+        for name in ("max_connections_per_ip", "idle_timeout", "auth_fail_delay", "muc_rate"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more")
@@ -303,6 +318,9 @@ class Settings:
             raise ConfigError("--push-groupchat must be never, mentions or always, not "
                               f"{self.push_groupchat!r}")
         self.push_jid = self._domain_option("push-jid", self.push_jid or f"push.{self.domain}")
+        self.muc_jid = self._domain_option("muc-jid", self.muc_jid or f"conference.{self.domain}")
+        if not self.no_muc and self.muc_jid in (self.domain, self.push_jid):
+            raise ConfigError(f"--muc-jid {self.muc_jid}: that JID is already served")
         try:
             endpoints.serverFromString(None, self.components)
         except (ValueError, TypeError, KeyError) as e:
@@ -352,6 +370,9 @@ class Settings:
             if domain == self.domain or (domain == self.push_jid and not self.no_push_component):
                 raise ConfigError(f"--component {name}: that domain is served in-process "
                                   "(use --no-push-component to serve the push JID externally)")
+            if domain == self.muc_jid and not self.no_muc:
+                raise ConfigError(f"--component {name}: that domain is served in-process "
+                                  "(use --no-muc to serve the group chat JID externally)")
             self.component_secrets[domain] = secret
         self.contact_addresses = {}
         kinds = ("abuse", "admin", "feedback", "sales", "security", "status", "support")

@@ -42,6 +42,7 @@ from minixmpp.im.presence import PresenceHandler
 from minixmpp.im.register import AccountManagement, Registrar
 from minixmpp.im.roster import RosterHandler
 from minixmpp.im.version import VersionHandler
+from minixmpp.muc import build_service
 from minixmpp.pep.resource import Limits
 from minixmpp.pep.room import PersonalEventing
 from minixmpp.push.appserver import AppServer, build_component
@@ -182,6 +183,10 @@ class Server(service.MultiService):
             self.server_identity.items.append(disco.DiscoItem(
                 JID(settings.push_jid), name="Push notifications (in-process App Server)"))
 
+        # Group chat (XEP-0045): an internal component, like the App Server.
+        self.muc = None if settings.no_muc else build_service(self)
+        if self.muc is not None:  # push asks MUC for an account's nick in a room
+            self.notifier.nick = self.muc.account_nick
         # HTTP File Upload (XEP-0363): slots at upload.DOMAIN, files on the HTTP listener.
         self.uploads: UploadService | None = None
         self._upload_tmp: str | None = None
@@ -438,6 +443,8 @@ class Server(service.MultiService):
         for registration in self.push_store.registrations(user):
             self.push_store.remove(user, registration.jid, registration.node)
         self.notifier.unseen.pop(user, None)
+        if self.muc is not None:
+            self.muc.forget(f"{user}@{self.settings.domain}")
         self.pep.forget(user)
         self.storage.last_activity.drop(user)
         self.storage.blocking.unblock(user, None)
@@ -462,6 +469,8 @@ class Server(service.MultiService):
         self._create_accounts()
         if self.appserver is not None:
             self.appserver.clear()
+        if self.muc is not None:
+            self.muc.clear()
         if self.uploads is not None:
             self.uploads.clear()
         self.push_events.clear()

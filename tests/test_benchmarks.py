@@ -30,13 +30,17 @@ import sys
 from benchmarks import scenarios
 from benchmarks.servers import COMPONENT, SECRET, Minixmpp
 from pathlib import Path
-with Minixmpp(Path(sys.argv[1]), ["bench1", "bench2", "bench21", "pushee"], True) as server:
+with Minixmpp(Path(sys.argv[1]), ["bench1", "bench2", "bench3", "bench21", "pushee"],
+              True) as server:
     for mech in ("SCRAM-SHA-1", "PLAIN", "SASL2", "FAST"):
         result = scenarios.run(scenarios.logins, server.port, 2, 1, mech, 0)  # bench1, 2
         assert len(result["latencies"]) == 2, result
     result = scenarios.run(scenarios.push_latency, server.port, server.component_port,
                            COMPONENT, SECRET, COMPONENT, 3)
     assert len(result["received"]) == 3, result
+    result = scenarios.run(scenarios.muc_room, server.port, 3, 2, 2)  # tiny: a smoke test
+    assert len(result["joins"]) == 3 and result["deliveries"] == result["expected"] == 12, \
+        result
     result = scenarios.run(scenarios.ws_logins, server.http_port, 2, 1, 0)  # WebSocket
     assert len(result["latencies"]) == 2, result
     import time

@@ -248,7 +248,7 @@ async def test_encrypted_jingle_propose_is_voip(server) -> None:
 
 # -- group chat: a fake MUC service (an XEP-0114 component) sends to alice's phone ----
 
-COMPONENTS = dict(component=("conference.localhost:s3cret",),
+COMPONENTS = dict(component=("conference.localhost:s3cret",), no_muc=True,  # a fake MUC
                   components="tcp:0:interface=127.0.0.1")
 
 

@@ -85,5 +85,11 @@ async def test_status_page_shows_sessions_and_new_notifications_live(server) -> 
         row = await aio(until(driver, "#notifications", "Hi from the browser test"))
         assert "bob@localhost/desk" in row and "browser-node" in row
         await aio(close(bob))
+        carol = await aio(login(server, "carol", resource="desk", plugins=("xep_0045",)))
+        await aio(carol["xep_0045"].join_muc_wait("lounge@conference.localhost", "Caro",
+                                                  timeout=5))
+        row = await aio(until(driver, "#rooms", "Caro"))
+        assert "lounge@conference.localhost" in row and "carol@localhost" in row
+        await aio(close(carol))
     finally:
         await aio(asyncio.to_thread(driver.quit))

@@ -16,6 +16,7 @@ from minixmpp.storage.interfaces import (
     PepNode,
     PushRegistration,
     RosterItem,
+    StoredRoom,
     Upload,
 )
 from minixmpp.storage.sqlite import FILENAME, VERSION, SchemaTooNew, connect
@@ -91,6 +92,36 @@ def test_archive_is_bounded_and_ordered(storage) -> None:
                                                      "<message>2</message>")
     a.drop("alice")
     assert a.messages("alice") == []
+
+
+def test_archive_replace_and_room_archives_are_apart(storage) -> None:
+    for archive in (storage.archive, storage.room_archive):
+        archive.append("x", ArchivedMessage("id0", 1.0, "a", "<message>0</message>"), 10)
+    assert storage.room_archive.replace("x", "id0", "<message><retracted/></message>")
+    assert not storage.room_archive.replace("x", "nope", "<message/>")
+    assert storage.room_archive.messages("x")[0].xml == "<message><retracted/></message>"
+    assert storage.archive.messages("x")[0].xml == "<message>0</message>"
+    storage.room_archive.drop("x")
+    assert storage.room_archive.messages("x") == [] and storage.archive.messages("x")
+
+
+def test_rooms(storage) -> None:
+    r = storage.rooms
+    room = StoredRoom("lounge", config={"name": "Lounge", "members_only": True},
+                      affiliations={"alice@localhost": "owner"},
+                      nicks={"alice@localhost": "Al"}, subject="hi", subject_nick="Al",
+                      created=5.0, salt="s")
+    r.put(room)
+    r.put(StoredRoom("attic"))
+    assert r.get("lounge") == room and r.get("nope") is None
+    got = r.get("lounge")
+    got.affiliations["bob@localhost"] = "member"  # a copy
+    assert "bob@localhost" not in r.get("lounge").affiliations
+    r.put(got)
+    assert r.get("lounge").affiliations["bob@localhost"] == "member"
+    assert [x.name for x in r.rooms()] == ["attic", "lounge"]
+    r.delete("lounge")
+    assert [x.name for x in r.rooms()] == ["attic"]
 
 
 def test_push_registrations(storage) -> None:
@@ -212,6 +243,7 @@ def test_sqlite_survives_reopening(tmp_path) -> None:
     s.accounts.create("alice", "pw")
     s.offline.store("alice", "<message/>")
     s.push.put("alice", PushRegistration("push.localhost", "n"))
+    s.rooms.put(StoredRoom("lounge", affiliations={"alice@localhost": "owner"}))
     s.pep.put_node("alice", PepNode("n", {"pubsub#max_items": "5"}))
     s.pep.publish("alice", "n", PepItem("1", "<x/>"), keep=5)
     s.close()
@@ -219,6 +251,7 @@ def test_sqlite_survives_reopening(tmp_path) -> None:
     assert again.accounts.check_password("alice", "pw")
     assert again.offline.count("alice") == 1
     assert again.push.registrations("alice")[0].node == "n"
+    assert again.rooms.get("lounge").affiliations == {"alice@localhost": "owner"}
     assert again.pep.nodes("alice") == [PepNode("n", {"pubsub#max_items": "5"})]
     assert again.pep.items("alice", "n") == [PepItem("1", "<x/>")]
     again.close()

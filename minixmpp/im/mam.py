@@ -111,108 +111,16 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
     def onFields(self, iq: domish.Element) -> domish.Element:
         """§4.1.3: the fields a query form may have."""
         self._owner(iq)
-        query = domish.Element((NS_MAM, "query"))
-        x = query.addElement((forms.NS_X_DATA, "x"))
-        x["type"] = "form"
-        for var, kind in (("FORM_TYPE", "hidden"), ("with", "jid-single"),
-                          ("start", "text-single"), ("end", "text-single")):
-            field = x.addElement("field")
-            field["var"], field["type"] = var, kind
-            if var == "FORM_TYPE":
-                field.addElement("value", content=NS_MAM)
-        return query
+        return fields_form()
 
     def onQuery(self, iq: domish.Element) -> domish.Element:
         user, session = self._owner(iq)
         query = iq.query
-        queryid = query.getAttribute("queryid")
-        filters: dict[str, str] = {}
-        form = forms.find(query, NS_MAM)
-        if form is not None:
-            filters = forms.values(form)
-        elif any(True for _ in query.elements(forms.NS_X_DATA, "x")):
-            raise error.StanzaError("bad-request", text=f"the form's FORM_TYPE must be {NS_MAM}")
-        items = self.store.messages(user)
-        if filters.get("with"):
-            try:
-                other = addressing.parse(filters["with"])
-            except jid.InvalidFormat:
-                raise error.StanzaError("jid-malformed") from None
-            items = [m for m in items if _matches(m.with_jid, other)]
-        if filters.get("start"):
-            start = parse_time(filters["start"])
-            items = [m for m in items if m.timestamp >= start]
-        if filters.get("end"):
-            end = parse_time(filters["end"])
-            items = [m for m in items if m.timestamp <= end]
-        page, first_index, complete = self._page(items, query)
-        backwards = first_index is None
+        page, first_index, complete, count = select(self.store.messages(user), query)
         for item in page:
-            session.send(self._result(session, queryid, item))
-        fin = domish.Element((NS_MAM, "fin"))
-        if complete:
-            fin["complete"] = "true"
-        rsm = fin.addElement((NS_RSM, "set"))
-        if page:
-            first = rsm.addElement("first", content=page[0].id)
-            if not backwards:
-                first["index"] = str(first_index)
-            rsm.addElement("last", content=page[-1].id)
-        rsm.addElement("count", content=str(len(items)))
-        return fin
-
-    def _page(self, items: list[ArchivedMessage], query: domish.Element
-              ) -> tuple[list[ArchivedMessage], int | None, bool]:
-        """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page).
-
-        Returns the page, the index of its first item (None when paging backwards) and
-        whether it reaches the end of the result set in the direction of paging (XEP-0313
-        §4.2: ``complete``). The ``index`` attribute is OPTIONAL (XEP-0059 §2.6) and, like
-        Prosody, we leave it out of backward pages: clients such as slixmpp's
-        ``xep_0059.iterate`` take ``index + page size == count`` as the end of the set in
-        either direction, so with it a backward walk stopped after its first page.
-        """
-        rsm = next(query.elements(NS_RSM, "set"), None)
-        size, after, before = DEFAULT_PAGE, None, None
-        if rsm is not None:
-            for child in rsm.elements():
-                text = str(child).strip()
-                if child.name == "max":
-                    try:
-                        size = int(text)
-                    except ValueError:
-                        raise error.StanzaError("bad-request", text="max is a number"
-                                                ) from None
-                    if size < 0:
-                        raise error.StanzaError("bad-request", text="max is not negative")
-                elif child.name == "after":
-                    after = text
-                elif child.name == "before":
-                    before = text
-        size = min(size, MAX_PAGE)
-        ids = [m.id for m in items]
-        if before is not None:
-            end = len(items) if before == "" else _index(ids, before)
-            start = max(0, end - size)
-            return items[start:end], None, start == 0
-        start = _index(ids, after) + 1 if after else 0
-        end = min(len(items), start + size)
-        return items[start:end], start, end == len(items)
-
-    def _result(self, session: Session, queryid: str | None,
-                item: ArchivedMessage) -> domish.Element:
-        message = domish.Element((None, "message"))
-        message["to"] = session.jid.full()
-        message["from"] = session.jid.userhost()
-        result = message.addElement((NS_MAM, "result"))
-        if queryid:
-            result["queryid"] = queryid
-        result["id"] = item.id
-        forwarded = result.addElement((NS_FORWARD, "forwarded"))
-        forwarded.addElement((NS_DELAY, "delay"))["stamp"] = utc_stamp(
-            item.timestamp, microseconds=True)
-        forwarded.addChild(qualified(parse(item.xml)))
-        return message
+            session.send(result(session.jid.full(), session.jid.userhost(),
+                                query.getAttribute("queryid"), item))
+        return fin(page, first_index, complete, count)
 
     # -- XEP-0030: on the account's bare JID, for the account itself -------------------------
 
@@ -224,6 +132,120 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
 
     def getDiscoItems(self, requestor, target, nodeIdentifier=""):
         return []
+
+
+# -- the query, shared by every archive (accounts here, rooms in minixmpp.muc) ------------
+
+def fields_form() -> domish.Element:
+    """§4.1.3: the fields a query form may have."""
+    query = domish.Element((NS_MAM, "query"))
+    x = query.addElement((forms.NS_X_DATA, "x"))
+    x["type"] = "form"
+    for var, kind in (("FORM_TYPE", "hidden"), ("with", "jid-single"),
+                      ("start", "text-single"), ("end", "text-single")):
+        field = x.addElement("field")
+        field["var"], field["type"] = var, kind
+        if var == "FORM_TYPE":
+            field.addElement("value", content=NS_MAM)
+    return query
+
+
+def select(items: list[ArchivedMessage], query: domish.Element
+           ) -> tuple[list[ArchivedMessage], int | None, bool, int]:
+    """§4.1 filters (``with``, ``start``, ``end``) and XEP-0059 paging of one archive:
+    (page, index of its first item or None for a backward page, complete, count of
+    matching items)."""
+    filters: dict[str, str] = {}
+    form = forms.find(query, NS_MAM)
+    if form is not None:
+        filters = forms.values(form)
+    elif any(True for _ in query.elements(forms.NS_X_DATA, "x")):
+        raise error.StanzaError("bad-request", text=f"the form's FORM_TYPE must be {NS_MAM}")
+    if filters.get("with"):
+        try:
+            other = addressing.parse(filters["with"])
+        except jid.InvalidFormat:
+            raise error.StanzaError("jid-malformed") from None
+        items = [m for m in items if _matches(m.with_jid, other)]
+    if filters.get("start"):
+        start = parse_time(filters["start"])
+        items = [m for m in items if m.timestamp >= start]
+    if filters.get("end"):
+        end = parse_time(filters["end"])
+        items = [m for m in items if m.timestamp <= end]
+    page, first_index, complete = _page(items, query)
+    return page, first_index, complete, len(items)
+
+
+def _page(items: list[ArchivedMessage], query: domish.Element
+          ) -> tuple[list[ArchivedMessage], int | None, bool]:
+    """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page).
+
+    Returns the page, the index of its first item (None when paging backwards) and
+    whether it reaches the end of the result set in the direction of paging (XEP-0313
+    §4.2: ``complete``). The ``index`` attribute is OPTIONAL (XEP-0059 §2.6) and, like
+    Prosody, we leave it out of backward pages: clients such as slixmpp's
+    ``xep_0059.iterate`` take ``index + page size == count`` as the end of the set in
+    either direction, so with it a backward walk stopped after its first page.
+    """
+    rsm = next(query.elements(NS_RSM, "set"), None)
+    size, after, before = DEFAULT_PAGE, None, None
+    if rsm is not None:
+        for child in rsm.elements():
+            text = str(child).strip()
+            if child.name == "max":
+                try:
+                    size = int(text)
+                except ValueError:
+                    raise error.StanzaError("bad-request", text="max is a number") from None
+                if size < 0:
+                    raise error.StanzaError("bad-request", text="max is not negative")
+            elif child.name == "after":
+                after = text
+            elif child.name == "before":
+                before = text
+    size = min(size, MAX_PAGE)
+    ids = [m.id for m in items]
+    if before is not None:
+        end = len(items) if before == "" else _index(ids, before)
+        start = max(0, end - size)
+        return items[start:end], None, start == 0
+    start = _index(ids, after) + 1 if after else 0
+    end = min(len(items), start + size)
+    return items[start:end], start, end == len(items)
+
+
+def result(to: str, frm: str, queryid: str | None, item: ArchivedMessage) -> domish.Element:
+    """§4.2: one archived message, forwarded (XEP-0297) with its delay."""
+    message = domish.Element((None, "message"))
+    message["to"] = to
+    message["from"] = frm
+    element = message.addElement((NS_MAM, "result"))
+    if queryid:
+        element["queryid"] = queryid
+    element["id"] = item.id
+    forwarded = element.addElement((NS_FORWARD, "forwarded"))
+    forwarded.addElement((NS_DELAY, "delay"))["stamp"] = utc_stamp(item.timestamp,
+                                                                   microseconds=True)
+    forwarded.addChild(qualified(parse(item.xml)))
+    return message
+
+
+def fin(page: list[ArchivedMessage], first_index: int | None, complete: bool,
+        count: int) -> domish.Element:
+    """§4.3: the ``<fin/>`` that ends a query, with its XEP-0059 set."""
+    element = domish.Element((NS_MAM, "fin"))
+    if complete:
+        element["complete"] = "true"
+    rsm = element.addElement((NS_RSM, "set"))
+    if page:
+        first = rsm.addElement("first", content=page[0].id)
+        if first_index is not None:
+            first["index"] = str(first_index)
+        rsm.addElement("last", content=page[-1].id)
+    rsm.addElement("count", content=str(count))
+    return element
+
 
 
 def _index(ids: list[str], wanted: str) -> int:

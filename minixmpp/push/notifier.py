@@ -22,7 +22,7 @@ from wokkel.pubsub import NS_PUBSUB
 from wokkel.subprotocols import XMPPHandler
 
 from minixmpp.forms import NS_X_DATA
-from minixmpp.im.message import DELIVERED, OFFLINE, Outcome
+from minixmpp.im.message import BOUNCED, DELIVERED, OFFLINE, Outcome
 from minixmpp.im.presence import Available
 from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
 from minixmpp.push import extensions as ext
@@ -132,6 +132,15 @@ class PushNotifier(XMPPHandler):
         if outcome.result in (DELIVERED, OFFLINE):
             self.message(outcome.stanza, outcome.user, offline=outcome.offline,
                          targets=list(outcome.targets))
+        elif outcome.result == BOUNCED and _room_copy(outcome.stanza):
+            # A room's copy for a member with no joined occupant (minixmpp.muc, as
+            # Prosody's mod_muc_offline_delivery and Tigase): no resource takes it
+            # (RFC 6121 §8.5.2), so it pushes as for an account not in the room —
+            # offline (rule 1) without a connected resource, else rule 2 or 3.
+            sessions = self.sessions.of(outcome.user)
+            self.message(outcome.stanza, outcome.user,
+                         offline=not any(s.available for s in sessions),
+                         targets=[s for s in sessions if s.hibernated])
 
     def available(self, event: Available) -> None:
         """A presence listener: the push message count starts again once the account is
@@ -369,3 +378,11 @@ class PushNotifier(XMPPHandler):
         if registration is not None:
             change(registration)
             self.store.put(pending.user, registration)
+
+
+def _room_copy(stanza: domish.Element) -> bool:
+    """A groupchat message addressed to a bare JID (a room's copy for a member)."""
+    if stanza.getAttribute("type") != "groupchat":
+        return False
+    to = stanza.getAttribute("to") or ""
+    return "/" not in to

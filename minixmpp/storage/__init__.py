@@ -1,6 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
-registrations, PEP, private XML, uploads, block lists, last activity, FAST tokens): in
-memory by default, SQLite with ``--data-dir``."""
+registrations, PEP, private XML, uploads, block lists, last activity, FAST tokens, group
+chat rooms): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from minixmpp.storage.interfaces import (
     IPepStore,
     IPrivateStore,
     IPushStore,
+    IRoomStore,
     IRosterStore,
     ITokenStore,
     IUploadStore,
@@ -38,6 +39,8 @@ class Storage:
     blocking: IBlockStore
     last_activity: ILastActivityStore
     tokens: ITokenStore
+    rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
+    room_archive: IArchiveStore | None = None
     db: Any = None
 
     def close(self) -> None:
@@ -59,7 +62,9 @@ def open_storage(data_dir: str | None) -> Storage:
                        uploads=memory.MemoryUploadStore(),
                        blocking=memory.MemoryBlockStore(),
                        last_activity=memory.MemoryLastActivityStore(),
-                       tokens=memory.MemoryTokenStore())
+                       tokens=memory.MemoryTokenStore(),
+                       rooms=memory.MemoryRoomStore(),
+                       room_archive=memory.MemoryArchiveStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
@@ -75,4 +80,6 @@ def open_storage(data_dir: str | None) -> Storage:
                    uploads=sqlite.SQLiteUploadStore(db),
                    blocking=sqlite.SQLiteBlockStore(db),
                    last_activity=sqlite.SQLiteLastActivityStore(db),
-                   tokens=sqlite.SQLiteTokenStore(db), db=db)
+                   tokens=sqlite.SQLiteTokenStore(db),
+                   rooms=sqlite.SQLiteRoomStore(db),
+                   room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"), db=db)

@@ -160,6 +160,39 @@ class IArchiveStore(Protocol):
 
     def drop(self, user: str) -> None: ...
 
+    def replace(self, user: str, id: str, xml: str) -> bool:
+        """Put ``xml`` in place of message ``id`` (a XEP-0425 tombstone); False if absent."""
+        ...
+
+
+@dataclass
+class StoredRoom:
+    """One persistent group chat room (XEP-0045): its configuration (the
+    ``muc#roomconfig`` values by short name), affiliations and nicks by bare JID, subject.
+    """
+
+    name: str  # the room JID's localpart
+    config: dict = field(default_factory=dict)
+    affiliations: dict = field(default_factory=dict)  # bare JID -> owner|admin|member|outcast
+    nicks: dict = field(default_factory=dict)  # bare JID -> reserved or last-used nick
+    subject: str = ""
+    subject_nick: str = ""
+    created: float = 0.0
+    #: the room's secret for XEP-0421 occupant ids (stable across restarts)
+    salt: str = ""
+
+
+class IRoomStore(Protocol):
+    """Persistent rooms of the MUC service, by name; each room's messages are in an
+    :class:`IArchiveStore` of their own, keyed by room name."""
+
+    def rooms(self) -> list[StoredRoom]: ...
+
+    def get(self, name: str) -> StoredRoom | None: ...
+
+    def put(self, room: StoredRoom) -> None: ...
+
+    def delete(self, name: str) -> None: ...
 
 @dataclass
 class PepNode:

@@ -18,6 +18,7 @@ from minixmpp.storage.interfaces import (
     PushRegistration,
     RosterItem,
     ScramCredentials,
+    StoredRoom,
     Upload,
 )
 
@@ -175,6 +176,38 @@ class MemoryArchiveStore:
     def drop(self, user: str) -> None:
         self._archives.pop(user, None)
 
+    def replace(self, user: str, id: str, xml: str) -> bool:
+        archive = self._archives.get(user, [])
+        for i, m in enumerate(archive):
+            if m.id == id:
+                archive[i] = replace(m, xml=xml)
+                return True
+        return False
+
+
+class MemoryRoomStore:
+    """Persistent rooms in a dict (copies in and out)."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, StoredRoom] = {}
+
+    @staticmethod
+    def _copy(room: StoredRoom) -> StoredRoom:
+        return replace(room, config=dict(room.config), affiliations=dict(room.affiliations),
+                       nicks=dict(room.nicks))
+
+    def rooms(self) -> list[StoredRoom]:
+        return [self._copy(r) for _, r in sorted(self._rooms.items())]
+
+    def get(self, name: str) -> StoredRoom | None:
+        room = self._rooms.get(name)
+        return self._copy(room) if room else None
+
+    def put(self, room: StoredRoom) -> None:
+        self._rooms[room.name] = self._copy(room)
+
+    def delete(self, name: str) -> None:
+        self._rooms.pop(name, None)
 
 class MemoryPepStore:
     """PEP nodes in dicts (insertion order is creation order), items in lists."""

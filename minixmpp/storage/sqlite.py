@@ -27,6 +27,7 @@ from minixmpp.storage.interfaces import (
     RosterItem,
     ScramCredentials,
     StorageError,
+    StoredRoom,
     Upload,
 )
 from minixmpp.storage.memory import make_credentials, verify_password
@@ -56,6 +57,17 @@ def _push_extensions(db: sqlite3.Connection) -> None:
     """Push registrations gain ``extensions`` (Tigase's push extensions) inside their
     JSON; rows without it read as "none enabled". No table changes: the version bump
     makes an older minixmpp refuse the file (SchemaTooNew) instead of failing on it."""
+
+
+def _muc(db: sqlite3.Connection) -> None:
+    """Group chat (XEP-0045): persistent rooms, and each room's archive."""
+    db.executescript("""
+        CREATE TABLE muc_rooms (name TEXT PRIMARY KEY, room TEXT NOT NULL);
+        CREATE TABLE muc_archive (seq INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+                                  id TEXT NOT NULL, ts REAL NOT NULL, with_jid TEXT NOT NULL,
+                                  xml TEXT NOT NULL);
+        CREATE INDEX muc_archive_user ON muc_archive (user, seq);
+    """)
 
 
 def _pep(db: sqlite3.Connection) -> None:
@@ -97,7 +109,7 @@ def _fast_tokens(db: sqlite3.Connection) -> None:
 
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions, _pep, _v_web,
-                                                         _fast_tokens]
+                                                          _fast_tokens, _muc]
 VERSION = len(MIGRATIONS)
 
 
@@ -235,25 +247,56 @@ class SQLiteOfflineStore:
 
 
 class SQLiteArchiveStore:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    """Archives in ``table`` (``archive`` for accounts, ``muc_archive`` for rooms)."""
+
+    def __init__(self, db: sqlite3.Connection, table: str = "archive") -> None:
+        assert table in ("archive", "muc_archive")
         self.db = db
+        self.table = table
 
     def append(self, user: str, message: ArchivedMessage, limit: int) -> None:
+        t = self.table
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT INTO archive (user, id, ts, with_jid, xml) "
+            self.db.execute(f"INSERT INTO {t} (user, id, ts, with_jid, xml) "
                             "VALUES (?, ?, ?, ?, ?)", (user, message.id, message.timestamp,
                                                        message.with_jid, message.xml))
-            self.db.execute("DELETE FROM archive WHERE user = ? AND seq NOT IN (SELECT seq "
-                            "FROM archive WHERE user = ? ORDER BY seq DESC LIMIT ?)",
+            self.db.execute(f"DELETE FROM {t} WHERE user = ? AND seq NOT IN (SELECT seq "
+                            f"FROM {t} WHERE user = ? ORDER BY seq DESC LIMIT ?)",
                             (user, user, limit))
 
     def messages(self, user: str) -> list[ArchivedMessage]:
         return [ArchivedMessage(*r) for r in self.db.execute(
-            "SELECT id, ts, with_jid, xml FROM archive WHERE user = ? ORDER BY seq", (user,))]
+            f"SELECT id, ts, with_jid, xml FROM {self.table} WHERE user = ? ORDER BY seq",
+            (user,))]
 
     def drop(self, user: str) -> None:
-        self.db.execute("DELETE FROM archive WHERE user = ?", (user,))
+        self.db.execute(f"DELETE FROM {self.table} WHERE user = ?", (user,))
+
+    def replace(self, user: str, id: str, xml: str) -> bool:
+        return self.db.execute(f"UPDATE {self.table} SET xml = ? WHERE user = ? AND id = ?",
+                               (xml, user, id)).rowcount > 0
+
+
+class SQLiteRoomStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def rooms(self) -> list[StoredRoom]:
+        return [StoredRoom(**json.loads(r[0])) for r in self.db.execute(
+            "SELECT room FROM muc_rooms ORDER BY name")]
+
+    def get(self, name: str) -> StoredRoom | None:
+        row = self.db.execute("SELECT room FROM muc_rooms WHERE name = ?", (name,)).fetchone()
+        return StoredRoom(**json.loads(row[0])) if row else None
+
+    def put(self, room: StoredRoom) -> None:
+        self.db.execute("INSERT INTO muc_rooms VALUES (?, ?) ON CONFLICT (name) "
+                        "DO UPDATE SET room = excluded.room",
+                        (room.name, json.dumps(asdict(room))))
+
+    def delete(self, name: str) -> None:
+        self.db.execute("DELETE FROM muc_rooms WHERE name = ?", (name,))
 
 
 class SQLitePushStore:

@@ -44,6 +44,9 @@ PAGE = """<!doctype html>
 <h2>Push events</h2>
 <table id="events"><thead><tr><th>time</th><th>event</th><th>account</th><th>App Server</th>
 <th>node</th><th>detail</th></tr></thead><tbody></tbody></table>
+<h2>Group chat rooms</h2>
+<table id="rooms"><thead><tr><th>room</th><th>name</th><th>kind</th><th>subject</th>
+<th>occupants (nick — JID — role/affiliation)</th></tr></thead><tbody></tbody></table>
 <h2>Recent authentication failures</h2>
 <table id="failures"><thead><tr><th>time</th><th>from</th><th>condition</th></tr></thead>
 <tbody></tbody></table>
@@ -67,7 +70,8 @@ async function refresh() {{
     const s = await r.json();
     document.getElementById("summary").textContent = "clients: " + s.c2s +
       " · accounts: " + s.accounts.map(a => a.jid).join(", ") +
-      (s.push_jid ? " · push App Server: " + s.push_jid : "");
+      (s.push_jid ? " · push App Server: " + s.push_jid : "") +
+      (s.muc_jid ? " · group chat: " + s.muc_jid : "");
     fill("sessions", s.sessions, x => ["<code>" + esc(x.jid) + "</code>",
       x.available ? esc(x.show || "available") : '<span class="muted">no presence</span>',
       esc(x.priority), x.tls ? "yes" : "no", time(x.connected_since)]);
@@ -87,6 +91,13 @@ async function refresh() {{
       esc(x.fields["last-message-body"])]);
     fill("events", s.push_events, x => [time(x.time), esc(x.event), esc(x.account),
       esc(x.jid), "<code>" + esc(x.node) + "</code>", esc(x.detail)]);
+    fill("rooms", s.rooms || [], x => ["<code>" + esc(x.jid) + "</code>", esc(x.name),
+      esc([x.persistent ? "persistent" : "temporary", x.public ? "public" : "hidden",
+           x.members_only ? "members-only" : "open"].concat(x.locked ? ["locked"] : [])
+          .join(", ")), esc(x.subject),
+      x.occupants.map(o => esc(o.nick) + " — <code>" + esc(o.jid) + "</code> — " +
+        esc(o.role) + "/" + esc(o.affiliation)).join("<br>") ||
+        '<span class="muted">empty</span>']);
     fill("failures", s.auth_failures, x => [time(x.time), esc(x.peer), esc(x.condition)]);
     const st = document.getElementById("status");
     st.textContent = "live"; st.className = "ok";

@@ -67,5 +67,7 @@ def state(server: Server) -> dict[str, Any]:
         "notifications": [notification(n) for n in
                           reversed(appserver.notifications[-100:])] if appserver else [],
         "push_events": list(reversed(server.push_events)),
+        "muc_jid": server.muc.jid if server.muc else None,
+        "rooms": server.muc.describe() if server.muc else [],
         "auth_failures": list(reversed(server.auth_failures)),
     }

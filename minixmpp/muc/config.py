@@ -1,0 +1,145 @@
+"""The room configuration form (XEP-0045 §10.2, §15.5.3 ``muc#roomconfig``) and the
+``muc#roominfo`` extended disco form (§15.5.4)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from twisted.words.xish import domish
+
+from minixmpp import forms
+from minixmpp.muc import NS_ROOMCONFIG, NS_ROOMINFO
+from minixmpp.muc.room import ALLOW_PM, WHOIS, MucError, Room, RoomConfig
+
+P = "muc#roomconfig_"
+#: form field -> (RoomConfig attribute, kind, label)
+FIELDS: tuple[tuple[str, str, str, str], ...] = (
+    (P + "roomname", "name", "text-single", "Name"),
+    (P + "roomdesc", "description", "text-single", "Description"),
+    (P + "persistentroom", "persistent", "boolean", "Persistent (kept when empty)"),
+    (P + "publicroom", "public", "boolean", "Listed in the room directory"),
+    (P + "membersonly", "members_only", "boolean", "Members only"),
+    (P + "moderatedroom", "moderated", "boolean", "Moderated (visitors have no voice)"),
+    (P + "passwordprotectedroom", "password_protected", "boolean", "Password protected"),
+    (P + "roomsecret", "password", "text-private", "Password"),
+    (P + "maxusers", "max_users", "list-single", "Most occupants (0: the service's limit)"),
+    (P + "whois", "whois", "list-single", "Who may see real JIDs"),
+    (P + "allowpm", "allow_pm", "list-single", "Who may send private messages"),
+    (P + "changesubject", "change_subject", "boolean", "Participants may change the subject"),
+    (P + "historylength", "history_length", "text-single", "History messages sent on join"),
+    (P + "allowinvites", "allow_invites", "boolean", "Members may invite"),
+    (P + "enablearchiving", "archiving", "boolean", "Archive messages (XEP-0313)"),
+)
+#: older or other servers' names for the same settings
+ALIASES = {"muc#maxhistoryfetch": P + "historylength",
+           P + "allowprivatemessages": P + "allowpm",
+           P + "enablelogging": P + "enablearchiving"}
+OPTIONS = {P + "whois": WHOIS, P + "allowpm": ALLOW_PM,
+           P + "maxusers": ("0", "10", "20", "30", "50", "100")}
+TRUE, FALSE = ("1", "true"), ("0", "false")
+
+
+def _field(x: domish.Element, var: str, kind: str, values: list[str],
+           label: str | None = None) -> domish.Element:
+    field = x.addElement("field")
+    field["var"] = var
+    if kind:
+        field["type"] = kind
+    if label:
+        field["label"] = label
+    for value in values:
+        field.addElement("value", content=value)
+    return field
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def form(config: RoomConfig, max_history: int) -> domish.Element:
+    """§10.2 Example 165: the form the owner fills in, with the current values."""
+    x = domish.Element((forms.NS_X_DATA, "x"))
+    x["type"] = "form"
+    x.addElement("title", content="Room configuration")
+    _field(x, "FORM_TYPE", "hidden", [NS_ROOMCONFIG])
+    for var, attribute, kind, label in FIELDS:
+        f = _field(x, var, kind, [_text(getattr(config, attribute))], label)
+        for option in OPTIONS.get(var, ()):
+            f.addElement("option").addElement("value", content=option)
+        if var == P + "historylength":
+            f["label"] = f"{label} (at most {max_history})"
+    return x
+
+
+def submitted(x: domish.Element, config: RoomConfig, max_history: int,
+              max_users: int) -> RoomConfig:
+    """The configuration after a submitted form (§10.2): unknown fields are ignored, bad
+    values are ``not-acceptable``."""
+    if x.getAttribute("type") != "submit":
+        raise MucError("bad-request", "expected a submitted form")
+    if forms.form_type(x) not in (None, NS_ROOMCONFIG):
+        raise MucError("bad-request", f"the form's FORM_TYPE must be {NS_ROOMCONFIG}")
+    kinds = {var: (attribute, kind) for var, attribute, kind, _ in FIELDS}
+    new = replace(config)
+    for var, value in forms.values(x).items():
+        var = ALIASES.get(var, var)
+        if var not in kinds:
+            continue
+        attribute, kind = kinds[var]
+        value = value.strip() if kind != "text-private" else value
+        if kind == "boolean":
+            if value.lower() not in TRUE + FALSE:
+                raise MucError("not-acceptable", f"{var} must be a boolean")
+            setattr(new, attribute, value.lower() in TRUE)
+        elif attribute in ("max_users", "history_length"):
+            try:
+                number = int(value or "0")
+            except ValueError:
+                raise MucError("not-acceptable", f"{var} must be a number") from None
+            if number < 0 or (attribute == "max_users" and max_users and number > max_users):
+                raise MucError("not-acceptable", f"{var} is out of range")
+            setattr(new, attribute, min(number, max_history)
+                    if attribute == "history_length" else number)
+        elif var in OPTIONS and attribute != "max_users":
+            if value not in OPTIONS[var]:
+                raise MucError("not-acceptable", f"{var} must be one of "
+                                                 f"{', '.join(OPTIONS[var])}")
+            setattr(new, attribute, value)
+        else:
+            setattr(new, attribute, value)
+    if new.password_protected and not new.password:
+        raise MucError("not-acceptable", "a password-protected room needs a password")
+    if not new.password_protected:
+        new.password = ""
+    return new
+
+
+def roominfo(room: Room) -> domish.Element:
+    """§15.5.4: the ``muc#roominfo`` form in the room's disco#info (XEP-0128)."""
+    x = domish.Element((forms.NS_X_DATA, "x"))
+    x["type"] = "result"
+    _field(x, "FORM_TYPE", "hidden", [NS_ROOMINFO])
+    _field(x, "muc#roominfo_description", "text-single", [room.config.description],
+           "Description")
+    _field(x, "muc#roomconfig_roomname", "text-single", [room.config.name], "Name")
+    _field(x, "muc#roominfo_occupants", "text-single", [str(len(room.occupants))],
+           "Number of occupants")
+    _field(x, "muc#roominfo_subject", "text-single", [room.subject], "Subject")
+    _field(x, "muc#roomconfig_changesubject", "boolean",
+           [_text(room.config.change_subject)], "Participants may change the subject")
+    _field(x, "muc#roomconfig_allowinvites", "boolean",
+           [_text(room.config.allow_invites)], "Members may invite")
+    return x
+
+
+def features(room: Room) -> list[str]:
+    """§6.4 / §15.6: the ``muc_*`` features that describe the room."""
+    c = room.config
+    return ["muc_public" if c.public else "muc_hidden",
+            "muc_persistent" if c.persistent else "muc_temporary",
+            "muc_membersonly" if c.members_only else "muc_open",
+            "muc_moderated" if c.moderated else "muc_unmoderated",
+            "muc_nonanonymous" if c.whois == "anyone" else "muc_semianonymous",
+            "muc_passwordprotected" if c.password_protected else "muc_unsecured"]
