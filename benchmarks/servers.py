@@ -109,7 +109,9 @@ class Minixmpp(Server):
             "--http", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready),
             "--auth-fail-limit", "1000000", "--max-connections", "50000",
             # No line per publish, as Prosody runs here at log level warn.
-            "--push-quiet"]
+            "--push-quiet",
+            # Prosody's MUC has no per-occupant rate limit unless mod_muc_limits is loaded.
+            "--muc-rate", "0"]
         if not self.archive:
             args.append("--no-archive")
         log = (self.workdir / "minixmpp.log").open("ab")

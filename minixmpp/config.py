@@ -10,6 +10,7 @@ are refused with one line.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import endpoints
 from twisted.words.protocols.jabber import jid
+
+from minixmpp import addressing
 
 
 class ConfigError(Exception):
@@ -256,7 +259,7 @@ class Settings:
     def validate(self) -> None:
         """Check every value, raising :class:`ConfigError` with one clear line."""
         try:
-            domain = jid.JID(self.domain)
+            domain = jid.internJID(self.domain)
         except jid.InvalidFormat as e:
             raise ConfigError(f"--domain {self.domain!r} is not a valid domain: {e}") from None
         if domain.user or domain.resource or not domain.host:
@@ -389,7 +392,7 @@ class Settings:
             if not sep or not name or not password:
                 raise ConfigError(f"--user {spec!r}: expected NAME:PASSWORD")
             try:
-                account = jid.JID(tuple=(name, self.domain, None))
+                account = addressing.make(name, self.domain)
             except jid.InvalidFormat as e:
                 raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
                                   ) from None
@@ -399,9 +402,11 @@ class Settings:
             self.accounts = dict(DEMO_USERS)
 
 
+@functools.lru_cache(maxsize=256)
 def _domain(value: str) -> str | None:
+    """The prepared domain of a domain JID, or None (stringprep is slow: cached)."""
     try:
-        parsed = jid.JID(value)
+        parsed = jid.internJID(value)
     except jid.InvalidFormat:
         return None
     if parsed.user or parsed.resource or not parsed.host:

@@ -5,6 +5,7 @@ server context every client accepts (ALPN, TLS 1.2/1.3, groups) and channel-bind
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,9 +121,13 @@ def load(domain: str, cert_file: str | None, key_file: str | None,
     return TLSMaterial(cert_pem, key_pem, options, ":".join(f"{b:02X}" for b in der), generated)
 
 
+@functools.lru_cache(maxsize=16)
 def server_options(key_pem: bytes, cert_pem: bytes) -> ssl.CertificateOptions:
     """The server-side TLS context: TLS 1.2 and 1.3, ECDHE over X25519/P-256/P-384, and
-    ALPN that selects ``xmpp-client`` and accepts any other offer (XEP-0368 §3)."""
+    ALPN that selects ``xmpp-client`` and accepts any other offer (XEP-0368 §3).
+
+    Built once per key and certificate per process (loading an RSA key checks it, which
+    took most of a fixture server's start); servers sharing a certificate share it."""
     # cryptography objects, not pyOpenSSL's X509/PKey (deprecated: every context built
     # from those warns)
     options = ssl.CertificateOptions(

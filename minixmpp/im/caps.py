@@ -9,7 +9,7 @@ import hashlib
 from typing import Any
 
 from twisted.internet import defer
-from twisted.words.protocols.jabber.jid import JID
+from twisted.words.protocols.jabber.jid import JID, internJID
 from twisted.words.xish import domish
 from wokkel import data_form, disco
 from wokkel.iwokkel import IDisco
@@ -59,7 +59,7 @@ class ServerCaps(XMPPHandler):
 
     def _gather(self) -> defer.Deferred:
         handler = next(h for h in self.parent if isinstance(h, disco.DiscoHandler))
-        domain = JID(self.domain)
+        domain = internJID(self.domain)
         return handler.info(domain, domain, "")
 
     def compute(self) -> None:

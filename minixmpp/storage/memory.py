@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Callable
 from dataclasses import replace
@@ -39,6 +40,15 @@ def make_credentials(password: str, salt: bytes | None = None) -> dict[str, Scra
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _memory_credentials(password: str) -> tuple[tuple[str, ScramCredentials], ...]:
+    """Keys for in-memory accounts, derived once per password per process: a test suite
+    starts hundreds of servers with the same accounts, and PBKDF2 (3 x 4096 rounds)
+    was most of a start. Nothing outlives the process; durable (SQLite) accounts always
+    get a fresh salt."""
+    return tuple(make_credentials(password).items())
+
+
 def verify_password(creds: ScramCredentials, password: str) -> bool:
     """Check a plaintext password (SASL PLAIN) against stored SCRAM-SHA-256 keys."""
     _, stored, _, _ = _mechanisms["SCRAM-SHA-256"].make_auth_info(
@@ -55,7 +65,7 @@ class MemoryAccountStore:
     def create(self, user: str, password: str) -> None:
         if user in self._accounts:
             raise AccountExists(user)
-        self._accounts[user] = make_credentials(password)
+        self._accounts[user] = dict(_memory_credentials(password))
 
     def delete(self, user: str) -> None:
         if self._accounts.pop(user, None) is None:
