@@ -202,6 +202,28 @@ class Conn:
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 
 
+_SESSIONS: dict[Any, Any] = {}
+
+
+def _ws_session() -> Any:
+    """One aiohttp session per event loop, as a browser keeps one: a session per
+    connection costs the generator more CPU than the server spends on the login."""
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    session = _SESSIONS.get(loop)
+    if session is None or session.closed:
+        session = _SESSIONS[loop] = aiohttp.ClientSession()
+    return session
+
+
+async def close_ws_session() -> None:
+    """Close this event loop's aiohttp session (at the end of a scenario)."""
+    session = _SESSIONS.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
+
+
 class WSConn(Conn):
     """The same client over WebSocket (RFC 7395, aiohttp): one element per message."""
 
@@ -213,9 +235,7 @@ class WSConn(Conn):
 
     @classmethod
     async def open(cls, host: str, port: int, domain: str) -> WSConn:  # type: ignore[override]
-        import aiohttp
-
-        session = aiohttp.ClientSession()
+        session = _ws_session()
         ws = await session.ws_connect(f"ws://{host}:{port}/xmpp-websocket",
                                       protocols=("xmpp",), max_msg_size=1 << 22)
         return cls(session, ws, domain)
@@ -241,7 +261,6 @@ class WSConn(Conn):
         except (TimeoutError, XMPPError, ConnectionError):
             pass
         await self.ws.close()
-        await self.session.close()
 
     def abort(self) -> None:
         asyncio.ensure_future(self.close())

@@ -22,8 +22,9 @@ def parse_datetime(value: str) -> float:
     return moment.timestamp()
 
 
-def iso(t: float | None) -> str | None:
-    """ISO 8601 with milliseconds and offset, for JSON (None stays None)."""
+def iso(t: float | None, timespec: str = "milliseconds") -> str | None:
+    """ISO 8601 with milliseconds (or ``timespec``) and offset, for JSON (None stays
+    None)."""
     if t is None:
         return None
-    return datetime.datetime.fromtimestamp(t, datetime.UTC).isoformat(timespec="milliseconds")
+    return datetime.datetime.fromtimestamp(t, datetime.UTC).isoformat(timespec=timespec)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import os
 import unicodedata
@@ -215,6 +216,15 @@ def channel_binding_feature(types: list[str]) -> domish.Element:
     return feature
 
 
+@functools.lru_cache(maxsize=256)
+def _loopback(host: str) -> bool:
+    """Is ``host`` (a peer address) a loopback address? Asked on every features list."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 class SASLStage(Stage):
     """The SASL exchange over the stream (RFC 6120 §6.4); success restarts the stream."""
 
@@ -243,10 +253,7 @@ class SASLStage(Stage):
         host = getattr(self.auth.xmlstream.transport.getPeer(), "host", None)
         if host is None:
             return True
-        try:
-            return ipaddress.ip_address(host.split("%")[0]).is_loopback
-        except ValueError:
-            return False
+        return _loopback(host)
 
     def features(self) -> list[domish.Element]:
         if not self.auth.tls and self.context.settings.require_tls:

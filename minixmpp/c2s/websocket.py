@@ -9,9 +9,12 @@ RFC 7395 §3.2: the ``xmpp`` subprotocol is required; §3.3: one element per mes
 
 from __future__ import annotations
 
+import pprint
 from typing import Any
 
+import txaio
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket import protocol as _autobahn_protocol
 from autobahn.websocket.types import ConnectionDeny
 from twisted.internet import error as ierror
 from twisted.python import failure
@@ -20,6 +23,18 @@ from minixmpp.c2s.framed import FramedStream, FrameTransport, attributes
 from minixmpp.c2s.stream import _pending
 
 SUBPROTOCOL = "xmpp"
+
+
+def _debug_pformat(obj: Any, *args: Any, **kwargs: Any) -> str:
+    """autobahn pretty-prints its whole configuration for a ``log.debug`` line on every
+    new connection, before the logger can drop it: a quarter of a WebSocket login's CPU
+    (py-spy, benchmarks/). Pretty-print only when autobahn logs at debug level."""
+    if txaio.get_global_log_level() in ("debug", "trace"):
+        return pprint.pformat(obj, *args, **kwargs)
+    return "(autobahn debug logging is off)"
+
+
+_autobahn_protocol.pformat = _debug_pformat  # the module's name for pprint.pformat
 
 
 class WebSocketFrames(FrameTransport):
