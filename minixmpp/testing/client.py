@@ -7,6 +7,7 @@ own test suite uses slixmpp instead, an independent implementation.)
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -49,9 +50,7 @@ class TestClient:
                       cert_pem: bytes | None, timeout: float = 10) -> TestClient:
         """Connect and log in; fails with the stream or SASL error."""
         who = jid.JID(full_jid)
-        tls = None
-        if cert_pem is not None:
-            tls = ssl.optionsForClientTLS(who.host, trustRoot=ssl.Certificate.loadPEM(cert_pem))
+        tls = _tls_options(who.host, cert_pem) if cert_pem is not None else None
         factory = xmlstream.XmlStreamFactory(_Authenticator(who, password, tls))
         ready: defer.Deferred[xmlstream.XmlStream] = defer.Deferred()
         factory.addBootstrap(xmlstream.STREAM_AUTHD_EVENT, ready.callback)
@@ -200,6 +199,22 @@ class _Authenticator(client.XMPPAuthenticator):
         if self._configurationForTLS is None:
             xs.initializers = [i for i in xs.initializers
                                if not isinstance(i, xmlstream.TLSInitiatingInitializer)]
+
+    def connectionMade(self) -> None:
+        # Stanzas are small and a test waits on each one: without TCP_NODELAY, Nagle
+        # holds a write behind an unanswered one until the server's delayed ACK (40 ms
+        # on Linux), e.g. the stream close after a message that gets no reply.
+        transport = self.xmlstream.transport
+        if hasattr(transport, "setTcpNoDelay"):
+            transport.setTcpNoDelay(True)
+        super().connectionMade()
+
+
+@functools.lru_cache(maxsize=64)
+def _tls_options(host: str, cert_pem: bytes) -> Any:
+    """Client TLS options trusting the server's certificate, built once per certificate
+    (an OpenSSL context per login costs a test more than the handshake)."""
+    return ssl.optionsForClientTLS(host, trustRoot=ssl.Certificate.loadPEM(cert_pem))
 
 
 def _chain(d: defer.Deferred[None]) -> defer.Deferred[None]:

@@ -20,11 +20,12 @@ the subprocess reports them in its ready file) and keep files in the test's own
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from minixmpp.testing.fixture import TestServer
+if TYPE_CHECKING:  # the server is imported by the first fixture that starts one
+    from minixmpp.testing.fixture import TestServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
