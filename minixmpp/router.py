@@ -39,9 +39,12 @@ class StanzaGuard(Protocol):
 
 
 class SentListener(Protocol):
-    """Told of every message a local client sends, before it is routed."""
+    """Told of every message a local client sends, before it is routed, and again once
+    the router is done with it."""
 
     def sent(self, session: Session, message: domish.Element) -> None: ...
+
+    def routed(self, session: Session, message: domish.Element) -> None: ...
 
 
 class Router(component.Router):
@@ -115,10 +118,13 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         for guard in self.guards:
             if guard.outbound(session, stanza):
                 return
-        if stanza.name == "message":
-            for listener in self.sent:
-                listener.sent(session, stanza)
+        if stanza.name != "message":
+            return self.router.route(stanza)
+        for listener in self.sent:
+            listener.sent(session, stanza)
         self.router.route(stanza)
+        for listener in self.sent:
+            listener.routed(session, stanza)
 
     def route(self, stanza: domish.Element) -> None:
         """Send a stanza from the server into the router."""

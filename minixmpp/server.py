@@ -93,7 +93,8 @@ class Server(service.MultiService):
 
         # What runs when, in order. A message for a local account (im/message.py):
         #   stages (archive: stanza-id) -> routing (sessions / hibernated queues /
-        #   offline / bounce) -> listeners (push, carbons), each given an Outcome.
+        #   offline / bounce) -> listeners (push, carbons, archive writes), each given
+        #   an Outcome.
         # A message a local client sends: the sent listeners (archive, carbons), then
         # the router. See docs/architecture.md.
         self.offline = OfflineStorage(self.offline_store, settings.domain, settings.max_offline,
@@ -124,7 +125,8 @@ class Server(service.MultiService):
             self.sessions, self.accounts, route,
             stages=(self.blocking, *archiving),         # 1. may change or stop the message
             offline=self.offline,                       # 2. routing; no resource: offline
-            listeners=(self.notifier, self.carbons))    # 3. told the Outcome
+            # 3. told the Outcome; push first, the archive writes last
+            listeners=(self.notifier, self.carbons, *archiving))
         self.roster = RosterHandler(self.rosters, self.sessions)
         self.pep = PersonalEventing(settings.domain, self.storage, self.sessions,
                                     reactor.seconds, Limits(settings.pep_max_items,

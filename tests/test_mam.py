@@ -150,3 +150,38 @@ async def test_no_archive_turns_the_archive_off(server_factory) -> None:
     iq.enable("mam")
     assert await aio(iq_error(iq)) == "service-unavailable"
     await aio(close(alice, bob))
+
+
+@pytest.mark.parametrize("bob_online", [True, False], ids=["bob-online", "bob-offline"])
+@pytest_twisted.ensureDeferred
+async def test_both_archives_keep_the_message_as_sent(server, bob_online: bool) -> None:
+    """One message between local accounts: the sender's and the recipient's archive hold
+    the message as sent (no stanza-id of ours inside), in arrival order, whether the
+    recipient read it live or it waited offline; and a message to an account that does
+    not exist still lands in the sender's archive."""
+    bob = await aio(login(server, "bob", resource="phone", plugins=MAM)) if bob_online else None
+    alice = await aio(login(server, "alice", resource="desk", plugins=MAM))
+    for body in ("first", "second"):
+        alice.send_message(mto="bob@localhost", mbody=body, mtype="chat")
+    alice.send_message(mto="nobody@localhost", mbody="lost", mtype="chat")
+    alice.send_message(mto="alice@localhost", mbody="note to self", mtype="chat")
+    await aio(barrier(alice))
+    if bob is None:
+        bob = await aio(login(server, "bob", resource="phone", plugins=MAM))
+
+    async def bodies(client) -> list[tuple[str, str]]:
+        got = []
+        async for message in client["xep_0313"].iterate(rsm={"max": 3}):
+            stanza = message["mam_result"]["forwarded"]["stanza"]
+            assert stanza.xml.find("{urn:xmpp:sid:0}stanza-id") is None
+            got.append((str(stanza["to"].bare), stanza["body"]))
+        return got
+
+    assert await aio(bodies(alice)) == [
+        ("bob@localhost", "first"), ("bob@localhost", "second"),
+        ("nobody@localhost", "lost"), ("alice@localhost", "note to self"),
+        ("alice@localhost", "note to self")]
+    assert await aio(bodies(bob)) == [("bob@localhost", "first"), ("bob@localhost", "second")]
+    stored = server.archive_store.messages("bob")
+    assert [m.xml.count("stanza-id") for m in stored] == [0, 0]
+    await aio(close(alice, bob))

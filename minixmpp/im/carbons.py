@@ -71,6 +71,9 @@ class CarbonsHandler(XMPPHandler, IQHandlerMixin):
         if eligible(message):
             self._copy(message, session.user, "sent", exclude=[session])
 
+    def routed(self, session: Session, message: domish.Element) -> None:
+        """Nothing to do once the message is routed (``router.SentListener``)."""
+
     def _copy(self, message: domish.Element, user: str, direction: str,
               exclude: list[Session]) -> None:
         for session in self.sessions.of(user):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
@@ -23,6 +25,9 @@ from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse, qualified
 from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore
 from minixmpp.timestamps import parse_datetime, utc_stamp
+
+if TYPE_CHECKING:
+    from minixmpp.im.message import Outcome
 
 NS_MAM = "urn:xmpp:mam:2"
 NS_SID = "urn:xmpp:sid:0"
@@ -48,6 +53,18 @@ def parse_time(value: str) -> float:
                                 ) from None
 
 
+@dataclass
+class _Copy:
+    """An archive entry whose id and time are taken and whose XML is written later."""
+
+    message: domish.Element
+    user: str
+    other: str
+    id: str
+    time: float
+    stamp: domish.Element | None = None  # the stanza-id stamped on the delivered message
+
+
 @implementer(IDisco)
 class ArchiveHandler(XMPPHandler, IQHandlerMixin):
     """Archives messages and answers archive queries to the account's own bare JID."""
@@ -65,17 +82,31 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         self.clock = clock
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(3)
+        #: copies waiting to be written (see :meth:`flush`)
+        self._pending: _Copy | None = None
+        self._stamped: _Copy | None = None
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver(f"/iq/query[@xmlns='{NS_MAM}']", self.handleRequest)
 
     # -- archiving ---------------------------------------------------------------------------
 
-    def _archive(self, user: str, other: str, message: domish.Element) -> str:
-        archive_id = f"{self._prefix}-{next(self._ids):x}"
+    def _archive(self, user: str, other: str, message: domish.Element,
+                 xml: str | None = None) -> str:
+        archive_id = self._reserve()
         self.store.append(user, ArchivedMessage(archive_id, self.clock(), other,
-                                                message.toXml()), self.limit)
+                                                xml or message.toXml()), self.limit)
         return archive_id
+
+    def _reserve(self) -> str:
+        return f"{self._prefix}-{next(self._ids):x}"
+
+    # A message from a local client to a local account is written to both archives
+    # after its delivery (``delivered``, the last delivery listener: push goes first),
+    # from one serialization: the element as sent, without the stanza-id delivery
+    # stamped on it. Ids and times are taken when the message passes, so archive order
+    # is arrival order. Anything not written by then is written when the router
+    # returns (``routed``: the account did not exist, or delivery stopped early).
 
     def incoming(self, message: domish.Element, user: str) -> None:
         """A delivery stage (``im.message``): never stops the message."""
@@ -83,25 +114,77 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
 
     def _incoming(self, message: domish.Element, user: str) -> None:
         """Before delivery to a local account: drop forged stanza ids (XEP-0359 §5),
-        archive, and stamp ours."""
+        stamp ours, and archive once delivered."""
         bare = f"{user}@{self.domain}"
-        for child in list(message.elements(NS_SID, "stanza-id")):
-            if child.getAttribute("by") in (bare, self.domain):
+        forged = [c for c in message.elements(NS_SID, "stanza-id")
+                  if c.getAttribute("by") in (bare, self.domain)]
+        if forged:
+            self.flush()  # the sender's copy is the message as sent, forged ids included
+            for child in forged:
                 message.children.remove(child)
         if not archivable(message):
             return
-        archive_id = self._archive(user, message.getAttribute("from", ""), message)
+        pending = self._pending
+        if self._stamped is not None or (pending is not None and pending.message is not message):
+            self.flush()  # left from another message
+        archive_id = self._reserve()
         sid = message.addElement((NS_SID, "stanza-id"))
         sid["id"], sid["by"] = archive_id, bare
+        self._stamped = _Copy(message, user, message.getAttribute("from", ""), archive_id,
+                              self.clock(), sid)
+
+    def delivered(self, outcome: Outcome) -> None:
+        """A delivery listener (``im.message``), after push: write what is waiting."""
+        self.flush()
 
     def sent(self, session: Session, message: domish.Element) -> None:
         """A local client sent a message: it goes into the sender's archive too."""
-        if archivable(message):
-            self._archive(session.user, message.getAttribute("to", ""), message)
+        self.flush()
+        if not archivable(message):
+            return
+        to = message.getAttribute("to", "")
+        if self._local_account(to):
+            self._pending = _Copy(message, session.user, to, self._reserve(), self.clock())
+        else:
+            self._archive(session.user, to, message)
+
+    def routed(self, session: Session, message: domish.Element) -> None:
+        """The router is done with a message a local client sent."""
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the copies still waiting (see above)."""
+        pending, stamped = self._pending, self._stamped
+        self._pending = self._stamped = None
+        xml = None
+        if stamped is not None:
+            children = stamped.message.children
+            at = next((i for i, c in enumerate(children) if c is stamped.stamp), None)
+            if at is not None:
+                del children[at]
+            xml = stamped.message.toXml()
+            if at is not None:
+                children.insert(at, stamped.stamp)
+        if pending is not None:
+            same = stamped is not None and stamped.message is pending.message
+            self.store.append(pending.user, ArchivedMessage(
+                pending.id, pending.time, pending.other,
+                xml if same and xml is not None else pending.message.toXml()), self.limit)
+        if stamped is not None and xml is not None:
+            self.store.append(stamped.user, ArchivedMessage(
+                stamped.id, stamped.time, stamped.other, xml), self.limit)
+
+    def _local_account(self, to: str) -> bool:
+        try:
+            address = addressing.parse(to)
+        except jid.InvalidFormat:
+            return False
+        return address.user is not None and address.host == self.domain
 
     # -- querying (XEP-0313 §4) -------------------------------------------------------------------
 
     def _owner(self, iq: domish.Element) -> tuple[str, Session]:
+        self.flush()  # nothing waits while a query is read, but never answer from less
         sender, to = addressing.parse(iq["from"]), addressing.parse(iq["to"])
         session = self.sessions.get(sender)
         if to.userhost() != sender.userhost() or session is None:

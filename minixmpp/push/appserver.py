@@ -18,6 +18,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error
 from wokkel import disco, pubsub
+from wokkel.subprotocols import XMPPHandler
 
 from minixmpp import forms
 from minixmpp.fallback import IQFallback
@@ -29,7 +30,7 @@ class Notification:
     """One publish received by the App Server."""
 
     seq: int
-    time: float
+    time: float  #: when the publish reached the App Server
     node: str | None
     account: str | None
     fields: dict[str, str]
@@ -133,8 +134,10 @@ class AppServer(pubsub.PubSubResource):
                 form = forms.find(child, NS_PUBLISH_OPTIONS)
                 if form is not None:
                     options = forms.values(form)
+        arrived = getattr(request.element, "arrived", None)
         notification = Notification(
-            seq=next(self._seq), time=self.clock(), node=node,
+            seq=next(self._seq), time=arrived if arrived is not None else self.clock(),
+            node=node,
             account=self.owner(self.jid, node), fields=fields, publish_options=options,
             sender=request.sender.full() if request.sender else "",
             element=request.element)
@@ -194,6 +197,22 @@ def _matches(notification: Notification, account: str | None, node: str | None) 
             and (node is None or notification.node == node))
 
 
+class Arrival(XMPPHandler):
+    """Notes when each publish reaches the App Server, before any parsing: a
+    notification's ``time`` is its arrival, as an external App Server would stamp the
+    bytes it reads (benchmarks/ measure push latency to it)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def connectionInitialized(self) -> None:
+        self.xmlstream.addObserver("/iq[@type='set']", self.arrived, priority=100)
+
+    def arrived(self, iq: Any) -> None:
+        iq.arrived = self.clock()
+
+
 def build_component(router: Any, jid: str, app: AppServer) -> Any:
     """The App Server as a wokkel internal component on ``router`` at ``jid``."""
     from wokkel.component import InternalComponent  # imports the reactor: not at import
@@ -207,6 +226,7 @@ def build_component(router: Any, jid: str, app: AppServer) -> Any:
                 super().send(obj)
 
     component = Component(router, jid)
+    Arrival(app.clock).setHandlerParent(component)
     service = pubsub.PubSubService(app)
     service.setHandlerParent(component)
     disco.DiscoHandler().setHandlerParent(component)
