@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks import pep, scenarios
+from benchmarks import hop, pep, scenarios
 from benchmarks.servers import COMPONENT, SECRET, Minixmpp, Prosody, cpu_seconds, rss_kib
 
 ROOT = Path(__file__).resolve().parent
@@ -121,24 +121,30 @@ class Bench:
     def websocket(self, server: Any) -> None:
         """WebSocket (RFC 7395) next to TCP: login rate and message latency, PLAIN."""
         n = 150 if self.quick else 500
-        tcp = self.pool.submit(scenarios.run, scenarios.logins, server.port, n, 1, "PLAIN",
-                               0).result()
-        ws = self.pool.submit(scenarios.run, scenarios.ws_logins, server.http_port, n, 1,
-                              0).result()
-        for label, result in (("TCP", tcp), ("WebSocket", ws)):
+        for label, fn, port, extra in (
+                ("TCP", scenarios.logins, server.port, ("PLAIN", 0)),
+                ("WebSocket", scenarios.ws_logins, server.http_port, (0,))):
+            cpu0 = cpu_seconds(server.pid)
+            result = self.pool.submit(scenarios.run, fn, port, n, 1, *extra).result()
+            cpu = cpu_seconds(server.pid) - cpu0
             self.record(server.name, f"login rate, sequential, PLAIN ({label})",
                         n / result["elapsed"], "logins/s", "higher",
-                        p50_ms=round(pct(result["latencies"], .5) * 1e3, 2))
+                        p50_ms=round(pct(result["latencies"], .5) * 1e3, 2),
+                        loadgen_cpu=round(result["worker_cpu"], 2))
+            self.record(server.name, f"server CPU per login, PLAIN ({label})",
+                        cpu / n * 1e3, "ms", "lower")
         seconds = 3 if self.quick else 5
-        start_at = time.time() + 3
-        results = self.two_workers(scenarios.ws_latency, [
-            (server.http_port, range(1, 11), 50.0, seconds, start_at),
-            (server.http_port, range(11, 21), 50.0, seconds, start_at)])
-        latencies = results[0]["latencies"] + results[1]["latencies"]
-        self.record(server.name, "latency p50 at 1,000 msg/s (WebSocket)",
-                    pct(latencies, .5) * 1e3, "ms", "lower", n=len(latencies))
-        self.record(server.name, "latency p99 at 1,000 msg/s (WebSocket)",
-                    pct(latencies, .99) * 1e3, "ms", "lower", n=len(latencies))
+        # TCP just before WebSocket, same server and load: a like-for-like ratio
+        for label, fn, port in (("TCP beside WebSocket", scenarios.latency, server.port),
+                                ("WebSocket", scenarios.ws_latency, server.http_port)):
+            start_at = time.time() + 3
+            results = self.two_workers(fn, [(port, range(1, 11), 50.0, seconds, start_at),
+                                            (port, range(11, 21), 50.0, seconds, start_at)])
+            latencies = results[0]["latencies"] + results[1]["latencies"]
+            self.record(server.name, f"latency p50 at 1,000 msg/s ({label})",
+                        pct(latencies, .5) * 1e3, "ms", "lower", n=len(latencies))
+            self.record(server.name, f"latency p99 at 1,000 msg/s ({label})",
+                        pct(latencies, .99) * 1e3, "ms", "lower", n=len(latencies))
 
     def memory(self, server: Any) -> None:
         sizes = [1000, 2000] if self.quick else [1000, 5000, 10000]
@@ -189,6 +195,11 @@ class Bench:
             lat = [r - s for s, r in zip(result["sent"], times, strict=False)]
             self.record(server.name, "push latency p50, in-process App Server",
                         pct(lat, .5) * 1e3, "ms", "lower", pushes=len(times))
+            # The floor under both: the same pace of messages into an idle Twisted
+            # process that does nothing (benchmarks/hop.py).
+            floor = self.pool.submit(hop.one_way, count).result()
+            self.record("machine", "loopback one-way hop p50 (idle process, no work)",
+                        pct(floor, .5) * 1e3, "ms", "lower", n=len(floor))
 
     def muc(self, server: Any) -> None:
         """Group chat: join latency, and fan-out in a 50-occupant room (5 senders)."""
