@@ -42,6 +42,7 @@ class Bench:
         self.quick = quick
         self.pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
         self.rows: list[dict[str, Any]] = []
+        self.last_cpu = 0.0
 
     def record(self, server: str, metric: str, value: float, unit: str,
                better: str, **extra: Any) -> None:
@@ -51,8 +52,18 @@ class Bench:
         print(f"  {server:9} {metric:42} {value:12.2f} {unit}  "
               + " ".join(f"{k}={v}" for k, v in extra.items()), flush=True)
 
-    def two_workers(self, fn: Any, args: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    def two_workers(self, fn: Any, args: list[tuple[Any, ...]], cpu_of: int | None = None,
+                    window: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+        """Run ``fn`` in both workers; with ``cpu_of`` and ``window`` (start time,
+        seconds), ``self.last_cpu`` is that process's CPU time during the window (the
+        scenarios' log-ins before it are not counted)."""
         futures = [self.pool.submit(scenarios.run, fn, *a) for a in args]
+        if cpu_of is not None and window is not None:
+            start, seconds = window
+            time.sleep(max(0.0, start - time.time()))
+            cpu0 = cpu_seconds(cpu_of)
+            time.sleep(seconds)
+            self.last_cpu = cpu_seconds(cpu_of) - cpu0
         return [f.result() for f in futures]
 
     # -- measurements ----------------------------------------------------------------------
@@ -139,12 +150,16 @@ class Bench:
                                 ("WebSocket", scenarios.ws_latency, server.http_port)):
             start_at = time.time() + 3
             results = self.two_workers(fn, [(port, range(1, 11), 50.0, seconds, start_at),
-                                            (port, range(11, 21), 50.0, seconds, start_at)])
+                                            (port, range(11, 21), 50.0, seconds, start_at)],
+                                       cpu_of=server.pid, window=(start_at, seconds))
             latencies = results[0]["latencies"] + results[1]["latencies"]
             self.record(server.name, f"latency p50 at 1,000 msg/s ({label})",
                         pct(latencies, .5) * 1e3, "ms", "lower", n=len(latencies))
             self.record(server.name, f"latency p99 at 1,000 msg/s ({label})",
                         pct(latencies, .99) * 1e3, "ms", "lower", n=len(latencies))
+            # the same messages at the same rate: server CPU per stanza, like for like
+            self.record(server.name, f"server CPU per message at 1,000 msg/s ({label})",
+                        self.last_cpu / max(1, len(latencies)) * 1e6, "µs", "lower")
 
     def memory(self, server: Any) -> None:
         sizes = [1000, 2000] if self.quick else [1000, 5000, 10000]
@@ -198,7 +213,8 @@ class Bench:
             # The floor under both: the same pace of messages into an idle Twisted
             # process that does nothing (benchmarks/hop.py).
             floor = self.pool.submit(hop.one_way, count).result()
-            self.record("machine", "loopback one-way hop p50 (idle process, no work)",
+            self.record("machine", "floor: loopback one-way hop p50 into an idle process "
+                        "that does no work (the machine's, for both servers)",
                         pct(floor, .5) * 1e3, "ms", "lower", n=len(floor))
 
     def muc(self, server: Any) -> None:
@@ -256,7 +272,8 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| measurement | minixmpp | Prosody | minixmpp / Prosody |",
              "| --- | --- | --- | --- |"]
     for metric, by in metrics.items():
-        ours, theirs = by.get("minixmpp"), by.get("prosody")
+        # the machine's own floor (benchmarks/hop.py) goes in the first column
+        ours, theirs = by.get("minixmpp") or by.get("machine"), by.get("prosody")
 
         def show(r: dict[str, Any] | None) -> str:
             return f"{r['value']:,.2f} {r['unit']}" if r else "—"

@@ -210,3 +210,26 @@ async def test_a_hibernated_queue_is_bounded(server) -> None:
     assert server.offline_store.count("alice") == 20
     assert bob.buffer.count(b"<service-unavailable") == 40
     bob.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_answers_the_stream_gives_itself_are_counted(server) -> None:
+    """XEP-0198 §4: every stanza the server sends counts, including the ones the c2s
+    stream answers itself (a session IQ after binding, a malformed IQ, a bad 'to'): a
+    client that acknowledges all it received must not get handled-count-too-high."""
+    raw = await aio(raw_login(server, "alice"))
+    raw.send("<enable xmlns='urn:xmpp:sm:3'/>")
+    await aio(raw.read_until("<enabled"))
+    raw.send("<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
+             "</iq><iq type='get'><query xmlns='jabber:iq:version'/></iq>"
+             "<message to='@@bad@@' type='chat'><body>x</body></message>")
+    text = await aio(raw.read_until(r"jid-malformed.*</message>"))
+    assert "id='s1'" in text or 'id="s1"' in text
+    assert text.count("<error") == 2
+    raw.buffer = b""
+    raw.send("<a xmlns='urn:xmpp:sm:3' h='3'/><r xmlns='urn:xmpp:sm:3'/>")
+    text = await aio(raw.read_until(r"<a [^>]*h=['\"]\d+"))
+    assert "handled-count-too-high" not in text and "stream:error" not in text
+    session = session_of(server, "alice@localhost/raw")
+    assert session is not None and session.sm.acked == 3 and not session.sm.queue
+    raw.close()

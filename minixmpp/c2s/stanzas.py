@@ -66,7 +66,7 @@ class StanzaChecks(Stage):
                 element["to"] = addressing.parse(to).full()
             except jid.InvalidFormat:
                 if stype != "error":
-                    auth.send(error.StanzaError("jid-malformed").toResponse(element))
+                    session.send(error.StanzaError("jid-malformed").toResponse(element))
                 return True
         if element.name == "iq" and self._iq_refused(element, stype, to):
             return True
@@ -74,8 +74,11 @@ class StanzaChecks(Stage):
         return True
 
     def _iq_refused(self, iq: domish.Element, stype: str | None, to: str | None) -> bool:
-        """Answered here: a malformed IQ, or a session/bind IQ after binding."""
-        send = self.auth.send
+        """Answered here: a malformed IQ, or a session/bind IQ after binding. (Through
+        the session, like every stanza to a bound client: stream management counts
+        it, XEP-0198 §4.)"""
+        assert self.auth.session is not None
+        send = self.auth.session.send
         if stype not in IQ_TYPES or not iq.getAttribute("id"):
             send(error.StanzaError("bad-request").toResponse(iq))
             return True
