@@ -31,10 +31,16 @@ class Offline:
         self.taken: list[domish.Element] = []
 
     def take(self, stanza: domish.Element, user: str) -> bool:
-        if len(self.taken) >= self.room:
+        if not self.accepts(stanza, user):
             return False
-        self.taken.append(stanza)
+        self.write(stanza, user)
         return True
+
+    def accepts(self, stanza: domish.Element, user: str) -> bool:
+        return len(self.taken) < self.room
+
+    def write(self, stanza: domish.Element, user: str) -> None:
+        self.taken.append(stanza)
 
 
 class Recorder:

@@ -8,7 +8,8 @@ A message for an existing account runs through, in this order:
 2. the **routing rules**: to the chosen resources (live sessions get it written, hibernated
    XEP-0198 sessions queue it), else to offline storage, else a bounce;
 3. the **listeners** (:class:`DeliveryListener`), which receive the :class:`Outcome`, a
-   plain value saying what happened (push, carbons).
+   plain value saying what happened (push, carbons, then the archive writes);
+4. for an ``offline`` outcome, the offline write: push has gone out first.
 
 ``Server.__init__`` builds the sequence; ``docs/architecture.md`` draws it.
 """
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
@@ -74,9 +76,15 @@ class DeliveryListener(Protocol):
 class OfflineStore(Protocol):
     def take(self, stanza: domish.Element, user: str) -> bool: ...
 
+    def accepts(self, stanza: domish.Element, user: str) -> bool: ...
+
+    def write(self, stanza: domish.Element, user: str) -> None: ...
+
 
 class MessageDelivery:
     """Chooses the resources a message goes to, or what happens when there are none."""
+
+    log = Logger()
 
     def __init__(self, sessions: SessionManager, accounts: IAccountStore, route: Route, *,
                  stages: Sequence[DeliveryStage] = (), offline: OfflineStore | None = None,
@@ -101,7 +109,12 @@ class MessageDelivery:
             outcome = stage.incoming(stanza, user)
             if outcome is not None:
                 return self._tell(outcome)
-        self._tell(self._route(stanza, to, user, mtype))
+        outcome = self._route(stanza, to, user, mtype)
+        self._tell(outcome)
+        if outcome.result == OFFLINE and self.offline is not None:
+            # Written after the listeners (push goes first), in the same turn: nothing
+            # else runs in between, and no listener reads the offline queue.
+            self.offline.write(stanza, user)
 
     def _route(self, stanza: domish.Element, to: jid.JID, user: str, mtype: str) -> Outcome:
         """RFC 6121 §8.5.2/§8.5.3 for a message to an existing account."""
@@ -128,8 +141,8 @@ class MessageDelivery:
             return outcome
         if mtype == "headline":
             return Outcome(stanza, user, DROPPED)
-        if self.offline is not None and self.offline.take(stanza, user):
-            return Outcome(stanza, user, OFFLINE)
+        if self.offline is not None and self.offline.accepts(stanza, user):
+            return Outcome(stanza, user, OFFLINE)  # written once the listeners are told
         return self._bounced(stanza, user)
 
     def _send(self, stanza: domish.Element, user: str,
@@ -157,7 +170,10 @@ class MessageDelivery:
 
     def _tell(self, outcome: Outcome) -> None:
         for listener in self.listeners:
-            listener.delivered(outcome)
+            try:
+                listener.delivered(outcome)
+            except Exception:  # noqa: BLE001  (one listener's bug must not lose the message)
+                self.log.failure("delivery listener {listener!r} failed", listener=listener)
 
     def redeliver(self, session: Session, stanzas: list[domish.Element]) -> None:
         """A session ended with stanzas it never acknowledged (XEP-0198 §5): messages go

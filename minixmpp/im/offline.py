@@ -36,18 +36,32 @@ class OfflineStorage:
 
     def take(self, stanza: domish.Element, user: str) -> bool:
         """Store ``stanza`` for ``user``; False when the account's queue is full."""
+        if not self.accepts(stanza, user):
+            return False
+        self.write(stanza, user)
+        return True
+
+    def accepts(self, stanza: domish.Element, user: str) -> bool:
+        """Would :meth:`write` keep ``stanza`` for ``user``? False when the account's
+        queue is full (the message is bounced); True for a bare chat state too, which is
+        dropped on purpose, not bounced (XEP-0085 §5.6)."""
         if only_chat_state(stanza):
-            return True  # dropped on purpose, not bounced
+            return True
         if self.store.count(user) >= self.limit:
             self.log.info("offline queue of {user} is full ({limit}): message bounced",
                           user=user, limit=self.limit)
             return False
+        return True
+
+    def write(self, stanza: domish.Element, user: str) -> None:
+        """Store ``stanza`` with its delay stamp (XEP-0203), once :meth:`accepts` said so."""
+        if only_chat_state(stanza):
+            return
         delay = stanza.addElement((NS_DELAY, "delay"))
         delay["from"] = self.domain
         delay["stamp"] = utc_stamp(self.clock())
         self.store.store(user, stanza.toXml())
         stanza.children.remove(delay)
-        return True
 
     def flush(self, session: Session) -> int:
         """Deliver every stored message to ``session`` (XEP-0160 §3: on initial presence)."""
