@@ -3,6 +3,9 @@ recording listener; end-to-end behaviour is covered over real streams elsewhere.
 
 from __future__ import annotations
 
+from typing import Any
+
+from twisted.logger import globalLogPublisher
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
@@ -131,3 +134,34 @@ def test_a_session_ending_inside_its_send_is_not_a_target() -> None:
     [outcome] = recorder.outcomes
     assert outcome.result == OFFLINE and outcome.targets == ()
     assert len(offline.taken) == 2 and offline.taken.count(stanza) == 1
+
+
+def test_a_failing_listener_loses_nothing() -> None:
+    """The listeners are told in order and the offline copy is written after them; a
+    listener that raises is logged, and the others and the offline write still run."""
+    class Broken:
+        def delivered(self, outcome: Outcome) -> None:
+            raise RuntimeError("a bug in one listener")
+
+    accounts = MemoryAccountStore()
+    accounts.create("alice", "pw")
+    offline, recorder = Offline(10), Recorder()
+    seen: list[int] = []
+
+    class Order:
+        def delivered(self, outcome: Outcome) -> None:
+            seen.append(len(offline.taken))  # the offline copy is not written yet
+
+    delivery = MessageDelivery(SessionManager(), accounts, lambda e: None, offline=offline,
+                               listeners=(Order(), Broken(), recorder))
+    errors: list[Any] = []
+    observer = errors.append
+    globalLogPublisher.addObserver(observer)
+    try:
+        delivery.deliver(message(), JID("alice@localhost"))
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    assert seen == [0]
+    assert [o.result for o in recorder.outcomes] == [OFFLINE]
+    assert len(offline.taken) == 1
+    assert any(e.get("log_failure") is not None for e in errors)
