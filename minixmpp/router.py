@@ -122,9 +122,11 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
             return self.router.route(stanza)
         for listener in self.sent:
             listener.sent(session, stanza)
-        self.router.route(stanza)
-        for listener in self.sent:
-            listener.routed(session, stanza)
+        try:
+            self.router.route(stanza)
+        finally:  # the archive writes what waited for delivery, even if delivery failed
+            for listener in self.sent:
+                listener.routed(session, stanza)
 
     def route(self, stanza: domish.Element) -> None:
         """Send a stanza from the server into the router."""

@@ -438,6 +438,7 @@ class Server(service.MultiService):
 
     def forget_account(self, user: str) -> None:
         """Drop everything stored for a deleted account."""
+        self.archive.flush()  # nothing written after the drop
         self.rosters.drop(user)
         self.offline_store.pop_all(user)
         self.archive_store.drop(user)

@@ -185,3 +185,31 @@ async def test_both_archives_keep_the_message_as_sent(server, bob_online: bool) 
     stored = server.archive_store.messages("bob")
     assert [m.xml.count("stanza-id") for m in stored] == [0, 0]
     await aio(close(alice, bob))
+
+
+def test_archive_copies_are_written_even_when_delivery_fails(server) -> None:
+    """A delivery that raises half way (here: the recipient's stream) still leaves both
+    archive copies written when the router returns, not waiting for the next message."""
+    from twisted.words.protocols.jabber.jid import JID
+    from twisted.words.xish import domish
+
+    from minixmpp.sessions import Session
+
+    class Broken:
+        def send(self, stanza) -> None:
+            raise RuntimeError("stream gone")
+
+    alice = Session(JID("alice@localhost/desk"), Broken())
+    bob = Session(JID("bob@localhost/phone"), Broken())
+    for session in (alice, bob):
+        session.presence = domish.Element((None, "presence"))
+        server.sessions.bind(session)
+    message = domish.Element((None, "message"))
+    message["from"], message["to"], message["type"] = alice.jid.full(), "bob@localhost", "chat"
+    message.addElement("body", content="kept anyway")
+    with pytest.raises(RuntimeError):
+        server.local.from_client(alice, message)
+    assert [m.with_jid for m in server.archive_store.messages("alice")] == ["bob@localhost"]
+    assert [m.with_jid for m in server.archive_store.messages("bob")] == [
+        "alice@localhost/desk"]
+    assert "stanza-id" not in server.archive_store.messages("bob")[0].xml

@@ -28,7 +28,8 @@ SUBPROTOCOL = "xmpp"
 def _debug_pformat(obj: Any, *args: Any, **kwargs: Any) -> str:
     """autobahn pretty-prints its whole configuration for a ``log.debug`` line on every
     new connection, before the logger can drop it: a quarter of a WebSocket login's CPU
-    (py-spy, benchmarks/). Pretty-print only when autobahn logs at debug level."""
+    (py-spy, benchmarks/). Pretty-print only when autobahn logs at debug level (txaio's
+    global level; ``trackTimings``' text, the module's only other use, follows it)."""
     if txaio.get_global_log_level() in ("debug", "trace"):
         return pprint.pformat(obj, *args, **kwargs)
     return "(autobahn debug logging is off)"

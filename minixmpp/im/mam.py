@@ -91,11 +91,10 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
 
     # -- archiving ---------------------------------------------------------------------------
 
-    def _archive(self, user: str, other: str, message: domish.Element,
-                 xml: str | None = None) -> str:
+    def _archive(self, user: str, other: str, message: domish.Element) -> str:
         archive_id = self._reserve()
         self.store.append(user, ArchivedMessage(archive_id, self.clock(), other,
-                                                xml or message.toXml()), self.limit)
+                                                message.toXml()), self.limit)
         return archive_id
 
     def _reserve(self) -> str:
@@ -165,14 +164,17 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
             xml = stamped.message.toXml()
             if at is not None:
                 children.insert(at, stamped.stamp)
-        if pending is not None:
-            same = stamped is not None and stamped.message is pending.message
-            self.store.append(pending.user, ArchivedMessage(
-                pending.id, pending.time, pending.other,
-                xml if same and xml is not None else pending.message.toXml()), self.limit)
-        if stamped is not None and xml is not None:
-            self.store.append(stamped.user, ArchivedMessage(
-                stamped.id, stamped.time, stamped.other, xml), self.limit)
+        try:
+            if pending is not None:
+                same = stamped is not None and stamped.message is pending.message
+                self.store.append(pending.user, ArchivedMessage(
+                    pending.id, pending.time, pending.other,
+                    xml if same and xml is not None else pending.message.toXml()),
+                    self.limit)
+        finally:  # one failed write (a locked database) does not cost the other copy
+            if stamped is not None and xml is not None:
+                self.store.append(stamped.user, ArchivedMessage(
+                    stamped.id, stamped.time, stamped.other, xml), self.limit)
 
     def _local_account(self, to: str) -> bool:
         try:

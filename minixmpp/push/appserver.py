@@ -134,7 +134,7 @@ class AppServer(pubsub.PubSubResource):
                 form = forms.find(child, NS_PUBLISH_OPTIONS)
                 if form is not None:
                     options = forms.values(form)
-        arrived = getattr(request.element, "arrived", None)
+        arrived = vars(request.element).get(ARRIVED)  # not getattr: that finds children
         notification = Notification(
             seq=next(self._seq), time=arrived if arrived is not None else self.clock(),
             node=node,
@@ -197,6 +197,10 @@ def _matches(notification: Notification, account: str | None, node: str | None) 
             and (node is None or notification.node == node))
 
 
+#: the attribute :class:`Arrival` sets on a publish IQ element
+ARRIVED = "_minixmpp_arrived"
+
+
 class Arrival(XMPPHandler):
     """Notes when each publish reaches the App Server, before any parsing: a
     notification's ``time`` is its arrival, as an external App Server would stamp the
@@ -210,7 +214,7 @@ class Arrival(XMPPHandler):
         self.xmlstream.addObserver("/iq[@type='set']", self.arrived, priority=100)
 
     def arrived(self, iq: Any) -> None:
-        iq.arrived = self.clock()
+        setattr(iq, ARRIVED, self.clock())
 
 
 def build_component(router: Any, jid: str, app: AppServer) -> Any:
