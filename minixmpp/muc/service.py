@@ -1094,9 +1094,11 @@ def _clean(presence: domish.Element) -> domish.Element:
 
 
 def _readdressed(stanza: domish.Element, to: str) -> domish.Element:
+    """A copy of ``stanza`` for ``to``. Its own list of children: delivery adds to it
+    (the recipient archive's stanza-id), which must not show up in the other copies."""
     out = domish.Element((None, stanza.name))
     out.attributes = dict(stanza.attributes)
-    out.children = stanza.children
+    out.children = list(stanza.children)
     out["to"] = to
     return out
 
