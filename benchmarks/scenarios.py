@@ -12,7 +12,6 @@ import re
 import time
 from typing import Any
 
-from benchmarks import xmppload
 from benchmarks.xmppload import BODY, Conn, WSConn
 
 HOST = "127.0.0.1"
@@ -25,14 +24,8 @@ def account(i: int) -> str:
 
 def run(coro_fn: Any, *args: Any) -> dict[str, Any]:
     """Process entry point: run one scenario and add the worker's CPU time."""
-    async def scenario() -> dict[str, Any]:
-        try:
-            return await coro_fn(*args)
-        finally:
-            await xmppload.close_ws_session()
-
     cpu = time.process_time()
-    result = asyncio.run(scenario())
+    result = asyncio.run(coro_fn(*args))
     result["worker_cpu"] = time.process_time() - cpu
     return result
 

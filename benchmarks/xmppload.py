@@ -17,7 +17,6 @@ import hmac
 import os
 import re
 from functools import lru_cache
-from typing import Any
 
 HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0'>")
@@ -202,53 +201,40 @@ class Conn:
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 
 
-_SESSIONS: dict[Any, Any] = {}
-
-
-def _ws_session() -> Any:
-    """One aiohttp session per event loop, as a browser keeps one: a session per
-    connection costs the generator more CPU than the server spends on the login."""
-    import aiohttp
-
-    loop = asyncio.get_running_loop()
-    session = _SESSIONS.get(loop)
-    if session is None or session.closed:
-        session = _SESSIONS[loop] = aiohttp.ClientSession()
-    return session
-
-
-async def close_ws_session() -> None:
-    """Close this event loop's aiohttp session (at the end of a scenario)."""
-    session = _SESSIONS.pop(asyncio.get_running_loop(), None)
-    if session is not None:
-        await session.close()
-
-
 class WSConn(Conn):
-    """The same client over WebSocket (RFC 7395, aiohttp): one element per message."""
+    """The same client over WebSocket (RFC 7395), as plain asyncio as the TCP one: a
+    library's per-message machinery would count against the server in every latency.
+    RFC 6455 framing: text frames, masked from the client (§5.3), one element each."""
 
-    def __init__(self, session: Any, ws: Any, domain: str) -> None:
-        self.session, self.ws, self.domain = session, ws, domain
-        self.buffer = b""
-        self.jid = ""
-        self._sending: Any = None
+    frames = b""  # received bytes not yet cut into frames
 
     @classmethod
     async def open(cls, host: str, port: int, domain: str) -> WSConn:  # type: ignore[override]
-        session = _ws_session()
-        ws = await session.ws_connect(f"ws://{host}:{port}/xmpp-websocket",
-                                      protocols=("xmpp",), max_msg_size=1 << 22)
-        return cls(session, ws, domain)
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 22)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET /xmpp-websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Protocol: xmpp\r\n\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise XMPPError(f"no WebSocket upgrade: {head[:200]!r}")
+        return cls(reader, writer, domain)
 
     def send(self, data: str | bytes) -> None:
-        text = data.decode() if isinstance(data, bytes) else data
-        self._sending = asyncio.ensure_future(self.ws.send_str(text))  # tasks run in order
+        payload = data.encode() if isinstance(data, str) else data
+        self.writer.write(_frame(payload))
 
     async def read(self) -> bytes:
-        import aiohttp
-
-        msg = await self.ws.receive()
-        return msg.data.encode() if msg.type == aiohttp.WSMsgType.TEXT else b""
+        """The payloads of the next complete text frames (b"" once closed)."""
+        while True:
+            out, self.frames = _payloads(self.frames)
+            if out is not None:
+                return out
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                return b""
+            self.frames += chunk
 
     async def stream(self) -> bytes:
         self.send(f"<open xmlns='{FRAMING}' to='{self.domain}' version='1.0'/>")
@@ -258,9 +244,51 @@ class WSConn(Conn):
         try:
             self.send(f"<close xmlns='{FRAMING}'/>")
             await asyncio.wait_for(self.until(b"<close"), 5)
+            self.writer.write(b"\x88\x80" + os.urandom(4))  # close frame, empty, masked
         except (TimeoutError, XMPPError, ConnectionError):
             pass
-        await self.ws.close()
+        self.writer.close()
 
     def abort(self) -> None:
-        asyncio.ensure_future(self.close())
+        self.writer.transport.abort()
+
+
+def _frame(payload: bytes) -> bytes:
+    """One masked text frame (RFC 6455 §5.2)."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, 0x80 | n))
+    elif n < 65536:
+        head = bytes((0x81, 0x80 | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 0x80 | 127)) + n.to_bytes(8, "big")
+    mask = os.urandom(4)
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(
+        (mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big") if n else b""
+    return head + mask + masked
+
+
+def _payloads(buffer: bytes) -> tuple[bytes | None, bytes]:
+    """The text of every complete frame at the start of ``buffer`` (server frames are
+    unmasked), and what is left; None while not even one frame is complete. A close
+    frame reads as b"" (the end)."""
+    out: list[bytes] = []
+    while len(buffer) >= 2:
+        opcode, n = buffer[0] & 0x0F, buffer[1] & 0x7F
+        at = 2
+        if n == 126:
+            if len(buffer) < 4:
+                break
+            n, at = int.from_bytes(buffer[2:4], "big"), 4
+        elif n == 127:
+            if len(buffer) < 10:
+                break
+            n, at = int.from_bytes(buffer[2:10], "big"), 10
+        if len(buffer) < at + n:
+            break
+        payload, buffer = buffer[at:at + n], buffer[at + n:]
+        if opcode == 0x8:
+            return b"".join(out), b""
+        if opcode in (0x1, 0x0):
+            out.append(payload)
+    return (b"".join(out) if out else None), buffer

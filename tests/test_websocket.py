@@ -234,3 +234,20 @@ async def test_websocket_binary_frame_is_bad_format(server) -> None:
     got = await aio(ws.until("close"))
     assert any("bad-format" in g for g in got), got
     await aio(ws.aclose())
+
+
+@pytest.mark.parametrize("size", [1, 125, 126, 4000, 70000], ids=lambda n: f"{n}B")
+@pytest_twisted.ensureDeferred
+async def test_websocket_frames_of_every_length_class_arrive_intact(server, size) -> None:
+    """RFC 6455 §5.2/§5.3: masked client frames with 7-bit, 16-bit and 64-bit lengths,
+    below and above the size minixmpp unmasks itself, reach a TCP client byte for byte."""
+    ws = await aio(WS.connect(server))
+    await aio(ws.login("alice"))
+    bob = await aio(login(server, "bob"))
+    body = ("x€" * size)[:size]
+    await aio(ws.send("<message xmlns='jabber:client' to='bob@localhost' type='chat'>"
+                      f"<body>{body}</body></message>"))
+    got = await aio(bob.next_message())
+    assert got["body"] == body
+    await aio(ws.aclose())
+    await aio(close(bob))
