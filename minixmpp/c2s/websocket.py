@@ -9,76 +9,20 @@ RFC 7395 §3.2: the ``xmpp`` subprotocol is required; §3.3: one element per mes
 
 from __future__ import annotations
 
-import pprint
 from typing import Any
 
-import txaio
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
-from autobahn.websocket import protocol as _autobahn_protocol
 from autobahn.websocket.types import ConnectionDeny
 from twisted.internet import error as ierror
 from twisted.python import failure
 
+from minixmpp.c2s import autobahn_shim
 from minixmpp.c2s.framed import FramedStream, FrameTransport, attributes
 from minixmpp.c2s.stream import _pending
 
+autobahn_shim.install()
+
 SUBPROTOCOL = "xmpp"
-
-
-def _debug_pformat(obj: Any, *args: Any, **kwargs: Any) -> str:
-    """autobahn pretty-prints its whole configuration for a ``log.debug`` line on every
-    new connection, before the logger can drop it: a quarter of a WebSocket login's CPU
-    (py-spy, benchmarks/). Pretty-print only when autobahn logs at debug level (txaio's
-    global level; ``trackTimings``' text, the module's only other use, follows it)."""
-    if txaio.get_global_log_level() in ("debug", "trace"):
-        return pprint.pformat(obj, *args, **kwargs)
-    return "(autobahn debug logging is off)"
-
-
-_autobahn_protocol.pformat = _debug_pformat  # the module's name for pprint.pformat
-
-#: frames up to this size are unmasked in Python (bigger ones by autobahn's NVX)
-SMALL_FRAME = 4096
-
-
-class _SmallMasker:
-    """RFC 6455 §5.3 unmasking of one small frame (the XMPP stanzas that make up
-    nearly every frame), fed in pieces as they arrive. autobahn's NVX masker costs an
-    allocation through cffi per frame: two and a half times as long for a stanza."""
-
-    __slots__ = ("_mask", "_ptr")
-
-    def __init__(self, mask: bytes) -> None:
-        self._mask = mask
-        self._ptr = 0
-
-    def pointer(self) -> int:
-        return self._ptr
-
-    def reset(self) -> None:
-        self._ptr = 0
-
-    def process(self, data: bytes) -> bytes:
-        n = len(data)
-        if not n:
-            return b""
-        k = self._ptr % 4
-        key = (self._mask[k:] + self._mask[:k]) * (n // 4 + 1)
-        self._ptr += n
-        return (int.from_bytes(data, "big") ^ int.from_bytes(key[:n], "big")).to_bytes(
-            n, "big")
-
-
-_nvx_masker = _autobahn_protocol.create_xor_masker
-
-
-def _create_xor_masker(mask: bytes, length: int | None = None) -> Any:
-    if length is not None and length <= SMALL_FRAME and len(mask) == 4:
-        return _SmallMasker(mask)
-    return _nvx_masker(mask, length)
-
-
-_autobahn_protocol.create_xor_masker = _create_xor_masker  # the module's name for it
 
 
 class WebSocketFrames(FrameTransport):
