@@ -80,13 +80,14 @@ async def logins(port: int, count: int, inflight: int, mechanism: str, worker: i
     return {"latencies": latencies, "elapsed": time.perf_counter() - start}
 
 
-async def _pair_sessions(port: int, pairs: range) -> tuple[list[Conn], list[Conn]]:
+async def _pair_sessions(port: int, pairs: range, cls: type[Conn] = Conn,
+                         mechanism: str = "SCRAM-SHA-1") -> tuple[list[Conn], list[Conn]]:
     senders, receivers = [], []
     for i in pairs:
-        receiver = await Conn.open(HOST, port, DOMAIN)
-        await receiver.login(account(20 + i), account(20 + i), "r")
-        sender = await Conn.open(HOST, port, DOMAIN)
-        await sender.login(account(i), account(i), "s")
+        receiver = await cls.open(HOST, port, DOMAIN)
+        await receiver.login(account(20 + i), account(20 + i), "r", mechanism)
+        sender = await cls.open(HOST, port, DOMAIN)
+        await sender.login(account(i), account(i), "s", mechanism)
         receivers.append(receiver)
         senders.append(sender)
     return senders, receivers
@@ -163,14 +164,20 @@ class _Timestamps(asyncio.Protocol):
             self.buffer = self.buffer[self.buffer.rindex(b"</message>") + 10:]
 
 
-async def latency(port: int, pairs: range, rate: float, seconds: float, start_at: float
-                  ) -> dict[str, Any]:
-    """Messages at a fixed total rate; one-way latency from the timestamp in the body."""
-    senders, receivers = await _pair_sessions(port, pairs)
+async def latency(port: int, pairs: range, rate: float, seconds: float, start_at: float,
+                  websocket: bool = False) -> dict[str, Any]:
+    """Messages at a fixed total rate; one-way latency from the timestamp in the body.
+    Over TCP, or over WebSocket (``port`` is then the HTTP listener's): the same
+    receivers either way, stamping bytes the moment they arrive (a WebSocket frame
+    header does not hide the body's digits)."""
+    cls = WSConn if websocket else Conn
+    senders, receivers = await _pair_sessions(port, pairs, cls,
+                                              "PLAIN" if websocket else "SCRAM-SHA-1")
     latencies: list[float] = []
     deadline = start_at + seconds
     for conn in receivers:
-        conn.writer.transport.set_protocol(_Timestamps(latencies, conn.buffer))
+        pending = conn.frames if isinstance(conn, WSConn) else conn.buffer
+        conn.writer.transport.set_protocol(_Timestamps(latencies, pending))
 
     async def send(conn: Conn, i: int) -> None:
         interval = 1 / rate
@@ -178,8 +185,8 @@ async def latency(port: int, pairs: range, rate: float, seconds: float, start_at
         next_time = start_at + interval * (i % 20) / 20  # spread the 20 senders evenly
         while next_time < deadline:
             await asyncio.sleep(max(0, next_time - time.time()))
-            conn.writer.write(f"<message to='{to}' type='chat'><body>{time.time():.6f}"
-                              "</body></message>".encode())
+            conn.send(f"<message to='{to}' type='chat'><body>{time.time():.6f}"
+                      "</body></message>")
             next_time += interval
 
     await asyncio.gather(*(send(c, i) for c, i in zip(senders, pairs, strict=True)))
@@ -360,41 +367,5 @@ async def ws_logins(http_port: int, count: int, inflight: int, worker: int) -> d
 
 async def ws_latency(http_port: int, pairs: range, rate: float, seconds: float,
                      start_at: float) -> dict[str, Any]:
-    """One-way message latency between WebSocket clients at a fixed total rate."""
-    senders, receivers = [], []
-    for i in pairs:
-        receiver = await WSConn.open(HOST, http_port, DOMAIN)
-        await receiver.login(account(20 + i), account(20 + i), "r", "PLAIN")
-        sender = await WSConn.open(HOST, http_port, DOMAIN)
-        await sender.login(account(i), account(i), "s", "PLAIN")
-        receivers.append(receiver)
-        senders.append(sender)
-    latencies: list[float] = []
-    deadline = start_at + seconds
-
-    async def receive(conn: WSConn) -> None:
-        while time.time() < deadline + 1:
-            try:
-                data = await asyncio.wait_for(conn.read(), max(0.1, deadline + 1 - time.time()))
-            except TimeoutError:
-                return
-            if not data:
-                return
-            now = time.time()
-            latencies.extend(now - float(m.group(1)) for m in BODY.finditer(data))
-
-    async def send(conn: WSConn, i: int) -> None:
-        interval = 1 / rate
-        to = f"{account(20 + i)}@{DOMAIN}/r"
-        next_time = start_at + interval * (i % 20) / 20
-        while next_time < deadline:
-            await asyncio.sleep(max(0, next_time - time.time()))
-            conn.send(f"<message xmlns='jabber:client' to='{to}' type='chat'><body>"
-                      f"{time.time():.6f}</body></message>")
-            next_time += interval
-
-    await asyncio.gather(*(receive(c) for c in receivers),
-                         *(send(c, i) for c, i in zip(senders, pairs, strict=True)))
-    for conn in senders + receivers:
-        await conn.close()
-    return {"latencies": latencies}
+    """:func:`latency` between WebSocket clients."""
+    return await latency(http_port, pairs, rate, seconds, start_at, websocket=True)
