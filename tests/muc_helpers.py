@@ -45,6 +45,14 @@ async def create(client: Any, room: str = ROOM, nick: str = "owner", **config: A
     return result
 
 
+async def next_groupchat(client: Any, timeout: float = 5) -> Any:
+    """The next groupchat message with a body (presences, subjects and the rest skipped)."""
+    while True:
+        m = await client.next_message(timeout)
+        if m["type"] == "groupchat" and m["body"]:
+            return m
+
+
 def codes(stanza: Any) -> set[int]:
     return set(stanza["muc"]["status_codes"])
 

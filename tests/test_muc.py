@@ -15,6 +15,7 @@ from tests.muc_helpers import (
     expect,
     join,
     muc_login,
+    next_groupchat,
     offline_event,
     submit_config,
 )
@@ -48,12 +49,6 @@ async def test_join_creates_a_locked_room_with_201_and_instant_config_opens_it(s
 def item_reason(presence):
     return presence.xml.findtext("{%s}x/{%s}item/{%s}reason" % ((NS_USER,) * 3))
 
-
-async def next_groupchat(client, timeout=5):
-    while True:
-        m = await client.next_message(timeout)
-        if m["type"] == "groupchat" and m["body"]:
-            return m
 
 
 @pytest_twisted.ensureDeferred

@@ -21,16 +21,10 @@ from tests.muc_helpers import (
     join,
     muc_login,
     next_error,
+    next_groupchat,
     offline_event,
     submit_config,
 )
-
-
-async def groupchat(client, timeout=5):
-    while True:
-        m = await client.next_message(timeout)
-        if m["type"] == "groupchat" and m["body"]:
-            return m
 
 
 @pytest_twisted.ensureDeferred
@@ -39,7 +33,7 @@ async def test_history_on_join_then_subject_with_maxstanzas_and_since(server):
     await aio(create(alice, historylength="3"))
     for i in range(5):
         alice.send_message(mto=ROOM, mbody=f"m{i}", mtype="groupchat")
-        await aio(groupchat(alice))
+        await aio(next_groupchat(alice))
     alice["xep_0045"].set_subject(ROOM, "Today: tests")
     subject = await aio(alice.next("groupchat_subject"))
     assert subject["subject"] == "Today: tests" and subject["from"].resource == "owner"
@@ -268,7 +262,7 @@ async def test_moderated_room_visitor_voice_request_and_grant(server):
                                      for p in bob.muc_presences)))
     bob.messages.clear()
     bob.send_message(mto=ROOM, mbody="thanks", mtype="groupchat")
-    assert (await aio(groupchat(bob)))["body"] == "thanks"
+    assert (await aio(next_groupchat(bob)))["body"] == "thanks"
     await aio(close(alice, bob))
 
 

@@ -13,21 +13,14 @@ from slixmpp.exceptions import IqError
 
 from minixmpp.muc import NS_RETRACT
 from tests.helpers import aio, close, raw_login
-from tests.muc_helpers import ROOM, create, expect, join, muc_login
-
-
-async def groupchat(client, timeout=5):
-    while True:
-        m = await client.next_message(timeout)
-        if m["type"] == "groupchat" and m["body"]:
-            return m
+from tests.muc_helpers import ROOM, create, expect, join, muc_login, next_groupchat
 
 
 async def talk(client, *bodies):
     ids = []
     for body in bodies:
         client.send_message(mto=ROOM, mbody=body, mtype="groupchat")
-        ids.append((await groupchat(client))["stanza_id"]["id"])
+        ids.append((await next_groupchat(client))["stanza_id"]["id"])
     return ids
 
 
@@ -104,7 +97,7 @@ async def test_moderator_retracts_a_message_with_tombstone_in_archive(server):
     await aio(create(alice))
     await aio(join(bob, ROOM, "Bob"))
     [bad] = await aio(talk(bob, "something rude"))
-    await aio(groupchat(alice))
+    await aio(next_groupchat(alice))
     try:
         await aio(bob["xep_0425"].moderate(JID(ROOM), bad, "no"))
         raise AssertionError("a participant moderated")
