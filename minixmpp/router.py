@@ -94,11 +94,12 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         #: send (blocking, XEP-0191); messages to local accounts go through the delivery
         #: stages instead
         self.guards = tuple(guards)
-        # Handlers talk to an XML pipe: what they send goes to the router, what the
-        # router gives us for the server is dispatched to them.
+        # Handlers talk to an XML pipe: what they send goes straight to the router (no
+        # dispatch on the way out: nothing else observes it), what the router gives us
+        # for the server is dispatched to them.
         self._pipe = utility.XmlPipe()
         self.xmlstream = self._pipe.source
-        self._pipe.sink.addObserver("/*", router.route)
+        self.xmlstream.send = router.route
         router.routes[domain] = self
 
     def addHandler(self, handler: Any) -> None:

@@ -18,7 +18,6 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error
 from wokkel import disco, pubsub
-from wokkel.subprotocols import XMPPHandler
 
 from minixmpp import forms
 from minixmpp.fallback import IQFallback
@@ -197,24 +196,8 @@ def _matches(notification: Notification, account: str | None, node: str | None) 
             and (node is None or notification.node == node))
 
 
-#: the attribute :class:`Arrival` sets on a publish IQ element
+#: the attribute the App Server component sets on every stanza the router gives it
 ARRIVED = "_minixmpp_arrived"
-
-
-class Arrival(XMPPHandler):
-    """Notes when each publish reaches the App Server, before any parsing: a
-    notification's ``time`` is its arrival, as an external App Server would stamp the
-    bytes it reads (benchmarks/ measure push latency to it)."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        super().__init__()
-        self.clock = clock
-
-    def connectionInitialized(self) -> None:
-        self.xmlstream.addObserver("/iq[@type='set']", self.arrived, priority=100)
-
-    def arrived(self, iq: Any) -> None:
-        setattr(iq, ARRIVED, self.clock())
 
 
 def build_component(router: Any, jid: str, app: AppServer) -> Any:
@@ -222,15 +205,27 @@ def build_component(router: Any, jid: str, app: AppServer) -> Any:
     from wokkel.component import InternalComponent  # imports the reactor: not at import
 
     class Component(InternalComponent):
-        """Once stopped, late stanzas (an answer still on its way) are dropped: the
+        """Notes when each stanza reaches the App Server: the moment the router hands
+        it over, before any dispatch or parsing, as an external App Server stamps the
+        bytes it reads (a notification's ``time``; benchmarks/ measure push latency to
+        it). Once stopped, late stanzas (an answer still on its way) are dropped: the
         route is gone and there is no stream to write them to."""
+
+        def startService(self) -> None:
+            super().startService()
+            dispatch, clock = self._pipe.source.dispatch, app.clock
+
+            def arrived(stanza: Any) -> None:
+                setattr(stanza, ARRIVED, clock())
+                dispatch(stanza)
+
+            self._pipe.sink.send = arrived  # what the router calls: our route
 
         def send(self, obj: Any) -> None:
             if self.xmlstream is not None:
                 super().send(obj)
 
     component = Component(router, jid)
-    Arrival(app.clock).setHandlerParent(component)
     service = pubsub.PubSubService(app)
     service.setHandlerParent(component)
     disco.DiscoHandler().setHandlerParent(component)
