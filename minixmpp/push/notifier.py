@@ -41,21 +41,31 @@ LABELS = {"message-count": "Message count", "pending-subscription-count":
           "last-message-body": "Last message body"}
 
 
+def _child(parent: domish.Element, uri: str | None, name: str,
+           attributes: dict[str, str] | None = None, text: str = "") -> domish.Element:
+    """Append ``<name xmlns=uri attributes>text</name>`` to ``parent``: one element built
+    in one step (a publish is built per push, on the push path)."""
+    child = domish.Element((uri, name), uri, attributes)
+    child.parent = parent
+    parent.children.append(child)
+    if text:
+        child.children.append(text)
+    return child
+
+
 def _form(form_type: str, fields: dict[str, str], kind: str = "submit",
           labels: bool = False) -> domish.Element:
     """A data form (XEP-0004) with a hidden FORM_TYPE (XEP-0068)."""
-    x = domish.Element((NS_X_DATA, "x"))
-    x["type"] = kind
-    hidden = x.addElement("field")
-    hidden["var"], hidden["type"] = "FORM_TYPE", "hidden"
-    hidden.addElement("value", content=form_type)
+    x = domish.Element((NS_X_DATA, "x"), NS_X_DATA, {"type": kind})
+    hidden = _child(x, NS_X_DATA, "field", {"var": "FORM_TYPE", "type": "hidden"})
+    _child(hidden, NS_X_DATA, "value", None, form_type)
     for var, value in fields.items():
-        field = x.addElement("field")
-        field["var"] = var
+        attributes = {"var": var}
         if labels and var in LABELS:
-            field["label"] = LABELS[var]
+            attributes["label"] = LABELS[var]
+        field = _child(x, NS_X_DATA, "field", attributes)
         if value != "":
-            field.addElement("value", content=value)
+            _child(field, NS_X_DATA, "value", None, value)
     return x
 
 
@@ -64,7 +74,7 @@ class Pending:
     user: str
     jid: str
     node: str | None
-    timeout: Any
+    timeout: Any  #: the reply timer (None until the publish is sent)
 
 
 class PushNotifier(XMPPHandler):
@@ -116,7 +126,7 @@ class PushNotifier(XMPPHandler):
     def cancel_all(self) -> None:
         """Forget every reply still awaited and every batch (server shutdown)."""
         for pending in self.pending.values():
-            if pending.timeout.active():
+            if pending.timeout is not None and pending.timeout.active():
                 pending.timeout.cancel()
         self.pending.clear()
         for timer, *_ in list(self._batches.values()):
@@ -269,16 +279,13 @@ class PushNotifier(XMPPHandler):
         assert m is not None
         e = (ext.Extensions.from_dict(registration.extensions)
              if self.profile.extensions and registration.extensions else None)
-        iq = domish.Element((None, "iq"))
-        iq["type"] = "set"
-        iq["from"] = self.domain
-        iq["to"] = registration.jid
-        iq["id"] = f"push-{next(self._ids)}"
-        pubsub = iq.addElement((NS_PUBSUB, "pubsub"))
-        publish = pubsub.addElement("publish")
-        if registration.node is not None:
-            publish["node"] = registration.node
-        notification = publish.addElement("item").addElement((NS_PUSH, "notification"))
+        iq_id = f"push-{next(self._ids)}"
+        iq = domish.Element((None, "iq"), None, {"type": "set", "from": self.domain,
+                                                 "to": registration.jid, "id": iq_id})
+        pubsub = _child(iq, NS_PUBSUB, "pubsub")
+        publish = _child(pubsub, NS_PUBSUB, "publish", None if registration.node is None
+                         else {"node": registration.node})
+        notification = _child(_child(publish, NS_PUBSUB, "item"), NS_PUSH, "notification")
         if e is not None and e.encrypt:
             unread = max(self.unseen[user], 1)
             notification.addChild(ext.encrypted_element(m, unread, e.encrypt))
@@ -292,14 +299,18 @@ class PushNotifier(XMPPHandler):
         if e is not None and e.priority:
             notification.addChild(ext.priority_element(m))
         if registration.publish_options:
-            pubsub.addElement("publish-options").addChild(
+            _child(pubsub, NS_PUBSUB, "publish-options").addChild(
                 parse(registration.publish_options, neutral=False))
-        timeout = self.reactor.callLater(self.timeout, self._timed_out, iq["id"])
-        self.pending[iq["id"]] = Pending(user, registration.jid, registration.node, timeout)
+        pending = Pending(user, registration.jid, registration.node, None)
+        self.pending[iq_id] = pending
         self.xmlstream.send(iq)
+        # The timer is set once the publish is on its way (an in-process App Server
+        # may already have answered, during the send).
+        if self.pending.get(iq_id) is pending:
+            pending.timeout = self.reactor.callLater(self.timeout, self._timed_out, iq_id)
         if self.log_publishes:
             # One line per publish, rendered here: cheaper than a multi-field format.
-            self.log.info("{line}", line=f"push publish {iq['id']} to {registration.jid} "
+            self.log.info("{line}", line=f"push publish {iq_id} to {registration.jid} "
                           f"node={registration.node} for {user} ({reason}): {fields}")
 
     # -- replies (XEP-0357 §7.1) -----------------------------------------------------------
@@ -310,7 +321,7 @@ class PushNotifier(XMPPHandler):
         if pending is None or iq.getAttribute("from") != pending.jid:
             return False  # not ours, or a reply from someone else: keep waiting
         del self.pending[iq["id"]]
-        if pending.timeout.active():
+        if pending.timeout is not None and pending.timeout.active():
             pending.timeout.cancel()
         if iq.getAttribute("type") == "result":
             self._update(pending, lambda r: (setattr(r, "errors", 0),
