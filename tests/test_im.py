@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest_twisted
 
 from tests.helpers import aio, barrier, close, eventually, iq_error, login, raw_login
@@ -132,6 +134,32 @@ async def test_spoofed_from_never_reaches_the_recipient(server) -> None:
     got = await aio(bob.next_message())
     assert got["from"].full == "carol@localhost/honest"
     await aio(close(bob))
+
+
+@pytest_twisted.ensureDeferred
+async def test_nested_namespaces_survive_delivery(server) -> None:
+    """The server makes a stanza namespace-neutral only down to the first element of
+    another namespace: a jabber:client stanza nested under one keeps its namespace."""
+    bob = await aio(raw_login(server, "bob"))
+    bob.send("<presence/>")
+    await aio(bob.read_until("<presence"))
+    carol = await aio(raw_login(server, "carol"))
+    carol.send("<message to='bob@localhost' type='chat'><body>outer</body>"
+               "<x xmlns='urn:example:wrap'><message xmlns='jabber:client'>"
+               "<body>inner</body><thread>t1</thread></message></x>"
+               "<y xmlns='urn:example:other'><body>not a body</body></y></message>")
+    text = await aio(bob.read_until("</y>.*?</message>"))
+    start = text.index("<message")
+    stanza = text[start:text.index("</message>", text.index("</y>", start)) + 10]
+    got = ET.fromstring(f"<w xmlns='jabber:client'>{stanza}</w>")[0]
+    client = "{jabber:client}"
+    assert got.find(f"{client}body").text == "outer"
+    inner = got.find("{urn:example:wrap}x/{jabber:client}message")
+    assert inner is not None and inner.find(f"{client}body").text == "inner"
+    assert inner.find(f"{client}thread").text == "t1"
+    assert got.find("{urn:example:other}y/{urn:example:other}body").text == "not a body"
+    bob.close()
+    carol.close()
 
 
 @pytest_twisted.ensureDeferred

@@ -62,23 +62,24 @@ class CarbonsHandler(XMPPHandler, IQHandlerMixin):
 
     def delivered(self, outcome: Outcome) -> None:
         """§6: a message delivered to some resources is copied to the others."""
-        if outcome.result != DELIVERED or not eligible(outcome.stanza):
-            return
-        self._copy(outcome.stanza, outcome.user, "received", exclude=list(outcome.targets))
+        if outcome.result == DELIVERED:
+            self._copy(outcome.stanza, outcome.user, "received", exclude=outcome.targets)
 
     def sent(self, session: Session, message: domish.Element) -> None:
         """§7: a message a resource sent is copied to the user's other resources."""
-        if eligible(message):
-            self._copy(message, session.user, "sent", exclude=[session])
+        self._copy(message, session.user, "sent", exclude=(session,))
 
     def routed(self, session: Session, message: domish.Element) -> None:
         """Nothing to do once the message is routed (``router.SentListener``)."""
 
     def _copy(self, message: domish.Element, user: str, direction: str,
-              exclude: list[Session]) -> None:
-        for session in self.sessions.of(user):
-            if not session.carbons or session in exclude:
-                continue
+              exclude: tuple[Session, ...]) -> None:
+        """Copy to the account's other carbons-enabled sessions, if the message is
+        eligible (asked only when there is someone to copy to)."""
+        targets = [s for s in self.sessions.of(user) if s.carbons and s not in exclude]
+        if not targets or not eligible(message):
+            return
+        for session in targets:
             copy = domish.Element((None, "message"))
             copy["from"] = session.jid.userhost()
             copy["to"] = session.jid.full()

@@ -40,9 +40,12 @@ MAX_PAGE = 250
 
 def archivable(message: domish.Element) -> bool:
     """Chat or normal messages with a ``<body/>`` (XEP-0313 §5.1.1)."""
-    if (message.getAttribute("type") or "normal") not in ("chat", "normal"):
+    if (message.attributes.get("type") or "normal") not in ("chat", "normal"):
         return False
-    return any(c.name == "body" and c.uri is None for c in message.elements())
+    for child in message.children:
+        if isinstance(child, domish.Element) and child.name == "body" and child.uri is None:
+            return True
+    return False
 
 
 def parse_time(value: str) -> float:
@@ -115,8 +118,9 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         """Before delivery to a local account: drop forged stanza ids (XEP-0359 §5),
         stamp ours, and archive once delivered."""
         bare = f"{user}@{self.domain}"
-        forged = [c for c in message.elements(NS_SID, "stanza-id")
-                  if c.getAttribute("by") in (bare, self.domain)]
+        forged = [c for c in message.children if isinstance(c, domish.Element)
+                  and c.name == "stanza-id" and c.uri == NS_SID
+                  and c.attributes.get("by") in (bare, self.domain)]
         if forged:
             self.flush()  # the sender's copy is the message as sent, forged ids included
             for child in forged:
@@ -127,8 +131,8 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         if self._stamped is not None or (pending is not None and pending.message is not message):
             self.flush()  # left from another message
         archive_id = self._reserve()
-        sid = message.addElement((NS_SID, "stanza-id"))
-        sid["id"], sid["by"] = archive_id, bare
+        sid = domish.Element((NS_SID, "stanza-id"), NS_SID, {"id": archive_id, "by": bare})
+        message.addChild(sid)
         self._stamped = _Copy(message, user, message.getAttribute("from", ""), archive_id,
                               self.clock(), sid)
 

@@ -18,8 +18,13 @@ NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 
 def only_chat_state(stanza: domish.Element) -> bool:
     """A message that carries nothing but a chat state (XEP-0085 §5.6: not stored)."""
-    children = list(stanza.elements())
-    return bool(children) and all(c.uri == NS_CHATSTATES for c in children)
+    found = False
+    for child in stanza.children:
+        if isinstance(child, domish.Element):
+            if child.uri != NS_CHATSTATES:
+                return False
+            found = True
+    return found
 
 
 class OfflineStorage:

@@ -12,7 +12,6 @@ from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
 from minixmpp import addressing
-from minixmpp.im import mam
 
 #: Payloads that stand for an encrypted body (OMEMO legacy and v2, OX, legacy PGP).
 ENCRYPTED = {
@@ -24,6 +23,8 @@ ENCRYPTED = {
 NS_CARBONS = "urn:xmpp:carbons:2"
 NS_JMI = "urn:xmpp:jingle-message:0"  # XEP-0353
 NS_RTP = "urn:xmpp:jingle:apps:rtp:1"  # XEP-0167 descriptions carry the media
+#: XEP-0353 §3 actions a message may carry
+JMI_ACTIONS = ("propose", "retract", "accept", "reject", "proceed")
 
 
 @dataclass(frozen=True)
@@ -55,40 +56,44 @@ class PushMessage:
         return self.sender.partition("/")[2]
 
 
-def _body(stanza: domish.Element) -> str | None:
-    for child in stanza.elements():
-        if child.name == "body" and child.uri in (None, "jabber:client"):
-            return str(child)
-    return None
-
-
-def _call(stanza: domish.Element) -> Call | None:
-    for child in stanza.elements():
-        if child.uri == NS_JMI and child.name in ("propose", "retract", "accept", "reject",
-                                                  "proceed"):
-            media = tuple(dict.fromkeys(
-                d.getAttribute("media") for d in child.elements()
-                if d.name == "description" and d.uri == NS_RTP and d.getAttribute("media")))
-            return Call(child.name, child.getAttribute("id") or "", media)
-    return None
+def _call(child: domish.Element) -> Call:
+    media = tuple(dict.fromkeys(
+        d.getAttribute("media") for d in child.elements()
+        if d.name == "description" and d.uri == NS_RTP and d.getAttribute("media")))
+    return Call(child.name, child.getAttribute("id") or "", media)
 
 
 def read(stanza: domish.Element, user: str) -> PushMessage | None:
     """The push view of ``stanza`` addressed to ``user``; None for anything but a
-    message with a valid ``from``."""
+    message with a valid ``from``. One walk over the children (on the push path)."""
     if stanza.name != "message":
         return None
+    attributes = stanza.attributes
     try:
-        sender = addressing.parse(stanza.getAttribute("from") or "")
-        to = addressing.parse(stanza.getAttribute("to") or "")
+        sender = addressing.parse(attributes.get("from") or "")
+        to = addressing.parse(attributes.get("to") or "")
     except jid.InvalidFormat:
         return None
+    mtype = attributes.get("type") or "normal"
+    body = call = None
+    encrypted = carbon = archivable = False
+    for child in stanza.children:
+        if not isinstance(child, domish.Element):
+            continue
+        uri, name = child.uri, child.name
+        if name == "body" and uri is None:
+            archivable = True  # XEP-0313 §5.1.1, as mam.archivable
+        if body is None and name == "body" and uri in (None, "jabber:client"):
+            body = str(child)
+        elif uri == NS_CARBONS:
+            carbon = True
+        elif uri == NS_JMI:
+            if call is None and name in JMI_ACTIONS:
+                call = _call(child)
+        elif (uri, name) in ENCRYPTED:
+            encrypted = True
     return PushMessage(
-        type=stanza.getAttribute("type") or "normal",
-        sender=sender.full(), sender_bare=sender.userhost(),
-        own=sender.user == user and sender.host == to.host,
-        body=_body(stanza),
-        encrypted=any((c.uri, c.name) in ENCRYPTED for c in stanza.elements()),
-        carbon=any(c.uri == NS_CARBONS for c in stanza.elements()),
-        call=_call(stanza),
-        archivable=mam.archivable(stanza))
+        type=mtype, sender=sender.full(), sender_bare=sender.userhost(),
+        own=sender.user == user and sender.host == to.host, body=body,
+        encrypted=encrypted, carbon=carbon, call=call,
+        archivable=archivable and mtype in ("chat", "normal"))

@@ -6,6 +6,7 @@ import functools
 import hmac
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from scramp import ScramMechanism
 
@@ -56,6 +57,17 @@ def verify_password(creds: ScramCredentials, password: str) -> bool:
     return hmac.compare_digest(stored, creds.stored_key)
 
 
+T = TypeVar("T")
+
+
+def _copy(record: T) -> T:
+    """A shallow copy of a stored dataclass (read on the message and push paths: no
+    field introspection, unlike ``dataclasses.replace``)."""
+    new = object.__new__(type(record))
+    new.__dict__.update(record.__dict__)
+    return new
+
+
 class MemoryAccountStore:
     """Accounts in a dict: name → SCRAM credentials per mechanism."""
 
@@ -97,11 +109,11 @@ class MemoryRosterStore:
         self._rosters: dict[str, dict[str, RosterItem]] = {}
 
     def items(self, user: str) -> list[RosterItem]:
-        return [replace(i) for i in self._rosters.get(user, {}).values()]
+        return [_copy(i) for i in self._rosters.get(user, {}).values()]
 
     def get(self, user: str, contact: str) -> RosterItem | None:
         item = self._rosters.get(user, {}).get(contact)
-        return replace(item) if item else None
+        return _copy(item) if item else None
 
     def put(self, user: str, item: RosterItem) -> None:
         self._rosters.setdefault(user, {})[item.jid] = replace(item)
@@ -139,7 +151,7 @@ class MemoryPushStore:
         self._registrations: dict[str, list[PushRegistration]] = {}
 
     def registrations(self, user: str) -> list[PushRegistration]:
-        return [replace(r) for r in self._registrations.get(user, ())]
+        return [_copy(r) for r in self._registrations.get(user, ())]
 
     def put(self, user: str, registration: PushRegistration) -> None:
         regs = self._registrations.setdefault(user, [])
