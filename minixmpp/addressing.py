@@ -36,6 +36,13 @@ def parse(text: str) -> jid.JID:
 
 
 @lru_cache(maxsize=CACHE)
+def prepared(text: str) -> str:
+    """The prepared form of a JID (RFC 7622 §3), or ``jid.InvalidFormat``: what a
+    stanza's ``to`` is rewritten to."""
+    return parse(text).full()
+
+
+@lru_cache(maxsize=CACHE)
 def make(user: str | None, host: str, resource: str | None = None) -> jid.JID:
     """A JID from its parts (each prepared), or ``jid.InvalidFormat``."""
     return _check(jid.JID(tuple=(user, host, resource)))

@@ -58,12 +58,13 @@ class StanzaChecks(Stage):
                     "invalid-from", f"you are {session.jid.full()}"))
                 return True
         strip_namespace(element)
-        element["from"] = session.jid.full()
-        stype = element.getAttribute("type")
-        to = element.getAttribute("to")
+        attributes = element.attributes
+        attributes["from"] = session.jid.full()
+        stype = attributes.get("type")
+        to = attributes.get("to")
         if to is not None:
             try:
-                element["to"] = addressing.parse(to).full()
+                attributes["to"] = addressing.prepared(to)
             except jid.InvalidFormat:
                 if stype != "error":
                     session.send(error.StanzaError("jid-malformed").toResponse(element))
