@@ -232,6 +232,12 @@ class Bench:
             self.record("machine", "floor: loopback one-way hop p50 into an idle process "
                         "that does no work (the machine's, for both servers)",
                         pct(floor, .5) * 1e3, "ms", "lower", n=len(floor))
+            # And with the least Python work a push needs at all: building the 15 or so
+            # elements of a message and its publish, right after the idle wake-up.
+            floor = self.pool.submit(hop.one_way, count, 0.02, 15).result()
+            self.record("machine", "floor: the same hop, building 15 XML elements per read "
+                        "(the least work of a push)", pct(floor, .5) * 1e3, "ms", "lower",
+                        n=len(floor))
 
     def muc(self, server: Any) -> None:
         """Group chat: join latency, and fan-out in a 50-occupant room (5 senders)."""

@@ -24,8 +24,11 @@ def test_fixture_benchmark_runs_and_prints_numbers() -> None:
 def test_loopback_floor_is_measured() -> None:
     """benchmarks/hop.py: timestamps reach an idle Twisted process and come back as
     one-way latencies (positive, and far below the pace they were sent at)."""
-    code = ("from benchmarks import hop; t = hop.one_way(count=5, interval=0.01); "
-            "assert len(t) == 5 and all(0 < x < 0.5 for x in t), t; print('ok')")
+    code = ("from benchmarks import hop\n"
+            "for n in (0, 15):\n"
+            "    t = hop.one_way(count=5, interval=0.01, elements=n)\n"
+            "    assert len(t) == 5 and all(0 < x < 0.5 for x in t), t\n"
+            "print('ok')")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
