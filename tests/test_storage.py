@@ -60,16 +60,19 @@ def test_rosters(storage) -> None:
                               pending_stanza="<presence type='subscribe'/>"))
     assert r.get("alice", "bob@localhost") == item
     assert [i.jid for i in r.items("alice")] == ["bob@localhost", "carol@localhost"]
+    assert r.pending_in("alice") == 1 and r.pending_in("bob") == 0
     got = r.get("alice", "bob@localhost")
     got.name = "changed"  # a copy: the store is not changed behind its back
     assert r.get("alice", "bob@localhost").name == "Bob"
     r.put("alice", got)
     assert r.get("alice", "bob@localhost").name == "changed"
     assert [i.jid for i in r.items("alice")] == ["bob@localhost", "carol@localhost"]
+    r.put("alice", RosterItem("carol@localhost", subscription="from"))  # approved
+    assert r.pending_in("alice") == 0
     r.remove("alice", "bob@localhost")
     assert r.get("alice", "bob@localhost") is None and r.items("bob") == []
     r.drop("alice")
-    assert r.items("alice") == []
+    assert r.items("alice") == [] and r.pending_in("alice") == 0
 
 
 def test_offline(storage) -> None:

@@ -259,7 +259,7 @@ class PushNotifier(XMPPHandler):
             fields["message-count"] = str(max(self.unseen[user], 1))
         elif count == "one":
             fields["message-count"] = "1"
-        pending = sum(1 for item in self.rosters.items(user) if item.pending_in)
+        pending = self.rosters.pending_in(user)
         if pending or self.profile.empty_pending_count:
             fields["pending-subscription-count"] = str(pending) if pending else ""
         if self.privacy:

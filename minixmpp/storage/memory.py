@@ -111,6 +111,9 @@ class MemoryRosterStore:
     def items(self, user: str) -> list[RosterItem]:
         return [_copy(i) for i in self._rosters.get(user, {}).values()]
 
+    def pending_in(self, user: str) -> int:
+        return sum(1 for i in self._rosters.get(user, {}).values() if i.pending_in)
+
     def get(self, user: str, contact: str) -> RosterItem | None:
         item = self._rosters.get(user, {}).get(contact)
         return _copy(item) if item else None

@@ -206,6 +206,10 @@ class SQLiteRosterStore:
         return [self._item(r[0]) for r in self.db.execute(
             "SELECT item FROM roster WHERE user = ? ORDER BY rowid", (user,))]
 
+    def pending_in(self, user: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM roster WHERE user = ? AND "
+                               "json_extract(item, '$.pending_in')", (user,)).fetchone()[0]
+
     def get(self, user: str, contact: str) -> RosterItem | None:
         row = self.db.execute("SELECT item FROM roster WHERE user = ? AND contact = ?",
                               (user, contact)).fetchone()
