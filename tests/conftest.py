@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from minixmpp.server import Server
@@ -32,3 +34,18 @@ def pytest_configure(config: pytest.Config) -> None:
 def server_factory(xmpp_server_factory):
     """``make(**options)`` → a started Server with the three test accounts."""
     return lambda **options: xmpp_server_factory(**{"user": USERS, **options}).server
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """``async def`` tests run as they are written: an asyncio task on the loop that the
+    asyncio reactor drives (``--reactor=asyncio``), so slixmpp's coroutines are awaited
+    directly and the server keeps running while the test waits."""
+    test = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(test) or hasattr(test, "_pytest_twisted_mark"):
+        return None  # pytest-twisted's own (@pytest_twisted.ensureDeferred: Deferreds)
+    from tests.helpers import block
+
+    block(test(**{name: pyfuncitem.funcargs[name]
+                  for name in pyfuncitem._fixtureinfo.argnames}))
+    return True

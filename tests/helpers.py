@@ -14,11 +14,28 @@ from twisted.internet.defer import Deferred
 logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
 
 
-def aio(awaitable: Any) -> Deferred:
-    """Await an asyncio coroutine or future from a Twisted coroutine (asyncio reactor)."""
-    if isinstance(awaitable, Deferred):
-        return awaitable
-    return Deferred.fromFuture(asyncio.ensure_future(awaitable))
+def future(d: Deferred) -> asyncio.Future:
+    """A Deferred of the server's (Twisted) side as something an ``async def`` test awaits:
+    tests run as asyncio tasks on the loop the asyncio reactor drives (tests/conftest.py)."""
+    return d.asFuture(asyncio.get_event_loop())
+
+
+def block(awaitable: Any) -> Any:
+    """Run ``awaitable`` to its end from synchronous code (a fixture, the test hook in
+    tests/conftest.py): started inside the reactor as an asyncio task, waited for on
+    pytest-twisted's greenlet."""
+    import pytest_twisted
+    from twisted.internet import reactor
+
+    done: Deferred = Deferred()
+
+    def start() -> None:
+        inner = awaitable if isinstance(awaitable, Deferred) else Deferred.fromFuture(
+            asyncio.ensure_future(awaitable))
+        inner.chainDeferred(done)
+
+    reactor.callLater(0, start)
+    return pytest_twisted.blockon(done)
 
 
 class Remote:
@@ -312,11 +329,10 @@ async def iq_error(iq: Any) -> str:
 
 
 def wait_push(server: Any, account: str | None = None, node: str | None = None,
-              since: int = 0, timeout: float = 5) -> Deferred:
-    from twisted.internet import reactor
-
-    return server.appserver.wait_for(reactor, account=account, node=node, since=since,
-                                     timeout=timeout)
+              since: int = 0, timeout: float = 5) -> asyncio.Future:
+    """The first notification for ``account``/``node`` after ``since`` (XEP-0357 §7)."""
+    return future(server.appserver.wait_for(server.reactor, account=account, node=node,
+                                            since=since, timeout=timeout))
 
 
 async def http(method: str, url: str, body: Any = None, token: str | None = None,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-import pytest_twisted
+import asyncio
 
-from tests.helpers import aio, close, enable_push, eventually, http, login
+import pytest
+
+from tests.helpers import close, enable_push, eventually, http, login
 
 HTTP = dict(http="tcp:0")
 
@@ -15,34 +16,32 @@ def url(server, path: str) -> str:
 
 
 @pytest.mark.server_options(**HTTP)
-@pytest_twisted.ensureDeferred
 async def test_accounts_create_list_password_delete(server) -> None:
-    status, body = await aio(http("POST", url(server, "accounts"),
-                                  {"name": "dave", "password": "pw"}))
+    status, body = await http("POST", url(server, "accounts"),
+                                  {"name": "dave", "password": "pw"})
     assert status == 201 and body["jid"] == "dave@localhost"
-    dave = await aio(login(server, "dave", "pw"))
-    status, body = await aio(http("GET", url(server, "accounts")))
+    dave = await login(server, "dave", "pw")
+    status, body = await http("GET", url(server, "accounts"))
     assert status == 200
     assert {a["name"] for a in body} == {"alice", "bob", "carol", "dave"}
     assert [a for a in body if a["name"] == "dave"][0]["sessions"] == ["dave@localhost/test"]
-    assert (await aio(http("POST", url(server, "accounts"),
-                           {"name": "dave", "password": "x"})))[0] == 409
-    status, _ = await aio(http("PUT", url(server, "accounts/dave/password"),
-                               {"password": "new"}))
+    assert (await http("POST", url(server, "accounts"),
+                           {"name": "dave", "password": "x"}))[0] == 409
+    status, _ = await http("PUT", url(server, "accounts/dave/password"),
+                               {"password": "new"})
     assert status == 200
-    await aio(close(dave))
+    await close(dave)
     with pytest.raises(AssertionError, match="authentication failed"):
-        await aio(login(server, "dave", "pw"))
-    dave = await aio(login(server, "dave", "new"))
-    status, _ = await aio(http("DELETE", url(server, "accounts/dave")))
+        await login(server, "dave", "pw")
+    dave = await login(server, "dave", "new")
+    status, _ = await http("DELETE", url(server, "accounts/dave"))
     assert status == 204
-    await aio(eventually(lambda: dave.stream_errors == ["not-authorized"]))
+    await eventually(lambda: dave.stream_errors == ["not-authorized"])
     assert not server.accounts.exists("dave")
-    assert (await aio(http("DELETE", url(server, "accounts/dave"))))[0] == 404
+    assert (await http("DELETE", url(server, "accounts/dave")))[0] == 404
 
 
 @pytest.mark.server_options(**HTTP)
-@pytest_twisted.ensureDeferred
 async def test_bad_requests_are_400_404_405_with_json(server) -> None:
     cases = [
         ("POST", "accounts", None, b"{not json", 400),
@@ -61,105 +60,101 @@ async def test_bad_requests_are_400_404_405_with_json(server) -> None:
         ("GET", "push/registrations?account=nobody", None, None, 404),
     ]
     for method, path, body, raw, expected in cases:
-        status, answer = await aio(http(method, url(server, path), body, raw=raw))
+        status, answer = await http(method, url(server, path), body, raw=raw)
         assert status == expected, (method, path, status, answer)
         assert isinstance(answer, dict) and answer["error"], (method, path, answer)
 
 
 @pytest.mark.server_options(http="tcp:0", http_token="t0ken")
-@pytest_twisted.ensureDeferred
 async def test_token_is_required_when_set(server) -> None:
-    assert (await aio(http("GET", url(server, "accounts"))))[0] == 401
-    assert (await aio(http("GET", url(server, "accounts"), token="wrong")))[0] == 401
-    status, body = await aio(http("GET", url(server, "accounts"), token="t0ken"))
+    assert (await http("GET", url(server, "accounts")))[0] == 401
+    assert (await http("GET", url(server, "accounts"), token="wrong"))[0] == 401
+    status, body = await http("GET", url(server, "accounts"), token="t0ken")
     assert status == 200 and len(body) == 3
 
 
 @pytest.mark.server_options(**HTTP)
-@pytest_twisted.ensureDeferred
 async def test_sessions_list_and_kick(server) -> None:
-    alice = await aio(login(server, "alice", resource="desk", show="xa", priority=3,
-                            tls=True))
-    status, body = await aio(http("GET", url(server, "sessions")))
+    alice = await login(server, "alice", resource="desk", show="xa", priority=3,
+                            tls=True)
+    status, body = await http("GET", url(server, "sessions"))
     assert status == 200
     [session] = body
     assert session["jid"] == "alice@localhost/desk" and session["show"] == "xa"
     assert session["priority"] == 3 and session["tls"] is True and session["available"]
-    status, _ = await aio(http("DELETE", url(server, "sessions/alice@localhost/desk")))
+    status, _ = await http("DELETE", url(server, "sessions/alice@localhost/desk"))
     assert status == 204
-    await aio(eventually(lambda: alice.stream_errors == ["policy-violation"]))
-    await aio(eventually(lambda: not server.sessions.of("alice")))
+    await eventually(lambda: alice.stream_errors == ["policy-violation"])
+    await eventually(lambda: not server.sessions.of("alice"))
 
 
 @pytest.mark.server_options(**HTTP)
-@pytest_twisted.ensureDeferred
 async def test_push_registrations_notifications_wait_fail_recover(server) -> None:
-    alice = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(alice, "n1", away=True, secret="s"))
-    await aio(close(alice))
-    status, regs = await aio(http("GET", url(server, "push/registrations?account=alice")))
+    alice = await login(server, "alice", resource="phone")
+    await enable_push(alice, "n1", away=True, secret="s")
+    await close(alice)
+    status, regs = await http("GET", url(server, "push/registrations?account=alice"))
     assert status == 200 and len(regs) == 1
     assert regs[0]["node"] == "n1" and regs[0]["away"] is True
     assert regs[0]["publish_options"] == {"secret": "s"} and regs[0]["resource"] == "phone"
     # Long-poll first, then make the push happen.
-    waiting = aio(http("GET", url(server, "push/notifications/wait?account=alice&timeout=10")))
-    await aio(eventually(lambda: server.appserver._waiters))  # the long poll is waiting
-    bob = await aio(login(server, "bob", resource="desk"))
+    waiting = asyncio.ensure_future(http(
+        "GET", url(server, "push/notifications/wait?account=alice&timeout=10")))
+    await eventually(lambda: server.appserver._waiters)  # the long poll is waiting
+    bob = await login(server, "bob", resource="desk")
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
     status, n = await waiting
     assert status == 200 and n["node"] == "n1" and n["account"] == "alice"
     assert n["fields"]["last-message-body"] == "Hi" and n["publish_options"] == {"secret": "s"}
-    status, listed = await aio(http("GET", url(server, f"push/notifications?since={n['seq'] - 1}"
-                                                       "&node=n1")))
+    status, listed = await http("GET", url(server, f"push/notifications?since={n['seq'] - 1}"
+                                                       "&node=n1"))
     assert [x["seq"] for x in listed] == [n["seq"]]
-    status, _ = await aio(http("GET", url(server, f"push/notifications/wait?since={n['seq']}"
-                                                  "&timeout=0.3")))
+    status, _ = await http("GET", url(server, f"push/notifications/wait?since={n['seq']}"
+                                                  "&timeout=0.3"))
     assert status == 408
     # Offline queue, read-only.
-    status, queue = await aio(http("GET", url(server, "offline/alice")))
+    status, queue = await http("GET", url(server, "offline/alice"))
     assert status == 200 and len(queue) == 1 and "Hi" in queue[0]
     # Fail the node: the registration goes, and the events say why.
-    assert (await aio(http("POST", url(server, "push/fail"),
-                           {"node": "n1", "condition": "item-not-found"})))[0] == 200
+    assert (await http("POST", url(server, "push/fail"),
+                           {"node": "n1", "condition": "item-not-found"}))[0] == 200
     bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
-    await aio(eventually(lambda: server.push_store.registrations("alice") == []))
-    status, state = await aio(http("GET", url(server, "state")))
+    await eventually(lambda: server.push_store.registrations("alice") == [])
+    status, state = await http("GET", url(server, "state"))
     assert [e["event"] for e in state["push_events"]][:2] == ["auto-disabled", "enabled"]
-    assert (await aio(http("POST", url(server, "push/recover"), {"node": "n1"})))[0] == 200
+    assert (await http("POST", url(server, "push/recover"), {"node": "n1"}))[0] == 200
     assert server.appserver.failures == {}
-    assert (await aio(http("DELETE", url(server, "push/notifications"))))[0] == 204
-    assert (await aio(http("GET", url(server, "push/notifications"))))[1] == []
-    await aio(close(bob))
+    assert (await http("DELETE", url(server, "push/notifications")))[0] == 204
+    assert (await http("GET", url(server, "push/notifications")))[1] == []
+    await close(bob)
 
 
 @pytest.mark.server_options(**HTTP)
-@pytest_twisted.ensureDeferred
 async def test_delete_registrations(server) -> None:
-    alice = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(alice, "a"))
-    await aio(enable_push(alice, "b"))
-    status, body = await aio(http("DELETE", url(server, "push/registrations?account=alice&node=a")))
+    alice = await login(server, "alice", resource="phone")
+    await enable_push(alice, "a")
+    await enable_push(alice, "b")
+    status, body = await http("DELETE", url(server, "push/registrations?account=alice&node=a"))
     assert status == 200 and body == {"removed": 1}
     assert [r.node for r in server.push_store.registrations("alice")] == ["b"]
-    await aio(close(alice))
+    await close(alice)
 
 
 @pytest.mark.server_options(**HTTP)
-@pytest_twisted.ensureDeferred
 async def test_reset_returns_to_a_clean_state(server) -> None:
-    assert (await aio(http("POST", url(server, "accounts"),
-                           {"name": "temp", "password": "pw"})))[0] == 201
-    alice = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(alice, "n"))
-    await aio(close(alice))
-    bob = await aio(login(server, "bob"))
+    assert (await http("POST", url(server, "accounts"),
+                           {"name": "temp", "password": "pw"}))[0] == 201
+    alice = await login(server, "alice", resource="phone")
+    await enable_push(alice, "n")
+    await close(alice)
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
-    await aio(eventually(lambda: server.appserver.notifications))
-    status, body = await aio(http("POST", url(server, "reset")))
+    await eventually(lambda: server.appserver.notifications)
+    status, body = await http("POST", url(server, "reset"))
     assert status == 200 and body["accounts"] == ["alice", "bob", "carol"]
-    await aio(eventually(lambda: bob.stream_errors == ["reset"]))
+    await eventually(lambda: bob.stream_errors == ["reset"])
     assert server.offline_store.count("alice") == 0
     assert server.push_store.users() == [] and server.appserver.notifications == []
-    assert len(server.sessions) == 0
-    alice = await aio(login(server, "alice"))  # configured accounts still work
-    await aio(close(alice))
+    await eventually(lambda: len(server.sessions) == 0)  # bob's stream is closed
+    alice = await login(server, "alice")  # configured accounts still work
+    await close(alice)

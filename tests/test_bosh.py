@@ -7,9 +7,7 @@ import asyncio
 import re
 from typing import Any
 
-import pytest_twisted
-
-from tests.helpers import aio, close, login, plain
+from tests.helpers import close, eventually, login, plain
 
 HTTPBIND = "http://jabber.org/protocol/httpbind"
 
@@ -64,87 +62,82 @@ class Bosh:
         assert f"{user}@localhost/{resource}" in text, text
 
 
-@pytest_twisted.ensureDeferred
 async def test_bosh_login_and_message_exchange(server) -> None:
     bosh = Bosh(server)
-    created = await aio(bosh.create())
+    created = await bosh.create()
     assert "wait='5'" in created and "hold='1'" in created and "requests='2'" in created
     assert "xmpp:version='1.0'" in created and "inactivity=" in created
     assert "maxpause=" in created and "PLAIN" in created  # the features come along
-    text = await aio(bosh.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-                               f"mechanism='PLAIN'>{plain('alice', 'alice')}</auth>"))
+    text = await bosh.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                               f"mechanism='PLAIN'>{plain('alice', 'alice')}</auth>")
     assert "<success" in text
-    restarted = await aio(bosh.send(xmpp_restart="true", to="localhost"))
+    restarted = await bosh.send(xmpp_restart="true", to="localhost")
     assert "urn:ietf:params:xml:ns:xmpp-bind" in restarted
     assert "xmlns:stream='http://etherx.jabber.org/streams'" in restarted
-    text = await aio(bosh.send("<iq xmlns='jabber:client' type='set' id='b1'><bind "
+    text = await bosh.send("<iq xmlns='jabber:client' type='set' id='b1'><bind "
                                "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bosh"
-                               "</resource></bind></iq>"))
+                               "</resource></bind></iq>")
     assert "alice@localhost/bosh" in text
-    own = await aio(bosh.send("<presence xmlns='jabber:client'/>"))
+    own = await bosh.send("<presence xmlns='jabber:client'/>")
     assert "<presence" in own and "from='alice@localhost/bosh'" in own  # RFC 6121 §4.2.2
     # nothing to answer with: the request is held (hold=1, wait=5) until a second
     # request releases it, empty (§8)
     held = asyncio.ensure_future(bosh.send())
     waiting = asyncio.ensure_future(bosh.send())
-    assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", await aio(held))
-    bob = await aio(login(server, "bob"))
+    assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", await held)
+    bob = await login(server, "bob")
     # the held request is answered as soon as bob's message arrives
     bob.send_message(mto="alice@localhost/bosh", mbody="over BOSH", mtype="chat")
-    got = await aio(waiting)
+    got = await waiting
     assert "over BOSH" in got and "xmlns='jabber:client'" in got
     sending = asyncio.ensure_future(bosh.send(
         "<message xmlns='jabber:client' to='bob@localhost' type='chat'>"
         "<body>from BOSH</body></message>"))
-    reply = await aio(bob.next_message())
+    reply = await bob.next_message()
     assert reply["body"] == "from BOSH" and reply["from"].full == "alice@localhost/bosh"
-    ended = await aio(bosh.send(type="terminate"))
+    ended = await bosh.send(type="terminate")
     assert "type='terminate'" in ended
-    await aio(sending)  # answered when the session ended
-    assert (await aio(bosh.send())).count("item-not-found") == 1  # the session is gone
-    await aio(close(bob))
+    await sending  # answered when the session ended
+    assert (await bosh.send()).count("item-not-found") == 1  # the session is gone
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_bosh_held_request_is_answered_empty_after_wait_and_rid_rules(server) -> None:
     bosh = Bosh(server)
-    await aio(bosh.login("alice"))
+    await bosh.login("alice")
     server.bosh.sessions[bosh.sid].wait = 0  # answer held requests at once
-    empty = await aio(bosh.send())
+    empty = await bosh.send()
     assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", empty)
     # a resent request gets the same answer (§14.3)
     bosh.rid -= 1
-    assert await aio(bosh.send()) == empty
+    assert await bosh.send() == empty
     # a rid far outside the window ends the session
     bosh.rid += 10
-    assert "item-not-found" in await aio(bosh.send())
+    assert "item-not-found" in await bosh.send()
     assert bosh.sid not in server.bosh.sessions
 
 
-@pytest_twisted.ensureDeferred
 async def test_bosh_bad_body_is_bad_request(server) -> None:
-    status, text = await aio(post(server, "<notbody/>"))
+    status, text = await post(server, "<notbody/>")
     assert status == 400 and "bad-request" in text
-    status, text = await aio(post(server, "<!DOCTYPE x><body xmlns='http://jabber.org/"
-                                          "protocol/httpbind' rid='1'/>"))
+    status, text = await post(server, "<!DOCTYPE x><body xmlns='http://jabber.org/"
+                                          "protocol/httpbind' rid='1'/>")
     assert status == 400
-    status, text = await aio(post(server, f"<body xmlns='{HTTPBIND}' rid='1' sid='nope'/>"))
+    status, text = await post(server, f"<body xmlns='{HTTPBIND}' rid='1' sid='nope'/>")
     assert status == 200 and "item-not-found" in text
 
 
-@pytest_twisted.ensureDeferred
 async def test_bosh_pause_answers_held_requests_and_the_session_then_ends(server) -> None:
     bosh = Bosh(server)
-    await aio(bosh.login("alice"))
+    await bosh.login("alice")
     held = asyncio.ensure_future(bosh.send())  # held (wait=5)
-    paused = await aio(bosh.send(pause="1"))  # §10: answer everything, then 1 s allowed
+    await eventually(lambda: server.bosh.sessions[bosh.sid].held)  # it arrived first
+    paused = await bosh.send(pause="1")  # §10: answer everything, then 1 s allowed
     assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", paused)
-    assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", await aio(held))
+    assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", await held)
     assert bosh.sid in server.bosh.sessions
-    from tests.helpers import eventually
-
     # no request comes back within the pause: the session ends, alice goes offline
-    await aio(eventually(lambda: bosh.sid not in server.bosh.sessions))
-    await aio(eventually(lambda: not server.sessions.of("alice")))
-    status, text = await aio(post(server, bosh.body(pause="100000")))
+    await eventually(lambda: bosh.sid not in server.bosh.sessions)
+    await eventually(lambda: not server.sessions.of("alice"))
+    status, text = await post(server, bosh.body(pause="100000"))
     assert "item-not-found" in text

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
     Raw,
-    aio,
     close,
     eventually,
     login,
@@ -24,9 +22,8 @@ MECHANISMS = ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]
 
 @pytest.mark.parametrize("tls", [False, True], ids=["plain-tcp", "starttls"])
 @pytest.mark.parametrize("mech", MECHANISMS)
-@pytest_twisted.ensureDeferred
 async def test_login_with_each_mechanism(server, mech: str, tls: bool) -> None:
-    alice = await aio(login(server, "alice", mech=mech, tls=tls, resource="desk"))
+    alice = await login(server, "alice", mech=mech, tls=tls, resource="desk")
     try:
         assert alice.boundjid.full == "alice@localhost/desk"
         assert alice["feature_mechanisms"].mech.name == mech
@@ -34,36 +31,33 @@ async def test_login_with_each_mechanism(server, mech: str, tls: bool) -> None:
         session = server.sessions.get(JID("alice@localhost/desk"))
         assert session is not None and session.tls == tls
     finally:
-        await aio(close(alice))
+        await close(alice)
 
 
-@pytest_twisted.ensureDeferred
 async def test_wrong_password_is_not_authorized(server) -> None:
     for mech, auth in [("PLAIN", plain("alice", "wrong")),
                        ("SCRAM-SHA-1", None), ("SCRAM-SHA-256", None)]:
-        raw = await aio(Raw.connect(server))
-        await aio(raw.open_stream())
+        raw = await Raw.connect(server)
+        await raw.open_stream()
         if auth:
             raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{mech}'>"
                      f"{auth}</auth>")
-            reply = await aio(raw.read_until("</failure>"))
+            reply = await raw.read_until("</failure>")
         else:
-            reply = await aio(scram_login(raw, mech, "alice", "wrong"))
+            reply = await scram_login(raw, mech, "alice", "wrong")
         assert "<not-authorized/>" in reply, (mech, reply)
         raw.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_slixmpp_wrong_password_fails_auth(server) -> None:
     with pytest.raises(AssertionError, match="authentication failed"):
-        await aio(login(server, "alice", "not-the-password", timeout=5))
+        await login(server, "alice", "not-the-password", timeout=5)
 
 
-@pytest_twisted.ensureDeferred
 async def test_unknown_user_fails_like_a_wrong_password(server) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
-    reply = await aio(scram_login(raw, "SCRAM-SHA-256", "nobody", "x"))
+    raw = await Raw.connect(server)
+    await raw.open_stream()
+    reply = await scram_login(raw, "SCRAM-SHA-256", "nobody", "x")
     assert "<challenge" in reply, "an unknown user must get a challenge, like anyone else"
     assert "<not-authorized/>" in reply
 
@@ -80,17 +74,16 @@ async def test_unknown_user_fails_like_a_wrong_password(server) -> None:
     ("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'/>"
      "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", "aborted"),
 ])
-@pytest_twisted.ensureDeferred
 async def test_sasl_failure_conditions(server, auth: str, condition: str) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    await raw.open_stream()
     raw.send(auth)
-    reply = await aio(raw.read_until("</failure>"))
+    reply = await raw.read_until("</failure>")
     assert f"<{condition}/>" in reply
     # The stream stays usable: a correct PLAIN login still works afterwards (RFC 6120 §6.4.5).
     raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
              f"{plain('alice', 'alice')}</auth>")
-    assert "<success" in await aio(raw.read_until("<success"))
+    assert "<success" in await raw.read_until("<success")
     raw.close()
 
 
@@ -106,20 +99,18 @@ async def test_sasl_failure_conditions(server, auth: str, condition: str) -> Non
     ("this is not XML at all <<<", "not-well-formed"),
     ("<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY lol 'lol'>]>", "restricted-xml"),
 ])
-@pytest_twisted.ensureDeferred
 async def test_bad_stream_headers_get_stream_errors(server, header: str, condition: str) -> None:
-    raw = await aio(Raw.connect(server))
+    raw = await Raw.connect(server)
     raw.send(header)
-    text = await aio(raw.read_to_close())
+    text = await raw.read_to_close()
     assert "<stream:stream" in text, "a stream error is preceded by our stream header"
     assert f"<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text, text
     assert text.rstrip().endswith("</stream:stream>")
 
 
-@pytest_twisted.ensureDeferred
 async def test_features_offer_starttls_and_scram_first(server) -> None:
-    raw = await aio(Raw.connect(server))
-    features = await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
     assert "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'" in features
     assert features.index("SCRAM-SHA-256") < features.index("SCRAM-SHA-1")
     assert "<mechanism>PLAIN</mechanism>" in features  # loopback allows PLAIN without TLS
@@ -128,37 +119,34 @@ async def test_features_offer_starttls_and_scram_first(server) -> None:
 
 
 @pytest.mark.server_options(require_tls=True)
-@pytest_twisted.ensureDeferred
 async def test_require_tls_offers_only_starttls_and_refuses_auth(server) -> None:
-    raw = await aio(Raw.connect(server))
-    features = await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
     assert "<required/>" in features and "<mechanisms" not in features
     raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
              f"{plain('alice', 'alice')}</auth>")
-    assert "<encryption-required/>" in await aio(raw.read_until("</failure>"))
+    assert "<encryption-required/>" in await raw.read_until("</failure>")
     raw.close()
-    alice = await aio(login(server, "alice", tls=True, mech="PLAIN"))
+    alice = await login(server, "alice", tls=True, mech="PLAIN")
     assert "starttls" in alice.features
-    await aio(close(alice))
+    await close(alice)
 
 
 @pytest.mark.server_options(plain_without_tls="never")
-@pytest_twisted.ensureDeferred
 async def test_plain_not_offered_without_tls_when_configured(server) -> None:
-    raw = await aio(Raw.connect(server))
-    features = await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
     assert "SCRAM-SHA-1" in features and "PLAIN" not in features
     raw.close()
 
 
 @pytest.mark.server_options(no_tls=True)
-@pytest_twisted.ensureDeferred
 async def test_no_tls_offers_no_starttls(server) -> None:
-    raw = await aio(Raw.connect(server))
-    features = await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
     assert "starttls" not in features
     raw.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-    assert "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" in await aio(raw.read_to_close())
+    assert "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" in await raw.read_to_close()
 
 
 @pytest.mark.parametrize("stanza", [
@@ -166,50 +154,46 @@ async def test_no_tls_offers_no_starttls(server) -> None:
     "<iq type='get' id='1'><query xmlns='jabber:iq:roster'/></iq>",
     "<presence/>",
 ])
-@pytest_twisted.ensureDeferred
 async def test_stanza_before_auth_is_not_authorized(server, stanza: str) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    await raw.open_stream()
     raw.send(stanza)
-    text = await aio(raw.read_to_close())
+    text = await raw.read_to_close()
     assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
 
 
-@pytest_twisted.ensureDeferred
 async def test_stanza_before_bind_is_not_authorized(server) -> None:
-    raw, features = await aio(raw_authenticated(server, "alice"))
+    raw, features = await raw_authenticated(server, "alice")
     assert "urn:ietf:params:xml:ns:xmpp-bind" in features
     raw.send("<message to='bob@localhost'><body>hi</body></message>")
-    assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in await aio(
-        raw.read_to_close())
+    assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in (
+        await raw.read_to_close())
 
 
-@pytest_twisted.ensureDeferred
 async def test_bind_generates_a_resource_and_legacy_session_is_accepted(server) -> None:
-    raw, _ = await aio(raw_authenticated(server, "alice"))
+    raw, _ = await raw_authenticated(server, "alice")
     raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
-    text = await aio(raw.read_until("</iq>"))
+    text = await raw.read_until("</iq>")
     assert "<jid>alice@localhost/" in text
     raw.send("<iq type='set' id='s'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
-    assert "id='s'" in await aio(raw.read_until("id='s'[^>]*/>|id='s'.*</iq>"))
+    assert "id='s'" in await raw.read_until("id='s'[^>]*/>|id='s'.*</iq>")
     raw.send("  \n ")  # whitespace keepalive
     raw.send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
-    reply = await aio(raw.read_until("<iq[^>]*id='p'[^>]*>"))
+    reply = await raw.read_until("<iq[^>]*id='p'[^>]*>")
     pong = re.search("<iq[^>]*id='p'[^>]*>", reply)
     assert pong is not None and "type='result'" in pong.group(0), reply
     raw.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_second_login_same_resource_gets_conflict(server) -> None:
-    first = await aio(login(server, "alice", resource="phone"))
-    second = await aio(login(server, "alice", resource="phone"))
-    await aio(eventually(lambda: first.stream_errors == ["conflict"]))
+    first = await login(server, "alice", resource="phone")
+    second = await login(server, "alice", resource="phone")
+    await eventually(lambda: first.stream_errors == ["conflict"])
     session = server.sessions.get(JID("alice@localhost/phone"))
     assert session is not None and len(server.sessions.of("alice")) == 1
     # The new session works: it gets a message.
-    bob = await aio(login(server, "bob"))
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost/phone", mbody="still there?", mtype="chat")
-    assert (await aio(second.next_message()))["body"] == "still there?"
-    await aio(close(bob))
-    await aio(close(second))
+    assert (await second.next_message())["body"] == "still there?"
+    await close(bob)
+    await close(second)

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import pytest
-import pytest_twisted
 from twisted.logger import globalLogPublisher
 
-from tests.helpers import Raw, aio, close, login, plain, raw_login
+from tests.helpers import Raw, close, login, plain, raw_login
 
 
 @pytest.mark.server_options(max_stanza_size=4096)
-@pytest_twisted.ensureDeferred
 async def test_oversized_stanza_is_policy_violation_and_others_carry_on(server) -> None:
-    bob = await aio(login(server, "bob"))
-    raw = await aio(raw_login(server, "alice"))
+    bob = await login(server, "bob")
+    raw = await raw_login(server, "alice")
     raw.send("<message to='bob@localhost'><body>" + "x" * 10000 + "</body></message>")
-    text = await aio(raw.read_to_close())
+    text = await raw.read_to_close()
     assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
-    alice = await aio(login(server, "alice"))
+    alice = await login(server, "alice")
     alice.send_message(mto="bob@localhost", mbody="small is fine", mtype="chat")
-    assert (await aio(bob.next_message()))["body"] == "small is fine"
-    await aio(close(alice, bob))
+    assert (await bob.next_message())["body"] == "small is fine"
+    await close(alice, bob)
 
 
 @pytest.mark.server_options(log_stanzas=True)
-@pytest_twisted.ensureDeferred
 async def test_log_stanzas_one_line_each_with_secrets_masked(server) -> None:
     lines: list[str] = []
 
@@ -35,18 +32,18 @@ async def test_log_stanzas_one_line_each_with_secrets_masked(server) -> None:
 
     globalLogPublisher.addObserver(observer)
     try:
-        raw = await aio(Raw.connect(server))
-        await aio(raw.open_stream())
+        raw = await Raw.connect(server)
+        await raw.open_stream()
         secret = plain("alice", "alice")
         raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{secret}"
                  "</auth>")
-        await aio(raw.read_until("<success"))
+        await raw.read_until("<success")
         raw.close()
-        alice = await aio(login(server, "alice", resource="desk"))
-        bob = await aio(login(server, "bob"))
+        alice = await login(server, "alice", resource="desk")
+        bob = await login(server, "bob")
         alice.send_message(mto="bob@localhost", mbody="logged", mtype="chat")
-        await aio(bob.next_message())
-        await aio(close(alice, bob))
+        await bob.next_message()
+        await close(alice, bob)
     finally:
         globalLogPublisher.removeObserver(observer)
     text = "\n".join(lines)
@@ -58,29 +55,27 @@ async def test_log_stanzas_one_line_each_with_secrets_masked(server) -> None:
 
 
 @pytest.mark.server_options(max_stanza_size=4096)
-@pytest_twisted.ensureDeferred
 async def test_unfinished_stanza_over_the_limit_is_cut_off(server) -> None:
     import asyncio
 
-    raw = await aio(raw_login(server, "alice"))
+    raw = await raw_login(server, "alice")
     raw.send("<message to='bob@localhost'><body>")
     for _ in range(8):  # 8 KB in pieces, never closed
         if raw.writer.is_closing() or raw.reader.at_eof():
             break
         raw.send("y" * 1024)
-        await aio(asyncio.sleep(0.01))
-    text = await aio(raw.read_to_close())
+        await asyncio.sleep(0.01)
+    text = await raw.read_to_close()
     assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
 
 
 @pytest.mark.server_options(max_stanza_size=4096)
-@pytest_twisted.ensureDeferred
 async def test_many_small_stanzas_in_one_burst_are_fine(server) -> None:
-    bob = await aio(login(server, "bob"))
-    raw = await aio(raw_login(server, "alice"))
+    bob = await login(server, "bob")
+    raw = await raw_login(server, "alice")
     raw.send("".join(f"<message to='bob@localhost' type='chat'><body>{i}</body></message>"
                      for i in range(300)))  # ~20 KB at once, each stanza small
     for i in range(300):
-        assert (await aio(bob.next_message()))["body"] == str(i)
+        assert (await bob.next_message())["body"] == str(i)
     raw.close()
-    await aio(close(bob))
+    await close(bob)

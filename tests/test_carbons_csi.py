@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
-    aio,
     barrier,
     close,
     enable_push,
@@ -29,22 +27,21 @@ async def carbon_client(server, resource, **kw):
     return c, received, sent
 
 
-@pytest_twisted.ensureDeferred
 async def test_carbons_reach_the_other_resource_and_never_push(server) -> None:
-    desk, _, _ = await aio(carbon_client(server, "desk", priority=5))
-    phone, received, sent = await aio(carbon_client(server, "phone", show="xa", priority=0))
-    await aio(enable_push(phone, "phone-node", away=True))
-    bob = await aio(login(server, "bob", resource="tablet"))
+    desk, _, _ = await carbon_client(server, "desk", priority=5)
+    phone, received, sent = await carbon_client(server, "phone", show="xa", priority=0)
+    await enable_push(phone, "phone-node", away=True)
+    bob = await login(server, "bob", resource="tablet")
     # Bob → alice (bare JID): desk (higher priority) gets it, phone gets a copy.
     bob.send_message(mto="alice@localhost", mbody="to alice", mtype="chat")
-    assert (await aio(desk.next_message()))["body"] == "to alice"
-    await aio(eventually(lambda: received))
+    assert (await desk.next_message())["body"] == "to alice"
+    await eventually(lambda: received)
     inner = received[0]["carbon_received"]
     assert inner["body"] == "to alice" and inner["from"].full == "bob@localhost/tablet"
     assert received[0]["from"].full == "alice@localhost"
     # Desk → bob: the phone gets a "sent" copy.
     desk.send_message(mto="bob@localhost", mbody="from desk", mtype="chat")
-    await aio(eventually(lambda: sent))
+    await eventually(lambda: sent)
     assert sent[0]["carbon_sent"]["body"] == "from desk"
     assert sent[0]["carbon_sent"]["to"].bare == "bob@localhost"
     # Private messages are not copied.
@@ -52,66 +49,63 @@ async def test_carbons_reach_the_other_resource_and_never_push(server) -> None:
     message.xml.append(__import__("xml.etree.ElementTree", fromlist=["Element"]).Element(
         "{urn:xmpp:carbons:2}private"))
     message.send()
-    await aio(barrier(desk))
-    await aio(barrier(phone))
+    await barrier(desk)
+    await barrier(phone)
     assert len(sent) == 1
     # Desk is plainly available: none of this pushed.
     assert server.appserver.find(account="alice") == []
-    await aio(close(desk, phone, bob))
+    await close(desk, phone, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_carbons_disabled_means_no_copies(server) -> None:
-    desk, _, _ = await aio(carbon_client(server, "desk", priority=5))
-    phone, received, _ = await aio(carbon_client(server, "phone"))
-    await aio(phone["xep_0280"].disable())
-    bob = await aio(login(server, "bob", plugins=("xep_0030",)))
+    desk, _, _ = await carbon_client(server, "desk", priority=5)
+    phone, received, _ = await carbon_client(server, "phone")
+    await phone["xep_0280"].disable()
+    bob = await login(server, "bob", plugins=("xep_0030",))
     bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
-    await aio(desk.next_message())
-    await aio(barrier(phone))
+    await desk.next_message()
+    await barrier(phone)
     assert received == []
     # Positive control: enabled again, the next message is copied.
-    await aio(phone["xep_0280"].enable())
+    await phone["xep_0280"].enable()
     bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
-    await aio(desk.next_message())
-    await aio(eventually(lambda: received))
-    info = await aio(bob["xep_0030"].get_info(jid="localhost"))
+    await desk.next_message()
+    await eventually(lambda: received)
+    info = await bob["xep_0030"].get_info(jid="localhost")
     assert "urn:xmpp:carbons:2" in info["disco_info"]["features"]
-    await aio(close(desk, phone, bob))
+    await close(desk, phone, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_csi_state_is_recorded(server) -> None:
-    raw = await aio(raw_login(server, "alice", resource="phone"))
+    raw = await raw_login(server, "alice", resource="phone")
     raw.send("<inactive xmlns='urn:xmpp:csi:0'/>")
     session = lambda: server.sessions.get(JID("alice@localhost/phone"))  # noqa: E731
-    await aio(eventually(lambda: session().csi == "inactive"))
+    await eventually(lambda: session().csi == "inactive")
     raw.send("<active xmlns='urn:xmpp:csi:0'/>")
-    await aio(eventually(lambda: session().csi == "active"))
+    await eventually(lambda: session().csi == "active")
     raw.close()
 
 
 @pytest.mark.parametrize("option", [False, True], ids=["default", "push-csi-inactive"])
-@pytest_twisted.ensureDeferred
 async def test_inactive_session_pushes_only_with_the_option(server_factory, option) -> None:
     server = server_factory(push_csi_inactive=option)
-    phone = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(phone, "n"))
+    phone = await login(server, "alice", resource="phone")
+    await enable_push(phone, "n")
     phone.send_raw("<inactive xmlns='urn:xmpp:csi:0'/>")
-    await aio(eventually(lambda: server.sessions.get(JID("alice@localhost/phone")).csi
-                         == "inactive"))
-    bob = await aio(login(server, "bob"))
+    await eventually(lambda: server.sessions.get(JID("alice@localhost/phone")).csi
+                         == "inactive")
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="psst", mtype="chat")
-    assert (await aio(phone.next_message()))["body"] == "psst"
+    assert (await phone.next_message())["body"] == "psst"
     if option:
-        n = await aio(wait_push(server, account="alice"))
+        n = await wait_push(server, account="alice")
         assert n.fields["last-message-body"] == "psst"
         bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
-        await aio(phone.next_message())
-        await aio(barrier(bob))
+        await phone.next_message()
+        await barrier(bob)
         assert len(server.appserver.find(account="alice")) == 1  # batched
     else:
-        await aio(barrier(bob))
+        await barrier(bob)
         assert server.appserver.find(account="alice") == []
-    await aio(asyncio.sleep(0))
-    await aio(close(phone, bob))
+    await asyncio.sleep(0)
+    await close(phone, bob)

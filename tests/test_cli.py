@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_twisted
 
 from minixmpp.config import OPTIONS, ConfigError, Settings, attr
-from tests.helpers import Remote, aio, close, login
+from tests.helpers import Remote, close, login
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -65,27 +64,26 @@ async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str
 
 
 @pytest.mark.launch
-@pytest_twisted.ensureDeferred
 async def test_readme_run_command_serves_real_clients(tmp_path: Path) -> None:
     command = readme_run_command()
     if not (port_free(5222) and port_free(5223) and port_free(5280)):
         pytest.skip("port 5222, 5223 or 5280 is taken by another process on this machine; the "
                     "README's command uses the default ports")
     executable = str(BIN / Path(command[0]).name)  # the README runs it from the venv
-    proc, text = await aio(start_twistd(executable, *command[1:], cwd=tmp_path))
+    proc, text = await start_twistd(executable, *command[1:], cwd=tmp_path)
     try:
         assert "alice@localhost (password 'alice')" in text
         assert "127.0.0.1:5222" in text
         assert "Direct TLS (XEP-0368, ALPN xmpp-client) on 127.0.0.1:5223" in text
         server = Remote(5222)
-        alice = await aio(login(server, "alice", "alice"))
-        bob = await aio(login(server, "bob", "bob"))
+        alice = await login(server, "alice", "alice")
+        bob = await login(server, "bob", "bob")
         alice.send_message(mto="bob@localhost", mbody="from the README", mtype="chat")
-        assert (await aio(bob.next_message()))["body"] == "from the README"
-        await aio(close(alice, bob))
+        assert (await bob.next_message())["body"] == "from the README"
+        await close(alice, bob)
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C, as the README says
-        rest = await aio(asyncio.wait_for(proc.communicate(), 15))
+        rest = await asyncio.wait_for(proc.communicate(), 15)
     # twistd shuts down cleanly, then re-raises the signal on itself (Unix convention).
     assert proc.returncode in (0, -signal.SIGINT)
     assert b"Server Shut Down." in rest[0]
@@ -163,7 +161,6 @@ def test_bad_toml_is_one_clear_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.launch
-@pytest_twisted.ensureDeferred
 async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None:
     (tmp_path / "minixmpp.toml").write_text(
         'domain = "example.test"\nuser = ["dave:pw1"]\nplain-without-tls = "always"\n'
@@ -171,16 +168,16 @@ async def test_toml_config_is_read_and_command_line_wins(tmp_path: Path) -> None
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc, text = await aio(start_twistd(
+    proc, text = await start_twistd(
         TWISTD, "-n", "--pidfile=", "minixmpp", "--config", "minixmpp.toml",
         "--c2s", f"tcp:{port}:interface=127.0.0.1", "--no-http", "--c2s-tls", "off",
-        cwd=tmp_path))
+        cwd=tmp_path)
     try:
         assert f"serving example.test on 127.0.0.1:{port}" in text
         assert "accounts: dave@example.test" in text and "alice" not in text
     finally:
         proc.send_signal(signal.SIGTERM)
-        await aio(asyncio.wait_for(proc.communicate(), 15))
+        await asyncio.wait_for(proc.communicate(), 15)
 
 
 @pytest.mark.launch
@@ -243,7 +240,6 @@ PLAIN_COMMANDS = {"minixmpp": [str(BIN / "minixmpp")],
 @pytest.mark.parametrize("command, sig", [
     ("minixmpp", signal.SIGINT), ("python -m minixmpp", signal.SIGTERM)],
     ids=["script-SIGINT", "module-SIGTERM"])
-@pytest_twisted.ensureDeferred
 async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, command: str,
                                                               sig: int) -> None:
     """``minixmpp`` / ``python -m minixmpp`` on a free port: the ready file says where;
@@ -252,9 +248,9 @@ async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, co
 
     ready = tmp_path / "ready.json"
     executable, *args = PLAIN_COMMANDS[command]
-    proc, text = await aio(start_twistd(
+    proc, text = await start_twistd(
         executable, *args, "--c2s", "tcp:0:interface=127.0.0.1", "--http", "tcp:0",
-        "--ready-file", str(ready), cwd=tmp_path))
+        "--ready-file", str(ready), cwd=tmp_path)
     try:
         info = json.loads(ready.read_text())
         assert f"serving localhost on 127.0.0.1:{info['c2s']}" in text
@@ -263,17 +259,17 @@ async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, co
         assert info["push_jid"] == "push.localhost" and info["components"] is None
         assert info["tls_certificate"].startswith("-----BEGIN CERTIFICATE-----")
         server = Remote(info["c2s"], cert_pem=info["tls_certificate"].encode())
-        alice = await aio(login(server, "alice", tls=True))
-        bob = await aio(login(server, "bob"))
+        alice = await login(server, "alice", tls=True)
+        bob = await login(server, "bob")
         alice.send_message(mto="bob@localhost", mbody="plain command", mtype="chat")
-        assert (await aio(bob.next_message()))["body"] == "plain command"
+        assert (await bob.next_message())["body"] == "plain command"
         closed = asyncio.ensure_future(alice.wait_until("disconnected", 10))
     finally:
         proc.send_signal(sig)
-        rest = await aio(asyncio.wait_for(proc.communicate(), 15))
-    await aio(closed)  # the server closed alice's stream on the way down
+        rest = await asyncio.wait_for(proc.communicate(), 15)
+    await closed  # the server closed alice's stream on the way down
     assert "system-shutdown" in alice.stream_errors
-    await aio(close(bob))
+    await close(bob)
     assert proc.returncode in (0, -sig)
     assert b"Server Shut Down." in rest[0]
     assert b"Traceback" not in text.encode() + rest[0]

@@ -7,42 +7,39 @@ import asyncio
 import ssl
 
 import pytest
-import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import Client, Raw, aio, client_ssl_context, close, plain
+from tests.helpers import Client, Raw, client_ssl_context, close, plain
 
 
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3],
                          ids=["tls1.2", "tls1.3"])
-@pytest_twisted.ensureDeferred
 async def test_direct_tls_selects_xmpp_client_and_offers_no_starttls(server, version) -> None:
     context = client_ssl_context(server)
     context.minimum_version = context.maximum_version = version
     context.set_alpn_protocols(["xmpp-client"])
-    reader, writer = await aio(asyncio.open_connection(
-        "127.0.0.1", server.tls_port, ssl=context, server_hostname="localhost"))
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", server.tls_port, ssl=context, server_hostname="localhost")
     raw = Raw(reader, writer)
     try:
         tls = writer.get_extra_info("ssl_object")
         assert tls.selected_alpn_protocol() == "xmpp-client"
-        features = await aio(raw.open_stream())
+        features = await raw.open_stream()
         assert "xmpp-tls" not in features  # already encrypted: no STARTTLS offered
         assert "<mechanism>PLAIN</mechanism>" in features
         raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
                  f"{plain('alice', 'alice')}</auth>")
-        assert "<success" in await aio(raw.read_until("<success|</failure>"))
-        await aio(raw.open_stream())
+        assert "<success" in await raw.read_until("<success|</failure>")
+        await raw.open_stream()
         raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
                  "<resource>direct</resource></bind></iq>")
-        assert "alice@localhost/direct" in await aio(raw.read_until("</iq>"))
+        assert "alice@localhost/direct" in await raw.read_until("</iq>")
         session = server.sessions.get(JID("alice@localhost/direct"))
         assert session is not None and session.tls
     finally:
         raw.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_slixmpp_enable_direct_tls_logs_in_and_chats(server) -> None:
     c = Client("alice@localhost/direct", "alice", ssl_context=client_ssl_context(server))
     c.enable_direct_tls = True
@@ -51,19 +48,18 @@ async def test_slixmpp_enable_direct_tls_logs_in_and_chats(server) -> None:
     started: asyncio.Future = asyncio.get_event_loop().create_future()
     c.add_event_handler("session_start", lambda _: started.done() or started.set_result(1))
     c.connect("127.0.0.1", server.tls_port)
-    await aio(asyncio.wait_for(started, 10))
+    await asyncio.wait_for(started, 10)
     try:
         assert "starttls" not in c.features
         session = server.sessions.get(JID("alice@localhost/direct"))
         assert session is not None and session.tls
         c.send_message(mto="alice@localhost/direct", mbody="over direct tls", mtype="chat")
-        assert (await aio(c.next_message()))["body"] == "over direct tls"
+        assert (await c.next_message())["body"] == "over direct tls"
     finally:
-        await aio(close(c))
+        await close(c)
 
 
 @pytest.mark.server_options(c2s_tls="off")
-@pytest_twisted.ensureDeferred
 async def test_c2s_tls_off_listens_on_no_second_port(server) -> None:
     assert server.c2s_tls_port is None
     assert server.port  # STARTTLS listener still there (positive control)

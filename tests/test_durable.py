@@ -3,61 +3,58 @@
 from __future__ import annotations
 
 import pytest
-import pytest_twisted
 
 from minixmpp.testing.process import ProcessServer
-from tests.helpers import Remote, aio, close, enable_push, http, login, raw_login
+from tests.helpers import Remote, close, enable_push, http, login, raw_login
 
 pytestmark = pytest.mark.launch
 
 
-@pytest_twisted.ensureDeferred
 async def test_offline_message_and_push_registration_survive_a_restart(tmp_path) -> None:
     data = tmp_path / "data"
     server = ProcessServer(tmp_path, extra=("--data-dir", str(data)))
     server.start()
     try:
         remote = Remote(server.port, server.domain)
-        alice = await aio(login(remote, "alice", resource="phone"))
-        await aio(enable_push(alice, "durable-node", away=True, secret="s"))
+        alice = await login(remote, "alice", resource="phone")
+        await enable_push(alice, "durable-node", away=True, secret="s")
         alice.send_presence(pto="bob@localhost", ptype="subscribe")
-        await aio(close(alice))
-        bob = await aio(login(remote, "bob"))
+        await close(alice)
+        bob = await login(remote, "bob")
         bob.send_message(mto="alice@localhost", mbody="kept on disk", mtype="chat")
-        status, n = await aio(http("GET", f"{server.http_url}/api/push/notifications/wait"
-                                          "?account=alice&timeout=10"))
+        status, n = await http("GET", f"{server.http_url}/api/push/notifications/wait"
+                                          "?account=alice&timeout=10")
         assert status == 200
-        await aio(close(bob))
+        await close(bob)
         assert server.stop() is not None  # SIGTERM, clean shutdown
         server.start()
-        status, regs = await aio(http("GET", f"{server.http_url}/api/push/registrations"))
+        status, regs = await http("GET", f"{server.http_url}/api/push/registrations")
         assert [(r["account"], r["node"], r["away"], r["publish_options"]) for r in regs] == [
             ("alice", "durable-node", True, {"secret": "s"})]
-        alice = await aio(login(remote, "alice", resource="phone"))
-        assert (await aio(alice.next_message()))["body"] == "kept on disk"
+        alice = await login(remote, "alice", resource="phone")
+        assert (await alice.next_message())["body"] == "kept on disk"
         assert "bob@localhost" in alice.client_roster  # the roster survived too
-        await aio(close(alice))
+        await close(alice)
     finally:
         server.stop()
 
 
-@pytest_twisted.ensureDeferred
 async def test_kill_9_after_the_ack_loses_nothing(tmp_path) -> None:
     data = tmp_path / "data"
     server = ProcessServer(tmp_path, extra=("--data-dir", str(data)))
     server.start()
     try:
         remote = Remote(server.port, server.domain)
-        bob = await aio(raw_login(remote, "bob"))
+        bob = await raw_login(remote, "bob")
         bob.send("<enable xmlns='urn:xmpp:sm:3'/>")
-        await aio(bob.read_until("<enabled"))
+        await bob.read_until("<enabled")
         bob.send("<message to='alice@localhost' type='chat' id='m1'><body>acked</body>"
                  "</message><r xmlns='urn:xmpp:sm:3'/>")
-        await aio(bob.read_until("<a xmlns='urn:xmpp:sm:3' h='1'/>"))
+        await bob.read_until("<a xmlns='urn:xmpp:sm:3' h='1'/>")
         server.kill()  # right after the acknowledgement: no clean shutdown
         server.start()
-        alice = await aio(login(remote, "alice"))
-        assert (await aio(alice.next_message()))["body"] == "acked"
-        await aio(close(alice))
+        alice = await login(remote, "alice")
+        assert (await alice.next_message())["body"] == "acked"
+        await close(alice)
     finally:
         server.stop()

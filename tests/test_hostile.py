@@ -7,10 +7,9 @@ import asyncio
 import resource
 
 import pytest
-import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import Raw, aio, close, eventually, iq_error, login, plain, push_iq, raw_login
+from tests.helpers import Raw, block, close, eventually, iq_error, login, plain, push_iq, raw_login
 
 STREAM = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
@@ -42,12 +41,10 @@ class Bystanders:
 
 @pytest.fixture
 def bystanders(server):
-    import pytest_twisted as pt
-
-    a = pt.blockon(aio(login(server, "alice", resource="bystander")))
-    b = pt.blockon(aio(login(server, "bob", resource="bystander")))
+    a = block(login(server, "alice", resource="bystander"))
+    b = block(login(server, "bob", resource="bystander"))
     yield Bystanders(a, b)
-    pt.blockon(aio(close(a, b)))
+    block(close(a, b))
 
 
 def query(client, namespace: str, name: str = "query", to: str = "alice@localhost"):
@@ -92,46 +89,40 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("name, data, condition", HOSTILE, ids=[h[0] for h in HOSTILE])
-@pytest_twisted.ensureDeferred
 async def test_hostile_input_gets_the_right_stream_error(server, bystanders, name, data,
                                                          condition) -> None:
     before = rss_mb()
-    text = await aio(error_after(server, data))
+    text = await error_after(server, data)
     assert f"<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text, text[-500:]
     assert rss_mb() - before < 100, "memory must stay bounded"
-    await aio(bystanders.check())
+    await bystanders.check()
 
 
-@pytest_twisted.ensureDeferred
 async def test_invalid_jid_in_to_is_jid_malformed(server, bystanders) -> None:
-    raw = await aio(raw_login(server, "carol"))
+    raw = await raw_login(server, "carol")
     raw.send("<message to='a@b@c' type='chat' id='bad'><body>x</body></message>")
-    assert "<jid-malformed" in await aio(raw.read_until("</message>"))
+    assert "<jid-malformed" in await raw.read_until("</message>")
     raw.send("<iq to='@localhost' type='get' id='bad2'><ping xmlns='urn:xmpp:ping'/></iq>")
-    assert "<jid-malformed" in await aio(raw.read_until("id='bad2'.*</iq>"))
+    assert "<jid-malformed" in await raw.read_until("id='bad2'.*</iq>")
     raw.close()
-    await aio(bystanders.check())
+    await bystanders.check()
 
 
-@pytest_twisted.ensureDeferred
 async def test_other_accounts_data_is_out_of_reach(server, bystanders) -> None:
-    mallory = await aio(login(server, "carol", resource="m"))
-    assert await aio(iq_error(query(mallory, "jabber:iq:roster"))) == "forbidden"
-    assert await aio(iq_error(push_iq(mallory, "enable", node="n", to="alice@localhost"))
-                     ) == "forbidden"
-    assert await aio(iq_error(push_iq(mallory, "disable", to="alice@localhost"))
-                     ) == "forbidden"
-    assert await aio(iq_error(query(mallory, "urn:xmpp:mam:2"))) == "forbidden"
-    assert await aio(iq_error(query(mallory, "urn:xmpp:carbons:2", "enable"))) == "forbidden"
-    await aio(close(mallory))
-    await aio(bystanders.check())
+    mallory = await login(server, "carol", resource="m")
+    assert await iq_error(query(mallory, "jabber:iq:roster")) == "forbidden"
+    assert await iq_error(push_iq(mallory, "enable", node="n", to="alice@localhost")) == "forbidden"
+    assert await iq_error(push_iq(mallory, "disable", to="alice@localhost")) == "forbidden"
+    assert await iq_error(query(mallory, "urn:xmpp:mam:2")) == "forbidden"
+    assert await iq_error(query(mallory, "urn:xmpp:carbons:2", "enable")) == "forbidden"
+    await close(mallory)
+    await bystanders.check()
 
 
 @pytest.mark.server_options(auth_fail_limit=3, auth_fail_delay=1)
-@pytest_twisted.ensureDeferred
 async def test_sasl_garbage_and_wrong_passwords_in_a_loop(server, bystanders) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    await raw.open_stream()
     for i in range(6):
         auth = plain("alice", f"wrong{i}") if i % 2 else "!!garbage!!"
         condition = "<not-authorized/>" if i % 2 else "<incorrect-encoding/>"
@@ -141,7 +132,7 @@ async def test_sasl_garbage_and_wrong_passwords_in_a_loop(server, bystanders) ->
         # no clock involved.
         raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{auth}"
                  "</auth><abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
-        text = await aio(raw.read_until("</failure>.*</failure>"))
+        text = await raw.read_until("</failure>.*</failure>")
         assert condition in text and "<aborted/>" in text
         if i < 3:
             assert text.index(condition) < text.index("<aborted/>"), \
@@ -149,82 +140,77 @@ async def test_sasl_garbage_and_wrong_passwords_in_a_loop(server, bystanders) ->
         else:
             assert text.index("<aborted/>") < text.index(condition), \
                 "past --auth-fail-limit, answers are delayed"
-        await aio(bystanders.check())
+        await bystanders.check()
     raw.close()
     # The right password from elsewhere still works.
-    alice = await aio(login(server, "alice", resource="fine"))
-    await aio(close(alice))
+    alice = await login(server, "alice", resource="fine")
+    await close(alice)
 
 
 @pytest.mark.server_options(auth_timeout=1)
-@pytest_twisted.ensureDeferred
 async def test_unauthenticated_stream_times_out(server, bystanders) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
-    text = await aio(raw.read_to_close(timeout=5))
+    raw = await Raw.connect(server)
+    await raw.open_stream()
+    text = await raw.read_to_close(timeout=5)
     assert "<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
-    await aio(bystanders.check())
+    await bystanders.check()
 
 
 @pytest.mark.server_options(idle_timeout=1)
-@pytest_twisted.ensureDeferred
 async def test_idle_stream_times_out(server) -> None:
-    raw = await aio(raw_login(server, "carol"))
-    text = await aio(raw.read_to_close(timeout=5))
+    raw = await raw_login(server, "carol")
+    text = await raw.read_to_close(timeout=5)
     assert "<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
 
 
 @pytest.mark.server_options(max_connections_per_ip=3)
-@pytest_twisted.ensureDeferred
 async def test_connections_per_address_are_limited(server) -> None:
-    raws = [await aio(Raw.connect(server)) for _ in range(3)]
-    extra = await aio(Raw.connect(server))
-    text = await aio(extra.read_to_close())
+    raws = [await Raw.connect(server) for _ in range(3)]
+    extra = await Raw.connect(server)
+    text = await extra.read_to_close()
     assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
     assert "too many connections" in text
     for r in raws:
         r.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_disconnects_mid_stanza_tls_and_sasl_leave_no_half_session(server,
                                                                           bystanders) -> None:
     for data in [STREAM + "<message to='bob@localhost'><bo",
                  STREAM + "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
                  STREAM + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
                           "mechanism='SCRAM-SHA-1'>biwsbj1hbGljZSxyPWFiYw==</auth>"]:
-        raw = await aio(Raw.connect(server))
+        raw = await Raw.connect(server)
         raw.send(data)
-        await aio(raw.read_until("</stream:features>"))  # the server read this far
+        await raw.read_until("</stream:features>")  # the server read this far
         raw.writer.transport.abort()
-    raw = await aio(raw_login(server, "carol", resource="half"))
+    raw = await raw_login(server, "carol", resource="half")
     # The pong proves the server read the write that carried the half stanza too.
     raw.send("<iq type='get' id='half' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
              "<message to='bob@localhost'><body>half a sta")
-    await aio(raw.read_until("id='half'"))
+    await raw.read_until("id='half'")
     raw.writer.transport.abort()
-    await aio(eventually(lambda: server.sessions.get(JID("carol@localhost/half")) is None))
+    await eventually(lambda: server.sessions.get(JID("carol@localhost/half")) is None)
     assert len(server.c2s_factory.open_streams) == 2  # just the bystanders
-    await aio(bystanders.check())
+    await bystanders.check()
 
 
 @pytest.mark.server_options(max_send_buffer=200000)
-@pytest_twisted.ensureDeferred
 async def test_a_client_that_never_reads_is_dropped(server, bystanders) -> None:
-    sleeper = await aio(raw_login(server, "carol", resource="sleeper"))
+    sleeper = await raw_login(server, "carol", resource="sleeper")
     sleeper.writer.transport.pause_reading()
     sleeper.send("<presence/>")
-    bob = await aio(raw_login(server, "bob", resource="flood"))
+    bob = await raw_login(server, "bob", resource="flood")
     big = "y" * 20000
     for i in range(300):  # ~6 MB towards a client that never reads
         bob.send(f"<message to='carol@localhost/sleeper' type='chat'><body>{i}{big}</body>"
                  "</message>")
         if i % 20 == 0:
-            await aio(asyncio.sleep(0.01))
+            await asyncio.sleep(0.01)
         if server.sessions.get(JID("carol@localhost/sleeper")) is None:
             break
-    await aio(eventually(lambda: server.sessions.get(JID("carol@localhost/sleeper"))
-                         is None, timeout=10))
-    await aio(bystanders.check())
+    await eventually(lambda: server.sessions.get(JID("carol@localhost/sleeper"))
+                         is None, timeout=10)
+    await bystanders.check()
     bob.close()
     sleeper.close()

@@ -6,10 +6,8 @@ import datetime
 import re
 
 import pytest
-import pytest_twisted
 
 from tests.helpers import (
-    aio,
     barrier,
     close,
     enable_push,
@@ -33,30 +31,28 @@ async def conversation(server, n=12):
     return alice, bob
 
 
-@pytest_twisted.ensureDeferred
 async def test_archive_returns_the_conversation_in_order_with_paging(server) -> None:
-    alice, bob = await aio(conversation(server))
+    alice, bob = await conversation(server)
     got = []
     async def collect():
         async for message in alice["xep_0313"].iterate(with_jid="bob@localhost",
                                                        rsm={"max": 5}):
             got.append(message)
-    await aio(collect())
+    await collect()
     bodies = [m["mam_result"]["forwarded"]["stanza"]["body"] for m in got]
     assert bodies == [f"m{i}" for i in range(12)]
     assert all(m["mam_result"]["forwarded"]["delay"]["stamp"] for m in got)
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_rsm_last_page_after_and_unknown_id(server) -> None:
-    alice, bob = await aio(conversation(server, 6))
+    alice, bob = await conversation(server, 6)
     alice.plugin.disable("xep_0313")
-    raw = await aio(raw_login(server, "alice", resource="raw"))
+    raw = await raw_login(server, "alice", resource="raw")
     raw.send("<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='last'>"
              "<set xmlns='http://jabber.org/protocol/rsm'><max>4</max><before/></set>"
              "</query></iq>")
-    text = await aio(raw.read_until("</iq>"))
+    text = await raw.read_until("</iq>")
     bodies = re.findall(r"<body>(m\d)</body>", text)
     assert bodies == ["m2", "m3", "m4", "m5"]
     assert "queryid='last'" in text and "<fin xmlns='urn:xmpp:mam:2'" in text
@@ -66,108 +62,102 @@ async def test_rsm_last_page_after_and_unknown_id(server) -> None:
     raw.send("<iq type='set' id='q2'><query xmlns='urn:xmpp:mam:2'>"
              f"<set xmlns='http://jabber.org/protocol/rsm'><max>10</max><before>{first_id}"
              "</before></set></query></iq>")
-    text = await aio(raw.read_until("id='q2'.*</iq>"))
+    text = await raw.read_until("id='q2'.*</iq>")
     assert re.findall(r"<body>(m\d)</body>", text) == ["m0", "m1"]
     assert "complete='true'" in text
     raw.buffer = b""
     raw.send("<iq type='set' id='q3'><query xmlns='urn:xmpp:mam:2'>"
              "<set xmlns='http://jabber.org/protocol/rsm'><after>nope</after></set>"
              "</query></iq>")
-    assert "<item-not-found" in await aio(raw.read_until("id='q3'.*</iq>"))
+    assert "<item-not-found" in await raw.read_until("id='q3'.*</iq>")
     raw.close()
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_start_and_end_filter(server) -> None:
-    alice, bob = await aio(conversation(server, 4))
+    alice, bob = await conversation(server, 4)
     now = datetime.datetime.now(datetime.UTC)
-    result = await aio(alice["xep_0313"].retrieve(start=now + datetime.timedelta(hours=1)))
+    result = await alice["xep_0313"].retrieve(start=now + datetime.timedelta(hours=1))
     assert list(result["mam"]["results"]) == []
-    result = await aio(alice["xep_0313"].retrieve(end=now + datetime.timedelta(hours=1)))
+    result = await alice["xep_0313"].retrieve(end=now + datetime.timedelta(hours=1))
     assert len(list(result["mam"]["results"])) == 4
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_delivered_messages_carry_the_archive_stanza_id(server) -> None:
-    bob = await aio(login(server, "bob", resource="phone"))
-    alice = await aio(raw_login(server, "alice"))
+    bob = await login(server, "bob", resource="phone")
+    alice = await raw_login(server, "alice")
     alice.send("<message to='bob@localhost' type='chat' id='x1'><body>hello</body>"
                "<stanza-id xmlns='urn:xmpp:sid:0' by='bob@localhost' id='forged'/></message>")
-    got = await aio(bob.next_message())
+    got = await bob.next_message()
     ids = [e for e in got.xml.iter("{urn:xmpp:sid:0}stanza-id")]
     assert len(ids) == 1 and ids[0].get("by") == "bob@localhost"
     assert ids[0].get("id") != "forged"
     assert ids[0].get("id") == server.archive_store.messages("bob")[0].id
     alice.close()
-    await aio(close(bob))
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_another_accounts_archive_is_forbidden(server) -> None:
-    alice = await aio(login(server, "alice", plugins=MAM))
+    alice = await login(server, "alice", plugins=MAM)
     iq = alice.make_iq_set(ito="bob@localhost")
     iq.enable("mam")
-    assert await aio(iq_error(iq)) == "forbidden"
-    await aio(close(alice))
+    assert await iq_error(iq) == "forbidden"
+    await close(alice)
 
 
 @pytest.mark.parametrize("on", [False, True], ids=["default", "push-on-archive"])
-@pytest_twisted.ensureDeferred
 async def test_push_on_archive_notifies_an_offline_phone_while_desktop_is_online(
         server_factory, on: bool) -> None:
     server = server_factory(push_on_archive=on)
-    phone = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(phone, "phone-node"))
-    await aio(close(phone))
-    desktop = await aio(login(server, "alice", resource="desktop"))  # plainly available
-    bob = await aio(login(server, "bob"))
+    phone = await login(server, "alice", resource="phone")
+    await enable_push(phone, "phone-node")
+    await close(phone)
+    desktop = await login(server, "alice", resource="desktop")  # plainly available
+    bob = await login(server, "bob")
     for body in ("one", "two"):
         bob.send_message(mto="alice@localhost", mbody=body, mtype="chat")
-        assert (await aio(desktop.next_message()))["body"] == body
+        assert (await desktop.next_message())["body"] == body
     bob.send_message(mto="alice@localhost", mtype="chat", mbody="")  # not archived
-    await aio(barrier(bob))
+    await barrier(bob)
     found = server.appserver.find(account="alice")
     if on:
         assert [n.fields["last-message-body"] for n in found] == ["one", "two"]
-        await aio(wait_push(server, account="alice"))
+        await wait_push(server, account="alice")
     else:
         assert found == []
-    await aio(close(desktop, bob))
+    await close(desktop, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_no_archive_turns_the_archive_off(server_factory) -> None:
     server = server_factory(no_archive=True)
-    bob = await aio(login(server, "bob", resource="phone", plugins=MAM))
-    alice = await aio(login(server, "alice", plugins=MAM))
+    bob = await login(server, "bob", resource="phone", plugins=MAM)
+    alice = await login(server, "alice", plugins=MAM)
     alice.send_message(mto="bob@localhost", mbody="not kept", mtype="chat")
-    got = await aio(bob.next_message())
+    got = await bob.next_message()
     assert got.xml.find("{urn:xmpp:sid:0}stanza-id") is None
     assert server.archive_store.messages("bob") == []
     iq = bob.make_iq_set()
     iq.enable("mam")
-    assert await aio(iq_error(iq)) == "service-unavailable"
-    await aio(close(alice, bob))
+    assert await iq_error(iq) == "service-unavailable"
+    await close(alice, bob)
 
 
 @pytest.mark.parametrize("bob_online", [True, False], ids=["bob-online", "bob-offline"])
-@pytest_twisted.ensureDeferred
 async def test_both_archives_keep_the_message_as_sent(server, bob_online: bool) -> None:
     """One message between local accounts: the sender's and the recipient's archive hold
     the message as sent (no stanza-id of ours inside), in arrival order, whether the
     recipient read it live or it waited offline; and a message to an account that does
     not exist still lands in the sender's archive."""
-    bob = await aio(login(server, "bob", resource="phone", plugins=MAM)) if bob_online else None
-    alice = await aio(login(server, "alice", resource="desk", plugins=MAM))
+    bob = await login(server, "bob", resource="phone", plugins=MAM) if bob_online else None
+    alice = await login(server, "alice", resource="desk", plugins=MAM)
     for body in ("first", "second"):
         alice.send_message(mto="bob@localhost", mbody=body, mtype="chat")
     alice.send_message(mto="nobody@localhost", mbody="lost", mtype="chat")
     alice.send_message(mto="alice@localhost", mbody="note to self", mtype="chat")
-    await aio(barrier(alice))
+    await barrier(alice)
     if bob is None:
-        bob = await aio(login(server, "bob", resource="phone", plugins=MAM))
+        bob = await login(server, "bob", resource="phone", plugins=MAM)
 
     async def bodies(client) -> list[tuple[str, str]]:
         got = []
@@ -177,14 +167,14 @@ async def test_both_archives_keep_the_message_as_sent(server, bob_online: bool) 
             got.append((str(stanza["to"].bare), stanza["body"]))
         return got
 
-    assert await aio(bodies(alice)) == [
+    assert await bodies(alice) == [
         ("bob@localhost", "first"), ("bob@localhost", "second"),
         ("nobody@localhost", "lost"), ("alice@localhost", "note to self"),
         ("alice@localhost", "note to self")]
-    assert await aio(bodies(bob)) == [("bob@localhost", "first"), ("bob@localhost", "second")]
+    assert await bodies(bob) == [("bob@localhost", "first"), ("bob@localhost", "second")]
     stored = server.archive_store.messages("bob")
     assert [m.xml.count("stanza-id") for m in stored] == [0, 0]
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
 def test_archive_copies_are_written_even_when_delivery_fails(server) -> None:

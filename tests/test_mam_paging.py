@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import pytest_twisted
 
-from tests.helpers import aio, close, raw_login
+from tests.helpers import close, raw_login
 from tests.test_mam import conversation
 
 STORAGE = ["memory", "sqlite"]
@@ -32,16 +31,15 @@ async def walk(client, *, reverse: bool, size: int) -> list[str]:
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "backward"])
 @pytest.mark.parametrize("size", [1, 2, 10])
 @pytest.mark.parametrize("n", [2, 5])
-@pytest_twisted.ensureDeferred
 async def test_slixmpp_iterate_walks_the_whole_archive(archive_server, n, size, reverse
                                                        ) -> None:
-    alice, bob = await aio(conversation(archive_server, n))
+    alice, bob = await conversation(archive_server, n)
     try:
         bodies = [f"m{i}" for i in range(n)]
-        got = await aio(walk(alice, reverse=reverse, size=size))
+        got = await walk(alice, reverse=reverse, size=size)
         assert got == (bodies[::-1] if reverse else bodies)
     finally:
-        await aio(close(alice, bob))
+        await close(alice, bob)
 
 
 def page(text: str, qid: str) -> dict:
@@ -65,16 +63,15 @@ async def query(raw, qid: str, rsm: str) -> dict:
 
 
 @pytest.mark.parametrize("size", [1, 2, 10])
-@pytest_twisted.ensureDeferred
 async def test_every_page_has_first_last_count_and_complete(archive_server, size) -> None:
-    alice, bob = await aio(conversation(archive_server, 3))
-    raw = await aio(raw_login(archive_server, "alice", resource="raw"))
+    alice, bob = await conversation(archive_server, 3)
+    raw = await raw_login(archive_server, "alice", resource="raw")
     try:
         # backwards from the end: <before/>, then <before>first</before>
         seen, rsm, i = [], f"<max>{size}</max><before/>", 0
         while True:
             i += 1
-            p = await aio(query(raw, f"b{i}", rsm))
+            p = await query(raw, f"b{i}", rsm)
             assert p["count"] == 3 and p["index"] is None
             assert p["first"] is not None and p["last"] is not None
             seen = p["bodies"] + seen
@@ -87,7 +84,7 @@ async def test_every_page_has_first_last_count_and_complete(archive_server, size
         seen, rsm, i = [], f"<max>{size}</max>", 0
         while True:
             i += 1
-            p = await aio(query(raw, f"f{i}", rsm))
+            p = await query(raw, f"f{i}", rsm)
             assert p["count"] == 3 and p["index"] == str(len(seen))
             seen += p["bodies"]
             assert p["complete"] == (seen[-1] == "m2")
@@ -96,9 +93,9 @@ async def test_every_page_has_first_last_count_and_complete(archive_server, size
             rsm = f"<max>{size}</max><after>{p['last']}</after>"
         assert seen == ["m0", "m1", "m2"] and i == -(-3 // size)
         # past either end: an empty page, still complete, still counted
-        p = await aio(query(raw, "end", f"<max>{size}</max><after>{p['last']}</after>"))
+        p = await query(raw, "end", f"<max>{size}</max><after>{p['last']}</after>")
         assert p == {"bodies": [], "first": None, "index": None, "last": None, "count": 3,
                      "complete": True}
     finally:
         raw.close()
-        await aio(close(alice, bob))
+        await close(alice, bob)

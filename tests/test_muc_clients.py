@@ -6,21 +6,19 @@ import asyncio
 import time
 
 import pytest
-import pytest_twisted
 
-from tests.helpers import aio, close, eventually
+from tests.helpers import close, eventually
 from tests.muc_helpers import ROOM, create, join, muc_login
 
 aioxmpp = pytest.importorskip("aioxmpp", reason="aioxmpp (the second client library) is "
                               "not installed: pip install -e '.[test]'")
 
 
-@pytest_twisted.ensureDeferred
 async def test_slixmpp_aioxmpp_and_slixmpp_talk_in_one_room(server):
-    alice = await aio(muc_login(server, "alice"))
-    await aio(create(alice, room=ROOM, nick="Alice"))
-    bob = await aio(muc_login(server, "bob"))
-    await aio(join(bob, ROOM, "Bob"))
+    alice = await muc_login(server, "alice")
+    await create(alice, room=ROOM, nick="Alice")
+    bob = await muc_login(server, "bob")
+    await join(bob, ROOM, "Bob")
     heard: list[tuple[str, str]] = []
     seen_by = {"alice": alice, "bob": bob}
     got: dict[str, list[str]] = {"alice": [], "bob": []}
@@ -53,16 +51,16 @@ async def test_slixmpp_aioxmpp_and_slixmpp_talk_in_one_room(server):
             await room.leave()
 
     carol = asyncio.ensure_future(carol_session())
-    await aio(eventually(lambda: "Carol:hello from aioxmpp" in got["bob"]))
+    await eventually(lambda: "Carol:hello from aioxmpp" in got["bob"])
     alice.send_message(mto=ROOM, mbody="hello from slixmpp", mtype="groupchat")
     bob.send_message(mto=ROOM, mbody="hello from the other slixmpp", mtype="groupchat")
-    await aio(asyncio.wait_for(carol, 15))
+    await asyncio.wait_for(carol, 15)
     assert sorted(heard) == [("Alice", "hello from slixmpp"),
                              ("Bob", "hello from the other slixmpp"),
                              ("Carol", "hello from aioxmpp")]
     for name in ("alice", "bob"):
-        await aio(eventually(lambda n=name: len(got[n]) >= 3))
+        await eventually(lambda n=name: len(got[n]) >= 3)
         assert sorted(got[name]) == ["Alice:hello from slixmpp",
                                      "Bob:hello from the other slixmpp",
                                      "Carol:hello from aioxmpp"]
-    await aio(close(alice, bob))
+    await close(alice, bob)

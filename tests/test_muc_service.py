@@ -5,68 +5,63 @@ from __future__ import annotations
 import re
 
 import pytest
-import pytest_twisted
 from slixmpp.exceptions import PresenceError
 
 from minixmpp.config import ConfigError, Settings
-from tests.helpers import aio, close, http, raw_login
+from tests.helpers import close, http, raw_login
 from tests.muc_helpers import ROOM, create, join, muc_login
 
 
 @pytest.mark.server_options(http="tcp:0")
-@pytest_twisted.ensureDeferred
 async def test_state_api_lists_rooms_and_occupants(server):
-    alice = await aio(muc_login(server, "alice"))
-    await aio(create(alice, nick="Al", roomname="Lounge"))
-    status, state = await aio(http("GET", f"http://127.0.0.1:{server.http_port_number}"
-                                          "/api/state"))
+    alice = await muc_login(server, "alice")
+    await create(alice, nick="Al", roomname="Lounge")
+    status, state = await http("GET", f"http://127.0.0.1:{server.http_port_number}"
+                                          "/api/state")
     assert status == 200 and state["muc_jid"] == "conference.localhost"
     [room] = state["rooms"]
     assert room["jid"] == ROOM and room["name"] == "Lounge"
     assert room["occupants"] == [{"nick": "Al", "jid": "alice@localhost", "role": "moderator",
                                   "affiliation": "owner",
                                   "sessions": ["alice@localhost/test"]}]
-    await aio(close(alice))
+    await close(alice)
 
 
 @pytest.mark.server_options(muc_max_rooms=1)
-@pytest_twisted.ensureDeferred
 async def test_room_limit(server):
-    alice = await aio(muc_login(server, "alice"))
-    await aio(create(alice))
+    alice = await muc_login(server, "alice")
+    await create(alice)
     try:
-        await aio(join(alice, "second@conference.localhost", "Al"))
+        await join(alice, "second@conference.localhost", "Al")
         raise AssertionError("a second room was created")
     except PresenceError as e:
         assert e.condition == "not-allowed"
-    await aio(close(alice))
+    await close(alice)
 
 
 @pytest.mark.server_options(muc_max_occupants=1)
-@pytest_twisted.ensureDeferred
 async def test_occupant_limit(server):
-    alice = await aio(muc_login(server, "alice"))
-    bob = await aio(muc_login(server, "bob"))
-    await aio(create(alice))
+    alice = await muc_login(server, "alice")
+    bob = await muc_login(server, "bob")
+    await create(alice)
     try:
-        await aio(join(bob, ROOM, "Bob"))
+        await join(bob, ROOM, "Bob")
         raise AssertionError("joined a full room")
     except PresenceError as e:
         assert e.condition == "service-unavailable"
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
 @pytest.mark.server_options(muc_rate=2)
-@pytest_twisted.ensureDeferred
 async def test_message_rate_per_occupant(server):
     """A raw client: slixmpp does not know RFC 6120's policy-violation."""
     server.muc.clock = lambda: 1000.0  # a frozen clock: no tokens come back
-    raw = await aio(raw_login(server, "alice"))
+    raw = await raw_login(server, "alice")
     raw.send(f"<presence to='{ROOM}/Al'/>")
-    await aio(raw.read_until("<subject"))
+    await raw.read_until("<subject")
     for i in range(3):
         raw.send(f"<message to='{ROOM}' type='groupchat' id='g{i}'><body>m{i}</body></message>")
-    text = await aio(raw.read_until("id='g2'[^>]*type='error'.*</message>"))
+    text = await raw.read_until("id='g2'[^>]*type='error'.*</message>")
     assert re.search("<error type='wait'[^>]*><policy-violation", text), text[-400:]
     assert [m.with_jid for m in server.storage.room_archive.messages("lounge")] == \
         [f"{ROOM}/Al"] * 2
@@ -74,44 +69,41 @@ async def test_message_rate_per_occupant(server):
 
 
 @pytest.mark.server_options(muc_max_history=2)
-@pytest_twisted.ensureDeferred
 async def test_history_limit(server):
-    alice = await aio(muc_login(server, "alice"))
-    await aio(create(alice, historylength="10"))
+    alice = await muc_login(server, "alice")
+    await create(alice, historylength="10")
     for i in range(4):
         alice.send_message(mto=ROOM, mbody=f"m{i}", mtype="groupchat")
-    await aio(alice["xep_0199"].ping(jid="localhost", timeout=5))
-    bob = await aio(muc_login(server, "bob"))
-    _, _, _, history = await aio(join(bob, ROOM, "Bob"))
+    await alice["xep_0199"].ping(jid="localhost", timeout=5)
+    bob = await muc_login(server, "bob")
+    _, _, _, history = await join(bob, ROOM, "Bob")
     assert [m["body"] for m in history] == ["m2", "m3"]
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
 @pytest.mark.server_options(no_muc=True)
-@pytest_twisted.ensureDeferred
 async def test_no_muc(server):
     assert server.muc is None
-    raw = await aio(raw_login(server, "alice"))
+    raw = await raw_login(server, "alice")
     raw.send("<iq type='get' id='d1' to='localhost'>"
              "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>")
-    text = await aio(raw.read_until("id='d1'.*</iq>"))
+    text = await raw.read_until("id='d1'.*</iq>")
     assert "conference.localhost" not in text and "push.localhost" in text
     raw.send("<presence to='lounge@conference.localhost/Al'><x xmlns='http://jabber.org/"
              "protocol/muc'/></presence>")
-    text = await aio(raw.read_until("remote-server-not-found"))
+    text = await raw.read_until("remote-server-not-found")
     assert "type='error'" in text
     raw.close()
 
 
 @pytest.mark.server_options(muc_jid="chat.localhost")
-@pytest_twisted.ensureDeferred
 async def test_muc_jid(server):
-    alice = await aio(muc_login(server, "alice"))
-    items = await aio(alice["xep_0030"].get_items(jid="localhost"))
+    alice = await muc_login(server, "alice")
+    items = await alice["xep_0030"].get_items(jid="localhost")
     assert "chat.localhost" in [i[0] for i in items["disco_items"]["items"]]
-    pres, *_ = await aio(join(alice, "room@chat.localhost", "Al"))
+    pres, *_ = await join(alice, "room@chat.localhost", "Al")
     assert pres["from"].full == "room@chat.localhost/Al"
-    await aio(close(alice))
+    await close(alice)
 
 
 def test_muc_options_are_validated():
@@ -161,7 +153,6 @@ BAD_INPUT = [
 ]
 
 
-@pytest_twisted.ensureDeferred
 async def test_bad_input_gets_errors_not_tracebacks(server):
     from twisted.logger import globalLogPublisher
 
@@ -173,60 +164,58 @@ async def test_bad_input_gets_errors_not_tracebacks(server):
 
     globalLogPublisher.addObserver(observe)
     try:
-        raw = await aio(raw_login(server, "alice"))
+        raw = await raw_login(server, "alice")
         raw.send(f"<presence to='{ROOM}/Al'><x xmlns='http://jabber.org/protocol/muc'>"
                  "<history maxstanzas='lots' seconds='-5' since='yesterday'/></x></presence>")
-        await aio(raw.read_until("<subject"))
+        await raw.read_until("<subject")
         for stanza, condition in BAD_INPUT:
             raw.buffer = b""
             sid = re.search(r"id='(h\d+)'", stanza).group(1)
             raw.send(stanza)
-            text = await aio(raw.read_until(f"id='{sid}'.*?</(iq|message)>"))
+            text = await raw.read_until(f"id='{sid}'.*?</(iq|message)>")
             assert f"<{condition} " in text, (sid, text[-300:])
         raw.send("<iq type='get' id='alive' to='conference.localhost'><ping xmlns='urn:xmpp:"
                  "ping'/></iq>")
-        assert "type='result'" in await aio(raw.read_until("id='alive'[^>]*>"))
+        assert "type='result'" in await raw.read_until("id='alive'[^>]*>")
         raw.close()
     finally:
         globalLogPublisher.removeObserver(observe)
     assert failures == []
 
 
-@pytest_twisted.ensureDeferred
 async def test_delivery_error_from_an_occupant_removes_it_with_333(server):
-    alice = await aio(muc_login(server, "alice"))
-    await aio(create(alice))
-    raw = await aio(raw_login(server, "bob"))
+    alice = await muc_login(server, "alice")
+    await create(alice)
+    raw = await raw_login(server, "bob")
     raw.send(f"<presence to='{ROOM}/Bob'/>")
-    await aio(raw.read_until("<subject"))
+    await raw.read_until("<subject")
     raw.send(f"<message type='error' to='{ROOM}/owner' id='e1'><error type='cancel'>"
              "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>")
     raw.send(f"<iq type='get' id='p1' to='{ROOM}/Bob'><ping xmlns='urn:xmpp:ping'/></iq>")
-    assert "type='result'" in await aio(raw.read_until("id='p1'[^>]*>"))  # not kickable
+    assert "type='result'" in await raw.read_until("id='p1'[^>]*>")  # not kickable
     raw.buffer = b""
     raw.send(f"<message type='error' to='{ROOM}/owner' id='e2'><error type='cancel'>"
              "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
              "</message>")
-    text = await aio(raw.read_until("code='333'.*</presence>"))
+    text = await raw.read_until("code='333'.*</presence>")
     assert "type='unavailable'" in text and "Kicked: service unavailable" in text
     assert "Bob" not in server.muc.rooms["lounge"].occupants
     raw.close()
-    await aio(close(alice))
+    await close(alice)
 
 
-@pytest_twisted.ensureDeferred
 async def test_an_unconfigured_room_opens_after_five_minutes(server):
     now = [1000.0]
     server.muc.clock = lambda: now[0]
-    alice = await aio(muc_login(server, "alice"))
-    bob = await aio(muc_login(server, "bob"))
-    await aio(join(alice, ROOM, "Al"))  # locked: never configured
+    alice = await muc_login(server, "alice")
+    bob = await muc_login(server, "bob")
+    await join(alice, ROOM, "Al")  # locked: never configured
     try:
-        await aio(join(bob, ROOM, "Bob"))
+        await join(bob, ROOM, "Bob")
         raise AssertionError("joined a locked room")
     except PresenceError as e:
         assert e.condition == "item-not-found"
     now[0] += 301
-    pres, *_ = await aio(join(bob, ROOM, "Bob"))
+    pres, *_ = await join(bob, ROOM, "Bob")
     assert pres["muc"]["role"] == "participant"
-    await aio(close(alice, bob))
+    await close(alice, bob)

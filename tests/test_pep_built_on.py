@@ -7,36 +7,32 @@ from __future__ import annotations
 import hashlib
 import xml.etree.ElementTree as ET
 
-import pytest_twisted
-
-from tests.helpers import aio, close
+from tests.helpers import close
 from tests.pep_helpers import element, friends, ids, notified, pep_client, pubsub_error
 
 NS = "urn:example:data"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
-@pytest_twisted.ensureDeferred
 async def test_xep_0222_public_and_xep_0223_private_storage(server) -> None:
     friends(server, "alice", "bob")
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0222", "xep_0223")))
-    bob = await aio(pep_client(server, "bob"))
-    await aio(alice["xep_0222"].store(element(NS, text="public"), node=f"{NS}:pub", id="a"))
-    await aio(alice["xep_0223"].store(element(NS, text="secret"), node=f"{NS}:priv",
-                                      id="a"))
-    got = await aio(alice["xep_0223"].retrieve(f"{NS}:priv"))
+    alice = await pep_client(server, "alice", plugins=("xep_0222", "xep_0223"))
+    bob = await pep_client(server, "bob")
+    await alice["xep_0222"].store(element(NS, text="public"), node=f"{NS}:pub", id="a")
+    await alice["xep_0223"].store(element(NS, text="secret"), node=f"{NS}:priv",
+                                      id="a")
+    got = await alice["xep_0223"].retrieve(f"{NS}:priv")
     assert list(got["pubsub"]["items"])[0]["payload"].text == "secret"
-    public = await aio(bob["xep_0060"].get_items("alice@localhost", f"{NS}:pub"))
+    public = await bob["xep_0060"].get_items("alice@localhost", f"{NS}:pub")
     assert list(public["pubsub"]["items"])[0]["payload"].text == "public"
-    assert await aio(pubsub_error(bob["xep_0060"].get_items(
-        "alice@localhost", f"{NS}:priv"))) == ("not-allowed", "closed-node")
+    assert await pubsub_error(bob["xep_0060"].get_items(
+        "alice@localhost", f"{NS}:priv")) == ("not-allowed", "closed-node")
     # Storing again with the same profile passes the preconditions.
-    await aio(alice["xep_0223"].store(element(NS, text="again"), node=f"{NS}:priv",
-                                      id="a"))
-    await aio(close(alice, bob))
+    await alice["xep_0223"].store(element(NS, text="again"), node=f"{NS}:priv",
+                                      id="a")
+    await close(alice, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_private_xml_is_stored_per_namespace_for_the_account_only(server) -> None:
     from slixmpp.plugins.xep_0049.stanza import PrivateXML
     from slixmpp.xmlstream import ElementBase, register_stanza_plugin
@@ -47,27 +43,27 @@ async def test_private_xml_is_stored_per_namespace_for_the_account_only(server) 
         sub_interfaces = interfaces
 
     register_stanza_plugin(PrivateXML, Prefs)
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0049",)))
-    empty = await aio(alice["xep_0049"].retrieve("prefs"))
+    alice = await pep_client(server, "alice", plugins=("xep_0049",))
+    empty = await alice["xep_0049"].retrieve("prefs")
     assert empty["private"]["prefs"]["theme"] == ""  # nothing stored: the empty element
     prefs = Prefs()
     prefs["theme"] = "dark"
-    await aio(alice["xep_0049"].store(prefs))
-    got = await aio(alice["xep_0049"].retrieve("prefs"))
+    await alice["xep_0049"].store(prefs)
+    got = await alice["xep_0049"].retrieve("prefs")
     assert got["private"]["prefs"]["theme"] == "dark"
     # Another account's private XML is not readable.
-    bob = await aio(pep_client(server, "bob"))
+    bob = await pep_client(server, "bob")
     iq = bob.make_iq_get(ito="alice@localhost")
     iq.xml.append(ET.fromstring("<query xmlns='jabber:iq:private'>"
                                 "<prefs xmlns='urn:example:prefs'/></query>"))
     from tests.helpers import iq_error
 
-    assert await aio(iq_error(iq)) == "forbidden"
+    assert await iq_error(iq) == "forbidden"
     bad = alice.make_iq_set()
     bad.xml.append(ET.fromstring("<query xmlns='jabber:iq:private'><a xmlns='x'/>"
                                  "<b xmlns='y'/></query>"))
-    assert await aio(iq_error(bad)) == "bad-request"
-    await aio(close(alice, bob))
+    assert await iq_error(bad) == "bad-request"
+    await close(alice, bob)
 
 
 def conference(jid: str, name: str, nick: str, autojoin: bool = True):
@@ -81,11 +77,10 @@ def conference(jid: str, name: str, nick: str, autojoin: bool = True):
     return item["conference"]
 
 
-@pytest_twisted.ensureDeferred
 async def test_bookmarks_2_and_the_xep_0048_forms_see_the_same_rooms(server) -> None:
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0402", "xep_0048",
-                                                           "xep_0049", "xep_0223")))
-    info = await aio(alice["xep_0030"].get_info(jid="alice@localhost"))
+    alice = await pep_client(server, "alice", plugins=("xep_0402", "xep_0048",
+                                                           "xep_0049", "xep_0223"))
+    info = await alice["xep_0030"].get_info(jid="alice@localhost")
     assert "urn:xmpp:bookmarks:1#compat" in info["disco_info"]["features"]
     assert "urn:xmpp:bookmarks:1#compat-pep" in info["disco_info"]["features"]
     from tests.pep_helpers import options
@@ -94,14 +89,14 @@ async def test_bookmarks_2_and_the_xep_0048_forms_see_the_same_rooms(server) -> 
     bm_options = options({"pubsub#persist_items": "true", "pubsub#max_items": "max",
                           "pubsub#send_last_published_item": "never",
                           "pubsub#access_model": "whitelist"})
-    await aio(ps.publish(None, "urn:xmpp:bookmarks:1", id="room@muc.localhost",
+    await ps.publish(None, "urn:xmpp:bookmarks:1", id="room@muc.localhost",
                          payload=conference("room@muc.localhost", "The Room", "al"),
-                         options=bm_options))
-    await aio(ps.publish(None, "urn:xmpp:bookmarks:1", id="other@muc.localhost",
+                         options=bm_options)
+    await ps.publish(None, "urn:xmpp:bookmarks:1", id="other@muc.localhost",
                          payload=conference("other@muc.localhost", "Other", "al", False),
-                         options=bm_options))
+                         options=bm_options)
     # XEP-0049 view (#compat).
-    legacy = await aio(alice["xep_0048"].get_bookmarks(method="xep_0049"))
+    legacy = await alice["xep_0048"].get_bookmarks(method="xep_0049")
     confs = {str(c["jid"]): c for c in legacy["private"]["bookmarks"]["conferences"]}
     assert set(confs) == {"room@muc.localhost", "other@muc.localhost"}
     assert confs["room@muc.localhost"]["name"] == "The Room"
@@ -114,8 +109,8 @@ async def test_bookmarks_2_and_the_xep_0048_forms_see_the_same_rooms(server) -> 
     bookmarks = Bookmarks()
     bookmarks.add_conference("room@muc.localhost", "alice", name="Renamed", autojoin=True)
     bookmarks.add_conference("new@muc.localhost", "al", name="New", autojoin=False)
-    await aio(alice["xep_0048"].set_bookmarks(bookmarks, method="xep_0049"))
-    items = await aio(ps.get_items(None, "urn:xmpp:bookmarks:1"))
+    await alice["xep_0048"].set_bookmarks(bookmarks, method="xep_0049")
+    items = await ps.get_items(None, "urn:xmpp:bookmarks:1")
     assert sorted(ids(items)) == ["new@muc.localhost", "room@muc.localhost"]
     renamed = [i for i in items["pubsub"]["items"] if i["id"] == "room@muc.localhost"][0]
     assert renamed["conference"]["name"] == "Renamed"
@@ -123,98 +118,94 @@ async def test_bookmarks_2_and_the_xep_0048_forms_see_the_same_rooms(server) -> 
     # XEP-0048 in PEP (#compat-pep): a legacy publish is converted too.
     bookmarks = Bookmarks()
     bookmarks.add_conference("pep@muc.localhost", "al", name="Via PEP", autojoin=True)
-    await aio(alice["xep_0048"].set_bookmarks(bookmarks, method="xep_0223"))
-    assert ids(await aio(ps.get_items(None, "urn:xmpp:bookmarks:1"))) == [
+    await alice["xep_0048"].set_bookmarks(bookmarks, method="xep_0223")
+    assert ids(await ps.get_items(None, "urn:xmpp:bookmarks:1")) == [
         "pep@muc.localhost"]
     # ... and a XEP-0402 change shows in the legacy PEP node.
-    await aio(ps.publish(None, "urn:xmpp:bookmarks:1", id="late@muc.localhost",
+    await ps.publish(None, "urn:xmpp:bookmarks:1", id="late@muc.localhost",
                          payload=conference("late@muc.localhost", "Late", "al"),
-                         options=bm_options))
-    legacy_pep = await aio(alice["xep_0048"].get_bookmarks(method="xep_0223"))
+                         options=bm_options)
+    legacy_pep = await alice["xep_0048"].get_bookmarks(method="xep_0223")
     stored = list(legacy_pep["pubsub"]["items"])[0]["bookmarks"]["conferences"]
     assert sorted(str(c["jid"]) for c in stored) == ["late@muc.localhost",
                                                      "pep@muc.localhost"]
-    await aio(close(alice))
+    await close(alice)
 
 
-@pytest_twisted.ensureDeferred
 async def test_vcard_set_get_and_readable_by_others(server) -> None:
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0054",)))
-    carol = await aio(pep_client(server, "carol", plugins=("xep_0054",)))
+    alice = await pep_client(server, "alice", plugins=("xep_0054",))
+    carol = await pep_client(server, "carol", plugins=("xep_0054",))
     vcard = alice["xep_0054"].make_vcard()
     vcard["FN"] = "Alice Liddell"
     vcard["NICKNAME"] = "alice"
-    await aio(alice["xep_0054"].publish_vcard(vcard))
-    own = await aio(alice["xep_0054"].get_vcard("alice@localhost", local=False))
+    await alice["xep_0054"].publish_vcard(vcard)
+    own = await alice["xep_0054"].get_vcard("alice@localhost", local=False)
     assert own["vcard_temp"]["FN"] == "Alice Liddell"
-    other = await aio(carol["xep_0054"].get_vcard("alice@localhost", local=False))
+    other = await carol["xep_0054"].get_vcard("alice@localhost", local=False)
     assert other["vcard_temp"]["FN"] == "Alice Liddell"
     # Nobody sets someone else's vCard.
     iq = carol.make_iq_set(ito="alice@localhost")
     iq.xml.append(ET.fromstring("<vCard xmlns='vcard-temp'><FN>Mallory</FN></vCard>"))
     from tests.helpers import iq_error
 
-    assert await aio(iq_error(iq)) == "forbidden"
-    assert (await aio(carol["xep_0054"].get_vcard("alice@localhost", local=False)))[
+    assert await iq_error(iq) == "forbidden"
+    assert (await carol["xep_0054"].get_vcard("alice@localhost", local=False))[
         "vcard_temp"]["FN"] == "Alice Liddell"
-    server_info = await aio(carol["xep_0030"].get_info(jid="localhost"))
+    server_info = await carol["xep_0030"].get_info(jid="localhost")
     assert "vcard-temp" in server_info["disco_info"]["features"]
-    await aio(close(alice, carol))
+    await close(alice, carol)
 
 
-@pytest_twisted.ensureDeferred
 async def test_vcard_photo_becomes_a_pep_avatar_and_a_presence_hash(server) -> None:
     friends(server, "alice", "bob")
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0054", "xep_0153",
-                                                           "xep_0084")))
-    bob = await aio(pep_client(server, "bob", plugins=("xep_0084",),
-                               interests=("urn:xmpp:avatar:metadata",)))
-    info = await aio(alice["xep_0030"].get_info(jid="alice@localhost"))
+    alice = await pep_client(server, "alice", plugins=("xep_0054", "xep_0153",
+                                                           "xep_0084"))
+    bob = await pep_client(server, "bob", plugins=("xep_0084",),
+                               interests=("urn:xmpp:avatar:metadata",))
+    info = await alice["xep_0030"].get_info(jid="alice@localhost")
     assert "urn:xmpp:pep-vcard-conversion:0" in info["disco_info"]["features"]
-    await aio(alice["xep_0153"].set_avatar(avatar=PNG, mtype="image/png"))
+    await alice["xep_0153"].set_avatar(avatar=PNG, mtype="image/png")
     digest = hashlib.sha1(PNG).hexdigest()
-    event = await aio(notified(bob))
+    event = await notified(bob)
     info_item = event["pubsub_event"]["items"]["item"]["avatar_metadata"]["info"]
     assert info_item["id"] == digest and info_item["type"] == "image/png"
     assert int(info_item["bytes"]) == len(PNG)
-    data = await aio(bob["xep_0084"].retrieve_avatar("alice@localhost", digest))
+    data = await bob["xep_0084"].retrieve_avatar("alice@localhost", digest)
     assert list(data["pubsub"]["items"])[0]["avatar_data"]["value"] == PNG
     # XEP-0153: the server puts the hash in alice's presence.
     bob.presences.clear()
     alice.send_presence(pstatus="here")
     from tests.helpers import eventually
 
-    await aio(eventually(lambda: any(p["status"] == "here" for p in bob.presences)))
+    await eventually(lambda: any(p["status"] == "here" for p in bob.presences))
     seen = [p for p in bob.presences if p["status"] == "here"][0]
     update = seen.xml.find("{vcard-temp:x:update}x")
     assert update is not None and update.findtext("{vcard-temp:x:update}photo") == digest
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_xep_0084_avatar_shows_in_the_vcard(server) -> None:
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0084",)))
-    carol = await aio(pep_client(server, "carol", plugins=("xep_0054",)))
+    alice = await pep_client(server, "alice", plugins=("xep_0084",))
+    carol = await pep_client(server, "carol", plugins=("xep_0054",))
     digest = hashlib.sha1(PNG).hexdigest()
     from tests.pep_helpers import options
 
     open_ = options({"pubsub#access_model": "open"})
-    await aio(alice["xep_0084"].publish_avatar(PNG, options=open_))
-    await aio(alice["xep_0084"].publish_avatar_metadata(
-        [{"id": digest, "type": "image/png", "bytes": len(PNG)}], options=open_))
-    vcard = await aio(carol["xep_0054"].get_vcard("alice@localhost", local=False))
+    await alice["xep_0084"].publish_avatar(PNG, options=open_)
+    await alice["xep_0084"].publish_avatar_metadata(
+        [{"id": digest, "type": "image/png", "bytes": len(PNG)}], options=open_)
+    vcard = await carol["xep_0054"].get_vcard("alice@localhost", local=False)
     assert vcard["vcard_temp"]["PHOTO"]["TYPE"] == "image/png"
     assert vcard["vcard_temp"]["PHOTO"]["BINVAL"] == PNG
-    await aio(close(alice, carol))
+    await close(alice, carol)
 
 
-@pytest_twisted.ensureDeferred
 async def test_nickname_through_plain_pep(server) -> None:
     friends(server, "alice", "bob")
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0172",)))
-    bob = await aio(pep_client(server, "bob", plugins=("xep_0172",),
-                               interests=("http://jabber.org/protocol/nick",)))
-    await aio(alice["xep_0172"].publish_nick("Ali"))
-    event = await aio(notified(bob))
+    alice = await pep_client(server, "alice", plugins=("xep_0172",))
+    bob = await pep_client(server, "bob", plugins=("xep_0172",),
+                               interests=("http://jabber.org/protocol/nick",))
+    await alice["xep_0172"].publish_nick("Ali")
+    event = await notified(bob)
     assert event["pubsub_event"]["items"]["item"]["nick"]["nick"] == "Ali"
-    await aio(close(alice, bob))
+    await close(alice, bob)

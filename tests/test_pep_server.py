@@ -4,12 +4,10 @@ status API, and push (PEP notifications never push)."""
 from __future__ import annotations
 
 import pytest
-import pytest_twisted
 
 from minixmpp.testing.process import ProcessServer
 from tests.helpers import (
     Remote,
-    aio,
     close,
     enable_push,
     http,
@@ -32,26 +30,25 @@ TUNE = "http://jabber.org/protocol/tune"
 
 
 @pytest.mark.server_options(pep_max_items=3, pep_max_nodes=2, pep_max_item_size=2000)
-@pytest_twisted.ensureDeferred
 async def test_limits_items_per_node_nodes_per_account_and_item_size(server) -> None:
-    alice = await aio(pep_client(server, "alice"))
+    alice = await pep_client(server, "alice")
     ps = alice["xep_0060"]
-    await aio(ps.publish(None, NS, id="0", payload=payload(NS),
-                         options=options({"pubsub#max_items": "max"})))
+    await ps.publish(None, NS, id="0", payload=payload(NS),
+                         options=options({"pubsub#max_items": "max"}))
     for i in range(1, 5):
-        await aio(ps.publish(None, NS, id=str(i), payload=payload(NS)))
-    assert ids(await aio(ps.get_items(None, NS))) == ["2", "3", "4"]  # 'max' is the limit
+        await ps.publish(None, NS, id=str(i), payload=payload(NS))
+    assert ids(await ps.get_items(None, NS)) == ["2", "3", "4"]  # 'max' is the limit
     too_many = options({"pubsub#max_items": "4"})
-    assert (await aio(pubsub_error(ps.publish(None, f"{NS}:b", payload=payload(NS),
-                                              options=too_many))))[0] == "not-acceptable"
-    await aio(ps.publish(None, f"{NS}:b", payload=payload(NS)))
-    assert await aio(pubsub_error(ps.publish(None, f"{NS}:c", payload=payload(NS)))) == (
+    assert (await pubsub_error(ps.publish(None, f"{NS}:b", payload=payload(NS),
+                                              options=too_many)))[0] == "not-acceptable"
+    await ps.publish(None, f"{NS}:b", payload=payload(NS))
+    assert await pubsub_error(ps.publish(None, f"{NS}:c", payload=payload(NS))) == (
         "not-allowed", "max-nodes-exceeded")
     big = payload(NS, text="x" * 2000)
-    assert await aio(pubsub_error(ps.publish(None, NS, payload=big))) == (
+    assert await pubsub_error(ps.publish(None, NS, payload=big)) == (
         "not-acceptable", "payload-too-big")
-    assert ids(await aio(ps.get_items(None, NS))) == ["2", "3", "4"]  # nothing changed
-    await aio(close(alice))
+    assert ids(await ps.get_items(None, NS)) == ["2", "3", "4"]  # nothing changed
+    await close(alice)
 
 
 BAD = [
@@ -84,96 +81,91 @@ BAD = [
 
 
 @pytest.mark.parametrize("payload_xml, iq_type, condition", BAD)
-@pytest_twisted.ensureDeferred
 async def test_bad_pubsub_requests_get_stanza_errors(server, payload_xml: str, iq_type: str,
                                                      condition: str) -> None:
-    raw = await aio(raw_login(server, "alice"))
+    raw = await raw_login(server, "alice")
     raw.send(f"<iq type='{iq_type}' id='bad1' to='alice@localhost'>{payload_xml}</iq>")
-    text = await aio(raw.read_until("id=[\"']bad1[\"'].*</iq>"))
+    text = await raw.read_until("id=[\"']bad1[\"'].*</iq>")
     assert "type=\"error\"" in text or "type='error'" in text
     assert f"<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" in text, text
     # The stream is still fine, the store untouched.
     raw.send("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
-    await aio(raw.read_until("id=[\"']p1[\"']"))
+    await raw.read_until("id=[\"']p1[\"']")
     assert server.storage.pep.nodes("alice") == []
     raw.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_bad_configure_value_on_an_existing_node_is_not_acceptable(server) -> None:
-    alice = await aio(pep_client(server, "alice"))
-    await aio(alice["xep_0060"].publish(None, NS, payload=payload(NS)))
+    alice = await pep_client(server, "alice")
+    await alice["xep_0060"].publish(None, NS, payload=payload(NS))
     form = options({"pubsub#max_items": "zero"},
                    "http://jabber.org/protocol/pubsub#node_config")
-    assert (await aio(pubsub_error(alice["xep_0060"].set_node_config(None, NS, form))))[
+    assert (await pubsub_error(alice["xep_0060"].set_node_config(None, NS, form)))[
         0] == "not-acceptable"
-    await aio(close(alice))
+    await close(alice)
 
 
-@pytest_twisted.ensureDeferred
 async def test_pep_notifications_never_push(server) -> None:
     friends(server, "alice", "bob")
-    alice = await aio(pep_client(server, "alice", "phone", interests=(TUNE,), show="away"))
-    await aio(enable_push(alice, "phone-node", away=True))
-    bob = await aio(pep_client(server, "bob"))
-    await aio(bob["xep_0060"].publish(None, TUNE, id="t1", payload=payload(TUNE, "tune")))
-    await aio(notified(alice))
-    await aio(barrier(alice))
+    alice = await pep_client(server, "alice", "phone", interests=(TUNE,), show="away")
+    await enable_push(alice, "phone-node", away=True)
+    bob = await pep_client(server, "bob")
+    await bob["xep_0060"].publish(None, TUNE, id="t1", payload=payload(TUNE, "tune"))
+    await notified(alice)
+    await barrier(alice)
     assert server.appserver.find(account="alice") == []
     # Positive control: a chat message in the same state pushes.
     bob.send_message(mto="alice@localhost", mbody="ping", mtype="chat")
-    await aio(wait_push(server, account="alice"))
+    await wait_push(server, account="alice")
     assert len(server.appserver.find(account="alice")) == 1
-    await aio(close(alice, bob))
+    await close(alice, bob)
 
 
 @pytest.mark.server_options(http="tcp:0")
-@pytest_twisted.ensureDeferred
 async def test_status_api_lists_pep_nodes_and_delete_and_reset_clear_them(server) -> None:
-    alice = await aio(pep_client(server, "alice", plugins=("xep_0054", "xep_0049")))
-    await aio(alice["xep_0060"].publish(None, NS, payload=payload(NS),
-                                        options=options({"pubsub#access_model": "open"})))
+    alice = await pep_client(server, "alice", plugins=("xep_0054", "xep_0049"))
+    await alice["xep_0060"].publish(None, NS, payload=payload(NS),
+                                        options=options({"pubsub#access_model": "open"}))
     vcard = alice["xep_0054"].make_vcard()
     vcard["FN"] = "Alice"
-    await aio(alice["xep_0054"].publish_vcard(vcard))
+    await alice["xep_0054"].publish_vcard(vcard)
     base = f"http://127.0.0.1:{server.http_port_number}/api"
-    status, state = await aio(http("GET", f"{base}/state"))
+    status, state = await http("GET", f"{base}/state")
     account = [a for a in state["accounts"] if a["name"] == "alice"][0]
     assert account["pep_nodes"] == [{"node": NS, "access_model": "open", "items": 1}]
-    await aio(close(alice))
-    status, _ = await aio(http("DELETE", f"{base}/accounts/alice"))
+    await close(alice)
+    status, _ = await http("DELETE", f"{base}/accounts/alice")
     assert status == 204
     assert server.storage.pep.nodes("alice") == []
     assert server.storage.private.get("alice", "vcard") is None
-    status, _ = await aio(http("POST", f"{base}/accounts", {"name": "alice", "password":
-                                                              "alice"}))
-    bob = await aio(pep_client(server, "bob"))
-    await aio(bob["xep_0060"].publish(None, NS, payload=payload(NS)))
+    status, _ = await http("POST", f"{base}/accounts", {"name": "alice", "password":
+                                                              "alice"})
+    bob = await pep_client(server, "bob")
+    await bob["xep_0060"].publish(None, NS, payload=payload(NS))
     assert server.storage.pep.nodes("bob")
-    await aio(close(bob))
-    status, _ = await aio(http("POST", f"{base}/reset"))
+    await close(bob)
+    status, _ = await http("POST", f"{base}/reset")
     assert status == 200 and server.storage.pep.nodes("bob") == []
 
 
-@pytest_twisted.ensureDeferred
 async def test_pep_items_survive_a_restart(tmp_path) -> None:
     server = ProcessServer(tmp_path, extra=("--data-dir", str(tmp_path / "data")))
     server.start()
     try:
         remote = Remote(server.port, server.domain)
-        alice = await aio(pep_client_remote(remote, "alice"))
-        await aio(alice["xep_0060"].publish(None, NS, id="kept", payload=payload(NS, text="1"),
+        alice = await pep_client_remote(remote, "alice")
+        await alice["xep_0060"].publish(None, NS, id="kept", payload=payload(NS, text="1"),
                                             options=options({"pubsub#max_items": "5",
-                                                             "pubsub#access_model": "open"})))
-        await aio(close(alice))
+                                                             "pubsub#access_model": "open"}))
+        await close(alice)
         assert server.stop() is not None
         server.start()
-        bob = await aio(pep_client_remote(remote, "bob"))
-        got = await aio(bob["xep_0060"].get_items("alice@localhost", NS))
+        bob = await pep_client_remote(remote, "bob")
+        got = await bob["xep_0060"].get_items("alice@localhost", NS)
         assert ids(got) == ["kept"]
-        config = await aio(pep_config(remote))
+        config = await pep_config(remote)
         assert config["pubsub#max_items"] == "5"
-        await aio(close(bob))
+        await close(bob)
     finally:
         server.stop()
 

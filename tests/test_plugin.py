@@ -40,7 +40,6 @@ def open_fds():
     return len(os.listdir("/proc/self/fd"))
 
 @pytest.mark.parametrize("i", range(100))
-@pytest_twisted.ensureDeferred
 async def test_cycle(xmpp_server, i):
     if i == 1:
         baseline.append(open_fds())

@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import pytest
-import pytest_twisted
 import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
@@ -14,7 +13,6 @@ from slixmpp.xmlstream.matcher import MatchXPath
 from tests.helpers import (
     Raw,
     Remote,
-    aio,
     barrier,
     close,
     enable_push,
@@ -53,17 +51,16 @@ async def start_component(server: Any, secret: str = "s3cret") -> AppServerCompo
 
 
 @pytest.mark.server_options(**COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_external_app_server_receives_the_same_publish(server) -> None:
-    app = await aio(start_component(server))
-    alice = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(alice, "ext-node", jid="pushapp.localhost", secret="abc"))
-    await aio(enable_push(alice, "int-node", secret="abc"))
-    await aio(close(alice))
-    bob = await aio(login(server, "bob", resource="desk"))
+    app = await start_component(server)
+    alice = await login(server, "alice", resource="phone")
+    await enable_push(alice, "ext-node", jid="pushapp.localhost", secret="abc")
+    await enable_push(alice, "int-node", secret="abc")
+    await close(alice)
+    bob = await login(server, "bob", resource="desk")
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
-    internal = await aio(wait_push(server, account="alice"))
-    await aio(eventually(lambda: app.publishes))
+    internal = await wait_push(server, account="alice")
+    await eventually(lambda: app.publishes)
     iq = app.publishes[0]
     assert iq["from"].full == "localhost" and iq["type"] == "set"
     xml = iq.xml
@@ -82,46 +79,43 @@ async def test_external_app_server_receives_the_same_publish(server) -> None:
     def ext() -> Any:
         return {r.node: r for r in server.push_store.registrations("alice")}["ext-node"]
 
-    await aio(eventually(lambda: ext().notifications == 1))
+    await eventually(lambda: ext().notifications == 1)
     assert ext().errors == 0
-    await aio(close(bob))
+    await close(bob)
     app.disconnect()
 
 
 @pytest.mark.server_options(**COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_wrong_component_secret_is_refused(server) -> None:
     app = AppServerComponent("pushapp.localhost", "wrong", server.components_port)
     app.connect()
-    await aio(eventually(lambda: app.stream_errors))
+    await eventually(lambda: app.stream_errors)
     assert app.stream_errors == ["not-authorized"]
     assert "pushapp.localhost" not in server.router.routes
     app.disconnect()
 
 
 @pytest.mark.server_options(**COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_unknown_component_name_is_host_unknown(server) -> None:
-    raw = await aio(Raw.connect(Remote(server.components_port)))
+    raw = await Raw.connect(Remote(server.components_port))
     raw.send("<stream:stream xmlns='jabber:component:accept' "
              "xmlns:stream='http://etherx.jabber.org/streams' to='other.localhost'>")
-    assert "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in await aio(
-        raw.read_to_close())
+    assert "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in (
+        await raw.read_to_close())
 
 
 @pytest.mark.server_options(**COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_component_may_only_send_from_its_own_domain(server) -> None:
-    app = await aio(start_component(server))
-    bob = await aio(login(server, "bob"))
+    app = await start_component(server)
+    bob = await login(server, "bob")
     app.send_message(mto="bob@localhost", mfrom="alice@localhost", mbody="I am alice")
-    await aio(eventually(lambda: app.stream_errors))
+    await eventually(lambda: app.stream_errors)
     assert app.stream_errors == ["invalid-from"]
-    await aio(barrier(bob))
+    await barrier(bob)
     assert bob.messages == []
-    app2 = await aio(start_component(server))
+    app2 = await start_component(server)
     app2.send_message(mto="bob@localhost", mfrom="bot@pushapp.localhost", mbody="hello")
-    got = await aio(bob.next_message())
+    got = await bob.next_message()
     assert got["body"] == "hello" and got["from"].full == "bot@pushapp.localhost"
-    await aio(close(bob))
+    await close(bob)
     app2.disconnect()

@@ -12,12 +12,11 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-import pytest_twisted
 import slixmpp
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from minixmpp.storage.interfaces import RosterItem
-from tests.helpers import aio, barrier, close, eventually, iq_error, login, raw_login, wait_push
+from tests.helpers import barrier, close, eventually, iq_error, login, raw_login, wait_push
 
 NS_PUSH = "urn:xmpp:push:0"
 FEATURES = {"tigase:push:priority:0", "tigase:push:filter:muted:0",
@@ -69,83 +68,77 @@ def decrypt(notification) -> tuple[ET.Element, dict[str, Any]]:
     return encrypted, json.loads(plain)
 
 
-@pytest_twisted.ensureDeferred
 async def test_account_disco_advertises_every_extension(server) -> None:
-    alice = await aio(login(server, "alice"))
+    alice = await login(server, "alice")
     alice.register_plugin("xep_0030")
-    info = (await aio(alice["xep_0030"].get_info(jid="alice@localhost")))["disco_info"]
+    info = (await alice["xep_0030"].get_info(jid="alice@localhost"))["disco_info"]
     assert FEATURES <= set(info["features"])
-    await aio(close(alice))
+    await close(alice)
 
 
-@pytest_twisted.ensureDeferred
 async def test_priority_high_for_a_body(server) -> None:
-    await aio(offline_alice(server, "n", "<priority xmlns='tigase:push:priority:0'/>"))
-    bob = await aio(login(server, "bob"))
+    await offline_alice(server, "n", "<priority xmlns='tigase:push:priority:0'/>")
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert child(n, "tigase:push:priority:0", "priority").text == "high"
     assert n.fields["last-message-body"] == "Hi"  # the summary is still there
-    await aio(close(bob))
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_without_the_priority_child_there_is_no_priority(server) -> None:
-    await aio(offline_alice(server, "n"))
-    bob = await aio(login(server, "bob"))
+    await offline_alice(server, "n")
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert child(n, "tigase:push:priority:0", "priority") is None
-    await aio(close(bob))
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_muted_senders_never_push(server) -> None:
-    await aio(offline_alice(server, "n", "<muted xmlns='tigase:push:filter:muted:0'>"
-                                         "<item jid='bob@localhost'/></muted>"))
+    await offline_alice(server, "n", "<muted xmlns='tigase:push:filter:muted:0'>"
+                                         "<item jid='bob@localhost'/></muted>")
     [registration] = server.push_store.registrations("alice")
     assert registration.extensions["muted"] == ["bob@localhost"]
-    bob = await aio(login(server, "bob"))
-    carol = await aio(login(server, "carol"))
+    bob = await login(server, "bob")
+    carol = await login(server, "carol")
     bob.send_message(mto="alice@localhost", mbody="from bob", mtype="chat")
-    await aio(barrier(bob))
+    await barrier(bob)
     assert pushes(server) == []
     carol.send_message(mto="alice@localhost", mbody="from carol", mtype="chat")  # control
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert n.fields["last-message-body"] == "from carol"
     assert server.offline_store.count("alice") == 2  # muting never drops the message
-    await aio(close(bob, carol))
+    await close(bob, carol)
 
 
-@pytest_twisted.ensureDeferred
 async def test_ignore_unknown_pushes_only_for_roster_contacts_with_a_subscription(
         server) -> None:
     server.rosters.put("alice", RosterItem("bob@localhost", subscription="both"))
     server.rosters.put("alice", RosterItem("carol@localhost", subscription="none"))
-    await aio(offline_alice(server, "n",
-                            "<ignore-unknown xmlns='tigase:push:filter:ignore-unknown:0'/>"))
-    carol = await aio(login(server, "carol"))
-    dave = await aio(raw_login(server, "carol", resource="other"))  # same unknown sender
+    await offline_alice(server, "n",
+                            "<ignore-unknown xmlns='tigase:push:filter:ignore-unknown:0'/>")
+    carol = await login(server, "carol")
+    dave = await raw_login(server, "carol", resource="other")  # same unknown sender
     carol.send_message(mto="alice@localhost", mbody="stranger", mtype="chat")
-    await aio(barrier(carol))
+    await barrier(carol)
     assert pushes(server) == []
-    bob = await aio(login(server, "bob"))
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="friend", mtype="chat")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert n.fields["last-message-body"] == "friend"
     dave.close()
-    await aio(close(bob, carol))
+    await close(bob, carol)
 
 
-@pytest_twisted.ensureDeferred
 async def test_encrypted_payload_decrypts_with_the_clients_key(server) -> None:
-    await aio(offline_alice(server, "n",
+    await offline_alice(server, "n",
                             f"<encrypt xmlns='tigase:push:encrypt:0' alg='aes-128-gcm'>"
                             f"{KEY64}</encrypt>",
-                            "<priority xmlns='tigase:push:priority:0'/>"))
-    bob = await aio(login(server, "bob", resource="desk"))
+                            "<priority xmlns='tigase:push:priority:0'/>")
+    bob = await login(server, "bob", resource="desk")
     bob.send_message(mto="alice@localhost", mbody="Hi Alice", mtype="chat")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert n.fields == {}  # no summary form: it is replaced by <encrypted/>
     assert "Hi Alice" not in n.xml
     _, payload = decrypt(n)
@@ -153,25 +146,24 @@ async def test_encrypted_payload_decrypts_with_the_clients_key(server) -> None:
                        "message": "Hi Alice"}
     assert child(n, "tigase:push:priority:0", "priority").text == "high"
     bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
-    second = await aio(wait_push(server, account="alice", since=n.seq))
+    second = await wait_push(server, account="alice", since=n.seq)
     assert decrypt(second)[1]["unread"] == 2
-    await aio(close(bob))
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_encrypted_body_is_cut_to_fit_max_size(server) -> None:
-    await aio(offline_alice(server, "n",
+    await offline_alice(server, "n",
                             f"<encrypt xmlns='tigase:push:encrypt:0' alg='aes-128-gcm' "
-                            f"max-size='200'>{KEY64}</encrypt>"))
-    bob = await aio(login(server, "bob"))
+                            f"max-size='200'>{KEY64}</encrypt>")
+    bob = await login(server, "bob")
     long_body = "é" * 400
     bob.send_message(mto="alice@localhost", mbody=long_body, mtype="chat")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     encrypted, payload = decrypt(n)
     assert len(encrypted.text) <= 200
     assert payload["message"] and long_body.startswith(payload["message"])
     assert len(payload["message"]) < len(long_body)
-    await aio(close(bob))
+    await close(bob)
 
 
 @pytest.mark.parametrize("encrypt, why", [
@@ -186,13 +178,12 @@ async def test_encrypted_body_is_cut_to_fit_max_size(server) -> None:
     ("<groupchat xmlns='tigase:push:filter:groupchat:0'><room jid='r@muc.localhost' "
      "allow='sometimes'/></groupchat>", "bad allow"),
 ], ids=lambda v: "extension" if v.startswith("<") else v)  # no random key in the id:
-@pytest_twisted.ensureDeferred  # every xdist worker must collect the same test names
 async def test_bad_extension_is_bad_request_and_stores_nothing(server, encrypt, why
                                                                ) -> None:
-    alice = await aio(login(server, "alice"))
-    assert await aio(iq_error(enable_iq(alice, "n", encrypt))) == "bad-request"
+    alice = await login(server, "alice")
+    assert await iq_error(enable_iq(alice, "n", encrypt)) == "bad-request"
     assert server.push_store.registrations("alice") == []
-    await aio(close(alice))
+    await close(alice)
 
 
 def propose(sid: str, *media: str) -> str:
@@ -203,17 +194,16 @@ def propose(sid: str, *media: str) -> str:
             f"</propose></message>")
 
 
-@pytest_twisted.ensureDeferred
 async def test_jingle_propose_pushes_only_with_the_jingle_extension(server) -> None:
-    await aio(offline_alice(server, "plain"))
-    alice = await aio(login(server, "alice", resource="tablet", presence=False))
-    await aio(enable_iq(alice, "calls", "<jingle xmlns='tigase:push:jingle:0'/>",
-                        "<priority xmlns='tigase:push:priority:0'/>").send(timeout=5))
-    await aio(close(alice))
-    await aio(eventually(lambda: not server.sessions.of("alice")))
-    bob = await aio(raw_login(server, "bob", resource="desk"))
+    await offline_alice(server, "plain")
+    alice = await login(server, "alice", resource="tablet", presence=False)
+    await enable_iq(alice, "calls", "<jingle xmlns='tigase:push:jingle:0'/>",
+                        "<priority xmlns='tigase:push:priority:0'/>").send(timeout=5)
+    await close(alice)
+    await eventually(lambda: not server.sessions.of("alice"))
+    bob = await raw_login(server, "bob", resource="desk")
     bob.send(propose("call-1", "audio", "video"))
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert n.node == "calls"
     jingle = child(n, "tigase:push:jingle:0", "jingle")
     assert jingle.get("action") == "propose" and jingle.get("sid") == "call-1"
@@ -223,7 +213,7 @@ async def test_jingle_propose_pushes_only_with_the_jingle_extension(server) -> N
     # The retraction pushes too (the phone stops ringing), with low priority.
     bob.send("<message to='alice@localhost' type='chat'><retract "
              "xmlns='urn:xmpp:jingle-message:0' id='call-1'/></message>")
-    retract = await aio(wait_push(server, account="alice", since=n.seq))
+    retract = await wait_push(server, account="alice", since=n.seq)
     assert child(retract, "tigase:push:jingle:0", "jingle").get("action") == "retract"
     assert child(retract, "tigase:push:priority:0", "priority").text == "low"
     # The registration without the extension got neither.
@@ -231,14 +221,13 @@ async def test_jingle_propose_pushes_only_with_the_jingle_extension(server) -> N
     bob.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_encrypted_jingle_propose_is_voip(server) -> None:
-    await aio(offline_alice(server, "calls", "<jingle xmlns='tigase:push:jingle:0'/>",
+    await offline_alice(server, "calls", "<jingle xmlns='tigase:push:jingle:0'/>",
                             f"<encrypt xmlns='tigase:push:encrypt:0' alg='aes-128-gcm'>"
-                            f"{KEY64}</encrypt>"))
-    bob = await aio(raw_login(server, "bob", resource="desk"))
+                            f"{KEY64}</encrypt>")
+    bob = await raw_login(server, "bob", resource="desk")
     bob.send(propose("call-2", "audio"))
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     encrypted, payload = decrypt(n)
     assert encrypted.get("type") == "voip"
     assert payload == {"unread": 1, "sender": "bob@localhost/desk", "type": "voip",
@@ -276,96 +265,90 @@ async def away_phone(server, *children: str):
 
 
 @pytest.mark.server_options(**COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_groupchat_filter_per_room(server) -> None:
-    muc = await aio(fake_muc(server))
-    phone = await aio(away_phone(
+    muc = await fake_muc(server)
+    phone = await away_phone(
         server, "<groupchat xmlns='tigase:push:filter:groupchat:0'>"
                 "<room jid='lobby@conference.localhost' allow='always'/>"
                 "<room jid='dev@conference.localhost' allow='mentioned' nick='Ali'/>"
-                "<room jid='noise@conference.localhost' allow='never'/></groupchat>"))
+                "<room jid='noise@conference.localhost' allow='never'/></groupchat>")
     for room, body in (("noise", "Ali: never"), ("other", "unlisted Ali"),
                        ("dev", "no mention of alicia"), ("dev", "Alison asks ALI")):
         groupchat(muc, room, "bob", body)
-        assert (await aio(phone.next_message()))["body"] == body
-    await aio(barrier(phone))
+        assert (await phone.next_message())["body"] == body
+    await barrier(phone)
     assert [n.fields.get("last-message-body") for n in pushes(server)] == [
         "Alison asks ALI"]  # "Ali" as a whole word, case-insensitive
     groupchat(muc, "dev", "bob", "hey ali, look")
-    n = await aio(wait_push(server, account="alice", since=pushes(server)[-1].seq))
+    n = await wait_push(server, account="alice", since=pushes(server)[-1].seq)
     assert n.fields["last-message-sender"] == "dev@conference.localhost/bob"
     groupchat(muc, "lobby", "carol", "anything")
-    n = await aio(wait_push(server, account="alice", since=n.seq))
+    n = await wait_push(server, account="alice", since=n.seq)
     assert n.fields["last-message-body"] == "anything"
-    await aio(close(phone))
+    await close(phone)
     muc.disconnect()
 
 
 @pytest.mark.server_options(**COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_groupchat_without_filter_never_pushes_by_default(server) -> None:
-    muc = await aio(fake_muc(server))
-    phone = await aio(away_phone(server))
+    muc = await fake_muc(server)
+    phone = await away_phone(server)
     groupchat(muc, "lobby", "bob", "alice: hello")
-    assert (await aio(phone.next_message()))["body"] == "alice: hello"
-    bob = await aio(login(server, "bob"))
+    assert (await phone.next_message())["body"] == "alice: hello"
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="direct", mtype="chat")  # control
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert n.fields["last-message-body"] == "direct" and len(pushes(server)) == 1
-    await aio(close(phone, bob))
+    await close(phone, bob)
     muc.disconnect()
 
 
 @pytest.mark.server_options(push_groupchat="mentions", **COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_push_groupchat_mentions_uses_the_nick_lookup(server) -> None:
-    muc = await aio(fake_muc(server))
-    phone = await aio(away_phone(server))
+    muc = await fake_muc(server)
+    phone = await away_phone(server)
     groupchat(muc, "lobby", "bob", "nobody here")
-    await aio(phone.next_message())
-    await aio(barrier(phone))
+    await phone.next_message()
+    await barrier(phone)
     assert pushes(server) == []
     groupchat(muc, "lobby", "bob", "Alice, are you there?")  # default nick: the username
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert n.fields["last-message-body"] == "Alice, are you there?"
     # MUC can plug in the real nickname.
     server.notifier.nick = lambda user, room: "Queen" if room.startswith("lobby@") else None
     groupchat(muc, "lobby", "bob", "long live the queen")
-    n = await aio(wait_push(server, account="alice", since=n.seq))
+    n = await wait_push(server, account="alice", since=n.seq)
     assert n.fields["last-message-body"] == "long live the queen"
-    await aio(close(phone))
+    await close(phone)
     muc.disconnect()
 
 
 @pytest.mark.server_options(push_groupchat="always", **COMPONENTS)
-@pytest_twisted.ensureDeferred
 async def test_encrypted_groupchat_payload_has_the_nickname(server) -> None:
-    muc = await aio(fake_muc(server))
-    phone = await aio(away_phone(server, f"<encrypt xmlns='tigase:push:encrypt:0' "
-                                         f"alg='aes-128-gcm'>{KEY64}</encrypt>"))
+    muc = await fake_muc(server)
+    phone = await away_phone(server, f"<encrypt xmlns='tigase:push:encrypt:0' "
+                                         f"alg='aes-128-gcm'>{KEY64}</encrypt>")
     groupchat(muc, "lobby", "bob", "hello room")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     _, payload = decrypt(n)
     assert payload == {"unread": 1, "sender": "lobby@conference.localhost",
                        "type": "groupchat", "nickname": "bob", "message": "hello room"}
-    await aio(close(phone))
+    await close(phone)
     muc.disconnect()
 
 
-@pytest_twisted.ensureDeferred
 async def test_re_enable_replaces_every_extension(server) -> None:
-    alice = await aio(login(server, "alice"))
-    await aio(enable_iq(alice, "n", "<priority xmlns='tigase:push:priority:0'/>",
+    alice = await login(server, "alice")
+    await enable_iq(alice, "n", "<priority xmlns='tigase:push:priority:0'/>",
                         "<muted xmlns='tigase:push:filter:muted:0'><item jid='bob@localhost'/>"
-                        "</muted>").send(timeout=5))
+                        "</muted>").send(timeout=5)
     assert set(server.push_store.registrations("alice")[0].extensions) == {"priority", "muted"}
-    await aio(enable_iq(alice, "n", "<jingle xmlns='tigase:push:jingle:0'/>").send(timeout=5))
+    await enable_iq(alice, "n", "<jingle xmlns='tigase:push:jingle:0'/>").send(timeout=5)
     assert server.push_store.registrations("alice")[0].extensions == {"jingle": True}
-    await aio(close(alice))
+    await close(alice)
 
 
 @pytest.mark.server_options(http="tcp:0")
-@pytest_twisted.ensureDeferred
 async def test_extensions_in_the_http_api_and_the_enable_log_line(server) -> None:
     from twisted.logger import formatEvent, globalLogPublisher
 
@@ -377,12 +360,12 @@ async def test_extensions_in_the_http_api_and_the_enable_log_line(server) -> Non
         lines.append(formatEvent(event))
 
     globalLogPublisher.addObserver(observer)
-    alice = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_iq(alice, "n", "<priority xmlns='tigase:push:priority:0'/>",
+    alice = await login(server, "alice", resource="phone")
+    await enable_iq(alice, "n", "<priority xmlns='tigase:push:priority:0'/>",
                         f"<encrypt xmlns='tigase:push:encrypt:0' alg='aes-128-gcm' "
-                        f"max-size='512'>{KEY64}</encrypt>").send(timeout=5))
-    status, [registration] = await aio(http(
-        "GET", f"http://127.0.0.1:{server.http_port_number}/api/push/registrations"))
+                        f"max-size='512'>{KEY64}</encrypt>").send(timeout=5)
+    status, [registration] = await http(
+        "GET", f"http://127.0.0.1:{server.http_port_number}/api/push/registrations")
     assert status == 200
     assert registration["extensions"] == {"priority": True, "encrypt": {
         "alg": "aes-128-gcm", "max_size": 512}}
@@ -390,4 +373,4 @@ async def test_extensions_in_the_http_api_and_the_enable_log_line(server) -> Non
     [line] = [x for x in lines if x.startswith("push enabled: alice")]
     globalLogPublisher.removeObserver(observer)
     assert "extensions=priority encrypt=aes-128-gcm" in line and KEY64 not in line
-    await aio(close(alice))
+    await close(alice)

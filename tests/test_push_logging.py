@@ -4,10 +4,9 @@ auto-disable are logged either way)."""
 from __future__ import annotations
 
 import pytest
-import pytest_twisted
 from twisted.logger import formatEvent, globalLogPublisher
 
-from tests.helpers import aio, barrier, close, enable_push, eventually, login, wait_push
+from tests.helpers import barrier, close, enable_push, eventually, login, wait_push
 
 
 @pytest.fixture
@@ -23,19 +22,18 @@ def log_lines():
 
 
 @pytest.mark.parametrize("quiet", [False, True], ids=["default", "push-quiet"])
-@pytest_twisted.ensureDeferred
 async def test_publish_log_lines(server_factory, log_lines, quiet) -> None:
     server = server_factory(push_quiet=quiet)
-    alice = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(alice, "n"))
-    await aio(close(alice))
-    await aio(eventually(lambda: not server.sessions.of("alice")))
-    bob = await aio(login(server, "bob"))
+    alice = await login(server, "alice", resource="phone")
+    await enable_push(alice, "n")
+    await close(alice)
+    await eventually(lambda: not server.sessions.of("alice"))
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="hi", mtype="chat")
-    await aio(wait_push(server, account="alice"))  # the push happened either way
-    await aio(barrier(bob))  # the publish handling has finished (its log line included)
+    await wait_push(server, account="alice")  # the push happened either way
+    await barrier(bob)  # the publish handling has finished (its log line included)
     assert any(line.startswith("push enabled: alice") for line in log_lines)
     publishes = [line for line in log_lines if line.startswith("push publish ")]
     received = [line for line in log_lines if line.startswith("push notification #")]
     assert (publishes == [], received == []) == (quiet, quiet)
-    await aio(close(bob))
+    await close(bob)

@@ -7,12 +7,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
     Raw,
-    aio,
     barrier,
     close,
     disable_push,
@@ -81,43 +79,40 @@ profiles = pytest.mark.parametrize("profile", PROFILES)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_account_features(server_factory, profile) -> None:
     server = server_factory(push_profile=profile)
-    alice = await aio(login(server, "alice"))
+    alice = await login(server, "alice")
     alice.register_plugin("xep_0030")
-    features = set((await aio(alice["xep_0030"].get_info(jid="alice@localhost"))
+    features = set((await alice["xep_0030"].get_info(jid="alice@localhost")
                     )["disco_info"]["features"])
     assert "urn:xmpp:push:0" in features
     assert ("tigase:push:away:0" in features) == expected(profile, "away_feature")
     assert ("tigase:push:encrypt:0" in features) == expected(profile, "extensions")
     assert ("tigase:push:priority:0" in features) == expected(profile, "extensions")
-    await aio(close(alice))
+    await close(alice)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_enable_without_node(server_factory, profile) -> None:
     server = server_factory(push_profile=profile)
-    alice = await aio(login(server, "alice"))
+    alice = await login(server, "alice")
     outcome = expected(profile, "no_node")
     if outcome == "result":
-        await aio(enable_push(alice, None))
+        await enable_push(alice, None)
         assert [r.node for r in server.push_store.registrations("alice")] == [None]
     else:
-        assert await aio(iq_error(push_iq(alice, "enable", node=None))) == outcome
+        assert await iq_error(push_iq(alice, "enable", node=None)) == outcome
         assert server.push_store.registrations("alice") == []
-    await aio(close(alice))
+    await close(alice)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_summary_form(server_factory, profile) -> None:
     server = server_factory(push_profile=profile)
-    await aio(offline_alice(server))
-    bob = await aio(login(server, "bob", resource="desk"))
+    await offline_alice(server)
+    bob = await login(server, "bob", resource="desk")
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     form_type, extra, labels = expected(profile, "form")
     x = ET.fromstring(n.xml).find(".//{urn:xmpp:push:0}notification/" + NS_X + "x")
     assert x.get("type") == form_type
@@ -126,42 +121,40 @@ async def test_profile_summary_form(server_factory, profile) -> None:
     assert values == {"FORM_TYPE": "urn:xmpp:push:summary", **extra,
                       "last-message-sender": "bob@localhost/desk", "last-message-body": "Hi"}
     assert (fields["last-message-body"].get("label") is not None) == labels
-    await aio(close(bob))
+    await close(bob)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_message_while_another_resource_is_online(server_factory, profile
                                                                  ) -> None:
     """The registration's own session is gone, another resource is plainly available:
     Prosody and ejabberd push the archived message anyway."""
     server = server_factory(push_profile=profile)
-    await aio(offline_alice(server))
-    desktop = await aio(login(server, "alice", resource="desktop"))
-    bob = await aio(login(server, "bob"))
+    await offline_alice(server)
+    desktop = await login(server, "alice", resource="desktop")
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="hello", mtype="chat")
-    assert (await aio(desktop.next_message()))["body"] == "hello"
-    await aio(barrier(bob))
+    assert (await desktop.next_message())["body"] == "hello"
+    await barrier(bob)
     assert len(pushes(server)) == expected(profile, "other_resource_online")
-    await aio(close(desktop, bob))
+    await close(desktop, bob)
 
 
 @pytest.mark.parametrize("condition, kind, scenario", [
     ("item-not-found", "cancel", "errors_cancel"),
     ("internal-server-error", "wait", "errors_wait")])
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_error_policy(server_factory, profile, condition, kind, scenario
                                     ) -> None:
     """Three messages, each published unless the registration is gone: is it kept?"""
     server = server_factory(push_profile=profile)
-    await aio(offline_alice(server, "bad"))
+    await offline_alice(server, "bad")
     server.appserver.fail("bad", condition, type=kind)
-    bob = await aio(login(server, "bob"))
+    bob = await login(server, "bob")
     kept = []
     for i in range(3):
         bob.send_message(mto="alice@localhost", mbody=str(i), mtype="chat")
-        await aio(barrier(bob))
+        await barrier(bob)
         kept.append(bool(server.push_store.registrations("alice")))
     assert kept == expected(profile, scenario)
     # Positive control: a registration that is kept still pushes once the App Server
@@ -169,79 +162,75 @@ async def test_profile_error_policy(server_factory, profile, condition, kind, sc
     server.appserver.recover("bad")
     if kept[-1]:
         bob.send_message(mto="alice@localhost", mbody="ok", mtype="chat")
-        assert (await aio(wait_push(server, account="alice"))).node == "bad"
-    await aio(close(bob))
+        assert (await wait_push(server, account="alice")).node == "bad"
+    await close(bob)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_disable_one_node(server_factory, profile) -> None:
     server = server_factory(push_profile=profile)
-    alice = await aio(login(server, "alice", resource="phone"))
-    await aio(enable_push(alice, "n1"))
-    await aio(enable_push(alice, "n2"))
-    await aio(disable_push(alice, "n1"))
+    alice = await login(server, "alice", resource="phone")
+    await enable_push(alice, "n1")
+    await enable_push(alice, "n2")
+    await disable_push(alice, "n1")
     assert [r.node for r in server.push_store.registrations("alice")] == expected(
         profile, "disable_one_node")
-    await aio(close(alice))
+    await close(alice)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_disable_that_matches_nothing(server_factory, profile) -> None:
     server = server_factory(push_profile=profile)
-    alice = await aio(login(server, "alice"))
+    alice = await login(server, "alice")
     outcome = expected(profile, "disable_nothing")
     if outcome == "result":
-        await aio(disable_push(alice, "nothing"))
+        await disable_push(alice, "nothing")
     else:
-        assert await aio(iq_error(push_iq(alice, "disable", node="nothing"))) == outcome
-    await aio(close(alice))
+        assert await iq_error(push_iq(alice, "disable", node="nothing")) == outcome
+    await close(alice)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_hibernated_session(server_factory, profile) -> None:
     """Two messages queued for a hibernated session: how many pushes."""
     server = server_factory(push_profile=profile)
-    alice = await aio(login(server, "alice", resource="phone", plugins=("xep_0198",)))
-    await aio(eventually(lambda: server.sessions.get(JID("alice@localhost/phone")).sm
-                         is not None))
-    await aio(enable_push(alice, "n"))
+    alice = await login(server, "alice", resource="phone", plugins=("xep_0198",))
+    await eventually(lambda: server.sessions.get(JID("alice@localhost/phone")).sm
+                         is not None)
+    await enable_push(alice, "n")
     session = server.sessions.get(JID("alice@localhost/phone"))
     kill_tcp(alice)
-    await aio(eventually(lambda: session.hibernated))
-    bob = await aio(login(server, "bob"))
+    await eventually(lambda: session.hibernated)
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="one", mtype="chat")
     bob.send_message(mto="alice@localhost", mbody="two", mtype="chat")
-    await aio(barrier(bob))
+    await barrier(bob)
     count = expected(profile, "hibernated")
     if profile == "prosody":  # batched on a 1 s timer: one push, for the latest
-        n = await aio(wait_push(server, account="alice"))
+        n = await wait_push(server, account="alice")
         assert n.fields["last-message-body"] == "two"
-        await aio(barrier(bob))
+        await barrier(bob)
     assert len(pushes(server)) == count
     if count:
         assert pushes(server)[0].fields["last-message-body"] in ("one", "two")
     else:  # positive control: the messages did reach the hibernated queue
         assert [str(s.body) for s in session.sm.queue if s.body] [-2:] == ["one", "two"]
-    await aio(close(bob))
+    await close(bob)
 
 
 @profiles
-@pytest_twisted.ensureDeferred
 async def test_profile_enable_before_authentication(server_factory, profile) -> None:
     server = server_factory(push_profile=profile)
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    await raw.open_stream()
     raw.send("<iq type='set' id='e'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' "
              "node='n'/></iq>")
     outcome = expected(profile, "before_auth")
     if outcome == "not-authorized":
-        text = await aio(raw.read_to_close())
+        text = await raw.read_to_close()
         assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
     else:
-        text = await aio(raw.read_until("</iq>"))
+        text = await raw.read_until("</iq>")
         assert "type='error'" in text and f"<{outcome} " in text and "id='e'" in text
         raw.close()
     assert server.push_store.users() == []

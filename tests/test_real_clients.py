@@ -11,11 +11,10 @@ import signal
 from pathlib import Path
 
 import pytest
-import pytest_twisted
 from twisted.words.protocols.jabber.jid import JID
 
 from minixmpp.c2s.tls import self_signed
-from tests.helpers import aio, close, login
+from tests.helpers import close, login
 
 GO_SENDXMPP = shutil.which("go-sendxmpp")
 needs_go_sendxmpp = pytest.mark.skipif(
@@ -39,20 +38,19 @@ def account(server, user: str, port: int | None = None) -> list[str]:
 
 @needs_go_sendxmpp
 @pytest.mark.parametrize("direct", [False, True], ids=["starttls", "direct-tls"])
-@pytest_twisted.ensureDeferred
 async def test_go_sendxmpp_sends_without_verification(server, direct) -> None:
-    bob = await aio(login(server, "bob"))
+    bob = await login(server, "bob")
     try:
         args = ["-t"] if direct else []
         port = server.tls_port if direct else server.port
-        rc, out = await aio(go_sendxmpp(*account(server, "alice", port), *args, "-n",
-                                        "bob@localhost", stdin=b"hello from go\n"))
+        rc, out = await go_sendxmpp(*account(server, "alice", port), *args, "-n",
+                                        "bob@localhost", stdin=b"hello from go\n")
         assert rc == 0, out
-        message = await aio(bob.next_message(timeout=10))
+        message = await bob.next_message(timeout=10)
         assert message["body"].strip() == "hello from go"
         assert message["from"].bare == "alice@localhost"
     finally:
-        await aio(close(bob))
+        await close(bob)
 
 
 @pytest.fixture
@@ -64,45 +62,43 @@ def cert_files(tmp_path):
 
 
 @needs_go_sendxmpp
-@pytest_twisted.ensureDeferred
 async def test_go_sendxmpp_verifies_the_tls_cert_given_to_the_server(server_factory,
                                                                      cert_files) -> None:
     cert, key = cert_files
     server = server_factory(tls_cert=str(cert), tls_key=str(key))
-    bob = await aio(login(server, "bob"))
+    bob = await login(server, "bob")
     try:
-        rc, out = await aio(go_sendxmpp(*account(server, "alice"), "bob@localhost",
-                                        stdin=b"verified\n", env={"SSL_CERT_FILE": str(cert)}))
+        rc, out = await go_sendxmpp(*account(server, "alice"), "bob@localhost",
+                                        stdin=b"verified\n", env={"SSL_CERT_FILE": str(cert)})
         assert rc == 0, out
-        assert (await aio(bob.next_message(timeout=10)))["body"].strip() == "verified"
+        assert (await bob.next_message(timeout=10))["body"].strip() == "verified"
         # positive control: without trusting the certificate, verification fails
-        rc, out = await aio(go_sendxmpp(*account(server, "alice"), "bob@localhost",
+        rc, out = await go_sendxmpp(*account(server, "alice"), "bob@localhost",
                                         stdin=b"unverified\n",
-                                        env={"SSL_CERT_FILE": "/nonexistent.pem"}))
+                                        env={"SSL_CERT_FILE": "/nonexistent.pem"})
         assert rc != 0 and "certificate" in out, out
     finally:
-        await aio(close(bob))
+        await close(bob)
 
 
 @needs_go_sendxmpp
-@pytest_twisted.ensureDeferred
 async def test_go_sendxmpp_listens_and_prints_what_arrives(server) -> None:
-    proc = await aio(asyncio.create_subprocess_exec(
+    proc = await asyncio.create_subprocess_exec(
         GO_SENDXMPP, *account(server, "bob"), "-n", "-l", stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "HOME": "/nonexistent"}))
-    alice = await aio(login(server, "alice"))
+        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "HOME": "/nonexistent"})
+    alice = await login(server, "alice")
     try:
         from tests.helpers import eventually
 
-        await aio(eventually(lambda: any(s.jid.user == "bob" and s.available
-                                         for s in server.sessions), timeout=10))
+        await eventually(lambda: any(s.jid.user == "bob" and s.available
+                                         for s in server.sessions), timeout=10)
         alice.send_message(mto="bob@localhost", mbody="are you listening?", mtype="chat")
-        line = await aio(asyncio.wait_for(proc.stdout.readline(), 10))
+        line = await asyncio.wait_for(proc.stdout.readline(), 10)
         assert b"are you listening?" in line and b"alice@localhost" in line, line
     finally:
         proc.send_signal(signal.SIGTERM)
-        await aio(asyncio.wait_for(proc.wait(), 10))
-        await aio(close(alice))
+        await asyncio.wait_for(proc.wait(), 10)
+        await close(alice)
 
 
 try:
@@ -116,7 +112,6 @@ except ImportError:  # pragma: no cover  (it is a test dependency)
 @pytest.mark.skipif(aioxmpp is None, reason="aioxmpp is not installed (pip install -e "
                                             "'.[test]' installs it)")
 @pytest.mark.parametrize("direct", [False, True], ids=["starttls", "direct-tls"])
-@pytest_twisted.ensureDeferred
 async def test_aioxmpp_logs_in_and_chats(server, direct) -> None:
     me = aioxmpp.JID.fromstr("alice@localhost/aioxmpp")
     connector = (aioxmpp.connector.XMPPOverTLSConnector() if direct
@@ -125,7 +120,7 @@ async def test_aioxmpp_logs_in_and_chats(server, direct) -> None:
     client = aioxmpp.PresenceManagedClient(
         me, aioxmpp.make_security_layer("alice", no_verify=True),
         override_peer=[("127.0.0.1", port, connector)])
-    bob = await aio(login(server, "bob"))
+    bob = await login(server, "bob")
     got: asyncio.Future = asyncio.get_event_loop().create_future()
 
     async def session() -> None:
@@ -145,10 +140,10 @@ async def test_aioxmpp_logs_in_and_chats(server, direct) -> None:
             assert list(reply.body.values()) == ["to aioxmpp"]
 
     try:
-        await aio(asyncio.wait_for(session(), 30))
+        await asyncio.wait_for(session(), 30)
         assert server.sessions.get(JID("alice@localhost/aioxmpp")) is None  # closed cleanly
     finally:
-        await aio(close(bob))
+        await close(bob)
 
 
 XMPPJS = Path(__file__).parent / "clients" / "xmppjs"
@@ -158,17 +153,16 @@ NODE = shutil.which("node")
 @pytest.mark.skipif(NODE is None or not (XMPPJS / "node_modules" / "@xmpp" / "client").exists(),
                     reason="needs node and @xmpp/client (.ci/run runs npm install --prefix "
                            "tests/clients/xmppjs)")
-@pytest_twisted.ensureDeferred
 async def test_xmppjs_client_logs_in_over_sasl2_and_bind2_and_chats(server, tmp_path) -> None:
     cert = tmp_path / "ca.pem"
     cert.write_bytes(server.tls.cert_pem)
-    bob = await aio(login(server, "bob"))
-    proc = await aio(asyncio.create_subprocess_exec(
+    bob = await login(server, "bob")
+    proc = await asyncio.create_subprocess_exec(
         NODE, str(XMPPJS / "chat.mjs"), str(server.port), "alice", "alice", "bob@localhost",
         "hello from node", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "NODE_EXTRA_CA_CERTS": str(cert)}, cwd=str(XMPPJS)))
+        env={**os.environ, "NODE_EXTRA_CA_CERTS": str(cert)}, cwd=str(XMPPJS))
     try:
-        message = await aio(bob.next_message(timeout=20))
+        message = await bob.next_message(timeout=20)
         assert message["body"] == "hello from node"
         sender = message["from"]
         # a Bind2 resource: the client's tag, then the server's random part (XEP-0386 §3)
@@ -176,14 +170,14 @@ async def test_xmppjs_client_logs_in_over_sasl2_and_bind2_and_chats(server, tmp_
         session = server.sessions.get(JID(sender.full))
         assert session is not None and session.tls
         bob.send_message(mto=sender.full, mbody="hello node", mtype="chat")
-        out, _ = await aio(asyncio.wait_for(proc.communicate(), 20))
+        out, _ = await asyncio.wait_for(proc.communicate(), 20)
         assert proc.returncode == 0, out
         assert b"RECEIVED bob@localhost/test hello node" in out, out
     finally:
         if proc.returncode is None:
             proc.kill()
-            await aio(proc.wait())
-        await aio(close(bob))
+            await proc.wait()
+        await close(bob)
 
 
 PROFANITY, TMUX = shutil.which("profanity"), shutil.which("tmux")
@@ -209,30 +203,29 @@ async def screen_shows(session: str, text: str, timeout: float = 15) -> str:
 
 @pytest.mark.skipif(PROFANITY is None or TMUX is None,
                     reason="needs profanity and tmux (Debian: apt-get install profanity tmux)")
-@pytest_twisted.ensureDeferred
 async def test_profanity_through_tmux_logs_in_and_chats(server, tmp_path) -> None:
     name = f"minixmpp-test-{os.getpid()}-{server.port}"
-    await aio(tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "40",
-                   f"env HOME={tmp_path} TERM=xterm-256color {PROFANITY}"))
-    bob = await aio(login(server, "bob"))
+    await tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "40",
+                   f"env HOME={tmp_path} TERM=xterm-256color {PROFANITY}")
+    bob = await login(server, "bob")
     try:
-        await aio(screen_shows(name, "/connect"))
-        await aio(tmux("send-keys", "-t", name,
+        await screen_shows(name, "/connect")
+        await tmux("send-keys", "-t", name,
                        f"/connect alice@localhost server 127.0.0.1 port {server.port} tls trust",
-                       "Enter"))
-        assert "Enter password" in await aio(screen_shows(name, "Enter password"))
-        await aio(tmux("send-keys", "-t", name, "alice", "Enter"))
-        screen = await aio(screen_shows(name, "logged in successfully"))
+                       "Enter")
+        assert "Enter password" in await screen_shows(name, "Enter password")
+        await tmux("send-keys", "-t", name, "alice", "Enter")
+        screen = await screen_shows(name, "logged in successfully")
         assert "logged in successfully" in screen, screen
         alice = next(s for s in server.sessions if s.user == "alice")
         assert alice.tls
-        await aio(tmux("send-keys", "-t", name, "/msg bob@localhost hello from profanity",
-                       "Enter"))
-        message = await aio(bob.next_message(timeout=15))
+        await tmux("send-keys", "-t", name, "/msg bob@localhost hello from profanity",
+                       "Enter")
+        message = await bob.next_message(timeout=15)
         assert message["body"] == "hello from profanity"
         bob.send_message(mto=alice.jid.full(), mbody="hello profanity", mtype="chat")
-        screen = await aio(screen_shows(name, "hello profanity"))
+        screen = await screen_shows(name, "hello profanity")
         assert "hello profanity" in screen, screen
     finally:
-        await aio(tmux("kill-session", "-t", name))
-        await aio(close(bob))
+        await tmux("kill-session", "-t", name)
+        await close(bob)

@@ -8,9 +8,8 @@ import asyncio
 from typing import Any
 
 import pytest
-import pytest_twisted
 
-from tests.helpers import Client, Raw, aio, client_ssl_context, close, login, raw_login
+from tests.helpers import Client, Raw, client_ssl_context, close, login, raw_login
 
 STORAGE = ["memory", "sqlite"]
 
@@ -55,84 +54,80 @@ async def register(server, user: str, password: str) -> tuple[Client, Any]:
     return c, (state, outcome.get("result"))
 
 
-@pytest_twisted.ensureDeferred
 async def test_feature_and_form_before_authentication(server) -> None:
-    raw = await aio(Raw.connect(server))
-    features = await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
     assert "<register xmlns='http://jabber.org/features/iq-register'/>" in features
     raw.send("<iq type='get' id='g'><query xmlns='jabber:iq:register'/></iq>")
-    form = await aio(raw.read_until("</iq>"))
+    form = await raw.read_until("</iq>")
     assert "<username/>" in form and "<password/>" in form and "jabber:x:data" in form
     raw.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_register_log_in_change_password_and_remove(any_storage) -> None:
     server = any_storage()
-    dave, (state, _) = await aio(register(server, "dave", "first"))
+    dave, (state, _) = await register(server, "dave", "first")
     assert state == "in" and dave.boundjid.full == "dave@localhost/reg"
     assert server.accounts.exists("dave")
     try:
-        await aio(dave["xep_0077"].change_password("second"))
+        await dave["xep_0077"].change_password("second")
         assert server.accounts.check_password("dave", "second")
         assert not server.accounts.check_password("dave", "first")
     finally:
-        await aio(close(dave))
+        await close(dave)
     # the new password logs in; the old one does not
     with pytest.raises(AssertionError):
-        await aio(login(server, "dave", "first", timeout=5))
-    dave = await aio(login(server, "dave", "second", plugins=("xep_0077",)))
-    other = await aio(login(server, "dave", "second", resource="other"))
-    bob = await aio(login(server, "bob"))
+        await login(server, "dave", "first", timeout=5)
+    dave = await login(server, "dave", "second", plugins=("xep_0077",))
+    other = await login(server, "dave", "second", resource="other")
+    bob = await login(server, "bob")
     dave.send_presence(pto="bob@localhost", ptype="subscribe")
     bob.send_message(mto="dave@localhost/other", mbody="barrier", mtype="chat")
-    await aio(other.next_message())
+    await other.next_message()
     assert server.rosters.items("dave")
     # removal: the result, then both of dave's streams close; the data is gone
     ended: asyncio.Future = asyncio.get_event_loop().create_future()
     other.add_event_handler("disconnected", lambda _: ended.done() or ended.set_result(1))
-    await aio(dave["xep_0077"].cancel_registration())
-    await aio(asyncio.wait_for(ended, 10))
+    await dave["xep_0077"].cancel_registration()
+    await asyncio.wait_for(ended, 10)
     assert "not-authorized" in other.stream_errors
     assert not server.accounts.exists("dave") and not server.rosters.items("dave")
     assert not list(server.sessions.of("dave"))
-    await aio(close(dave, other, bob))
+    await close(dave, other, bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_conflict_and_not_acceptable(server) -> None:
-    c, (state, condition) = await aio(register(server, "alice", "whatever"))
+    c, (state, condition) = await register(server, "alice", "whatever")
     assert (state, condition) == ("refused", "conflict")
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    await raw.open_stream()
     for qid, query in (("bad", "<username>a b@c</username><password>x</password>"),
                        ("nopw", "<username>erin</username>"),
                        ("empty", "<username></username><password>x</password>")):
         raw.buffer = b""
         raw.send(f"<iq type='set' id='{qid}'><query xmlns='jabber:iq:register'>{query}"
                  f"</query></iq>")
-        reply = await aio(raw.read_until(f"id='{qid}'.*?</iq>"))
+        reply = await raw.read_until(f"id='{qid}'.*?</iq>")
         assert "<not-acceptable" in reply, reply
     # positive control: a good name on the same stream is accepted
     raw.buffer = b""
     raw.send("<iq type='set' id='ok'><query xmlns='jabber:iq:register'>"
              "<username>erin</username><password>pw</password></query></iq>")
-    assert "type='result'" in await aio(raw.read_until("id='ok'.*?/>"))
+    assert "type='result'" in await raw.read_until("id='ok'.*?/>")
     raw.close()
     assert server.accounts.check_password("erin", "pw")
 
 
 @pytest.mark.server_options(registration_limit=2)
-@pytest_twisted.ensureDeferred
 async def test_per_address_rate_limit(server) -> None:
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    await raw.open_stream()
     replies = []
     for n in range(3):
         raw.buffer = b""
         raw.send(f"<iq type='set' id='r{n}'><query xmlns='jabber:iq:register'>"
                  f"<username>user{n}</username><password>pw</password></query></iq>")
-        replies.append(await aio(raw.read_until(f"id='r{n}'.*?(/>|</iq>)")))
+        replies.append(await raw.read_until(f"id='r{n}'.*?(/>|</iq>)"))
     raw.close()
     assert "type='result'" in replies[0] and "type='result'" in replies[1]
     assert "<resource-constraint" in replies[2] and "type='wait'" in replies[2]
@@ -140,29 +135,27 @@ async def test_per_address_rate_limit(server) -> None:
 
 
 @pytest.mark.server_options(registration="off")
-@pytest_twisted.ensureDeferred
 async def test_registration_off(server) -> None:
-    raw = await aio(Raw.connect(server))
-    features = await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
     assert "iq-register" not in features
     raw.send("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
              "<username>mallory</username><password>pw</password></query></iq>")
-    assert "<service-unavailable" in await aio(raw.read_until("</iq>"))
+    assert "<service-unavailable" in await raw.read_until("</iq>")
     raw.close()
     assert not server.accounts.exists("mallory")
-    alice = await aio(raw_login(server, "alice"))
+    alice = await raw_login(server, "alice")
     alice.send("<iq type='set' id='c'><query xmlns='jabber:iq:register'>"
                "<username>alice</username><password>new</password></query></iq>")
-    assert "<service-unavailable" in await aio(alice.read_until("</iq>"))
+    assert "<service-unavailable" in await alice.read_until("</iq>")
     alice.close()
     assert server.accounts.check_password("alice", "alice")
 
 
-@pytest_twisted.ensureDeferred
 async def test_cannot_change_another_accounts_password(server) -> None:
-    alice = await aio(raw_login(server, "alice"))
+    alice = await raw_login(server, "alice")
     alice.send("<iq type='set' id='c'><query xmlns='jabber:iq:register'>"
                "<username>bob</username><password>stolen</password></query></iq>")
-    assert "<not-allowed" in await aio(alice.read_until("</iq>"))
+    assert "<not-allowed" in await alice.read_until("</iq>")
     alice.close()
     assert server.accounts.check_password("bob", "bob")

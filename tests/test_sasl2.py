@@ -12,11 +12,10 @@ import re
 import ssl
 
 import pytest
-import pytest_twisted
 from scramp import ScramClient
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import Raw, aio, client_ssl_context, close, login, plain, wait_push
+from tests.helpers import Raw, client_ssl_context, close, login, plain, wait_push
 
 SASL2 = "urn:xmpp:sasl:2"
 UA = ("<user-agent id='d4565fa7-4d72-4749-b3d3-740edbf87770'><software>AwesomeXMPP"
@@ -95,9 +94,8 @@ def token_of(success: str) -> str:
 REQUEST_TOKEN = "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>"
 
 
-@pytest_twisted.ensureDeferred
 async def test_features_offer_sasl2_with_bind2_sm_and_fast_inline(server) -> None:
-    raw, features = await aio(connect(server))
+    raw, features = await connect(server)
     raw.close()
     auth = re.search(r"<authentication xmlns='urn:xmpp:sasl:2'>.*?</authentication>",
                      features).group(0)
@@ -107,10 +105,9 @@ async def test_features_offer_sasl2_with_bind2_sm_and_fast_inline(server) -> Non
     assert "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" in features  # legacy too
 
 
-@pytest_twisted.ensureDeferred
 async def test_sasl2_bind2_then_fast_resume_after_a_dropped_connection(server) -> None:
-    raw, _ = await aio(connect(server))
-    success = await aio(scram_authenticate(raw, "alice", BIND + REQUEST_TOKEN))
+    raw, _ = await connect(server)
+    success = await scram_authenticate(raw, "alice", BIND + REQUEST_TOKEN)
     full = re.search(r"<authorization-identifier>([^<]+)<", success).group(1)
     assert full.startswith("alice@localhost/AwesomeXMPP.")
     enabled = re.search(r"<enabled xmlns='urn:xmpp:sm:3' [^>]*>", success).group(0)
@@ -124,95 +121,91 @@ async def test_sasl2_bind2_then_fast_resume_after_a_dropped_connection(server) -
                                   "software": "AwesomeXMPP", "device": "Kiva's Phone"}
     # no stream restart: stanzas flow at once
     raw.send("<presence/><iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
-    await aio(raw.read_until("id='p1'"))
+    await raw.read_until("id='p1'")
     raw.writer.transport.abort()  # the phone loses its network
-    bob = await aio(login(server, "bob"))
+    bob = await login(server, "bob")
     bob.send_message(mto=full, mbody="while you were away", mtype="chat")
-    await aio(bob.get_roster())  # barrier: the message was routed
+    await bob.get_roster()  # barrier: the message was routed
     # FAST re-login with inline resumption: the queued message comes again
-    raw, _ = await aio(connect(server))
-    success = await aio(fast_authenticate(
+    raw, _ = await connect(server)
+    success = await fast_authenticate(
         raw, "alice", token, f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='1'/>",
-        count=1))
+        count=1)
     assert "<resumed xmlns='urn:xmpp:sm:3' " in success and f"previd='{previd}'" in success
     assert f"<authorization-identifier>{full}<" in success
-    assert "while you were away" in await aio(raw.read_until("while you were away"))
+    assert "while you were away" in await raw.read_until("while you were away")
     raw.close()
-    await aio(close(bob))
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_fast_token_rotation_invalidation_and_replay(server) -> None:
-    raw, _ = await aio(connect(server))
-    first = token_of(await aio(scram_authenticate(raw, "alice", REQUEST_TOKEN)))
+    raw, _ = await connect(server)
+    first = token_of(await scram_authenticate(raw, "alice", REQUEST_TOKEN))
     raw.close()
     assert server.token_store.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770")
     # a FAST login asking for a new token: both work until the new one is used
-    raw, _ = await aio(connect(server))
-    second = token_of(await aio(fast_authenticate(raw, "alice", first, REQUEST_TOKEN,
-                                                  count=1)))
+    raw, _ = await connect(server)
+    second = token_of(await fast_authenticate(raw, "alice", first, REQUEST_TOKEN,
+                                                  count=1))
     raw.close()
     assert second != first
-    raw, _ = await aio(connect(server))
-    assert "<success" in await aio(fast_authenticate(raw, "alice", first, count=2))
+    raw, _ = await connect(server)
+    assert "<success" in await fast_authenticate(raw, "alice", first, count=2)
     raw.close()
-    raw, _ = await aio(connect(server))
-    assert "<success" in await aio(fast_authenticate(raw, "alice", second, count=3))
+    raw, _ = await connect(server)
+    assert "<success" in await fast_authenticate(raw, "alice", second, count=3)
     raw.close()
-    raw, _ = await aio(connect(server))  # the rotation is complete: the old one is gone
-    assert "<not-authorized" in await aio(fast_authenticate(raw, "alice", first, count=4))
+    raw, _ = await connect(server)  # the rotation is complete: the old one is gone
+    assert "<not-authorized" in await fast_authenticate(raw, "alice", first, count=4)
     raw.close()
-    raw, _ = await aio(connect(server))  # a replayed count fails
-    assert "<not-authorized" in await aio(fast_authenticate(raw, "alice", second, count=3))
+    raw, _ = await connect(server)  # a replayed count fails
+    assert "<not-authorized" in await fast_authenticate(raw, "alice", second, count=3)
     raw.close()
-    raw, _ = await aio(connect(server))  # log in and invalidate
+    raw, _ = await connect(server)  # log in and invalidate
     proof = b64(b"alice\0" + ht(second, b"Initiator"))
     raw.send(f"<authenticate xmlns='{SASL2}' mechanism='HT-SHA-256-NONE'><initial-response>"
              f"{proof}</initial-response>{UA}"
              "<fast xmlns='urn:xmpp:fast:0' count='6' invalidate='true'/></authenticate>")
-    assert "<success" in await aio(raw.read_until("</success>|</failure>"))
+    assert "<success" in await raw.read_until("</success>|</failure>")
     raw.close()
-    raw, _ = await aio(connect(server))
-    assert "<not-authorized" in await aio(fast_authenticate(raw, "alice", second, count=7))
+    raw, _ = await connect(server)
+    assert "<not-authorized" in await fast_authenticate(raw, "alice", second, count=7)
     raw.close()
     # a wrong token never works (and nobody else's)
-    raw, _ = await aio(connect(server))
-    assert "<not-authorized" in await aio(fast_authenticate(raw, "bob", "guess", count=1))
+    raw, _ = await connect(server)
+    assert "<not-authorized" in await fast_authenticate(raw, "bob", "guess", count=1)
     raw.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_fast_endp_binds_the_token_to_the_certificate(server) -> None:
-    raw, features = await aio(connect(server, tls=True))
-    token = token_of(await aio(scram_authenticate(
-        raw, "alice", "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-ENDP'/>")))
+    raw, features = await connect(server, tls=True)
+    token = token_of(await scram_authenticate(
+        raw, "alice", "<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-ENDP'/>"))
     raw.close()
-    raw, _ = await aio(connect(server, tls=True))
+    raw, _ = await connect(server, tls=True)
     der = raw.writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
     cb = hashlib.sha256(der).digest()
-    assert "<success" in await aio(fast_authenticate(raw, "alice", token,
-                                                     mech="HT-SHA-256-ENDP", cb=cb, count=1))
+    assert "<success" in await fast_authenticate(raw, "alice", token,
+                                                     mech="HT-SHA-256-ENDP", cb=cb, count=1)
     raw.close()
-    raw, _ = await aio(connect(server, tls=True))  # without the binding data: refused
-    assert "<not-authorized" in await aio(fast_authenticate(raw, "alice", token,
-                                                            mech="HT-SHA-256-ENDP", count=2))
+    raw, _ = await connect(server, tls=True)  # without the binding data: refused
+    assert "<not-authorized" in await fast_authenticate(raw, "alice", token,
+                                                            mech="HT-SHA-256-ENDP", count=2)
     raw.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_sasl2_wrong_password_fails_and_legacy_sasl_still_works(server) -> None:
-    raw, _ = await aio(connect(server))
+    raw, _ = await connect(server)
     raw.send(f"<authenticate xmlns='{SASL2}' mechanism='PLAIN'><initial-response>"
              f"{plain('alice', 'wrong')}</initial-response></authenticate>")
-    text = await aio(raw.read_until("</failure>"))
+    text = await raw.read_until("</failure>")
     assert "<failure xmlns='urn:xmpp:sasl:2'><not-authorized" in text
     raw.send(f"<authenticate xmlns='{SASL2}' mechanism='PLAIN'><initial-response>"
              f"{plain('alice', 'alice')}</initial-response></authenticate>")
-    assert "<authorization-identifier>alice@localhost<" in await aio(
-        raw.read_until("</success>"))
+    assert "<authorization-identifier>alice@localhost<" in await raw.read_until("</success>")
     raw.close()
-    alice = await aio(login(server, "alice"))  # the legacy path is unchanged
-    await aio(close(alice))
+    alice = await login(server, "alice")  # the legacy path is unchanged
+    await close(alice)
 
 
 async def enable_push_raw(raw: Raw, node: str) -> None:
@@ -223,38 +216,36 @@ async def enable_push_raw(raw: Raw, node: str) -> None:
 
 
 @pytest.mark.parametrize("relogin", ["sasl2-bind2", "fast"])
-@pytest_twisted.ensureDeferred
 async def test_push_flow_after_sasl2_logins(server, relogin) -> None:
-    raw, _ = await aio(connect(server))
-    success = await aio(scram_authenticate(raw, "alice", BIND + REQUEST_TOKEN))
+    raw, _ = await connect(server)
+    success = await scram_authenticate(raw, "alice", BIND + REQUEST_TOKEN)
     token = token_of(success)
     if relogin == "fast":
         raw.close()
-        raw, _ = await aio(connect(server))
-        success = await aio(fast_authenticate(raw, "alice", token, BIND, count=1))
+        raw, _ = await connect(server)
+        success = await fast_authenticate(raw, "alice", token, BIND, count=1)
     assert "<bound xmlns='urn:xmpp:bind:0'>" in success
-    await aio(enable_push_raw(raw, f"node-{relogin}"))
+    await enable_push_raw(raw, f"node-{relogin}")
     raw.writer.transport.abort()  # hibernated: rule 2 pushes
-    bob = await aio(login(server, "bob", resource="desk"))
+    bob = await login(server, "bob", resource="desk")
     bob.send_message(mto="alice@localhost", mbody="push me", mtype="chat")
-    n = await aio(wait_push(server, account="alice", timeout=10))
+    n = await wait_push(server, account="alice", timeout=10)
     assert n.node == f"node-{relogin}"
     assert n.fields["last-message-body"] == "push me"
-    await aio(close(bob))
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_fast_token_kept_in_data_dir_logs_in_to_the_next_server(server_factory,
                                                                       tmp_path) -> None:
     data = str(tmp_path / "data")
     first = server_factory(data_dir=data)
-    raw, _ = await aio(connect(first))
-    token = token_of(await aio(scram_authenticate(raw, "alice", REQUEST_TOKEN)))
+    raw, _ = await connect(first)
+    token = token_of(await scram_authenticate(raw, "alice", REQUEST_TOKEN))
     raw.close()
     first.storage.close()  # as at shutdown
     second = server_factory(data_dir=data)  # a new process would read the same file
-    raw, _ = await aio(connect(second))
-    assert "<success" in await aio(fast_authenticate(raw, "alice", token, count=1))
+    raw, _ = await connect(second)
+    assert "<success" in await fast_authenticate(raw, "alice", token, count=1)
     raw.close()
     second.remove_account("alice")  # the account goes, and its tokens with it
     assert second.token_store.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770") is None

@@ -4,9 +4,8 @@ error or a stream error, never an internal error; the stream keeps answering."""
 from __future__ import annotations
 
 import pytest
-import pytest_twisted
 
-from tests.helpers import Raw, aio
+from tests.helpers import Raw
 
 S2 = "xmlns='urn:xmpp:sasl:2'"
 PLAIN_ALICE = "<initial-response>AGFsaWNlAGFsaWNl</initial-response>"
@@ -36,15 +35,14 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest_twisted.ensureDeferred
 async def test_bad_input_gets_a_protocol_answer(server, case) -> None:
     data, expected = CASES[case]
-    raw = await aio(Raw.connect(server))
-    await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    await raw.open_stream()
     raw.buffer = b""
     raw.send(data)
     raw.send("<iq type='get' id='zz'><query xmlns='jabber:iq:register'/></iq>")
-    text = await aio(raw.read_until("id='zz'|</stream:stream>"))
+    text = await raw.read_until("id='zz'|</stream:stream>")
     raw.close()
     assert expected in text, text
     assert "internal-server-error" not in text

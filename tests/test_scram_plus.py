@@ -12,12 +12,11 @@ import socket
 import struct
 
 import pytest
-import pytest_twisted
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL
 from scramp import ScramClient
 
-from tests.helpers import Raw, aio, close, login
+from tests.helpers import Raw, close, login
 
 HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
@@ -120,11 +119,10 @@ CASES = [(TLS13, "tls-exporter"), (TLS13, "tls-server-end-point"),
 @pytest.mark.parametrize("hash_name", ["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1"])
 @pytest.mark.parametrize("version,cb_type", CASES,
                          ids=[f"{'1.3' if v == TLS13 else '1.2'}-{t}" for v, t in CASES])
-@pytest_twisted.ensureDeferred
 async def test_scram_plus_binds_to_the_tls_channel(server, version, cb_type, hash_name
                                                    ) -> None:
-    features, answer = await aio(asyncio.to_thread(
-        scram_over_tls, server.port, version, f"{hash_name}-PLUS", cb_type))
+    features, answer = await asyncio.to_thread(
+        scram_over_tls, server.port, version, f"{hash_name}-PLUS", cb_type)
     assert "<success" in answer, answer
     assert f"<mechanism>{hash_name}-PLUS</mechanism>" in features
     assert "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>" in features
@@ -135,39 +133,35 @@ async def test_scram_plus_binds_to_the_tls_channel(server, version, cb_type, has
 
 @pytest.mark.parametrize("version,cb_type", CASES[:1] + CASES[2:3],
                          ids=["1.3-tls-exporter", "1.2-tls-unique"])
-@pytest_twisted.ensureDeferred
 async def test_wrong_channel_binding_data_is_not_authorized(server, version, cb_type
                                                             ) -> None:
-    _, answer = await aio(asyncio.to_thread(
-        scram_over_tls, server.port, version, "SCRAM-SHA-256-PLUS", cb_type, corrupt=True))
+    _, answer = await asyncio.to_thread(
+        scram_over_tls, server.port, version, "SCRAM-SHA-256-PLUS", cb_type, corrupt=True)
     assert "<failure" in answer and "<success" not in answer
 
 
-@pytest_twisted.ensureDeferred
 async def test_y_flag_while_plus_is_offered_is_a_downgrade(server) -> None:
-    _, answer = await aio(asyncio.to_thread(
-        scram_over_tls, server.port, TLS13, "SCRAM-SHA-256", None, flag_y=True))
+    _, answer = await asyncio.to_thread(
+        scram_over_tls, server.port, TLS13, "SCRAM-SHA-256", None, flag_y=True)
     assert "<not-authorized/>" in answer
     # positive control: the same without the y flag logs in
-    _, answer = await aio(asyncio.to_thread(
-        scram_over_tls, server.port, TLS13, "SCRAM-SHA-256", None))
+    _, answer = await asyncio.to_thread(
+        scram_over_tls, server.port, TLS13, "SCRAM-SHA-256", None)
     assert "<success" in answer
 
 
-@pytest_twisted.ensureDeferred
 async def test_no_plus_mechanisms_without_tls(server) -> None:
-    raw = await aio(Raw.connect(server))
-    features = await aio(raw.open_stream())
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
     raw.close()
     assert "<mechanism>SCRAM-SHA-512</mechanism>" in features
     assert "-PLUS" not in features and "sasl-channel-binding" not in features
 
 
 @pytest.mark.parametrize("tls", [False, True])
-@pytest_twisted.ensureDeferred
 async def test_slixmpp_logs_in_with_scram_sha_512(server, tls) -> None:
-    alice = await aio(login(server, "alice", mech="SCRAM-SHA-512", tls=tls))
+    alice = await login(server, "alice", mech="SCRAM-SHA-512", tls=tls)
     try:
         assert alice["feature_mechanisms"].mech.name == "SCRAM-SHA-512"
     finally:
-        await aio(close(alice))
+        await close(alice)

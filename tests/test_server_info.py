@@ -9,19 +9,17 @@ import hashlib
 import hmac
 
 import pytest
-import pytest_twisted
 from slixmpp.xmlstream import ET
 
-from tests.helpers import aio, close, eventually, iq_error, login
+from tests.helpers import close, eventually, iq_error, login
 
 NS_EXTDISCO = "urn:xmpp:extdisco:2"
 
 
-@pytest_twisted.ensureDeferred
 async def test_entity_time_of_the_server_is_utc(server) -> None:
-    alice = await aio(login(server, "alice", plugins=("xep_0202",)))
+    alice = await login(server, "alice", plugins=("xep_0202",))
     before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    iq = await aio(alice.plugin["xep_0202"].get_entity_time("localhost", timeout=5))
+    iq = await alice.plugin["xep_0202"].get_entity_time("localhost", timeout=5)
     after = datetime.datetime.now(datetime.UTC)
     time = iq.xml.find("{urn:xmpp:time}time")
     assert time.find("{urn:xmpp:time}tzo").text == "+00:00"
@@ -29,38 +27,37 @@ async def test_entity_time_of_the_server_is_utc(server) -> None:
     assert utc.endswith("Z")  # XEP-0082 DateTime in UTC
     parsed = datetime.datetime.fromisoformat(utc.replace("Z", "+00:00"))
     assert before - datetime.timedelta(seconds=1) <= parsed <= after
-    info = await aio(alice.plugin["xep_0030"].get_info("localhost", timeout=5))
+    info = await alice.plugin["xep_0030"].get_info("localhost", timeout=5)
     assert "urn:xmpp:time" in info["disco_info"]["features"]
-    await aio(close(alice))
+    await close(alice)
 
 
-@pytest_twisted.ensureDeferred
 async def test_last_activity_uptime_and_offline_contact(server) -> None:
-    alice = await aio(login(server, "alice", plugins=("xep_0012",)))
-    bob = await aio(login(server, "bob", plugins=("xep_0012",)))
-    carol = await aio(login(server, "carol", plugins=("xep_0012",)))
+    alice = await login(server, "alice", plugins=("xep_0012",))
+    bob = await login(server, "bob", plugins=("xep_0012",))
+    carol = await login(server, "carol", plugins=("xep_0012",))
     last = alice.plugin["xep_0012"]
-    uptime = await aio(last.get_last_activity("localhost", timeout=5))
+    uptime = await last.get_last_activity("localhost", timeout=5)
     assert int(uptime["last_activity"]["seconds"]) >= 0
     # alice subscribes to bob's presence; bob accepts
     bob.auto_authorize = None
     alice.send_presence(pto="bob@localhost", ptype="subscribe")
-    await aio(eventually(lambda: alice.client_roster["bob@localhost"]["pending_out"]))
+    await eventually(lambda: alice.client_roster["bob@localhost"]["pending_out"])
     bob.send_presence(pto="alice@localhost", ptype="subscribed")
-    await aio(eventually(lambda: alice.client_roster["bob@localhost"]["subscription"] == "to"))
-    online = await aio(last.get_last_activity("bob@localhost", timeout=5))
+    await eventually(lambda: alice.client_roster["bob@localhost"]["subscription"] == "to")
+    online = await last.get_last_activity("bob@localhost", timeout=5)
     assert online["last_activity"]["seconds"] == 0  # bob is available
     bob.send_presence(ptype="unavailable", pstatus="gone fishing")
-    await aio(close(bob))
-    await aio(eventually(lambda: not server.sessions.of("bob")))
-    offline = await aio(last.get_last_activity("bob@localhost", timeout=5))
+    await close(bob)
+    await eventually(lambda: not server.sessions.of("bob"))
+    offline = await last.get_last_activity("bob@localhost", timeout=5)
     assert offline["last_activity"]["seconds"] >= 0
     assert offline["last_activity"]["status"] == "gone fishing"
     # carol is not subscribed to bob: nothing is revealed
     iq = carol.make_iq_get(ito="bob@localhost")
     iq.enable("last_activity")
-    assert await aio(iq_error(iq)) == "forbidden"
-    await aio(close(alice, carol))
+    assert await iq_error(iq) == "forbidden"
+    await close(alice, carol)
 
 
 def expected_turn_password(secret: str, username: str) -> str:
@@ -77,13 +74,12 @@ def services_iq(client, tag: str = "services", **attrs: str):
 
 @pytest.mark.server_options(stun=("stun.example:3478",),
                             turn=("turn.example:3478:s3cret",), turn_ttl=600)
-@pytest_twisted.ensureDeferred
 async def test_external_services_with_coturn_rest_credentials(server) -> None:
-    alice = await aio(login(server, "alice", plugins=("xep_0030",)))
-    info = await aio(alice.plugin["xep_0030"].get_info("localhost", timeout=5))
+    alice = await login(server, "alice", plugins=("xep_0030",))
+    info = await alice.plugin["xep_0030"].get_info("localhost", timeout=5)
     assert NS_EXTDISCO in info["disco_info"]["features"]
     iq, _ = services_iq(alice)
-    result = await aio(iq.send(timeout=5))
+    result = await iq.send(timeout=5)
     services = [dict(s.attrib) for s in result.xml.iter(f"{{{NS_EXTDISCO}}}service")]
     assert {(s["type"], s["host"], s["port"], s["transport"]) for s in services} == {
         ("stun", "stun.example", "3478", "udp"), ("turn", "turn.example", "3478", "udp"),
@@ -98,47 +94,45 @@ async def test_external_services_with_coturn_rest_credentials(server) -> None:
     assert now < int(expiry) <= now + 601
     # only one type
     iq, _ = services_iq(alice, type="stun")
-    result = await aio(iq.send(timeout=5))
+    result = await iq.send(timeout=5)
     assert [s.get("type") for s in result.xml.iter(f"{{{NS_EXTDISCO}}}service")] == ["stun"]
     # credentials for one service (§3.3)
     iq, element = services_iq(alice, "credentials")
     ET.SubElement(element, f"{{{NS_EXTDISCO}}}service", {"host": "turn.example",
                                                          "type": "turn"})
-    result = await aio(iq.send(timeout=5))
+    result = await iq.send(timeout=5)
     (cred,) = list(result.xml.iter(f"{{{NS_EXTDISCO}}}service"))
     assert cred.get("password") == expected_turn_password("s3cret", cred.get("username"))
     iq, element = services_iq(alice, "credentials")
     ET.SubElement(element, f"{{{NS_EXTDISCO}}}service", {"host": "nowhere.example"})
-    assert await aio(iq_error(iq)) == "item-not-found"
-    await aio(close(alice))
+    assert await iq_error(iq) == "item-not-found"
+    await close(alice)
 
 
-@pytest_twisted.ensureDeferred
 async def test_no_external_services_configured_is_an_empty_list(server) -> None:
-    alice = await aio(login(server, "alice"))
+    alice = await login(server, "alice")
     iq, _ = services_iq(alice)
-    result = await aio(iq.send(timeout=5))
+    result = await iq.send(timeout=5)
     assert result.xml.find(f"{{{NS_EXTDISCO}}}services") is not None
     assert list(result.xml.iter(f"{{{NS_EXTDISCO}}}service")) == []
-    await aio(close(alice))
+    await close(alice)
 
 
 
-@pytest_twisted.ensureDeferred
 async def test_host_meta_names_the_web_transports_with_cors(server) -> None:
     import json
 
     from tests.test_upload import raw_http
 
     base = f"http://127.0.0.1:{server.http_port_number}"
-    status, body, headers = await aio(raw_http(
-        "GET", f"{base}/.well-known/host-meta", headers={"Origin": "http://app.example"}))
+    status, body, headers = await raw_http(
+        "GET", f"{base}/.well-known/host-meta", headers={"Origin": "http://app.example"})
     assert status == 200 and headers["Content-Type"] == "application/xrd+xml"
     assert headers["Access-Control-Allow-Origin"] == "http://app.example"
     xrd = ET.fromstring(body)
     links = {link.get("rel"): link.get("href")
              for link in xrd.iter("{http://docs.oasis-open.org/ns/xri/xrd-1.0}Link")}
-    status, body, headers = await aio(raw_http("GET", f"{base}/.well-known/host-meta.json"))
+    status, body, headers = await raw_http("GET", f"{base}/.well-known/host-meta.json")
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert {link["rel"]: link["href"] for link in json.loads(body)["links"]} == links
     assert links == {

@@ -6,9 +6,8 @@ import asyncio
 import shutil
 
 import pytest
-import pytest_twisted
 
-from tests.helpers import aio, close, enable_push, login
+from tests.helpers import close, enable_push, login
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -62,34 +61,33 @@ async def aio_publish(client) -> None:
 
 
 @pytest.mark.server_options(http="tcp:0")
-@pytest_twisted.ensureDeferred
 async def test_status_page_shows_sessions_and_new_notifications_live(server) -> None:
-    driver = await aio(asyncio.to_thread(browser))
+    driver = await asyncio.to_thread(browser)
     try:
-        await aio(asyncio.to_thread(driver.get,
-                                    f"http://127.0.0.1:{server.http_port_number}/"))
-        await aio(until(driver, "#status", "live"))
-        assert "minixmpp serving localhost" in await aio(asyncio.to_thread(
-            text_of, driver, "h1"))
-        alice = await aio(login(server, "alice", resource="phone", show="xa"))
-        await aio(until(driver, "#sessions", "alice@localhost/phone"))
-        await aio(enable_push(alice, "browser-node", away=True, secret="s3"))
-        await aio(until(driver, "#registrations", "browser-node"))
-        await aio(aio_publish(alice))
-        pep_row = await aio(until(driver, "#pep", "urn:example:status"))
+        await asyncio.to_thread(driver.get,
+                                    f"http://127.0.0.1:{server.http_port_number}/")
+        await until(driver, "#status", "live")
+        assert "minixmpp serving localhost" in await asyncio.to_thread(
+            text_of, driver, "h1")
+        alice = await login(server, "alice", resource="phone", show="xa")
+        await until(driver, "#sessions", "alice@localhost/phone")
+        await enable_push(alice, "browser-node", away=True, secret="s3")
+        await until(driver, "#registrations", "browser-node")
+        await aio_publish(alice)
+        pep_row = await until(driver, "#pep", "urn:example:status")
         assert "alice" in pep_row and "presence" in pep_row
-        await aio(close(alice))
-        bob = await aio(login(server, "bob", resource="desk"))
+        await close(alice)
+        bob = await login(server, "bob", resource="desk")
         bob.send_message(mto="alice@localhost", mbody="Hi from the browser test",
                          mtype="chat")
-        row = await aio(until(driver, "#notifications", "Hi from the browser test"))
+        row = await until(driver, "#notifications", "Hi from the browser test")
         assert "bob@localhost/desk" in row and "browser-node" in row
-        await aio(close(bob))
-        carol = await aio(login(server, "carol", resource="desk", plugins=("xep_0045",)))
-        await aio(carol["xep_0045"].join_muc_wait("lounge@conference.localhost", "Caro",
-                                                  timeout=5))
-        row = await aio(until(driver, "#rooms", "Caro"))
+        await close(bob)
+        carol = await login(server, "carol", resource="desk", plugins=("xep_0045",))
+        await carol["xep_0045"].join_muc_wait("lounge@conference.localhost", "Caro",
+                                                  timeout=5)
+        row = await until(driver, "#rooms", "Caro")
         assert "lounge@conference.localhost" in row and "carol@localhost" in row
-        await aio(close(carol))
+        await close(carol)
     finally:
-        await aio(asyncio.to_thread(driver.quit))
+        await asyncio.to_thread(driver.quit)

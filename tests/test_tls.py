@@ -8,9 +8,8 @@ import shutil
 import ssl
 
 import pytest
-import pytest_twisted
 
-from tests.helpers import Raw, aio, client_ssl_context, plain
+from tests.helpers import Raw, client_ssl_context, plain
 
 VERSIONS = {"tls1.2": ssl.TLSVersion.TLSv1_2, "tls1.3": ssl.TLSVersion.TLSv1_3}
 OFFERS = {"xmpp-client": ["xmpp-client"], "h2": ["h2"], "no-alpn": None,
@@ -38,21 +37,20 @@ async def starttls(server, *, version: ssl.TLSVersion, alpn: list[str] | None
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("offer", OFFERS)
-@pytest_twisted.ensureDeferred
 async def test_starttls_accepts_any_alpn_offer(server, offer: str, version: str) -> None:
-    raw, tls = await aio(starttls(server, version=VERSIONS[version], alpn=OFFERS[offer]))
+    raw, tls = await starttls(server, version=VERSIONS[version], alpn=OFFERS[offer])
     try:
         assert tls.version() == {"tls1.2": "TLSv1.2", "tls1.3": "TLSv1.3"}[version]
         assert tls.selected_alpn_protocol() == SELECTED[offer]
         # the stream goes on over TLS: authenticate, bind, and get an IQ answered
-        await aio(raw.open_stream())
+        await raw.open_stream()
         raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
                  f"{plain('alice', 'alice')}</auth>")
-        assert "<success" in await aio(raw.read_until("<success|</failure>"))
-        await aio(raw.open_stream())
+        assert "<success" in await raw.read_until("<success|</failure>")
+        await raw.open_stream()
         raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
         raw.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
-        assert "id='p'" in await aio(raw.read_until("id=[\"']p[\"']"))
+        assert "id='p'" in await raw.read_until("id=[\"']p[\"']")
     finally:
         raw.close()
 
@@ -71,16 +69,14 @@ async def s_client(server, *args: str) -> str:
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 @pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
 @pytest.mark.parametrize("group", ["X25519", "P-256", "P-384"])
-@pytest_twisted.ensureDeferred
 async def test_ecdhe_groups_on_tls12_and_tls13(server, group: str, version: str) -> None:
-    out = await aio(s_client(server, version, "-groups", group))
+    out = await s_client(server, version, "-groups", group)
     name = {"X25519": "X25519", "P-256": "prime256v1", "P-384": "secp384r1"}[group]
     assert f"Server Temp Key: {'' if group == 'X25519' else 'ECDH, '}{name}" in out, out
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-@pytest_twisted.ensureDeferred
 async def test_tls11_is_refused(server) -> None:
     """TLS 1.2 is the floor: an older client gets no session (positive control above)."""
-    out = await aio(s_client(server, "-tls1_1"))
+    out = await s_client(server, "-tls1_1")
     assert "Server Temp Key" not in out and "Cipher is (NONE)" in out, out

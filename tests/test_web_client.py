@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_twisted
+from twisted.internet import defer
 
-from tests.helpers import aio, close, login, wait_push
+from tests.helpers import close, future, login, wait_push
 
 WEB = Path(__file__).parent / "web"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -67,43 +67,42 @@ async def page_do(driver: Any, action: str, *args: str) -> None:
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=(
     "Chromium and chromedriver are not installed (Debian packages chromium and "
     "chromium-driver; .ci/run installs them)"))
-@pytest_twisted.ensureDeferred
 async def test_xmppjs_in_chromium_logs_in_over_websocket_chats_and_gets_pushed(
         server) -> None:
     from twisted.internet import reactor
 
     port = serve_page(reactor)
-    driver = await aio(asyncio.to_thread(browser))
+    driver = await asyncio.to_thread(browser)
     try:
-        await aio(asyncio.to_thread(driver.set_script_timeout, 15))
+        await asyncio.to_thread(driver.set_script_timeout, 15)
         service = f"ws://127.0.0.1:{server.http_port_number}/xmpp-websocket"
         url = (f"http://127.0.0.1:{port.getHost().port}/client.html?service={service}"
                "&user=alice&password=alice")
-        await aio(asyncio.to_thread(driver.get, url))
-        state = await aio(page_until(driver, lambda s: s["status"] in ("online", "failed")))
+        await asyncio.to_thread(driver.get, url)
+        state = await page_until(driver, lambda s: s["status"] in ("online", "failed"))
         assert state["status"] == "online", state["errors"]
         # Bind2 (XEP-0386 §4) makes the resource from the client's tag plus a unique part
         address = state["address"]
         assert address.startswith("alice@localhost/browser"), address
-        bob = await aio(login(server, "bob"))
-        await aio(page_do(driver, "say", "bob@localhost", "hello from Chromium"))
-        got = await aio(bob.next_message())
+        bob = await login(server, "bob")
+        await page_do(driver, "say", "bob@localhost", "hello from Chromium")
+        got = await bob.next_message()
         assert got["body"] == "hello from Chromium"
         assert got["from"].full == address
         bob.send_message(mto=address, mbody="hello, browser", mtype="chat")
-        await aio(page_until(driver, lambda s: any(m["body"] == "hello, browser"
-                                                   for m in s["messages"])))
-        await aio(page_do(driver, "away"))
+        await page_until(driver, lambda s: any(m["body"] == "hello, browser"
+                                                   for m in s["messages"]))
+        await page_do(driver, "away")
         # the enable IQ's round trip on the page's stream: the away presence is in
-        await aio(page_do(driver, "enablePush", "push.localhost", "chromium-node"))
+        await page_do(driver, "enablePush", "push.localhost", "chromium-node")
         bob.send_message(mto="alice@localhost", mbody="while you are away", mtype="chat")
-        n = await aio(wait_push(server, account="alice", timeout=10))
+        n = await wait_push(server, account="alice", timeout=10)
         assert n.node == "chromium-node"
         assert n.fields["last-message-body"] == "while you are away"
-        await aio(close(bob))
+        await close(bob)
     finally:
-        await aio(asyncio.to_thread(driver.quit))
-        await aio(port.stopListening())
+        await asyncio.to_thread(driver.quit)
+        await future(defer.maybeDeferred(port.stopListening))
 
 
 NODE_HARNESS = r"""
@@ -146,16 +145,15 @@ def node_has_websocket() -> bool:
 
 @pytest.mark.skipif(not node_has_websocket(),
                     reason="Node.js with a WebSocket global (20.10+) is not installed")
-@pytest_twisted.ensureDeferred
 async def test_xmppjs_in_node_logs_in_over_websocket_chats_and_gets_pushed(
         server, tmp_path) -> None:
     harness = tmp_path / "harness.cjs"
     harness.write_text(NODE_HARNESS)
     service = f"ws://127.0.0.1:{server.http_port_number}/xmpp-websocket"
-    bob = await aio(login(server, "bob"))
-    proc = await aio(asyncio.create_subprocess_exec(
+    bob = await login(server, "bob")
+    proc = await asyncio.create_subprocess_exec(
         NODE, "--experimental-websocket", "--no-warnings", str(harness),
-        str(WEB / "xmpp.min.js"), service, stdout=asyncio.subprocess.PIPE))
+        str(WEB / "xmpp.min.js"), service, stdout=asyncio.subprocess.PIPE)
 
     async def line() -> dict[str, Any]:
         text = await asyncio.wait_for(proc.stdout.readline(), 15)
@@ -163,25 +161,24 @@ async def test_xmppjs_in_node_logs_in_over_websocket_chats_and_gets_pushed(
         return json.loads(text)
 
     try:
-        address = (await aio(line()))["online"]  # Bind2: the tag plus a unique part
+        address = (await line())["online"]  # Bind2: the tag plus a unique part
         assert address.startswith("alice@localhost/node"), address
-        got = await aio(bob.next_message())
+        got = await bob.next_message()
         assert got["body"] == "hello from node"
         bob.send_message(mto=address, mbody="hello, node", mtype="chat")
-        assert await aio(line()) == {"away": True}
+        assert await line() == {"away": True}
         bob.send_message(mto="alice@localhost", mbody="while node is away", mtype="chat")
-        n = await aio(wait_push(server, account="alice", timeout=10))
+        n = await wait_push(server, account="alice", timeout=10)
         assert n.node == "node-node" and n.fields["last-message-body"] == "while node is away"
     finally:
         proc.kill()
-        await aio(proc.wait())
-        await aio(close(bob))
+        await proc.wait()
+        await close(bob)
 
 
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=(
     "Chromium and chromedriver are not installed (Debian packages chromium and "
     "chromium-driver; .ci/run installs them)"))
-@pytest_twisted.ensureDeferred
 async def test_readme_web_client_snippet_works_in_chromium(server, tmp_path) -> None:
     """The README's copy-paste page, with the CDN script swapped for the vendored copy
     of the same release and the port for this server's."""
@@ -203,17 +200,17 @@ async def test_readme_web_client_snippet_works_in_chromium(server, tmp_path) -> 
     (tmp_path / "xmpp.min.js").write_bytes((WEB / "xmpp.min.js").read_bytes())
     site = web_server.Site(static.File(str(tmp_path)))
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
-    bob = await aio(login(server, "bob"))
-    driver = await aio(asyncio.to_thread(browser))
+    bob = await login(server, "bob")
+    driver = await asyncio.to_thread(browser)
     try:
-        await aio(asyncio.to_thread(driver.get,
-                                    f"http://127.0.0.1:{port.getHost().port}/index.html"))
-        got = await aio(bob.next_message(timeout=15))
+        await asyncio.to_thread(driver.get,
+                                    f"http://127.0.0.1:{port.getHost().port}/index.html")
+        got = await bob.next_message(timeout=15)
         assert got["body"] == "Hi Bob" and got["from"].bare == "alice@localhost"
-        log = await aio(asyncio.to_thread(
-            driver.execute_script, "return document.getElementById('log').textContent"))
+        log = await asyncio.to_thread(
+            driver.execute_script, "return document.getElementById('log').textContent")
         assert "online as alice@localhost/" in log
     finally:
-        await aio(asyncio.to_thread(driver.quit))
-        await aio(port.stopListening())
-        await aio(close(bob))
+        await asyncio.to_thread(driver.quit)
+        await future(defer.maybeDeferred(port.stopListening))
+        await close(bob)

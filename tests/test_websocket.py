@@ -7,9 +7,8 @@ import asyncio
 from typing import Any
 
 import pytest
-import pytest_twisted
 
-from tests.helpers import aio, close, enable_push, login, plain, wait_push
+from tests.helpers import close, enable_push, login, plain, wait_push
 
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 
@@ -75,11 +74,10 @@ class WS:
         await self.session.close()
 
 
-@pytest_twisted.ensureDeferred
 async def test_websocket_framing_login_and_messages_with_a_tcp_client(server) -> None:
-    ws = await aio(WS.connect(server))
+    ws = await WS.connect(server)
     assert ws.ws.protocol == "xmpp"
-    first = await aio(ws.open())
+    first = await ws.open()
     from xml.etree import ElementTree as ET
 
     opened = ET.fromstring(first[0])  # a complete element on its own (§3.3.3)
@@ -89,120 +87,115 @@ async def test_websocket_framing_login_and_messages_with_a_tcp_client(server) ->
     assert features.startswith("<stream:features xmlns:stream='http://etherx.jabber.org/"
                                "streams'>")
     assert "PLAIN" in features and "starttls" not in features  # TLS is the HTTP layer's
-    await aio(ws.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-                      f"{plain('alice', 'alice')}</auth>"))
-    assert "<success" in (await aio(ws.until("success")))[-1]
-    restarted = await aio(ws.open())  # §3.5: a new <open/> after SASL
+    await ws.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                      f"{plain('alice', 'alice')}</auth>")
+    assert "<success" in (await ws.until("success"))[-1]
+    restarted = await ws.open()  # §3.5: a new <open/> after SASL
     assert "urn:ietf:params:xml:ns:xmpp-bind" in restarted[-1]
-    await aio(ws.send("<iq type='set' id='b1' xmlns='jabber:client'><bind "
+    await ws.send("<iq type='set' id='b1' xmlns='jabber:client'><bind "
                       "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>web</resource>"
-                      "</bind></iq>"))
-    assert "alice@localhost/web" in (await aio(ws.until("</iq>")))[-1]
-    await aio(ws.send("<presence xmlns='jabber:client'/>"))
-    bob = await aio(login(server, "bob"))
+                      "</bind></iq>")
+    assert "alice@localhost/web" in (await ws.until("</iq>"))[-1]
+    await ws.send("<presence xmlns='jabber:client'/>")
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost/web", mbody="to the browser", mtype="chat")
-    got = await aio(ws.until("to the browser"))
+    got = await ws.until("to the browser")
     assert got[-1].startswith("<message") and "xmlns='jabber:client'" in got[-1]
-    await aio(ws.send("<message xmlns='jabber:client' to='bob@localhost' type='chat'>"
-                      "<body>from the browser</body></message>"))
-    reply = await aio(bob.next_message())
+    await ws.send("<message xmlns='jabber:client' to='bob@localhost' type='chat'>"
+                      "<body>from the browser</body></message>")
+    reply = await bob.next_message()
     assert reply["body"] == "from the browser"
     assert reply["from"].full == "alice@localhost/web"
-    await aio(ws.send(f"<close xmlns='{FRAMING}'/>"))
-    closing = await aio(ws.until("close"))
+    await ws.send(f"<close xmlns='{FRAMING}'/>")
+    closing = await ws.until("close")
     assert closing[-1] == f"<close xmlns='{FRAMING}'/>"
-    await aio(ws.aclose())
-    await aio(close(bob))
+    await ws.aclose()
+    await close(bob)
 
 
-@pytest_twisted.ensureDeferred
 async def test_websocket_without_the_xmpp_subprotocol_is_refused(server) -> None:
     import aiohttp
 
     try:
-        ws = await aio(WS.connect(server, protocols=("chat",)))
+        ws = await WS.connect(server, protocols=("chat",))
     except aiohttp.WSServerHandshakeError as e:
         assert e.status == 400
     else:
-        await aio(ws.aclose())
+        await ws.aclose()
         raise AssertionError("the handshake should have been refused")
 
 
-@pytest_twisted.ensureDeferred
 async def test_websocket_stream_error_then_close(server) -> None:
-    ws = await aio(WS.connect(server))
-    await aio(ws.send(f"<open xmlns='{FRAMING}' to='elsewhere.example' version='1.0'/>"))
-    got = await aio(ws.until("close"))
+    ws = await WS.connect(server)
+    await ws.send(f"<open xmlns='{FRAMING}' to='elsewhere.example' version='1.0'/>")
+    got = await ws.until("close")
     assert any("<stream:error xmlns:stream='http://etherx.jabber.org/streams'>" in g
                and "host-unknown" in g for g in got)
-    await aio(ws.aclose())
+    await ws.aclose()
 
 
-@pytest_twisted.ensureDeferred
 async def test_websocket_session_gets_push_like_tcp(server) -> None:
     """Same stream implementation: push enable over WebSocket, then away."""
-    ws = await aio(WS.connect(server))
-    await aio(ws.login("alice"))
-    await aio(ws.send("<iq type='set' id='p1' xmlns='jabber:client'><enable "
+    ws = await WS.connect(server)
+    await ws.login("alice")
+    await ws.send("<iq type='set' id='p1' xmlns='jabber:client'><enable "
                       "xmlns='urn:xmpp:push:0' jid='push.localhost' node='ws-node' "
-                      "away='true'/></iq>"))
-    assert "type='result'" in (await aio(ws.until("id='p1'")))[-1]
-    await aio(ws.send("<presence xmlns='jabber:client'><show>away</show></presence>"))
-    bob = await aio(login(server, "bob"))
+                      "away='true'/></iq>")
+    assert "type='result'" in (await ws.until("id='p1'"))[-1]
+    await ws.send("<presence xmlns='jabber:client'><show>away</show></presence>")
+    bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="while away", mtype="chat")
-    n = await aio(wait_push(server, account="alice"))
+    n = await wait_push(server, account="alice")
     assert n.node == "ws-node" and n.fields["last-message-body"] == "while away"
-    await aio(ws.aclose())
-    await aio(close(bob))
+    await ws.aclose()
+    await close(bob)
     assert enable_push  # the TCP helper speaks the same protocol
 
 
-@pytest_twisted.ensureDeferred
 async def test_websocket_session_hibernates_and_resumes_with_stream_management(server) -> None:
     """XEP-0198 over WebSocket: the same SM stage as TCP."""
     import re
 
-    ws = await aio(WS.connect(server))
-    await aio(ws.login("alice"))
-    await aio(ws.send("<presence xmlns='jabber:client'/>"))
-    await aio(ws.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>"))
-    enabled = (await aio(ws.until("enabled")))[-1]
+    ws = await WS.connect(server)
+    await ws.login("alice")
+    await ws.send("<presence xmlns='jabber:client'/>")
+    await ws.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+    enabled = (await ws.until("enabled"))[-1]
     previd = re.search(r"id=['\"]([^'\"]+)", enabled).group(1)
     ws.ws._response.connection.transport.abort()  # the network goes away, no <close/>
-    await aio(ws.session.close())
-    bob = await aio(login(server, "bob"))
+    await ws.session.close()
+    bob = await login(server, "bob")
     from tests.helpers import eventually
 
-    await aio(eventually(lambda: any(s.hibernated for s in server.sessions.of("alice"))))
+    await eventually(lambda: any(s.hibernated for s in server.sessions.of("alice")))
     bob.send_message(mto="alice@localhost/web", mbody="while you slept", mtype="chat")
-    again = await aio(WS.connect(server))
-    await aio(again.open())
-    await aio(again.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
-                         f"mechanism='PLAIN'>{plain('alice', 'alice')}</auth>"))
-    await aio(again.until("success"))
-    await aio(again.open())
-    await aio(again.send(f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='0'/>"))
-    got = await aio(again.until("while you slept"))
+    again = await WS.connect(server)
+    await again.open()
+    await again.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                         f"mechanism='PLAIN'>{plain('alice', 'alice')}</auth>")
+    await again.until("success")
+    await again.open()
+    await again.send(f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='0'/>")
+    got = await again.until("while you slept")
     assert any("<resumed" in g for g in got)
-    await aio(again.aclose())
-    await aio(close(bob))
+    await again.aclose()
+    await close(bob)
 
 
 @pytest.mark.server_options(http_origins=("http://app.example",))
-@pytest_twisted.ensureDeferred
 async def test_websocket_from_an_origin_not_allowed_is_refused(server) -> None:
     import aiohttp
 
     try:
-        ws = await aio(WS.connect(server, headers={"Origin": "http://evil.example"}))
+        ws = await WS.connect(server, headers={"Origin": "http://evil.example"})
     except aiohttp.WSServerHandshakeError as e:
         assert e.status == 403
     else:
-        await aio(ws.aclose())
+        await ws.aclose()
         raise AssertionError("the handshake should have been refused")
-    ws = await aio(WS.connect(server, headers={"Origin": "http://app.example"}))
-    assert "PLAIN" in (await aio(ws.open()))[-1]  # positive control
-    await aio(ws.aclose())
+    ws = await WS.connect(server, headers={"Origin": "http://app.example"})
+    assert "PLAIN" in (await ws.open())[-1]  # positive control
+    await ws.aclose()
 
 
 @pytest.mark.parametrize("frame, condition", [
@@ -210,44 +203,41 @@ async def test_websocket_from_an_origin_not_allowed_is_refused(server) -> None:
     ("<message xmlns='jabber:client'><body>unclosed", None),
     ("not xml at all <<<", "not-well-formed"),
 ])
-@pytest_twisted.ensureDeferred
 async def test_websocket_hostile_frames_get_stream_errors(server, frame, condition) -> None:
-    ws = await aio(WS.connect(server))
-    await aio(ws.login("alice"))
-    await aio(ws.send(frame))
+    ws = await WS.connect(server)
+    await ws.login("alice")
+    await ws.send(frame)
     if condition is None:  # an unfinished element: the stream waits for the rest
-        await aio(ws.send("</body></message>"))
-        await aio(ws.send("<iq xmlns='jabber:client' type='get' id='p'><ping "
-                          "xmlns='urn:xmpp:ping'/></iq>"))
-        assert "id='p'" in (await aio(ws.until("id='p'")))[-1]  # still alive
+        await ws.send("</body></message>")
+        await ws.send("<iq xmlns='jabber:client' type='get' id='p'><ping "
+                          "xmlns='urn:xmpp:ping'/></iq>")
+        assert "id='p'" in (await ws.until("id='p'"))[-1]  # still alive
     else:
-        got = await aio(ws.until("close"))
+        got = await ws.until("close")
         assert any(condition in g and "<stream:error" in g for g in got), got
-    await aio(ws.aclose())
+    await ws.aclose()
 
 
-@pytest_twisted.ensureDeferred
 async def test_websocket_binary_frame_is_bad_format(server) -> None:
-    ws = await aio(WS.connect(server))
-    await aio(ws.open())
-    await aio(ws.ws.send_bytes(b"<presence/>"))
-    got = await aio(ws.until("close"))
+    ws = await WS.connect(server)
+    await ws.open()
+    await ws.ws.send_bytes(b"<presence/>")
+    got = await ws.until("close")
     assert any("bad-format" in g for g in got), got
-    await aio(ws.aclose())
+    await ws.aclose()
 
 
 @pytest.mark.parametrize("size", [1, 125, 126, 4000, 70000], ids=lambda n: f"{n}B")
-@pytest_twisted.ensureDeferred
 async def test_websocket_frames_of_every_length_class_arrive_intact(server, size) -> None:
     """RFC 6455 §5.2/§5.3: masked client frames with 7-bit, 16-bit and 64-bit lengths,
     below and above the size minixmpp unmasks itself, reach a TCP client byte for byte."""
-    ws = await aio(WS.connect(server))
-    await aio(ws.login("alice"))
-    bob = await aio(login(server, "bob"))
+    ws = await WS.connect(server)
+    await ws.login("alice")
+    bob = await login(server, "bob")
     body = ("x€" * size)[:size]
-    await aio(ws.send("<message xmlns='jabber:client' to='bob@localhost' type='chat'>"
-                      f"<body>{body}</body></message>"))
-    got = await aio(bob.next_message())
+    await ws.send("<message xmlns='jabber:client' to='bob@localhost' type='chat'>"
+                      f"<body>{body}</body></message>")
+    got = await bob.next_message()
     assert got["body"] == body
-    await aio(ws.aclose())
-    await aio(close(bob))
+    await ws.aclose()
+    await close(bob)
