@@ -13,7 +13,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import component, error, jid, xmlstream
 from twisted.words.xish import domish
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 from minixmpp.stanza import strip_namespace
 from minixmpp.tracking import StreamTracking
 
@@ -80,7 +80,7 @@ class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
 
     def received(self, domain: str, xs: xmlstream.XmlStream, stanza: domish.Element) -> None:
         """A stanza from the component: checked, namespace-neutral, routed."""
-        if stanza.name not in STANZAS or stanza.uri != component.NS_COMPONENT_ACCEPT:
+        if stanza.name not in STANZAS or stanza.uri != ns.COMPONENT:
             return xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
         try:
             sender = addressing.parse(stanza.getAttribute("from") or "")

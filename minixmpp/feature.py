@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from wokkel.disco import DiscoItem
 
     from minixmpp.config import Settings
+    from minixmpp.im.message import MessageDelivery
+    from minixmpp.im.presence import PresenceHandler
     from minixmpp.router import LocalDomain, Router
     from minixmpp.sessions import Session, SessionManager
     from minixmpp.storage import Storage
@@ -43,9 +45,12 @@ class Context:
     domain: str
     storage: Storage
     sessions: SessionManager
-    #: the served domain: ``route`` for stanzas from the server, ``messages`` (the delivery
-    #: pipeline) and ``presence`` once the server has assembled them
+    #: the served domain (``route``: a stanza from the server into the router)
     local: LocalDomain
+    #: the delivery pipeline (RFC 6121 §8.5; ``redeliver`` for unacknowledged stanzas)
+    messages: MessageDelivery
+    #: presence and subscriptions (RFC 6121 §3, §4), with the roster handler
+    presence: PresenceHandler
     #: where clients reach the HTTP listener (``--http-url``, else its bound address)
     http_base_url: Callable[[], str]
     #: what another feature provides (``Feature.provides``), looked up when called, so

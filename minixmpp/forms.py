@@ -16,8 +16,6 @@ from twisted.words.xish import domish
 
 from minixmpp import ns
 
-NS_X_DATA = ns.X_DATA
-
 
 def child(parent: domish.Element, uri: str | None, name: str,
           attributes: dict[str, str] | None = None, text: str = "") -> domish.Element:
@@ -36,9 +34,9 @@ def child(parent: domish.Element, uri: str | None, name: str,
 def form(form_type: str | None, kind: str = "form", title: str | None = None
          ) -> domish.Element:
     """``<x type=kind>`` (§3.1) with a hidden ``FORM_TYPE`` (XEP-0068 §3) and a title."""
-    x = domish.Element((NS_X_DATA, "x"), NS_X_DATA, {"type": kind})
+    x = domish.Element((ns.X_DATA, "x"), ns.X_DATA, {"type": kind})
     if title:
-        child(x, NS_X_DATA, "title", None, title)
+        child(x, ns.X_DATA, "title", None, title)
     if form_type is not None:
         field(x, "FORM_TYPE", "hidden", [form_type])
     return x
@@ -53,13 +51,13 @@ def field(x: domish.Element, var: str, kind: str | None = None,
         attributes["type"] = kind
     if label:
         attributes["label"] = label
-    element = child(x, NS_X_DATA, "field", attributes)
+    element = child(x, ns.X_DATA, "field", attributes)
     if required:
-        child(element, NS_X_DATA, "required")
+        child(element, ns.X_DATA, "required")
     for value in values:
-        child(element, NS_X_DATA, "value", None, value)
+        child(element, ns.X_DATA, "value", None, value)
     for option in options:
-        child(child(element, NS_X_DATA, "option"), NS_X_DATA, "value", None, option)
+        child(child(element, ns.X_DATA, "option"), ns.X_DATA, "value", None, option)
     return element
 
 
@@ -77,8 +75,8 @@ def submit(form_type: str, values: Mapping[str, str], kind: str = "submit",
 # -- reading -------------------------------------------------------------------------------
 
 def _fields(x: domish.Element) -> Iterator[tuple[str | None, list[str]]]:
-    for f in x.elements(NS_X_DATA, "field"):
-        yield f.getAttribute("var"), [str(v) for v in f.elements(NS_X_DATA, "value")]
+    for f in x.elements(ns.X_DATA, "field"):
+        yield f.getAttribute("var"), [str(v) for v in f.elements(ns.X_DATA, "value")]
 
 
 def form_type(x: domish.Element) -> str | None:
@@ -103,7 +101,7 @@ def multi_values(x: domish.Element | None) -> dict[str, list[str]]:
 
 def find(parent: domish.Element, namespace: str) -> domish.Element | None:
     """The first ``<x xmlns='jabber:x:data'/>`` child of ``parent`` with that FORM_TYPE."""
-    for x in parent.elements(NS_X_DATA, "x"):
+    for x in parent.elements(ns.X_DATA, "x"):
         if form_type(x) == namespace:
             return x
     return None

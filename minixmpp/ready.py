@@ -17,36 +17,37 @@ from minixmpp import __version__
 from minixmpp.config import ConfigError
 
 if TYPE_CHECKING:
-    from minixmpp.server import Server
+    from minixmpp.view import ServerView
 
 
-def describe(server: Server) -> dict[str, Any]:
-    """What a client needs to connect: addresses, ports, JIDs, certificate."""
-    c2s = server.c2s_port.getHost()
-    components = server.component_port.getHost() if server.component_port else None
-    http = server.http_port.getHost() if server.http_port else None
+def describe(view: ServerView) -> dict[str, Any]:
+    """What a client needs to connect: addresses, ports, JIDs, certificate, features."""
+    ports = view.ports()
+    appserver = view.service("appserver")
     return {
         "version": __version__,
         "pid": os.getpid(),
-        "domain": server.settings.domain,
-        "host": "127.0.0.1" if c2s.host == "0.0.0.0" else c2s.host,  # where to connect
-        "c2s": c2s.port,
-        "components": components.port if components else None,
-        "http": http.port if http else None,
-        "http_url": f"http://{http.host}:{http.port}" if http else None,
-        "push_jid": server.appserver.jid if server.appserver else None,
-        "accounts": sorted(server.settings.accounts),
-        "tls_certificate": server.tls.cert_pem.decode() if server.tls else None,
-        "tls_fingerprint": server.tls.fingerprint if server.tls else None,
+        "domain": view.settings.domain,
+        "host": ports.host,  # where to connect
+        "c2s": ports.c2s,
+        "components": ports.components,
+        "http": ports.http,
+        "http_url": f"http://{ports.http_host}:{ports.http}" if ports.http is not None
+        else None,
+        "push_jid": appserver.jid if appserver is not None else None,
+        "accounts": sorted(view.settings.accounts),
+        "features": list(view.features),
+        "tls_certificate": view.tls.cert_pem.decode() if view.tls else None,
+        "tls_fingerprint": view.tls.fingerprint if view.tls else None,
     }
 
 
-def write(server: Server, path: str) -> None:
+def write(view: ServerView, path: str) -> None:
     """Write :func:`describe` to ``path`` atomically."""
     target = Path(path)
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        partial.write_text(json.dumps(describe(server), indent=2) + "\n", encoding="utf-8")
+        partial.write_text(json.dumps(describe(view), indent=2) + "\n", encoding="utf-8")
         os.replace(partial, target)
     except OSError as e:
         partial.unlink(missing_ok=True)

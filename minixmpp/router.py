@@ -75,9 +75,7 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
 
     def __init__(self, router: Router, domain: str, sessions: SessionManager,
                  accounts: IAccountStore, *, presence: PresenceHandler,
-                 messages: MessageDelivery, sent: Sequence[SentListener] = (),
-                 replies: Callable[[domish.Element], bool] | None = None,
-                 guards: Sequence[StanzaGuard] = ()) -> None:
+                 messages: MessageDelivery) -> None:
         xmlstream.XMPPHandlerCollection.__init__(self)
         self.router = router
         self.domain = domain
@@ -86,14 +84,14 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         self.presence = presence
         self.messages = messages
         #: told of every message a local client sends (archive, carbons), in order
-        self.sent = tuple(sent)
-        #: takes an IQ result/error to the server that answers a request of ours (push
+        self.sent: tuple[SentListener, ...] = ()
+        #: take an IQ result/error to the server that answers a request of ours (push
         #: publishes) before the handlers' observers see it: the hot path stays short
-        self.replies = replies
+        self.replies: tuple[Callable[[domish.Element], bool], ...] = ()
         #: may stop IQs and presence to local accounts, and messages and IQs local clients
         #: send (blocking, XEP-0191); messages to local accounts go through the delivery
         #: stages instead
-        self.guards = tuple(guards)
+        self.guards: tuple[StanzaGuard, ...] = ()
         # Handlers talk to an XML pipe: what they send goes straight to the router (no
         # dispatch on the way out: nothing else observes it), what the router gives us
         # for the server is dispatched to them.
@@ -101,6 +99,12 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
         self.xmlstream = self._pipe.source
         self.xmlstream.send = router.route
         router.routes[domain] = self
+
+    def install(self, *, sent: Sequence[SentListener] = (),
+                guards: Sequence[StanzaGuard] = (),
+                replies: Sequence[Callable[[domish.Element], bool]] = ()) -> None:
+        """What the features declared, in the order they run (``Server``, once)."""
+        self.sent, self.guards, self.replies = tuple(sent), tuple(guards), tuple(replies)
 
     def addHandler(self, handler: Any) -> None:
         xmlstream.XMPPHandlerCollection.addHandler(self, handler)
@@ -159,9 +163,10 @@ class LocalDomain(xmlstream.XMPPHandlerCollection, service.Service):
     def _iq(self, iq: domish.Element, to: jid.JID) -> None:
         """RFC 6121 §8.5.1–8.5.3 for IQs; server-side handlers answer the rest."""
         itype = iq.getAttribute("type")
-        if (itype in ("result", "error") and to.user is None and self.replies is not None
-                and self.replies(iq)):
-            return
+        if itype in ("result", "error") and to.user is None:
+            for reply in self.replies:
+                if reply(iq):
+                    return
         if to.user is not None and not self.accounts.exists(to.user):
             return bounce(iq, "service-unavailable", self.route)
         if to.resource is not None:

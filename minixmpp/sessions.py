@@ -95,11 +95,17 @@ class SessionManager:
 
     def __init__(self) -> None:
         self._by_user: dict[str, dict[str, Session]] = {}
-        #: called in order with a session after it is gone (presence cleanup, resumption);
-        #: set by ``Server``
-        self.on_unbound: tuple[Callable[[Session], None], ...] = ()
+        #: called in order with a session after it is gone (presence cleanup, resumption)
+        self.unbound: tuple[Callable[[Session], None], ...] = ()
         #: ends a hibernated session that a new login with its full JID replaces
-        self.on_replaced: Callable[[Session], None] = self.unbind
+        self.replaced: Callable[[Session], None] = self.unbind
+
+    def install(self, *, unbound: tuple[Callable[[Session], None], ...],
+                replaced: Callable[[Session], None]) -> None:
+        """What happens when a session goes (``Server``, once, in order): its presence
+        is cleaned up, its resumption forgotten; and how a hibernated session that a
+        new login replaces ends (XEP-0198)."""
+        self.unbound, self.replaced = unbound, replaced
 
     def bind(self, session: Session) -> None:
         """Bind ``session``; an older session with the same full JID gets ``conflict``.
@@ -113,21 +119,21 @@ class SessionManager:
             self.log.info("{jid} logged in again: old session closed with conflict",
                           jid=session.jid.full())
             if old.hibernated:
-                self.on_replaced(old)
+                self.replaced(old)
             else:
                 self.unbind(old)
                 old.stream.sendStreamError(error.StreamError("conflict"))
         self._by_user.setdefault(session.user, {})[session.resource] = session
 
     def unbind(self, session: Session) -> None:
-        """Forget ``session`` (idempotent) and run the ``on_unbound`` callbacks."""
+        """Forget ``session`` (idempotent) and run the ``unbound`` callbacks."""
         resources = self._by_user.get(session.user)
         if not resources or resources.get(session.resource) is not session:
             return
         del resources[session.resource]
         if not resources:
             del self._by_user[session.user]
-        for callback in self.on_unbound:
+        for callback in self.unbound:
             callback(session)
 
     def get(self, jid: JID) -> Session | None:

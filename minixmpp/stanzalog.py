@@ -5,10 +5,9 @@ from __future__ import annotations
 from twisted.logger import Logger
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.stanza import deep_copy, shallow_copy
 
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-NS_REGISTER = "jabber:iq:register"
 MASK = "***"
 
 log = Logger(namespace="minixmpp.stanzas")
@@ -16,7 +15,7 @@ log = Logger(namespace="minixmpp.stanzas")
 
 def masked(element: domish.Element) -> str:
     """Serialize ``element`` with SASL payloads and passwords replaced by ``***``."""
-    if element.uri == NS_SASL:
+    if element.uri == ns.SASL:
         if not any(isinstance(c, str) and c.strip() for c in element.children):
             return element.toXml()
         element = shallow_copy(element)

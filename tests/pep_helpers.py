@@ -31,7 +31,7 @@ async def pep_client(server: Any, user: str, resource: str = "pep",
         full = f"{user}@{server.settings.domain}/{resource}"
         wanted = set(interests)
         await eventually(lambda: wanted <= set(
-            server.pep.resource.interests.get((user, full), ())) and _present(server, full))
+            server.service("pep").interests.get((user, full), ())) and _present(server, full))
     return c
 
 
@@ -45,8 +45,8 @@ def _present(server: Any, full: str) -> bool:
 def friends(server: Any, a: str, b: str, groups: tuple[str, ...] = ()) -> None:
     """A mutual presence subscription (``both``) between two accounts, set in storage."""
     domain = server.settings.domain
-    server.rosters.put(a, RosterItem(f"{b}@{domain}", subscription="both", groups=groups))
-    server.rosters.put(b, RosterItem(f"{a}@{domain}", subscription="both"))
+    server.storage.rosters.put(a, RosterItem(f"{b}@{domain}", subscription="both", groups=groups))
+    server.storage.rosters.put(b, RosterItem(f"{a}@{domain}", subscription="both"))
 
 
 def payload(ns: str, name: str = "entry", text: str | None = None, **attrs: str

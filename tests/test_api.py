@@ -12,7 +12,7 @@ HTTP = dict(http="tcp:0")
 
 
 def url(server, path: str) -> str:
-    return f"http://127.0.0.1:{server.http_port_number}/api/{path}"
+    return f"http://127.0.0.1:{server.ports().http}/api/{path}"
 
 
 @pytest.mark.server_options(**HTTP)
@@ -119,7 +119,7 @@ async def test_push_registrations_notifications_wait_fail_recover(server) -> Non
     assert (await http("POST", url(server, "push/fail"),
                            {"node": "n1", "condition": "item-not-found"}))[0] == 200
     bob.send_message(mto="alice@localhost", mbody="again", mtype="chat")
-    await eventually(lambda: server.push_store.registrations("alice") == [])
+    await eventually(lambda: server.storage.push.registrations("alice") == [])
     status, state = await http("GET", url(server, "state"))
     assert [e["event"] for e in state["push_events"]][:2] == ["auto-disabled", "enabled"]
     assert (await http("POST", url(server, "push/recover"), {"node": "n1"}))[0] == 200
@@ -136,7 +136,7 @@ async def test_delete_registrations(server) -> None:
     await enable_push(alice, "b")
     status, body = await http("DELETE", url(server, "push/registrations?account=alice&node=a"))
     assert status == 200 and body == {"removed": 1}
-    assert [r.node for r in server.push_store.registrations("alice")] == ["b"]
+    assert [r.node for r in server.storage.push.registrations("alice")] == ["b"]
     await close(alice)
 
 
@@ -153,8 +153,8 @@ async def test_reset_returns_to_a_clean_state(server) -> None:
     status, body = await http("POST", url(server, "reset"))
     assert status == 200 and body["accounts"] == ["alice", "bob", "carol"]
     await eventually(lambda: bob.stream_errors == ["reset"])
-    assert server.offline_store.count("alice") == 0
-    assert server.push_store.users() == [] and server.appserver.notifications == []
+    assert server.storage.offline.count("alice") == 0
+    assert server.storage.push.users() == [] and server.appserver.notifications == []
     await eventually(lambda: len(server.sessions) == 0)  # bob's stream is closed
     alice = await login(server, "alice")  # configured accounts still work
     await close(alice)

@@ -63,15 +63,15 @@ async def test_blocked_sender_is_bounced_never_pushed_and_unblock_restores(serve
     await alice.plugin["xep_0191"].block(["bob@localhost"])
     await close(alice)
     await eventually(lambda: not server.sessions.of("alice"))
-    offline_before = server.offline_store.count("alice")
+    offline_before = server.storage.offline.count("alice")
     errors: list = []
     bob.add_event_handler("message_error", errors.append)
     bob.send_message(mto="alice@localhost", mbody="blocked", mtype="chat")
     await eventually(lambda: errors)
     assert errors[0]["error"]["condition"] == "service-unavailable"
     assert server.appserver.find(account="alice", since=first.seq) == []
-    assert server.offline_store.count("alice") == offline_before  # not stored
-    assert all("blocked" not in m.xml for m in server.archive_store.messages("alice"))
+    assert server.storage.offline.count("alice") == offline_before  # not stored
+    assert all("blocked" not in m.xml for m in server.storage.archive.messages("alice"))
     # an IQ from bob to alice's bare JID: service-unavailable; presence: nothing
     iq = bob.make_iq_get(ito="alice@localhost")
     iq.append(ET.Element("{jabber:iq:version}query"))

@@ -16,7 +16,7 @@ async def post(server: Any, body: str, timeout: float = 30) -> tuple[int, str]:
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"http://127.0.0.1:{server.http_port_number}/http-bind",
+        async with session.post(f"http://127.0.0.1:{server.ports().http}/http-bind",
                                 data=body.encode(),
                                 headers={"Content-Type": "text/xml; charset=utf-8"},
                                 timeout=aiohttp.ClientTimeout(total=timeout)) as r:
@@ -105,7 +105,7 @@ async def test_bosh_login_and_message_exchange(server) -> None:
 async def test_bosh_held_request_is_answered_empty_after_wait_and_rid_rules(server) -> None:
     bosh = Bosh(server)
     await bosh.login("alice")
-    server.bosh.sessions[bosh.sid].wait = 0  # answer held requests at once
+    server.service("bosh").sessions[bosh.sid].wait = 0  # answer held requests at once
     empty = await bosh.send()
     assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", empty)
     # a resent request gets the same answer (§14.3)
@@ -114,7 +114,7 @@ async def test_bosh_held_request_is_answered_empty_after_wait_and_rid_rules(serv
     # a rid far outside the window ends the session
     bosh.rid += 10
     assert "item-not-found" in await bosh.send()
-    assert bosh.sid not in server.bosh.sessions
+    assert bosh.sid not in server.service("bosh").sessions
 
 
 async def test_bosh_bad_body_is_bad_request(server) -> None:
@@ -131,13 +131,13 @@ async def test_bosh_pause_answers_held_requests_and_the_session_then_ends(server
     bosh = Bosh(server)
     await bosh.login("alice")
     held = asyncio.ensure_future(bosh.send())  # held (wait=5)
-    await eventually(lambda: server.bosh.sessions[bosh.sid].held)  # it arrived first
+    await eventually(lambda: server.service("bosh").sessions[bosh.sid].held)  # it arrived first
     paused = await bosh.send(pause="1")  # §10: answer everything, then 1 s allowed
     assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", paused)
     assert re.fullmatch(rf"<body xmlns='{HTTPBIND}'></body>", await held)
-    assert bosh.sid in server.bosh.sessions
+    assert bosh.sid in server.service("bosh").sessions
     # no request comes back within the pause: the session ends, alice goes offline
-    await eventually(lambda: bosh.sid not in server.bosh.sessions)
+    await eventually(lambda: bosh.sid not in server.service("bosh").sessions)
     await eventually(lambda: not server.sessions.of("alice"))
     status, text = await post(server, bosh.body(pause="100000"))
     assert "item-not-found" in text

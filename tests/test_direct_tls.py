@@ -19,7 +19,7 @@ async def test_direct_tls_selects_xmpp_client_and_offers_no_starttls(server, ver
     context.minimum_version = context.maximum_version = version
     context.set_alpn_protocols(["xmpp-client"])
     reader, writer = await asyncio.open_connection(
-        "127.0.0.1", server.tls_port, ssl=context, server_hostname="localhost")
+        "127.0.0.1", server.ports().c2s_tls, ssl=context, server_hostname="localhost")
     raw = Raw(reader, writer)
     try:
         tls = writer.get_extra_info("ssl_object")
@@ -47,7 +47,7 @@ async def test_slixmpp_enable_direct_tls_logs_in_and_chats(server) -> None:
     c.enable_plaintext = False
     started: asyncio.Future = asyncio.get_event_loop().create_future()
     c.add_event_handler("session_start", lambda _: started.done() or started.set_result(1))
-    c.connect("127.0.0.1", server.tls_port)
+    c.connect("127.0.0.1", server.ports().c2s_tls)
     await asyncio.wait_for(started, 10)
     try:
         assert "starttls" not in c.features

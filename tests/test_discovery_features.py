@@ -119,7 +119,7 @@ async def test_pre_approved_subscription_is_granted_without_asking(server) -> No
         alice.send_presence(pto="bob@localhost", ptype="subscribed")  # before any request
         item = None
         for _ in range(50):
-            item = server.rosters.get("alice", "bob@localhost")
+            item = server.storage.rosters.get("alice", "bob@localhost")
             if item is not None:
                 break
             await bob.get_roster()  # a round trip on another stream as a barrier
@@ -127,7 +127,7 @@ async def test_pre_approved_subscription_is_granted_without_asking(server) -> No
         bob.send_presence(pto="alice@localhost", ptype="subscribe")
         subscribed = await bob.next("presence_subscribed")
         assert subscribed["from"].bare == "alice@localhost"
-        item = server.rosters.get("alice", "bob@localhost")
+        item = server.storage.rosters.get("alice", "bob@localhost")
         assert item.subscription == "from" and not item.approved and not item.pending_in
         # alice was never asked (positive control: she does get presence from bob later)
         assert not [p for p in alice.presences if p["type"] == "subscribe"]

@@ -93,7 +93,7 @@ async def test_delivered_messages_carry_the_archive_stanza_id(server) -> None:
     ids = [e for e in got.xml.iter("{urn:xmpp:sid:0}stanza-id")]
     assert len(ids) == 1 and ids[0].get("by") == "bob@localhost"
     assert ids[0].get("id") != "forged"
-    assert ids[0].get("id") == server.archive_store.messages("bob")[0].id
+    assert ids[0].get("id") == server.storage.archive.messages("bob")[0].id
     alice.close()
     await close(bob)
 
@@ -136,7 +136,7 @@ async def test_no_archive_turns_the_archive_off(server_factory) -> None:
     alice.send_message(mto="bob@localhost", mbody="not kept", mtype="chat")
     got = await bob.next_message()
     assert got.xml.find("{urn:xmpp:sid:0}stanza-id") is None
-    assert server.archive_store.messages("bob") == []
+    assert server.storage.archive.messages("bob") == []
     iq = bob.make_iq_set()
     iq.enable("mam")
     assert await iq_error(iq) == "service-unavailable"
@@ -172,7 +172,7 @@ async def test_both_archives_keep_the_message_as_sent(server, bob_online: bool) 
         ("nobody@localhost", "lost"), ("alice@localhost", "note to self"),
         ("alice@localhost", "note to self")]
     assert await bodies(bob) == [("bob@localhost", "first"), ("bob@localhost", "second")]
-    stored = server.archive_store.messages("bob")
+    stored = server.storage.archive.messages("bob")
     assert [m.xml.count("stanza-id") for m in stored] == [0, 0]
     await close(alice, bob)
 
@@ -199,7 +199,7 @@ def test_archive_copies_are_written_even_when_delivery_fails(server) -> None:
     message.addElement("body", content="kept anyway")
     with pytest.raises(RuntimeError):
         server.local.from_client(alice, message)
-    assert [m.with_jid for m in server.archive_store.messages("alice")] == ["bob@localhost"]
-    assert [m.with_jid for m in server.archive_store.messages("bob")] == [
+    assert [m.with_jid for m in server.storage.archive.messages("alice")] == ["bob@localhost"]
+    assert [m.with_jid for m in server.storage.archive.messages("bob")] == [
         "alice@localhost/desk"]
-    assert "stanza-id" not in server.archive_store.messages("bob")[0].xml
+    assert "stanza-id" not in server.storage.archive.messages("bob")[0].xml

@@ -129,7 +129,7 @@ async def test_members_without_occupant_get_the_message_at_their_bare_jid(server
         def delivered(self, outcome):
             seen.append((outcome.user, outcome.stanza.toXml(), outcome.result))
 
-    server.messages.listeners = (*server.messages.listeners, Spy())
+    server.local.messages.listeners = (*server.local.messages.listeners, Spy())
     alice = await muc_login(server, "alice")
     bob = await muc_login(server, "bob")
     await create(alice, persistentroom=True)

@@ -16,7 +16,7 @@ from tests.muc_helpers import ROOM, create, join, muc_login
 async def test_state_api_lists_rooms_and_occupants(server):
     alice = await muc_login(server, "alice")
     await create(alice, nick="Al", roomname="Lounge")
-    status, state = await http("GET", f"http://127.0.0.1:{server.http_port_number}"
+    status, state = await http("GET", f"http://127.0.0.1:{server.ports().http}"
                                           "/api/state")
     assert status == 200 and state["muc_jid"] == "conference.localhost"
     [room] = state["rooms"]

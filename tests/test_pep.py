@@ -180,7 +180,7 @@ async def test_notifications_go_to_interested_resources_allowed_by_the_access_mo
     # carol's subscription is gone: presence access model refuses her.
     from minixmpp.storage.interfaces import RosterItem
 
-    server.rosters.put("alice", RosterItem("carol@localhost", subscription="to"))
+    server.storage.rosters.put("alice", RosterItem("carol@localhost", subscription="to"))
     await alice["xep_0060"].publish(None, TUNE, id="song1",
                                         payload=payload(TUNE, "tune"))
     got = await notified(bob, "pubsub_publish")
@@ -201,7 +201,7 @@ async def test_open_node_notifies_contacts_without_presence_subscription_of_thei
 
     alice = await pep_client(server, "alice")
     carol = await pep_client(server, "carol", interests=(TUNE,))
-    server.rosters.put("alice", RosterItem("carol@localhost", subscription="to"))
+    server.storage.rosters.put("alice", RosterItem("carol@localhost", subscription="to"))
     await alice["xep_0060"].publish(None, TUNE, id="p", payload=payload(TUNE, "tune"))
     await barrier(carol)
     assert published(carol) == []
@@ -233,12 +233,12 @@ async def test_retract_purge_and_delete_are_notified(server) -> None:
 async def test_caps_are_asked_once_per_hash(server) -> None:
     friends(server, "alice", "bob")
     alice = await pep_client(server, "alice")
-    before = server.pep.resource.caps.queries_sent
+    before = server.service("pep").caps.queries_sent
     bob1 = await pep_client(server, "bob", "one", interests=(TUNE,))
     bob2 = await pep_client(server, "bob", "two", interests=(TUNE,))
     # Same software, same features: one disco#info query for both (bob's own account
     # learning its resources' caps, and alice's, share the cache).
-    assert server.pep.resource.caps.queries_sent - before == 1
+    assert server.service("pep").caps.queries_sent - before == 1
     await alice["xep_0060"].publish(None, TUNE, payload=payload(TUNE, "tune"))
     await notified(bob1, "pubsub_publish")
     await notified(bob2)
@@ -263,11 +263,13 @@ def test_verification_string_is_xep_0115_example() -> None:
 
 
 async def test_a_forged_caps_hash_is_not_cached_for_others(server) -> None:
+    from twisted.internet.task import Clock
+
     from minixmpp.pep.caps import CapsCache
     from minixmpp.stanza import parse
 
     sent = []
-    caps = CapsCache(sent.append, lambda: 0.0)
+    caps = CapsCache(sent.append, Clock())
     presence = parse("<presence from='a@x/1'><c xmlns='http://jabber.org/protocol/caps' "
                      "hash='sha-1' node='n' ver='forged='/></presence>")
     caps.observe("a@x/1", presence, "o@x", lambda: None)
@@ -299,8 +301,8 @@ async def test_last_item_on_initial_presence_and_on_subscription_approval(server
     # carol is online with +notify and asks alice for a subscription; alice approves.
     from minixmpp.storage.interfaces import RosterItem
 
-    server.rosters.put("carol", RosterItem("alice@localhost", subscription="from"))
-    server.rosters.put("alice", RosterItem("carol@localhost", subscription="to"))
+    server.storage.rosters.put("carol", RosterItem("alice@localhost", subscription="from"))
+    server.storage.rosters.put("alice", RosterItem("carol@localhost", subscription="to"))
     carol = await pep_client(server, "carol", interests=(TUNE,))
     await barrier(carol)
     assert published(carol) == []

@@ -129,7 +129,7 @@ async def test_status_api_lists_pep_nodes_and_delete_and_reset_clear_them(server
     vcard = alice["xep_0054"].make_vcard()
     vcard["FN"] = "Alice"
     await alice["xep_0054"].publish_vcard(vcard)
-    base = f"http://127.0.0.1:{server.http_port_number}/api"
+    base = f"http://127.0.0.1:{server.ports().http}/api"
     status, state = await http("GET", f"{base}/state")
     account = [a for a in state["accounts"] if a["name"] == "alice"][0]
     assert account["pep_nodes"] == [{"node": NS, "access_model": "open", "items": 1}]

@@ -67,7 +67,7 @@ async def test_offline_message_gives_exactly_one_notification(server) -> None:
     assert first["body"] == "Hi" and delay is not None and delay.get("from") == "localhost"
     assert delay.get("stamp", "").endswith("Z") and first["from"].full == "bob@localhost/desk"
     assert (await alice.next_message())["body"] == "Still there?"
-    assert server.offline_store.count("alice") == 0
+    assert server.storage.offline.count("alice") == 0
     await close(alice, bob)
 
 
@@ -125,7 +125,7 @@ async def test_connected_resource_without_presence_is_not_available(server) -> N
     bob.send_message(mto="alice@localhost", mbody="anyone?", mtype="chat")
     n = await wait_push(server, account="alice")
     assert n.fields["last-message-body"] == "anyone?"
-    assert server.offline_store.count("alice") == 1 and silent.messages == []
+    assert server.storage.offline.count("alice") == 1 and silent.messages == []
     await close(silent, bob)
 
 
@@ -199,17 +199,17 @@ async def test_disable_one_node_then_all(server) -> None:
     await enable_push(alice, "n2")
     await enable_push(alice, "n3", jid="push2.example")
     await disable_push(alice, "n1")
-    assert [r.node for r in server.push_store.registrations("alice")] == ["n2", "n3"]
+    assert [r.node for r in server.storage.push.registrations("alice")] == ["n2", "n3"]
     await disable_push(alice, "no-such-node")  # no match: still a result
     await disable_push(alice)  # every node of push.localhost
-    assert [r.node for r in server.push_store.registrations("alice")] == ["n3"]
+    assert [r.node for r in server.storage.push.registrations("alice")] == ["n3"]
     await disable_push(alice, jid="push2.example")
     await close(alice)
     bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="hello", mtype="chat")
     await barrier(bob)
     assert server.appserver.find(account="alice") == []
-    assert server.offline_store.count("alice") == 1  # positive control: it was handled
+    assert server.storage.offline.count("alice") == 1  # positive control: it was handled
     await close(bob)
 
 
@@ -217,7 +217,7 @@ async def test_re_enable_without_away_turns_away_off(server) -> None:
     phone = await login(server, "alice", resource="phone")
     await enable_push(phone, "n", away=True)
     await enable_push(phone, "n")
-    [registration] = server.push_store.registrations("alice")
+    [registration] = server.storage.push.registrations("alice")
     assert registration.away is False
     await close(phone)
     desktop = await login(server, "alice", resource="desktop", show="xa")
@@ -234,7 +234,7 @@ async def test_per_account_limit_drops_the_oldest(server) -> None:
     alice = await login(server, "alice")
     for node in ("a", "b", "c"):
         await enable_push(alice, node)
-    assert [r.node for r in server.push_store.registrations("alice")] == ["b", "c"]
+    assert [r.node for r in server.storage.push.registrations("alice")] == ["b", "c"]
     await close(alice)
 
 
@@ -248,11 +248,11 @@ async def test_bad_enable_requests(server) -> None:
     assert await iq_error(push_iq(alice, "enable", node="n", to="bob@localhost")) == "forbidden"
     assert await iq_error(push_iq(alice, "disable", jid=None)) == "bad-request"
     assert await iq_error(push_iq(alice, "disable", node="n", to="bob@localhost")) == "forbidden"
-    assert server.push_store.registrations("alice") == []
-    assert server.push_store.registrations("bob") == []
+    assert server.storage.push.registrations("alice") == []
+    assert server.storage.push.registrations("bob") == []
     # A missing node is accepted by default (XEP-0357 says SHOULD).
     await enable_push(alice, None)
-    assert [r.node for r in server.push_store.registrations("alice")] == [None]
+    assert [r.node for r in server.storage.push.registrations("alice")] == [None]
     await close(alice)
 
 
@@ -270,7 +270,7 @@ async def test_enable_before_authentication_is_refused(server) -> None:
              "node='n'/></iq>")
     assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in (
         await raw.read_to_close())
-    assert server.push_store.users() == []
+    assert server.storage.push.users() == []
 
 
 @pytest.mark.server_options(push_privacy=True)
@@ -288,7 +288,7 @@ async def test_permanent_error_removes_registration_at_once(server) -> None:
     server.appserver.fail("bad-node", "item-not-found")
     bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="1", mtype="chat")
-    await eventually(lambda: server.push_store.registrations("alice") == [])
+    await eventually(lambda: server.storage.push.registrations("alice") == [])
     await close(bob)
 
 
@@ -299,18 +299,18 @@ async def test_transient_errors_remove_registration_after_the_count(server) -> N
     bob = await login(server, "bob")
     for i in range(2):
         bob.send_message(mto="alice@localhost", mbody=str(i), mtype="chat")
-        await eventually(lambda i=i: server.push_store.registrations("alice")[0].errors
+        await eventually(lambda i=i: server.storage.push.registrations("alice")[0].errors
                              == i + 1)
     # A success in between resets the count.
     server.appserver.recover("flaky")
     bob.send_message(mto="alice@localhost", mbody="ok", mtype="chat")
     await wait_push(server, account="alice")
-    await eventually(lambda: server.push_store.registrations("alice")[0].errors == 0)
+    await eventually(lambda: server.storage.push.registrations("alice")[0].errors == 0)
     server.appserver.fail("flaky", "service-unavailable")
     for i in range(3):
         bob.send_message(mto="alice@localhost", mbody=str(i), mtype="chat")
         await barrier(bob)
-    await eventually(lambda: server.push_store.registrations("alice") == [])
+    await eventually(lambda: server.storage.push.registrations("alice") == [])
     await close(bob)
 
 
@@ -320,12 +320,12 @@ async def test_no_reply_takes_the_timeout_path(server) -> None:
     server.appserver.fail("silent", None)
     bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost", mbody="1", mtype="chat")
-    await eventually(lambda: server.push_store.registrations("alice")[0].last_error
+    await eventually(lambda: server.storage.push.registrations("alice")[0].last_error
                          == "timeout", timeout=3)
     bob.send_message(mto="alice@localhost", mbody="2", mtype="chat")
-    await eventually(lambda: server.push_store.registrations("alice") == [], timeout=3)
+    await eventually(lambda: server.storage.push.registrations("alice") == [], timeout=3)
     # Message delivery never waited for the App Server.
-    assert server.offline_store.count("alice") == 2
+    assert server.storage.offline.count("alice") == 2
     await close(bob)
 
 
@@ -337,7 +337,7 @@ async def test_offline_overflow_bounces_service_unavailable(server) -> None:
     err = await bob.next_message()
     assert err["type"] == "error" and err["error"]["condition"] == "service-unavailable"
     assert err["body"] == "2"
-    assert server.offline_store.count("alice") == 2
+    assert server.storage.offline.count("alice") == 2
     await close(bob)
 
 

@@ -42,7 +42,7 @@ class AppServerComponent(slixmpp.ComponentXMPP):
 
 
 async def start_component(server: Any, secret: str = "s3cret") -> AppServerComponent:
-    app = AppServerComponent("pushapp.localhost", secret, server.components_port)
+    app = AppServerComponent("pushapp.localhost", secret, server.ports().components)
     started = asyncio.get_event_loop().create_future()
     app.add_event_handler("session_start", lambda _: started.done() or started.set_result(1))
     app.connect()
@@ -77,7 +77,7 @@ async def test_external_app_server_receives_the_same_publish(server) -> None:
     assert internal.fields == {k: v for k, v in fields.items() if k != "FORM_TYPE"}
     # The component's result reply was matched: no error counted.
     def ext() -> Any:
-        return {r.node: r for r in server.push_store.registrations("alice")}["ext-node"]
+        return {r.node: r for r in server.storage.push.registrations("alice")}["ext-node"]
 
     await eventually(lambda: ext().notifications == 1)
     assert ext().errors == 0
@@ -87,7 +87,7 @@ async def test_external_app_server_receives_the_same_publish(server) -> None:
 
 @pytest.mark.server_options(**COMPONENTS)
 async def test_wrong_component_secret_is_refused(server) -> None:
-    app = AppServerComponent("pushapp.localhost", "wrong", server.components_port)
+    app = AppServerComponent("pushapp.localhost", "wrong", server.ports().components)
     app.connect()
     await eventually(lambda: app.stream_errors)
     assert app.stream_errors == ["not-authorized"]
@@ -97,7 +97,7 @@ async def test_wrong_component_secret_is_refused(server) -> None:
 
 @pytest.mark.server_options(**COMPONENTS)
 async def test_unknown_component_name_is_host_unknown(server) -> None:
-    raw = await Raw.connect(Remote(server.components_port))
+    raw = await Raw.connect(Remote(server.ports().components))
     raw.send("<stream:stream xmlns='jabber:component:accept' "
              "xmlns:stream='http://etherx.jabber.org/streams' to='other.localhost'>")
     assert "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in (

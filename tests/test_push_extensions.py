@@ -98,7 +98,7 @@ async def test_without_the_priority_child_there_is_no_priority(server) -> None:
 async def test_muted_senders_never_push(server) -> None:
     await offline_alice(server, "n", "<muted xmlns='tigase:push:filter:muted:0'>"
                                          "<item jid='bob@localhost'/></muted>")
-    [registration] = server.push_store.registrations("alice")
+    [registration] = server.storage.push.registrations("alice")
     assert registration.extensions["muted"] == ["bob@localhost"]
     bob = await login(server, "bob")
     carol = await login(server, "carol")
@@ -108,14 +108,14 @@ async def test_muted_senders_never_push(server) -> None:
     carol.send_message(mto="alice@localhost", mbody="from carol", mtype="chat")  # control
     n = await wait_push(server, account="alice")
     assert n.fields["last-message-body"] == "from carol"
-    assert server.offline_store.count("alice") == 2  # muting never drops the message
+    assert server.storage.offline.count("alice") == 2  # muting never drops the message
     await close(bob, carol)
 
 
 async def test_ignore_unknown_pushes_only_for_roster_contacts_with_a_subscription(
         server) -> None:
-    server.rosters.put("alice", RosterItem("bob@localhost", subscription="both"))
-    server.rosters.put("alice", RosterItem("carol@localhost", subscription="none"))
+    server.storage.rosters.put("alice", RosterItem("bob@localhost", subscription="both"))
+    server.storage.rosters.put("alice", RosterItem("carol@localhost", subscription="none"))
     await offline_alice(server, "n",
                             "<ignore-unknown xmlns='tigase:push:filter:ignore-unknown:0'/>")
     carol = await login(server, "carol")
@@ -182,7 +182,7 @@ async def test_bad_extension_is_bad_request_and_stores_nothing(server, encrypt, 
                                                                ) -> None:
     alice = await login(server, "alice")
     assert await iq_error(enable_iq(alice, "n", encrypt)) == "bad-request"
-    assert server.push_store.registrations("alice") == []
+    assert server.storage.push.registrations("alice") == []
     await close(alice)
 
 
@@ -243,7 +243,7 @@ COMPONENTS = dict(component=("conference.localhost:s3cret",), no_muc=True,  # a 
 
 async def fake_muc(server) -> slixmpp.ComponentXMPP:
     muc = slixmpp.ComponentXMPP("conference.localhost", "s3cret", "127.0.0.1",
-                                server.components_port)
+                                server.ports().components)
     started = asyncio.get_event_loop().create_future()
     muc.add_event_handler("session_start", lambda _: started.done() or started.set_result(1))
     muc.connect()
@@ -315,7 +315,8 @@ async def test_push_groupchat_mentions_uses_the_nick_lookup(server) -> None:
     n = await wait_push(server, account="alice")
     assert n.fields["last-message-body"] == "Alice, are you there?"
     # MUC can plug in the real nickname.
-    server.notifier.nick = lambda user, room: "Queen" if room.startswith("lobby@") else None
+    server.service("push").notifier.nick = (
+        lambda user, room: "Queen" if room.startswith("lobby@") else None)
     groupchat(muc, "lobby", "bob", "long live the queen")
     n = await wait_push(server, account="alice", since=n.seq)
     assert n.fields["last-message-body"] == "long live the queen"
@@ -342,9 +343,9 @@ async def test_re_enable_replaces_every_extension(server) -> None:
     await enable_iq(alice, "n", "<priority xmlns='tigase:push:priority:0'/>",
                         "<muted xmlns='tigase:push:filter:muted:0'><item jid='bob@localhost'/>"
                         "</muted>").send(timeout=5)
-    assert set(server.push_store.registrations("alice")[0].extensions) == {"priority", "muted"}
+    assert set(server.storage.push.registrations("alice")[0].extensions) == {"priority", "muted"}
     await enable_iq(alice, "n", "<jingle xmlns='tigase:push:jingle:0'/>").send(timeout=5)
-    assert server.push_store.registrations("alice")[0].extensions == {"jingle": True}
+    assert server.storage.push.registrations("alice")[0].extensions == {"jingle": True}
     await close(alice)
 
 
@@ -365,7 +366,7 @@ async def test_extensions_in_the_http_api_and_the_enable_log_line(server) -> Non
                         f"<encrypt xmlns='tigase:push:encrypt:0' alg='aes-128-gcm' "
                         f"max-size='512'>{KEY64}</encrypt>").send(timeout=5)
     status, [registration] = await http(
-        "GET", f"http://127.0.0.1:{server.http_port_number}/api/push/registrations")
+        "GET", f"http://127.0.0.1:{server.ports().http}/api/push/registrations")
     assert status == 200
     assert registration["extensions"] == {"priority": True, "encrypt": {
         "alg": "aes-128-gcm", "max_size": 512}}

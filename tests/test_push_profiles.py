@@ -99,10 +99,10 @@ async def test_profile_enable_without_node(server_factory, profile) -> None:
     outcome = expected(profile, "no_node")
     if outcome == "result":
         await enable_push(alice, None)
-        assert [r.node for r in server.push_store.registrations("alice")] == [None]
+        assert [r.node for r in server.storage.push.registrations("alice")] == [None]
     else:
         assert await iq_error(push_iq(alice, "enable", node=None)) == outcome
-        assert server.push_store.registrations("alice") == []
+        assert server.storage.push.registrations("alice") == []
     await close(alice)
 
 
@@ -155,7 +155,7 @@ async def test_profile_error_policy(server_factory, profile, condition, kind, sc
     for i in range(3):
         bob.send_message(mto="alice@localhost", mbody=str(i), mtype="chat")
         await barrier(bob)
-        kept.append(bool(server.push_store.registrations("alice")))
+        kept.append(bool(server.storage.push.registrations("alice")))
     assert kept == expected(profile, scenario)
     # Positive control: a registration that is kept still pushes once the App Server
     # recovers.
@@ -173,7 +173,7 @@ async def test_profile_disable_one_node(server_factory, profile) -> None:
     await enable_push(alice, "n1")
     await enable_push(alice, "n2")
     await disable_push(alice, "n1")
-    assert [r.node for r in server.push_store.registrations("alice")] == expected(
+    assert [r.node for r in server.storage.push.registrations("alice")] == expected(
         profile, "disable_one_node")
     await close(alice)
 
@@ -233,7 +233,7 @@ async def test_profile_enable_before_authentication(server_factory, profile) -> 
         text = await raw.read_until("</iq>")
         assert "type='error'" in text and f"<{outcome} " in text and "id='e'" in text
         raw.close()
-    assert server.push_store.users() == []
+    assert server.storage.push.users() == []
 
 
 def test_every_profile_is_documented_and_uses_known_choices() -> None:

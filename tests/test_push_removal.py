@@ -10,7 +10,7 @@ from tests.helpers import barrier, close, disable_push, enable_push, eventually,
 
 
 def nodes(server, user: str = "alice") -> list[tuple[str, str | None]]:
-    return [(r.jid, r.node) for r in server.push_store.registrations(user)]
+    return [(r.jid, r.node) for r in server.storage.push.registrations(user)]
 
 
 async def offline_message(server, bob, body: str) -> None:
@@ -89,7 +89,7 @@ HTTP = dict(http="tcp:0")
 
 
 def url(server, path: str) -> str:
-    return f"http://127.0.0.1:{server.http_port_number}/api/{path}"
+    return f"http://127.0.0.1:{server.ports().http}/api/{path}"
 
 
 @pytest.mark.server_options(**HTTP)

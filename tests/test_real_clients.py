@@ -42,7 +42,7 @@ async def test_go_sendxmpp_sends_without_verification(server, direct) -> None:
     bob = await login(server, "bob")
     try:
         args = ["-t"] if direct else []
-        port = server.tls_port if direct else server.port
+        port = server.ports().c2s_tls if direct else server.port
         rc, out = await go_sendxmpp(*account(server, "alice", port), *args, "-n",
                                         "bob@localhost", stdin=b"hello from go\n")
         assert rc == 0, out
@@ -116,7 +116,7 @@ async def test_aioxmpp_logs_in_and_chats(server, direct) -> None:
     me = aioxmpp.JID.fromstr("alice@localhost/aioxmpp")
     connector = (aioxmpp.connector.XMPPOverTLSConnector() if direct
                  else aioxmpp.connector.STARTTLSConnector())
-    port = server.tls_port if direct else server.port
+    port = server.ports().c2s_tls if direct else server.port
     client = aioxmpp.PresenceManagedClient(
         me, aioxmpp.make_security_layer("alice", no_verify=True),
         override_peer=[("127.0.0.1", port, connector)])

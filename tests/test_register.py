@@ -84,14 +84,14 @@ async def test_register_log_in_change_password_and_remove(any_storage) -> None:
     dave.send_presence(pto="bob@localhost", ptype="subscribe")
     bob.send_message(mto="dave@localhost/other", mbody="barrier", mtype="chat")
     await other.next_message()
-    assert server.rosters.items("dave")
+    assert server.storage.rosters.items("dave")
     # removal: the result, then both of dave's streams close; the data is gone
     ended: asyncio.Future = asyncio.get_event_loop().create_future()
     other.add_event_handler("disconnected", lambda _: ended.done() or ended.set_result(1))
     await dave["xep_0077"].cancel_registration()
     await asyncio.wait_for(ended, 10)
     assert "not-authorized" in other.stream_errors
-    assert not server.accounts.exists("dave") and not server.rosters.items("dave")
+    assert not server.accounts.exists("dave") and not server.storage.rosters.items("dave")
     assert not list(server.sessions.of("dave"))
     await close(dave, other, bob)
 

@@ -142,7 +142,7 @@ async def test_fast_token_rotation_invalidation_and_replay(server) -> None:
     raw, _ = await connect(server)
     first = token_of(await scram_authenticate(raw, "alice", REQUEST_TOKEN))
     raw.close()
-    assert server.token_store.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770")
+    assert server.storage.tokens.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770")
     # a FAST login asking for a new token: both work until the new one is used
     raw, _ = await connect(server)
     second = token_of(await fast_authenticate(raw, "alice", first, REQUEST_TOKEN,
@@ -247,8 +247,8 @@ async def test_fast_token_kept_in_data_dir_logs_in_to_the_next_server(server_fac
     raw, _ = await connect(second)
     assert "<success" in await fast_authenticate(raw, "alice", token, count=1)
     raw.close()
-    second.remove_account("alice")  # the account goes, and its tokens with it
-    assert second.token_store.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770") is None
+    second.admin.remove_account("alice")  # the account goes, and its tokens with it
+    assert second.storage.tokens.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770") is None
 
 
 def test_fast_tokens_expire_after_their_lifetime() -> None:

@@ -124,7 +124,7 @@ async def test_host_meta_names_the_web_transports_with_cors(server) -> None:
 
     from tests.test_upload import raw_http
 
-    base = f"http://127.0.0.1:{server.http_port_number}"
+    base = f"http://127.0.0.1:{server.ports().http}"
     status, body, headers = await raw_http(
         "GET", f"{base}/.well-known/host-meta", headers={"Origin": "http://app.example"})
     assert status == 200 and headers["Content-Type"] == "application/xrd+xml"
@@ -137,5 +137,5 @@ async def test_host_meta_names_the_web_transports_with_cors(server) -> None:
     assert {link["rel"]: link["href"] for link in json.loads(body)["links"]} == links
     assert links == {
         "urn:xmpp:alt-connections:websocket":
-            f"ws://127.0.0.1:{server.http_port_number}/xmpp-websocket",
+            f"ws://127.0.0.1:{server.ports().http}/xmpp-websocket",
         "urn:xmpp:alt-connections:xbosh": f"{base}/http-bind"}

@@ -69,7 +69,7 @@ async def test_dead_connection_hibernates_pushes_once_and_resumes(server) -> Non
     assert n.fields["last-message-body"] == "first" and n.node == "phone-node"
     await barrier(bob)
     assert len(server.appserver.find(account="alice")) == 1, "further messages are batched"
-    assert server.offline_store.count("alice") == 0  # queued for the session, not offline
+    assert server.storage.offline.count("alice") == 0  # queued for the session, not offline
     alice.messages.clear()
     await start_session(alice)
     await eventually(lambda: len(alice.messages) >= 2)
@@ -118,7 +118,7 @@ async def test_hibernation_timeout_moves_messages_offline_and_broadcasts_unavail
     kill_tcp(alice)
     await eventually(lambda: session_of(server, "alice@localhost/phone").hibernated)
     carol.send_message(mto="alice@localhost", mbody="are you there?", mtype="chat")
-    await eventually(lambda: server.offline_store.count("alice") == 1, timeout=5)
+    await eventually(lambda: server.storage.offline.count("alice") == 1, timeout=5)
     assert session_of(server, "alice@localhost/phone") is None
     await eventually(lambda: any(p["type"] == "unavailable" and
                                      p["from"].full == "alice@localhost/phone"
@@ -146,7 +146,7 @@ async def test_resumed_then_dead_again_delivers_nothing_twice(server) -> None:
     kill_tcp(alice)
     await eventually(lambda: session_of(server, "alice@localhost/phone") is None,
                          timeout=5)
-    assert server.offline_store.count("alice") == 0
+    assert server.storage.offline.count("alice") == 0
     fresh = await login(server, "alice", resource="other")
     await barrier(fresh)
     assert fresh.messages == []
@@ -200,7 +200,7 @@ async def test_a_hibernated_queue_is_bounded(server) -> None:
         assert chunk, "the stream closed before every bounce arrived"
         bob.buffer += chunk
     bob.buffer = (await raw_barrier(bob)).encode()
-    assert server.offline_store.count("alice") == 20
+    assert server.storage.offline.count("alice") == 20
     assert bob.buffer.count(b"<service-unavailable") == 40
     bob.close()
 

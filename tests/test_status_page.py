@@ -65,7 +65,7 @@ async def test_status_page_shows_sessions_and_new_notifications_live(server) -> 
     driver = await asyncio.to_thread(browser)
     try:
         await asyncio.to_thread(driver.get,
-                                    f"http://127.0.0.1:{server.http_port_number}/")
+                                    f"http://127.0.0.1:{server.ports().http}/")
         await until(driver, "#status", "live")
         assert "minixmpp serving localhost" in await asyncio.to_thread(
             text_of, driver, "h1")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from minixmpp.upload import NS_UPLOAD
+from minixmpp import ns
 from tests.helpers import close, http, iq_error, login
 
 
@@ -49,17 +49,17 @@ async def test_slixmpp_uploads_a_mebibyte_and_get_returns_the_same_bytes(server)
     url = await alice.plugin["xep_0363"].upload_file(
         "photo.jpg", size=len(data), content_type="image/jpeg", input_file=io.BytesIO(data),
         timeout=10)
-    assert url.startswith(f"http://127.0.0.1:{server.http_port_number}/upload/")
+    assert url.startswith(f"http://127.0.0.1:{server.ports().http}/upload/")
     status, body, headers = await raw_http("GET", url)
     assert status == 200 and body == data
     assert headers["Content-Type"] == "image/jpeg"
     assert headers["X-Content-Type-Options"] == "nosniff"
     # the HTTP API lists it; reset removes it
-    status, listed = await http("GET", f"http://127.0.0.1:{server.http_port_number}"
+    status, listed = await http("GET", f"http://127.0.0.1:{server.ports().http}"
                                            "/api/uploads")
     assert status == 200 and [(u["account"], u["filename"], u["size"], u["url"])
                               for u in listed] == [("alice", "photo.jpg", 1 << 20, url)]
-    await http("POST", f"http://127.0.0.1:{server.http_port_number}/api/reset")
+    await http("POST", f"http://127.0.0.1:{server.ports().http}/api/reset")
     assert (await raw_http("GET", url))[0] == 404
     assert not list(server.uploads.directory.iterdir())
     await close(alice)
@@ -70,7 +70,7 @@ async def test_upload_service_is_discoverable_with_its_max_size(server) -> None:
     info = await alice.plugin["xep_0363"].find_upload_service(timeout=5)
     assert info is not None and info["from"] == "upload.localhost"
     forms = [f["values"] for f in info["disco_info"].iterables]
-    upload_forms = [f for f in forms if f["FORM_TYPE"] in (NS_UPLOAD, [NS_UPLOAD])]
+    upload_forms = [f for f in forms if f["FORM_TYPE"] in (ns.UPLOAD, [ns.UPLOAD])]
     assert len(upload_forms) == 1
     assert upload_forms[0]["max-file-size"] == str(10 * 1024 * 1024)
     await close(alice)
@@ -85,9 +85,9 @@ async def test_too_large_file_gets_file_too_large_with_the_max_size(server) -> N
         await slot_request(alice, "big.bin", 1001)
     error = caught.value.iq["error"]
     assert error["condition"] == "not-acceptable" and error["type"] == "modify"
-    too_large = error.xml.find(f"{{{NS_UPLOAD}}}file-too-large")
+    too_large = error.xml.find(f"{{{ns.UPLOAD}}}file-too-large")
     assert too_large is not None
-    assert too_large.find(f"{{{NS_UPLOAD}}}max-file-size").text == "1000"
+    assert too_large.find(f"{{{ns.UPLOAD}}}max-file-size").text == "1000"
     assert await slot(alice, "ok.bin", 1000)  # positive control: at the limit
     await close(alice)
 

@@ -75,7 +75,7 @@ async def test_xmppjs_in_chromium_logs_in_over_websocket_chats_and_gets_pushed(
     driver = await asyncio.to_thread(browser)
     try:
         await asyncio.to_thread(driver.set_script_timeout, 15)
-        service = f"ws://127.0.0.1:{server.http_port_number}/xmpp-websocket"
+        service = f"ws://127.0.0.1:{server.ports().http}/xmpp-websocket"
         url = (f"http://127.0.0.1:{port.getHost().port}/client.html?service={service}"
                "&user=alice&password=alice")
         await asyncio.to_thread(driver.get, url)
@@ -149,7 +149,7 @@ async def test_xmppjs_in_node_logs_in_over_websocket_chats_and_gets_pushed(
         server, tmp_path) -> None:
     harness = tmp_path / "harness.cjs"
     harness.write_text(NODE_HARNESS)
-    service = f"ws://127.0.0.1:{server.http_port_number}/xmpp-websocket"
+    service = f"ws://127.0.0.1:{server.ports().http}/xmpp-websocket"
     bob = await login(server, "bob")
     proc = await asyncio.create_subprocess_exec(
         NODE, "--experimental-websocket", "--no-warnings", str(harness),
@@ -195,7 +195,7 @@ async def test_readme_web_client_snippet_works_in_chromium(server, tmp_path) -> 
     html = html.replace("https://unpkg.com/@xmpp/client@0.14.0/dist/xmpp.min.js",
                         "xmpp.min.js")
     html = html.replace("ws://127.0.0.1:5280/",
-                        f"ws://127.0.0.1:{server.http_port_number}/")
+                        f"ws://127.0.0.1:{server.ports().http}/")
     (tmp_path / "index.html").write_text(html)
     (tmp_path / "xmpp.min.js").write_bytes((WEB / "xmpp.min.js").read_bytes())
     site = web_server.Site(static.File(str(tmp_path)))

@@ -28,7 +28,7 @@ class WS:
         session = aiohttp.ClientSession()
         try:
             ws = await session.ws_connect(
-                f"ws://127.0.0.1:{server.http_port_number}/xmpp-websocket",
+                f"ws://127.0.0.1:{server.ports().http}/xmpp-websocket",
                 protocols=protocols, headers=headers or {})
         except Exception:
             await session.close()

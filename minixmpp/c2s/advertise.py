@@ -8,8 +8,8 @@ from collections.abc import Hashable
 
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.stage import AUTHENTICATED, UNAUTHENTICATED, Stage
-from minixmpp.im.roster import NS_PREAPPROVAL, NS_ROSTERVER
 
 
 class Advertised(Stage):
@@ -24,8 +24,8 @@ class Advertised(Stage):
         if c is not None:
             out.append(c)
         if self.auth.phase == AUTHENTICATED:
-            out.append(domish.Element((NS_ROSTERVER, "ver")))
-            out.append(domish.Element((NS_PREAPPROVAL, "sub")))
+            out.append(domish.Element((ns.ROSTERVER, "ver")))
+            out.append(domish.Element((ns.PREAPPROVAL, "sub")))
         return out
 
     def feature_key(self) -> Hashable:

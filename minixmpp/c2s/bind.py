@@ -8,14 +8,10 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid, xmlstream
 from twisted.words.xish import domish
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 from minixmpp.c2s.stage import AUTHENTICATED, Stage
 from minixmpp.sessions import Session
 from minixmpp.stanza import only_child
-
-NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
-NS_SESSION = "urn:ietf:params:xml:ns:xmpp-session"
-NS_CLIENT = "jabber:client"
 
 
 class BadResource(Exception):
@@ -43,18 +39,18 @@ class BindStage(Stage):
     log = Logger()
 
     def features(self) -> list[domish.Element]:
-        session = domish.Element((NS_SESSION, "session"))
+        session = domish.Element((ns.SESSION, "session"))
         session.addElement("optional")
-        return [domish.Element((NS_BIND, "bind")), session]
+        return [domish.Element((ns.BIND, "bind")), session]
 
     def receive(self, element: domish.Element) -> bool:
-        if element.uri != NS_CLIENT or element.name != "iq":
+        if element.uri != ns.CLIENT or element.name != "iq":
             return False
         child = only_child(element)
-        if child is not None and child.uri == NS_BIND and element.getAttribute("type") == "set":
+        if child is not None and child.uri == ns.BIND and element.getAttribute("type") == "set":
             self._bind(element, child)
             return True
-        if child is not None and child.uri == NS_SESSION:
+        if child is not None and child.uri == ns.SESSION:
             self.auth.send(xmlstream.toResponse(element, "result"))
             return True
         return False
@@ -76,7 +72,7 @@ class BindStage(Stage):
         self.context.sessions.bind(session)
         auth.bound(session)
         reply = xmlstream.toResponse(iq, "result")
-        reply.addElement((NS_BIND, "bind")).addElement("jid", content=full.full())
+        reply.addElement((ns.BIND, "bind")).addElement("jid", content=full.full())
         auth.send(reply)
         self.log.info("{jid} bound ({peer}, {mech}, {tls})", jid=full.full(), peer=auth.peer,
                       mech=auth.mechanism_name, tls="TLS" if auth.tls else "no TLS")

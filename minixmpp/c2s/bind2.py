@@ -18,7 +18,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 from minixmpp.c2s import sm
 from minixmpp.sessions import Session
 from minixmpp.timestamps import utc_stamp
@@ -26,18 +26,14 @@ from minixmpp.timestamps import utc_stamp
 if TYPE_CHECKING:
     from minixmpp.c2s.stream import C2SAuthenticator
 
-NS_BIND2 = "urn:xmpp:bind:0"
-NS_CARBONS = "urn:xmpp:carbons:2"
-NS_CSI = "urn:xmpp:csi:0"
-NS_MAM = "urn:xmpp:mam:2"
 #: features that may be enabled inline (§2: advertised in ``<inline/>``)
-INLINE = (NS_CARBONS, NS_CSI, sm.NS_SM)
+INLINE = (ns.CARBONS, ns.CSI, ns.SM)
 log = Logger()
 
 
 def inline_feature() -> domish.Element:
     """``<bind xmlns='urn:xmpp:bind:0'><inline><feature var/>...`` (§2)."""
-    bind = domish.Element((NS_BIND2, "bind"))
+    bind = domish.Element((ns.BIND2, "bind"))
     inline = bind.addElement("inline")
     for var in INLINE:
         inline.addElement("feature")["var"] = var
@@ -69,13 +65,13 @@ def bind(auth: C2SAuthenticator, request: domish.Element, user_agent: dict[str, 
     session.user_agent = dict(user_agent)
     context.sessions.bind(session)
     auth.bound(session)
-    bound = domish.Element((NS_BIND2, "bound"))
+    bound = domish.Element((ns.BIND2, "bound"))
     for child in request.elements():
-        if child.uri == NS_CARBONS and child.name == "enable":
+        if child.uri == ns.CARBONS and child.name == "enable":
             session.carbons = True  # XEP-0280 inline: no reply element
-        elif child.uri == NS_CSI and child.name in ("active", "inactive"):
+        elif child.uri == ns.CSI and child.name in ("active", "inactive"):
             session.csi = child.name
-        elif child.uri == sm.NS_SM and child.name == "enable":
+        elif child.uri == ns.SM and child.name == "enable":
             resume = child.getAttribute("resume") in ("true", "1")
             state = context.resumption.enable(session, resume)
             bound.addChild(sm.element("enabled", id=state.id, resume=resume or None,
@@ -92,7 +88,7 @@ def archive_metadata(archive, user: str) -> domish.Element | None:
     """XEP-0313 §7.1 ``<metadata/>``: the first and last archived message (or empty)."""
     if archive is None:
         return None
-    metadata = domish.Element((NS_MAM, "metadata"))
+    metadata = domish.Element((ns.MAM, "metadata"))
     messages = archive.messages(user)
     if messages:
         for name, item in (("start", messages[0]), ("end", messages[-1])):

@@ -31,12 +31,11 @@ from twisted.python import failure
 from twisted.web import resource, server
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.framed import FramedStream, FrameTransport
 from minixmpp.c2s.parser import RestrictedXML
+from minixmpp.feature import Context, Feature, Mount
 
-NS_HTTPBIND = "http://jabber.org/protocol/httpbind"
-NS_XBOSH = "urn:xmpp:xbosh"
-NS_STREAMS = "http://etherx.jabber.org/streams"
 CONTENT_TYPE = b"text/xml; charset=utf-8"
 
 
@@ -67,14 +66,14 @@ def parse_body(data: bytes) -> domish.Element:
                      .removeprefix(b'<?xml version="1.0"?>'))
     except (domish.ParserError, RestrictedXML):
         raise BadRequest("not well-formed") from None
-    if not done or not root or root[0].name != "body" or root[0].uri != NS_HTTPBIND:
+    if not done or not root or root[0].name != "body" or root[0].uri != ns.HTTPBIND:
         raise BadRequest("expected one <body xmlns='http://jabber.org/protocol/httpbind'/>")
     return root[0]
 
 
 def _body(**attrs: str) -> str:
     extra = "".join(f" {k}='{v}'" for k, v in attrs.items())
-    return f"<body xmlns='{NS_HTTPBIND}'{extra}>"
+    return f"<body xmlns='{ns.HTTPBIND}'{extra}>"
 
 
 class BoshFrames(FrameTransport):
@@ -146,7 +145,7 @@ class BoshSession:
         if body.getAttribute("type") == "terminate":  # §13
             xs.close_stream()
             return self.terminate()
-        if body.getAttribute((NS_XBOSH, "restart")) == "true" or \
+        if body.getAttribute((ns.XBOSH, "restart")) == "true" or \
                 body.getAttribute("xmpp:restart") == "true":  # XEP-0206 §5
             xs.open_stream(body.getAttribute("to"), "1.0", None)
         pause = body.getAttribute("pause")
@@ -271,7 +270,7 @@ class BoshSession:
         if not (request.finished or request._disconnected):
             request.setHeader(b"content-type", CONTENT_TYPE)
             request.write(_body(**attrs).encode()[:-1] +
-                          f" xmlns:stream='{NS_STREAMS}'>".encode() + payload + b"</body>")
+                          f" xmlns:stream='{ns.STREAMS}'>".encode() + payload + b"</body>")
             request.finish()
 
     @staticmethod
@@ -283,12 +282,18 @@ class BoshSession:
 class BoshManager:
     """Every BOSH session of the server."""
 
-    def __init__(self, factory: Any, settings: Any, reactor: Any, secure: bool) -> None:
-        self.factory = factory
+    def __init__(self, settings: Any, reactor: Any) -> None:
         self.settings = settings
         self.reactor = reactor
-        self.secure = secure
+        #: the framed c2s factory and whether the listener is HTTPS, once mounted
+        self.factory: Any = None
+        self.secure = False
         self.sessions: dict[str, BoshSession] = {}
+
+    def resource(self, web: Any) -> BoshResource:
+        """``/http-bind`` on the HTTP site (``web``: a :class:`minixmpp.web.WebContext`)."""
+        self.factory, self.secure = web.c2s, web.secure
+        return BoshResource(self, web.cors, self.settings.max_stanza_size + 4096)
 
     def create(self, request: server.Request, body: domish.Element) -> Any:
         """§7.1 / XEP-0206 §3: a new session and its stream."""
@@ -312,14 +317,14 @@ class BoshManager:
         if session.ended:  # refused (--max-connections): the stream error, terminate
             payload = b"".join(session.frames)
             return (_body(type="terminate", condition="remote-stream-error").encode()[:-1]
-                    + f" xmlns:stream='{NS_STREAMS}'>".encode() + payload + b"</body>")
+                    + f" xmlns:stream='{ns.STREAMS}'>".encode() + payload + b"</body>")
         xs.open_stream(body.getAttribute("to"), "1.0", None)
         head = _body(sid=sid, wait=str(wait), requests=str(session.hold + 1),
                      hold=str(session.hold), inactivity=str(s.bosh_max_inactivity),
                      maxpause=str(s.bosh_max_pause), polling="1", ver="1.11",
                      **{"from": s.domain})
-        head = head[:-1] + (f" xmpp:version='1.0' xmlns:xmpp='{NS_XBOSH}' "
-                            f"xmlns:stream='{NS_STREAMS}'>")
+        head = head[:-1] + (f" xmpp:version='1.0' xmlns:xmpp='{ns.XBOSH}' "
+                            f"xmlns:stream='{ns.STREAMS}'>")
         payload = b"".join(session.frames)
         session.frames.clear()
         session.queued_bytes = 0
@@ -385,3 +390,17 @@ class BoshResource(resource.Resource):
         if session is None:  # §14.6 (HTTP 200, terminate)
             return _body(type="terminate", condition="item-not-found").encode() + b"</body>"
         return session.request(rid, request, body)
+
+
+def build(ctx: Context) -> Feature | None:
+    """The ``bosh`` feature: ``/http-bind`` on the HTTP listener (``--no-bosh`` off)."""
+    from minixmpp.web.hostmeta import REL_BOSH
+
+    s = ctx.settings
+    if not s.http or s.no_bosh:
+        return None
+    manager = BoshManager(s, ctx.reactor)
+    return Feature("bosh", service=manager,
+                   mounts=(Mount(b"http-bind", manager.resource, rel=REL_BOSH),),
+                   stop=manager.stop,
+                   describe=lambda: {"bosh_sessions": len(manager.sessions)})

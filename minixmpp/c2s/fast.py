@@ -17,11 +17,12 @@ from collections.abc import Callable
 
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.sasl import SASLFailure, saslprep_user
+from minixmpp.feature import Context, Feature
 from minixmpp.storage.interfaces import FastToken, ITokenStore
 from minixmpp.timestamps import utc_stamp
 
-NS_FAST = "urn:xmpp:fast:0"
 #: mechanism → channel-binding type (None: no binding)
 MECHANISMS: dict[str, str | None] = {"HT-SHA-256-ENDP": "tls-server-end-point",
                                      "HT-SHA-256-NONE": None}
@@ -116,7 +117,7 @@ class HashedToken:
 
 def inline_feature() -> domish.Element:
     """``<fast/>`` inside SASL2's ``<inline/>`` (§3.1): the mechanisms tokens work with."""
-    fast = domish.Element((NS_FAST, "fast"))
+    fast = domish.Element((ns.FAST, "fast"))
     for name in MECHANISMS:
         fast.addElement("mechanism", content=name)
     return fast
@@ -124,7 +125,15 @@ def inline_feature() -> domish.Element:
 
 def token_element(token: FastToken) -> domish.Element:
     """``<token xmlns='urn:xmpp:fast:0' expiry token/>`` in SASL2 success (§3.2)."""
-    element = domish.Element((NS_FAST, "token"))
+    element = domish.Element((ns.FAST, "token"))
     element["expiry"] = utc_stamp(token.expiry)
     element["token"] = token.current
     return element
+
+
+def build(ctx: Context) -> Feature:
+    """The ``fast`` feature: tokens for SASL2 logins (``provides["fast"]``), forgotten
+    with the account."""
+    store = ctx.storage.tokens
+    tokens = Tokens(store, ctx.settings.fast_token_lifetime, ctx.reactor.seconds)
+    return Feature("fast", service=tokens, provides={"fast": tokens}, forget=store.drop)

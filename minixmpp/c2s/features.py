@@ -6,22 +6,20 @@ import secrets
 from typing import TYPE_CHECKING
 
 from twisted.words.protocols.jabber import error, jid
-from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
 from twisted.words.xish import domish
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 
 if TYPE_CHECKING:
     from minixmpp.c2s.stream import C2SAuthenticator
 
-NS_CLIENT = "jabber:client"
 HEADER = ("<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
           "xmlns='jabber:client' from='{domain}' id='{id}' version='1.0'>")
 
 
 def header_error(root: domish.Element, domain: str) -> error.StreamError | None:
     """Why the client's stream header is unacceptable (§4.7, §4.9.3), or None."""
-    if root.uri != NS_STREAMS or root.name != "stream" or root.defaultUri != NS_CLIENT:
+    if root.uri != ns.STREAMS or root.name != "stream" or root.defaultUri != ns.CLIENT:
         return error.StreamError("invalid-namespace")
     to = root.getAttribute("to")
     try:
@@ -41,7 +39,7 @@ def header_error(root: domish.Element, domain: str) -> error.StreamError | None:
 
 def features(auth: C2SAuthenticator) -> domish.Element:
     """``<stream:features/>``: what every stage of the current phase offers, in order."""
-    element = domish.Element((NS_STREAMS, "features"))
+    element = domish.Element((ns.STREAMS, "features"))
     for stage in auth.active_stages():
         for feature in stage.features():
             element.addChild(feature)
@@ -52,14 +50,14 @@ def open_stream(auth: C2SAuthenticator, root: domish.Element) -> None:
     """Answer the client's header: ours, then the features (or a stream error)."""
     xs = auth.xmlstream
     domain = auth.context.settings.domain
-    xs.namespace = NS_CLIENT
+    xs.namespace = ns.CLIENT
     xs.thisEntity = addressing.parse(domain)
     xs.sid = secrets.token_urlsafe(12)
     problem = header_error(root, domain)
     if problem is not None:
         return xs.sendStreamError(problem)
     xs.version = (1, 0)
-    xs.prefixes = {NS_STREAMS: "stream"}
+    xs.prefixes = {ns.STREAMS: "stream"}
     # The header and features are the same for every client in the same state:
     # serialize them once per state (a login sends two of each).
     xs.send(HEADER.format(domain=domain, id=xs.sid))
@@ -69,5 +67,5 @@ def open_stream(auth: C2SAuthenticator, root: domish.Element) -> None:
     serialized = cache.get(key)
     if serialized is None:
         serialized = cache[key] = features(auth).toXml(
-            prefixes=xs.prefixes, defaultUri=NS_CLIENT, prefixesInScope=["stream"])
+            prefixes=xs.prefixes, defaultUri=ns.CLIENT, prefixesInScope=["stream"])
     xs.send(serialized)

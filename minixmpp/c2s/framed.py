@@ -15,13 +15,11 @@ import re
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.stream import C2SStream
 
-NS_FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
-NS_CLIENT = "jabber:client"
 _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _HEADER_ATTRS = ("from", "id", "version")
 
@@ -40,7 +38,7 @@ def stream_header(to: str | None, version: str | None, lang: str | None = None) 
     attrs = "".join(f" {name}={quoteattr(value)}" for name, value in
                     (("to", to), ("version", version), ("xml:lang", lang)) if value)
     return (f"<stream:stream xmlns='jabber:client' "
-            f"xmlns:stream='{NS_STREAMS}'{attrs}>").encode()
+            f"xmlns:stream='{ns.STREAMS}'{attrs}>").encode()
 
 
 class FrameTransport:
@@ -119,12 +117,12 @@ class FramedStream(C2SStream):
         if self.transport is None:
             return
         if isinstance(obj, domish.Element):
-            if obj.uri in (None, NS_CLIENT) and obj.defaultUri in (None, NS_CLIENT):
+            if obj.uri in (None, ns.CLIENT) and obj.defaultUri in (None, ns.CLIENT):
                 # a stanza: declare jabber:client on it (its children inherit it)
-                text = obj.toXml(defaultUri=NS_CLIENT)
+                text = obj.toXml(defaultUri=ns.CLIENT)
                 cut = len(obj.name) + 1
-                text = f"{text[:cut]} xmlns='{NS_CLIENT}'{text[cut:]}"
-            elif obj.uri == NS_STREAMS:  # stream errors, features: the stream prefix
+                text = f"{text[:cut]} xmlns='{ns.CLIENT}'{text[cut:]}"
+            elif obj.uri == ns.STREAMS:  # stream errors, features: the stream prefix
                 text = _stream_prefixed(obj)
             else:
                 text = obj.toXml()
@@ -134,11 +132,11 @@ class FramedStream(C2SStream):
                 return self._send_open(text)
             if text == "</stream:stream>":
                 if self.framing:
-                    self.transport.write(f"<close xmlns='{NS_FRAMING}'/>".encode())
+                    self.transport.write(f"<close xmlns='{ns.FRAMING}'/>".encode())
                 return
             if text.startswith("<stream:features"):
                 text = text.replace("<stream:features",
-                                    f"<stream:features xmlns:stream='{NS_STREAMS}'", 1)
+                                    f"<stream:features xmlns:stream='{ns.STREAMS}'", 1)
         self.transport.write(text.encode())
 
     def _send_open(self, header: str) -> None:
@@ -146,22 +144,24 @@ class FramedStream(C2SStream):
             return
         attrs = attributes(header[header.find("<stream:stream"):])
         out = "".join(f" {k}={quoteattr(attrs[k])}" for k in _HEADER_ATTRS if k in attrs)
-        self.transport.write(f"<open xmlns='{NS_FRAMING}'{out} xml:lang='en'/>".encode())
+        self.transport.write(f"<open xmlns='{ns.FRAMING}'{out} xml:lang='en'/>".encode())
 
 
 def _stream_prefixed(element: domish.Element) -> str:
     """``<stream:error xmlns:stream=...>`` as RFC 7395 §3.6.1 shows it."""
-    body = element.toXml(prefixes={NS_STREAMS: "stream"}, prefixesInScope=["stream"])
+    body = element.toXml(prefixes={ns.STREAMS: "stream"}, prefixesInScope=["stream"])
     name = f"<stream:{element.name}"
-    return body.replace(name, f"{name} xmlns:stream='{NS_STREAMS}'", 1)
+    return body.replace(name, f"{name} xmlns:stream='{ns.STREAMS}'", 1)
 
 
-def framed_factory(context: Any) -> Any:
-    """A ``C2SFactory`` for framed transports: the same stages but STARTTLS (TLS is the
-    HTTP listener's business, ``ssl:``), building :class:`FramedStream`\\ s."""
+def framed_factory(tcp: Any) -> Any:
+    """A ``C2SFactory`` for framed transports beside the TCP one: the same context and
+    stages but STARTTLS (TLS is the HTTP listener's business, ``ssl:``), building
+    :class:`FramedStream`\\ s."""
     from minixmpp.c2s.starttls import StartTLS
-    from minixmpp.c2s.stream import STAGES, C2SFactory
+    from minixmpp.c2s.stream import C2SFactory
 
-    factory = C2SFactory(context, stages=tuple(s for s in STAGES if s is not StartTLS))
+    factory = C2SFactory(tcp.context, stages=tuple(s for s in tcp.stages
+                                                   if s is not StartTLS))
     factory.protocol = FramedStream
     return factory

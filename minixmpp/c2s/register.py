@@ -10,11 +10,10 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, xmlstream
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
-from minixmpp.im.register import NS_FEATURE, NS_REGISTER, RegistrationRefused, fields, instructions
+from minixmpp.im.register import RegistrationRefused, fields, instructions
 from minixmpp.stanza import only_child
-
-NS_CLIENT = "jabber:client"
 
 
 class RegisterStage(Stage):
@@ -28,16 +27,16 @@ class RegisterStage(Stage):
         return registrar is not None and registrar.offered_to(self.auth.ip)
 
     def features(self) -> list[domish.Element]:
-        return [domish.Element((NS_FEATURE, "register"))] if self.offered() else []
+        return [domish.Element((ns.REGISTER_FEATURE, "register"))] if self.offered() else []
 
     def feature_key(self) -> Hashable:
         return self.offered()
 
     def receive(self, element: domish.Element) -> bool:
-        if element.uri != NS_CLIENT or element.name != "iq":
+        if element.uri != ns.CLIENT or element.name != "iq":
             return False
         query = only_child(element)
-        if query is None or query.uri != NS_REGISTER:
+        if query is None or query.uri != ns.REGISTER:
             return False
         kind = element.getAttribute("type")
         if kind not in ("get", "set") or not element.getAttribute("id"):

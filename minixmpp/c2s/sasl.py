@@ -25,13 +25,11 @@ from scramp.core import ServerError
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 from minixmpp.c2s import tls
 from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
 from minixmpp.storage.interfaces import IAccountStore
 
-NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-NS_SASL_CB = "urn:xmpp:sasl-cb:0"
 #: SCRAM hashes, strongest first (RFC 5802, RFC 7677, draft-melnikov-scram-sha-512)
 SCRAM_HASHES = ("SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1")
 
@@ -210,7 +208,7 @@ def create(name: str, accounts: IAccountStore, domain: str,
 
 def channel_binding_feature(types: list[str]) -> domish.Element:
     """XEP-0440 §3: the channel-binding types this stream offers."""
-    feature = domish.Element((NS_SASL_CB, "sasl-channel-binding"))
+    feature = domish.Element((ns.SASL_CB, "sasl-channel-binding"))
     for cb_type in types:
         feature.addElement("channel-binding")["type"] = cb_type
     return feature
@@ -259,7 +257,7 @@ class SASLStage(Stage):
         if not self.auth.tls and self.context.settings.require_tls:
             return []
         bindings = self.bindings()
-        mechs = domish.Element((NS_SASL, "mechanisms"))
+        mechs = domish.Element((ns.SASL, "mechanisms"))
         for name in mechanisms(self.plain_allowed(), bool(bindings)):
             mechs.addElement("mechanism", content=name)
         if not bindings:
@@ -270,7 +268,7 @@ class SASLStage(Stage):
         return (self.auth.tls, self.plain_allowed(), tuple(sorted(self.bindings())))
 
     def receive(self, element: domish.Element) -> bool:
-        if element.uri != NS_SASL:
+        if element.uri != ns.SASL:
             return False
         if element.name == "auth":
             self._auth(element)
@@ -304,7 +302,7 @@ class SASLStage(Stage):
         if step is None:
             return
         mechanism, kind, payload = step
-        reply = domish.Element((NS_SASL, kind))
+        reply = domish.Element((ns.SASL, kind))
         if payload:
             reply.addContent(base64.b64encode(payload).decode())
         elif kind == "challenge":
@@ -353,7 +351,7 @@ class SASLStage(Stage):
             self._failure(e.condition, e.text)
 
     def _failure(self, condition: str, text: str = "") -> None:
-        failure = domish.Element((NS_SASL, "failure"))
+        failure = domish.Element((ns.SASL, "failure"))
         failure.addElement(condition)
         if text:
             failure.addElement("text", content=text)

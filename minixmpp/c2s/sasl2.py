@@ -14,10 +14,9 @@ from typing import Any
 
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s import bind2, fast, sm
-from minixmpp.c2s.sasl import NS_SASL, SASLFailure, SASLStage, create, mechanisms
-
-NS_SASL2 = "urn:xmpp:sasl:2"
+from minixmpp.c2s.sasl import SASLFailure, SASLStage, create, mechanisms
 
 
 def _text(element: domish.Element) -> str:
@@ -39,18 +38,18 @@ class SASL2Stage(SASLStage):
     def features(self) -> list[domish.Element]:
         if not self.auth.tls and self.context.settings.require_tls:
             return []
-        authentication = domish.Element((NS_SASL2, "authentication"))
+        authentication = domish.Element((ns.SASL2, "authentication"))
         for name in mechanisms(self.plain_allowed(), bool(self.bindings())):
             authentication.addElement("mechanism", content=name)
         inline = authentication.addElement("inline")
         inline.addChild(bind2.inline_feature())
-        inline.addChild(domish.Element((sm.NS_SM, "sm")))
+        inline.addChild(domish.Element((ns.SM, "sm")))
         if self.context.fast is not None:
             inline.addChild(fast.inline_feature())
         return [authentication]
 
     def receive(self, element: domish.Element) -> bool:
-        if element.uri != NS_SASL2:
+        if element.uri != ns.SASL2:
             return False
         if element.name == "authenticate":
             self._authenticate(element)
@@ -71,12 +70,12 @@ class SASL2Stage(SASLStage):
         if settings.require_tls and not self.auth.tls:
             return self._failure("encryption-required")
         self.request = element
-        agent = _child(element, NS_SASL2, "user-agent")
+        agent = _child(element, ns.SASL2, "user-agent")
         self.user_agent = {}
         if agent is not None:
             self.user_agent["id"] = agent.getAttribute("id", "")
             for name in ("software", "device"):
-                child = _child(agent, NS_SASL2, name)
+                child = _child(agent, ns.SASL2, name)
                 if child is not None:
                     self.user_agent[name] = _text(child)
         name = element.getAttribute("mechanism") or ""
@@ -88,7 +87,7 @@ class SASL2Stage(SASLStage):
             self.mechanism = create(name, self.context.accounts, settings.domain, bindings)
         else:
             return self._failure("invalid-mechanism")
-        initial = _child(element, NS_SASL2, "initial-response")
+        initial = _child(element, ns.SASL2, "initial-response")
         self._step_data(None if initial is None else _text(initial), initial=True)
 
     def _step_data(self, text: str | None, initial: bool) -> None:
@@ -97,7 +96,7 @@ class SASL2Stage(SASLStage):
             return None
         mechanism, kind, payload = step
         if kind == "challenge":
-            challenge = domish.Element((NS_SASL2, "challenge"))
+            challenge = domish.Element((ns.SASL2, "challenge"))
             challenge.addContent(base64.b64encode(payload or b"").decode())
             self.auth.send(challenge)
             return None
@@ -111,7 +110,7 @@ class SASL2Stage(SASLStage):
         assert request is not None and mechanism.user is not None
         user = mechanism.user
         agent = self.user_agent.get("id", "")
-        fast_request = _child(request, fast.NS_FAST, "fast")
+        fast_request = _child(request, ns.FAST, "fast")
         if isinstance(mechanism, fast.HashedToken):
             count = None
             if fast_request is not None and fast_request.getAttribute("count"):
@@ -122,21 +121,21 @@ class SASL2Stage(SASLStage):
             if not context.fast.used(user, agent, mechanism.secret, count):
                 return self._failed(SASLFailure("not-authorized", "replayed FAST count"))
         auth.authenticated(user, mechanism.name, restart=False)  # §2.5: no restart
-        success = domish.Element((NS_SASL2, "success"))
+        success = domish.Element((ns.SASL2, "success"))
         if payload:
             success.addElement("additional-data", content=base64.b64encode(payload).decode())
         identifier = success.addElement("authorization-identifier",
                                         content=f"{user}@{context.settings.domain}")
         resumed = None
-        resume = _child(request, sm.NS_SM, "resume")
+        resume = _child(request, ns.SM, "resume")
         if resume is not None:
             resumed = self._resume_inline(resume, success)
-        bind_request = _child(request, bind2.NS_BIND2, "bind")
+        bind_request = _child(request, ns.BIND2, "bind")
         if resumed is None and bind_request is not None:
             success.addChild(bind2.bind(auth, bind_request, self.user_agent))
         if auth.session is not None:
             identifier.children = [auth.session.jid.full()]
-        token_request = _child(request, fast.NS_FAST, "request-token")
+        token_request = _child(request, ns.FAST, "request-token")
         if context.fast is not None and agent:
             if fast_request is not None and fast_request.getAttribute("invalidate") in (
                     "true", "1") and isinstance(mechanism, fast.HashedToken):
@@ -173,8 +172,8 @@ class SASL2Stage(SASLStage):
 
     def _failure(self, condition: str, text: str = "") -> None:
         """§2.6: ``<failure xmlns='urn:xmpp:sasl:2'>`` with an RFC 6120 condition."""
-        failure = domish.Element((NS_SASL2, "failure"))
-        failure.addElement((NS_SASL, condition))
+        failure = domish.Element((ns.SASL2, "failure"))
+        failure.addElement((ns.SASL, condition))
         if text:
             failure.addElement("text", content=text)
         self.auth.send(failure)

@@ -18,11 +18,10 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.stage import AUTHENTICATED, BOUND, Stage
 from minixmpp.sessions import Session, SessionManager
 
-NS_SM = "urn:xmpp:sm:3"
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 MOD = 2**32  # h is an unsigned 32-bit counter (§5)
 
 
@@ -55,7 +54,7 @@ class StreamManagement:
 
 
 def element(name: str, **attrs: Any) -> domish.Element:
-    e = domish.Element((NS_SM, name))
+    e = domish.Element((ns.SM, name))
     for key, value in attrs.items():
         if value is not None:
             e[key] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -64,7 +63,7 @@ def element(name: str, **attrs: Any) -> domish.Element:
 
 def failed(condition: str, h: int | None = None) -> domish.Element:
     e = element("failed", h=h)
-    e.addElement((NS_STANZAS, condition))
+    e.addElement((ns.STANZAS, condition))
     return e
 
 
@@ -186,10 +185,10 @@ class SMStage(Stage):
     log = Logger()
 
     def features(self) -> list[domish.Element]:
-        return [domish.Element((NS_SM, "sm"))]
+        return [domish.Element((ns.SM, "sm"))]
 
     def receive(self, nonza: domish.Element) -> bool:
-        if nonza.uri != NS_SM:
+        if nonza.uri != ns.SM:
             return False
         if self.auth.phase == AUTHENTICATED:
             if nonza.name == "resume":
@@ -220,7 +219,7 @@ class SMStage(Stage):
             if not 0 <= h < MOD or not state.ack(h):
                 reason = error.StreamError(
                     "undefined-condition", text="acknowledged more stanzas than were sent",
-                    appCondition=domish.Element((NS_SM, "handled-count-too-high")))
+                    appCondition=domish.Element((ns.SM, "handled-count-too-high")))
                 self.auth.xmlstream.sendStreamError(reason)
         # anything else from the SM namespace is ignored (§4: unknown elements)
         return True

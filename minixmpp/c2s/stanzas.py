@@ -1,37 +1,16 @@
-"""Stanzas from a bound resource (RFC 6120 §8): checked, ``from`` stamped, delivered;
-and client state indication (XEP-0352), the other thing a bound client may send."""
+"""Stanzas from a bound resource (RFC 6120 §8): checked, ``from`` stamped, delivered."""
 
 from __future__ import annotations
 
 from twisted.words.protocols.jabber import error, jid, xmlstream
 from twisted.words.xish import domish
 
-from minixmpp import addressing
-from minixmpp.c2s.bind import NS_BIND, NS_SESSION
+from minixmpp import addressing, ns
 from minixmpp.c2s.stage import BOUND, Stage
 from minixmpp.stanza import only_child, strip_namespace
 
-NS_CLIENT = "jabber:client"
-NS_CSI = "urn:xmpp:csi:0"
 STANZAS = ("message", "presence", "iq")
 IQ_TYPES = ("get", "set", "result", "error")
-
-
-class ClientState(Stage):
-    """XEP-0352 §4: ``<active/>``/``<inactive/>`` set the session's client state."""
-
-    phases = frozenset({BOUND})
-
-    def features(self) -> list[domish.Element]:
-        return [domish.Element((NS_CSI, "csi"))]
-
-    def receive(self, element: domish.Element) -> bool:
-        if element.uri != NS_CSI or element.name not in ("active", "inactive"):
-            return False
-        session = self.auth.session
-        assert session is not None
-        session.csi = element.name
-        return True
 
 
 class StanzaChecks(Stage):
@@ -41,7 +20,7 @@ class StanzaChecks(Stage):
     phases = frozenset({BOUND})
 
     def receive(self, element: domish.Element) -> bool:
-        if element.uri != NS_CLIENT or element.name not in STANZAS:
+        if element.uri != ns.CLIENT or element.name not in STANZAS:
             return False
         auth, session = self.auth, self.auth.session
         assert session is not None
@@ -89,10 +68,10 @@ class StanzaChecks(Stage):
                 send(error.StanzaError(
                     "bad-request", text="an IQ get/set has exactly one child").toResponse(iq))
                 return True
-            if to is None and child.uri == NS_SESSION:
+            if to is None and child.uri == ns.SESSION:
                 send(xmlstream.toResponse(iq, "result"))
                 return True
-            if to is None and child.uri == NS_BIND:
+            if to is None and child.uri == ns.BIND:
                 send(error.StanzaError("not-allowed").toResponse(iq))
                 return True
         return False

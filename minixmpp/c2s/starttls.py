@@ -7,9 +7,8 @@ from collections.abc import Hashable
 from twisted.internet.interfaces import ITLSTransport
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
-
-NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
 
 
 class StartTLS(Stage):
@@ -25,7 +24,7 @@ class StartTLS(Stage):
     def features(self) -> list[domish.Element]:
         if not self.offered():
             return []
-        starttls = domish.Element((NS_TLS, "starttls"))
+        starttls = domish.Element((ns.TLS, "starttls"))
         if self.context.settings.require_tls:
             starttls.addElement("required")
         return [starttls]
@@ -34,15 +33,15 @@ class StartTLS(Stage):
         return self.offered()
 
     def receive(self, element: domish.Element) -> bool:
-        if element.uri != NS_TLS or element.name != "starttls":
+        if element.uri != ns.TLS or element.name != "starttls":
             return False
         xs = self.auth.xmlstream
         if not self.offered():  # §5.4.2.2: failure, then close
-            xs.send(domish.Element((NS_TLS, "failure")))
+            xs.send(domish.Element((ns.TLS, "failure")))
             xs.sendFooter()
             xs.transport.loseConnection()
             return True
-        xs.send(domish.Element((NS_TLS, "proceed")))
+        xs.send(domish.Element((ns.TLS, "proceed")))
         assert self.context.tls is not None
         xs.transport.startTLS(self.context.tls.options)
         self.auth.tls = True

@@ -16,10 +16,9 @@ from typing import Any
 from twisted.internet.interfaces import ISSLTransport
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, xmlstream
-from twisted.words.protocols.jabber.xmlstream import NS_STREAMS
 from twisted.words.xish import domish
 
-from minixmpp import addressing, stanzalog
+from minixmpp import addressing, ns, stanzalog
 from minixmpp.c2s import features, sm
 from minixmpp.c2s.advertise import Advertised
 from minixmpp.c2s.bind import BindStage
@@ -28,17 +27,23 @@ from minixmpp.c2s.register import RegisterStage
 from minixmpp.c2s.sasl import SASLStage
 from minixmpp.c2s.sasl2 import SASL2Stage
 from minixmpp.c2s.stage import AUTHENTICATED, BOUND, UNAUTHENTICATED, C2SContext, Stage
-from minixmpp.c2s.stanzas import STANZAS, ClientState, StanzaChecks
+from minixmpp.c2s.stanzas import STANZAS, StanzaChecks
 from minixmpp.c2s.starttls import StartTLS
 from minixmpp.sessions import Session
 from minixmpp.tracking import StreamTracking
 
-NS_CLIENT = "jabber:client"
-
-#: The negotiation stages, in the order their features are offered and they are asked.
+#: The negotiation stages of every stream, in the order their features are offered and
+#: they are asked; the features' own stages (``Feature.c2s_stages``: CSI, a push
+#: profile's answer before authentication) come between these and :data:`LAST`.
 STAGES: tuple[Callable[[C2SAuthenticator], Stage], ...] = (
-    StartTLS, SASLStage, SASL2Stage, RegisterStage, BindStage, sm.SMStage, ClientState, Advertised,
-    StanzaChecks)
+    StartTLS, SASLStage, SASL2Stage, RegisterStage, BindStage, sm.SMStage)
+LAST: tuple[Callable[[C2SAuthenticator], Stage], ...] = (Advertised, StanzaChecks)
+
+
+def stages(extra: Sequence[Callable[[C2SAuthenticator], Stage]] = ()
+           ) -> tuple[Callable[[C2SAuthenticator], Stage], ...]:
+    """Every stage of a stream, with the features' own in their place."""
+    return (*STAGES, *extra, *LAST)
 
 
 class C2SStream(HardenedStream):
@@ -99,7 +104,7 @@ class C2SStream(HardenedStream):
 class C2SAuthenticator(xmlstream.ListenAuthenticator):
     """One client's stream state; the stages of the current phase do the negotiating."""
 
-    namespace = NS_CLIENT
+    namespace = ns.CLIENT
     log = Logger()
 
     def __init__(self, factory: C2SFactory) -> None:
@@ -148,7 +153,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         refusal = self.factory.refusal(self.xmlstream, self.ip)
         reactor, settings = self.context.reactor, self.settings
         if refusal:
-            self.xmlstream.namespace = NS_CLIENT
+            self.xmlstream.namespace = ns.CLIENT
             self.xmlstream.thisEntity = addressing.parse(settings.domain)
             self.xmlstream.sendStreamError(error.StreamError("policy-violation", refusal))
             return
@@ -193,14 +198,14 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         if self.settings.log_stanzas:
             stanzalog.stanza("IN", self.session.jid.full() if self.session else self.peer,
                              element)
-        if element.uri == NS_STREAMS and element.name == "error":
+        if element.uri == ns.STREAMS and element.name == "error":
             self.xmlstream.transport.loseConnection()
             return
         phase = self.phase
         for stage in self.stages:
             if phase in stage.phases and stage.receive(element):
                 return
-        if phase != BOUND and element.uri == NS_CLIENT and element.name in STANZAS:
+        if phase != BOUND and element.uri == ns.CLIENT and element.name in STANZAS:
             first = "authenticate first" if phase == UNAUTHENTICATED else \
                 "bind a resource first"
             self.xmlstream.sendStreamError(error.StreamError("not-authorized", first))
@@ -258,7 +263,7 @@ class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     noisy = False
 
     def __init__(self, context: C2SContext,
-                 stages: Sequence[Callable[[C2SAuthenticator], Stage]] = STAGES, *,
+                 stages: Sequence[Callable[[C2SAuthenticator], Stage]] = stages(), *,
                  direct_tls: bool = False) -> None:
         super().__init__(lambda: C2SAuthenticator(self))
         self.context = context

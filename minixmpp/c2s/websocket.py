@@ -19,6 +19,7 @@ from twisted.python import failure
 from minixmpp.c2s import autobahn_shim
 from minixmpp.c2s.framed import FramedStream, FrameTransport, attributes
 from minixmpp.c2s.stream import _pending
+from minixmpp.feature import Context, Feature, Mount
 
 autobahn_shim.install()
 
@@ -105,3 +106,22 @@ def websocket_factory(c2s: Any, cors: Any, secure: bool, max_message: int
     factory.setProtocolOptions(maxMessagePayloadSize=max_message,
                                maxFramePayloadSize=max_message, autoPingInterval=0)
     return factory
+
+
+def build(ctx: Context) -> Feature | None:
+    """The ``websocket`` feature: ``/xmpp-websocket`` on the HTTP listener
+    (``--no-websocket`` off)."""
+    from autobahn.twisted.resource import WebSocketResource
+
+    from minixmpp.web.hostmeta import REL_WEBSOCKET
+
+    s = ctx.settings
+    if not s.http or s.no_websocket:
+        return None
+
+    def resource(web: Any) -> Any:
+        return WebSocketResource(websocket_factory(web.c2s, web.cors, web.secure,
+                                                   s.max_stanza_size + 1024))
+
+    return Feature("websocket", mounts=(Mount(b"xmpp-websocket", resource,
+                                              rel=REL_WEBSOCKET),))

@@ -22,26 +22,22 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import EVERY_JID, Discoverable
+from minixmpp.feature import Context, Feature
 from minixmpp.im.message import BOUNCED, DROPPED, Outcome
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import bounce, readdressed
 from minixmpp.storage.interfaces import IBlockStore, IRosterStore
 
-NS_BLOCKING = "urn:xmpp:blocking"
-NS_BLOCKING_ERRORS = "urn:xmpp:blocking:errors"
-GET_LIST = f"/iq[@type='get']/blocklist[@xmlns='{NS_BLOCKING}']"
-SET_BLOCK = f"/iq[@type='set']/block[@xmlns='{NS_BLOCKING}']"
-SET_UNBLOCK = f"/iq[@type='set']/unblock[@xmlns='{NS_BLOCKING}']"
+GET_LIST = f"/iq[@type='get']/blocklist[@xmlns='{ns.BLOCKING}']"
+SET_BLOCK = f"/iq[@type='set']/block[@xmlns='{ns.BLOCKING}']"
+SET_UNBLOCK = f"/iq[@type='set']/unblock[@xmlns='{ns.BLOCKING}']"
 
 Route = Callable[[domish.Element], None]
 
@@ -107,7 +103,7 @@ class Blocking:
             return False
         if stanza.getAttribute("type") == "error":
             return True
-        condition = domish.Element((NS_BLOCKING_ERRORS, "blocked"))
+        condition = domish.Element((ns.BLOCKING_ERRORS, "blocked"))
         reply = error.StanzaError("not-acceptable", type="cancel",
                                   appCondition=condition).toResponse(stanza)
         session.send(reply)
@@ -132,10 +128,11 @@ class Blocking:
         return filtered
 
 
-@implementer(IDisco)
-class BlockingHandler(XMPPHandler, IQHandlerMixin):
+class BlockingHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """The block list protocol (§3.2–§3.5) on the account's own bare JID."""
 
+    disco_features = (ns.BLOCKING,)
+    disco_on = EVERY_JID
     iqHandlers = {GET_LIST: "onList", SET_BLOCK: "onBlock", SET_UNBLOCK: "onUnblock"}
 
     def __init__(self, blocking: Blocking, sessions: SessionManager,
@@ -163,7 +160,7 @@ class BlockingHandler(XMPPHandler, IQHandlerMixin):
     @staticmethod
     def _items(element: domish.Element) -> list[str]:
         out = []
-        for item in element.elements(NS_BLOCKING, "item"):
+        for item in element.elements(ns.BLOCKING, "item"):
             try:
                 out.append(addressing.parse(item.getAttribute("jid") or "").full())
             except jid.InvalidFormat:
@@ -172,7 +169,7 @@ class BlockingHandler(XMPPHandler, IQHandlerMixin):
 
     @staticmethod
     def _element(name: str, jids: list[str]) -> domish.Element:
-        element = domish.Element((NS_BLOCKING, name))
+        element = domish.Element((ns.BLOCKING, name))
         for j in jids:
             element.addElement("item")["jid"] = j
         return element
@@ -234,10 +231,13 @@ class BlockingHandler(XMPPHandler, IQHandlerMixin):
                     gone["to"] = item.jid
                     self.blocking.route(gone)
 
-    def getDiscoInfo(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        if nodeIdentifier:
-            return []
-        return [disco.DiscoFeature(NS_BLOCKING)]
 
-    def getDiscoItems(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        return []
+def build(ctx: Context) -> Feature:
+    """The ``blocking`` feature: a delivery stage for messages (before the archive), a
+    guard for IQs and presence, a filter on the presence the server sends, the IQs."""
+    blocking = Blocking(ctx.storage.blocking, ctx.domain, ctx.local.route)
+    return Feature("blocking", service=blocking,
+                   handlers=(BlockingHandler(blocking, ctx.sessions, ctx.storage.rosters),),
+                   stages=(blocking,), guards=(blocking,),
+                   presence_filters=(blocking.presence_route,),
+                   forget=lambda user: ctx.storage.blocking.unblock(user, None))

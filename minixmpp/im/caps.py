@@ -16,7 +16,9 @@ from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import XMPPHandler
 from zope.interface import implementer
 
-NS_CAPS = "http://jabber.org/protocol/caps"
+from minixmpp import ns
+from minixmpp.feature import Context, Feature
+
 NODE = "https://github.com/minixmpp/minixmpp"
 
 
@@ -69,18 +71,29 @@ class ServerCaps(XMPPHandler):
         self._info = results
         self.ver = verification_string(results)
 
-    def element(self) -> domish.Element | None:
-        """``<c xmlns='http://jabber.org/protocol/caps' hash node ver/>`` (§4)."""
+    def element(self) -> domish.Element:
+        """``<c xmlns='http://jabber.org/protocol/caps' hash node ver/>`` (§4), computed
+        when first asked for: by then every feature's handlers are in place."""
         if self.ver is None:
-            return None
-        c = domish.Element((NS_CAPS, "c"))
+            self.compute()
+        c = domish.Element((ns.CAPS, "c"))
         c["hash"], c["node"], c["ver"] = "sha-1", NODE, self.ver
         return c
 
-    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
-        if target.user is None and self.ver and nodeIdentifier == f"{NODE}#{self.ver}":
-            return self._gather()
+    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> Any:
+        if target.user is None and nodeIdentifier.startswith(f"{NODE}#"):
+            if self.ver is None:
+                self.compute()
+            if nodeIdentifier == f"{NODE}#{self.ver}":
+                return self._gather()
         return []
 
-    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
+    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> Any:
         return []
+
+
+def build(ctx: Context) -> Feature:
+    """The ``caps`` feature: the server's ``<c/>`` in stream features (the c2s stages ask
+    for ``provides["caps"]``) and the ``NODE#ver`` answer."""
+    caps = ServerCaps(ctx.domain)
+    return Feature("caps", service=caps, handlers=(caps,), provides={"caps": caps})

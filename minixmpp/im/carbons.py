@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import Discoverable
+from minixmpp.feature import Context, Feature
 from minixmpp.im.message import DELIVERED, Outcome
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import qualified
-
-NS_CARBONS = "urn:xmpp:carbons:2"
-NS_FORWARD = "urn:xmpp:forward:0"
-NS_HINTS = "urn:xmpp:hints"
 
 
 def eligible(message: domish.Element) -> bool:
@@ -24,7 +19,7 @@ def eligible(message: domish.Element) -> bool:
     (or ``no-copy``, XEP-0334) and not carbons themselves."""
     kind = message.getAttribute("type") or "normal"
     children = list(message.elements())
-    if any(c.uri == NS_CARBONS or (c.uri == NS_HINTS and c.name == "no-copy")
+    if any(c.uri == ns.CARBONS or (c.uri == ns.HINTS and c.name == "no-copy")
            for c in children):
         return False
     if kind == "chat":
@@ -32,19 +27,20 @@ def eligible(message: domish.Element) -> bool:
     return kind == "normal" and any(c.name == "body" and c.uri is None for c in children)
 
 
-@implementer(IDisco)
-class CarbonsHandler(XMPPHandler, IQHandlerMixin):
+class CarbonsHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """``<enable/>``/``<disable/>`` (§4, §5) and the copies (§6, §7)."""
 
-    iqHandlers = {f"/iq[@type='set']/enable[@xmlns='{NS_CARBONS}']": "onEnable",
-                  f"/iq[@type='set']/disable[@xmlns='{NS_CARBONS}']": "onDisable"}
+    disco_features = (ns.CARBONS,)
+
+    iqHandlers = {f"/iq[@type='set']/enable[@xmlns='{ns.CARBONS}']": "onEnable",
+                  f"/iq[@type='set']/disable[@xmlns='{ns.CARBONS}']": "onDisable"}
 
     def __init__(self, sessions: SessionManager) -> None:
         super().__init__()
         self.sessions = sessions
 
     def connectionInitialized(self) -> None:
-        self.xmlstream.addObserver(f"/iq[@type='set']/*[@xmlns='{NS_CARBONS}']",
+        self.xmlstream.addObserver(f"/iq[@type='set']/*[@xmlns='{ns.CARBONS}']",
                                    self.handleRequest)
 
     def _session(self, iq: domish.Element) -> Session:
@@ -84,14 +80,14 @@ class CarbonsHandler(XMPPHandler, IQHandlerMixin):
             copy["from"] = session.jid.userhost()
             copy["to"] = session.jid.full()
             copy["type"] = message.getAttribute("type") or "normal"
-            copy.addElement((NS_CARBONS, direction)).addElement(
-                (NS_FORWARD, "forwarded")).addChild(qualified(message))
+            copy.addElement((ns.CARBONS, direction)).addElement(
+                (ns.FORWARD, "forwarded")).addChild(qualified(message))
             session.send(copy)
 
-    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
-        if target.user is None and not nodeIdentifier:
-            return [disco.DiscoFeature(NS_CARBONS)]
-        return []
 
-    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
-        return []
+def build(ctx: Context) -> Feature:
+    """The ``carbons`` feature: enable/disable IQs, and copies of what is received
+    (a delivery listener) and sent (a sent listener)."""
+    carbons = CarbonsHandler(ctx.sessions)
+    return Feature("carbons", service=carbons, handlers=(carbons,), listeners=(carbons,),
+                   sent=(carbons,))

@@ -1,50 +1,54 @@
-"""Service discovery of the server itself (XEP-0030), identity and basic features.
+"""Service discovery of the server itself (XEP-0030): its identity, its items, and the
+discovery features every entity lists.
 
-wokkel's ``DiscoHandler`` answers the queries; every handler that implements
-``IDisco`` contributes its own features (collected, never listed here).
+wokkel's ``DiscoHandler`` answers the queries; every handler that provides ``IDisco``
+contributes its own features (collected, never listed here). The domain lists
+``disco#info`` and ``disco#items`` (§3.1: an entity that answers disco#info lists it),
+and so does every account's bare JID, where the server answers on the account's behalf.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import XMPPHandler
-from zope.interface import implementer
+
+from minixmpp import ns
+from minixmpp.discovery import EVERY_JID, SELF, Discoverable, target_kinds
 
 
-@implementer(IDisco)
-class ServerIdentity(XMPPHandler):
-    """``server/im`` identity (XEP-0030 registry) for the domain JID, and its items
-    (the services it hosts, such as the in-process push App Server)."""
+class ServerIdentity(Discoverable, XMPPHandler):
+    """``server/im`` identity (XEP-0030 registry) of the domain JID, and its items: the
+    services it hosts (the in-process push App Server, group chat, upload), as the
+    features declared them."""
 
-    def __init__(self, domain: str, name: str = "minixmpp") -> None:
+    disco_features = (ns.DISCO_INFO, ns.DISCO_ITEMS)
+
+    def __init__(self, domain: str, items: Sequence[disco.DiscoItem] = (),
+                 name: str = "minixmpp") -> None:
         super().__init__()
         self.domain = domain
-        self.name = name
-        self.items: list[disco.DiscoItem] = []
+        self.items = tuple(items)
+        self.disco_identities = (("server", "im", name),)
 
-    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
-        if target.user is None and not nodeIdentifier:
-            return [disco.DiscoIdentity("server", "im", self.name)]
-        return []
-
-    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
+    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> Any:
         if target.user is None and not nodeIdentifier:
             return list(self.items)
         return []
 
 
-@implementer(IDisco)
-class AccountIdentity(XMPPHandler):
-    """``account/registered`` on the account's bare JID, asked by the account itself
-    (XEP-0030 registry; push-rules "Discovery")."""
+class AccountIdentity(Discoverable, XMPPHandler):
+    """An account's bare JID: ``disco#info``/``disco#items`` for anyone who asks, and
+    ``account/registered`` (XEP-0030 registry; push-rules "Discovery") for the account
+    itself."""
 
-    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
-        if (target.user is not None and not nodeIdentifier
-                and requestor.userhost() == target.userhost()):
-            return [disco.DiscoIdentity("account", "registered")]
-        return []
+    disco_features = (ns.DISCO_INFO, ns.DISCO_ITEMS)
+    disco_on = EVERY_JID - {"server"}
 
-    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
-        return []
+    def disco_info(self, requestor: JID, target: JID) -> list[Any]:
+        own = SELF in target_kinds(requestor, target)
+        identity = [disco.DiscoIdentity("account", "registered")] if own else []
+        return [*identity, *super().disco_info(requestor, target)]

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Any
 
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import Discoverable
+from minixmpp.feature import Context, Feature
 
-NS_TIME = "urn:xmpp:time"
-GET_TIME = f"/iq[@type='get']/time[@xmlns='{NS_TIME}']"
+GET_TIME = f"/iq[@type='get']/time[@xmlns='{ns.TIME}']"
 
 
-@implementer(IDisco)
-class EntityTimeHandler(XMPPHandler, IQHandlerMixin):
+class EntityTimeHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """XEP-0202 §3: the server's time; a bare JID's time is its resources' business."""
+
+    disco_features = (ns.TIME,)
 
     iqHandlers = {GET_TIME: "onTime"}
 
@@ -36,16 +34,13 @@ class EntityTimeHandler(XMPPHandler, IQHandlerMixin):
         if addressing.parse(iq["to"]).user is not None:
             raise error.StanzaError("service-unavailable")
         now = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC)
-        answer = domish.Element((NS_TIME, "time"))
+        answer = domish.Element((ns.TIME, "time"))
         answer.addElement("tzo", content="+00:00")
         answer.addElement("utc", content=now.strftime("%Y-%m-%dT%H:%M:%S.") +
                           f"{now.microsecond // 1000:03d}Z")
         return answer
 
-    def getDiscoInfo(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        if nodeIdentifier or target.user is not None:
-            return []
-        return [disco.DiscoFeature(NS_TIME)]
 
-    def getDiscoItems(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        return []
+def build(ctx: Context) -> Feature:
+    """The ``time`` feature (XEP-0202 on the domain JID)."""
+    return Feature("time", handlers=(EntityTimeHandler(ctx.reactor.seconds),))

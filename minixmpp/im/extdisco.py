@@ -13,20 +13,17 @@ import datetime
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
 
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import Discoverable
+from minixmpp.feature import Context, Feature
 
-NS_EXTDISCO = "urn:xmpp:extdisco:2"
-GET_SERVICES = f"/iq[@type='get']/services[@xmlns='{NS_EXTDISCO}']"
-GET_CREDENTIALS = f"/iq[@type='get']/credentials[@xmlns='{NS_EXTDISCO}']"
+GET_SERVICES = f"/iq[@type='get']/services[@xmlns='{ns.EXTDISCO}']"
+GET_CREDENTIALS = f"/iq[@type='get']/credentials[@xmlns='{ns.EXTDISCO}']"
 
 
 def turn_credentials(secret: str, user: str, expires: int) -> tuple[str, str]:
@@ -36,8 +33,8 @@ def turn_credentials(secret: str, user: str, expires: int) -> tuple[str, str]:
     return username, base64.b64encode(digest).decode()
 
 
-@implementer(IDisco)
-class ExternalServicesHandler(XMPPHandler, IQHandlerMixin):
+class ExternalServicesHandler(Discoverable, XMPPHandler, IQHandlerMixin):
+    disco_features = (ns.EXTDISCO,)
     iqHandlers = {GET_SERVICES: "onServices", GET_CREDENTIALS: "onCredentials"}
 
     def __init__(self, domain: str, stun: list[tuple[str, int]],
@@ -81,12 +78,12 @@ class ExternalServicesHandler(XMPPHandler, IQHandlerMixin):
         """§3.1: every service, or those of the requested ``type``."""
         user = self._requester(iq)
         wanted = iq.services.getAttribute("type")
-        answer = domish.Element((NS_EXTDISCO, "services"))
+        answer = domish.Element((ns.EXTDISCO, "services"))
         if wanted:
             answer["type"] = wanted
         for service in self._services(user):
             if not wanted or service["type"] == wanted:
-                answer.addElement("service", NS_EXTDISCO).attributes.update(service)
+                answer.addElement("service", ns.EXTDISCO).attributes.update(service)
         return answer
 
     def onCredentials(self, iq: domish.Element) -> domish.Element:
@@ -101,14 +98,13 @@ class ExternalServicesHandler(XMPPHandler, IQHandlerMixin):
                    and "username" in s]
         if not matches:
             raise error.StanzaError("item-not-found")
-        answer = domish.Element((NS_EXTDISCO, "credentials"))
-        answer.addElement("service", NS_EXTDISCO).attributes.update(matches[0])
+        answer = domish.Element((ns.EXTDISCO, "credentials"))
+        answer.addElement("service", ns.EXTDISCO).attributes.update(matches[0])
         return answer
 
-    def getDiscoInfo(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        if nodeIdentifier or target.user is not None:
-            return []
-        return [disco.DiscoFeature(NS_EXTDISCO)]
 
-    def getDiscoItems(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        return []
+def build(ctx: Context) -> Feature:
+    """The ``extdisco`` feature: STUN/TURN services from ``--stun``/``--turn``."""
+    s = ctx.settings
+    return Feature("extdisco", handlers=(ExternalServicesHandler(
+        ctx.domain, s.stun_servers, s.turn_servers, s.turn_ttl, ctx.reactor.seconds),))

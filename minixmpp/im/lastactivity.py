@@ -11,25 +11,23 @@ account never logged out here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import EVERY_JID, Discoverable
+from minixmpp.feature import Context, Feature
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage.interfaces import ILastActivityStore, IRosterStore
 
-NS_LAST = "jabber:iq:last"
-GET_LAST = f"/iq[@type='get']/query[@xmlns='{NS_LAST}']"
+GET_LAST = f"/iq[@type='get']/query[@xmlns='{ns.LAST}']"
 
 
-@implementer(IDisco)
-class LastActivityHandler(XMPPHandler, IQHandlerMixin):
+class LastActivityHandler(Discoverable, XMPPHandler, IQHandlerMixin):
+    disco_features = (ns.LAST,)
+    disco_on = EVERY_JID
     iqHandlers = {GET_LAST: "onLast"}
 
     def __init__(self, store: ILastActivityStore, rosters: IRosterStore,
@@ -53,7 +51,7 @@ class LastActivityHandler(XMPPHandler, IQHandlerMixin):
 
     def onLast(self, iq: domish.Element) -> domish.Element:
         to, sender = addressing.parse(iq["to"]), addressing.parse(iq["from"])
-        answer = domish.Element((NS_LAST, "query"))
+        answer = domish.Element((ns.LAST, "query"))
         if to.user is None:  # §5: the server's uptime
             answer["seconds"] = str(int(self.clock() - self.started))
             return answer
@@ -74,10 +72,12 @@ class LastActivityHandler(XMPPHandler, IQHandlerMixin):
             answer.addContent(status)
         return answer
 
-    def getDiscoInfo(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        if nodeIdentifier:
-            return []
-        return [disco.DiscoFeature(NS_LAST)]
 
-    def getDiscoItems(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        return []
+def build(ctx: Context) -> Feature:
+    """The ``last`` feature: the IQ, and each resource's last logout (an unavailable
+    presence listener)."""
+    store = ctx.storage.last_activity
+    handler = LastActivityHandler(store, ctx.storage.rosters, ctx.sessions,
+                                  ctx.reactor.seconds)
+    return Feature("last", service=handler, handlers=(handler,), unavailable=(handler,),
+                   forget=store.drop)

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 
 from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing, forms
+from minixmpp import addressing, forms, ns
+from minixmpp.discovery import SELF, Discoverable
+from minixmpp.feature import Context, Feature
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse, qualified
 from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore
@@ -29,11 +28,6 @@ from minixmpp.timestamps import parse_datetime, utc_stamp
 if TYPE_CHECKING:
     from minixmpp.im.message import Outcome
 
-NS_MAM = "urn:xmpp:mam:2"
-NS_SID = "urn:xmpp:sid:0"
-NS_RSM = "http://jabber.org/protocol/rsm"
-NS_FORWARD = "urn:xmpp:forward:0"
-NS_DELAY = "urn:xmpp:delay"
 DEFAULT_PAGE = 50
 MAX_PAGE = 250
 
@@ -68,12 +62,15 @@ class _Copy:
     stamp: domish.Element | None = None  # the stanza-id stamped on the delivered message
 
 
-@implementer(IDisco)
-class ArchiveHandler(XMPPHandler, IQHandlerMixin):
+class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """Archives messages and answers archive queries to the account's own bare JID."""
 
-    iqHandlers = {f"/iq[@type='set']/query[@xmlns='{NS_MAM}']": "onQuery",
-                  f"/iq[@type='get']/query[@xmlns='{NS_MAM}']": "onFields"}
+    #: XEP-0313 §7 and XEP-0359 §6, on the account's bare JID for the account itself
+    disco_features = (ns.MAM, ns.SID)
+    disco_on = frozenset({SELF})
+
+    iqHandlers = {f"/iq[@type='set']/query[@xmlns='{ns.MAM}']": "onQuery",
+                  f"/iq[@type='get']/query[@xmlns='{ns.MAM}']": "onFields"}
 
     def __init__(self, store: IArchiveStore, sessions: SessionManager, domain: str,
                  limit: int, clock: Callable[[], float]) -> None:
@@ -90,7 +87,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         self._stamped: _Copy | None = None
 
     def connectionInitialized(self) -> None:
-        self.xmlstream.addObserver(f"/iq/query[@xmlns='{NS_MAM}']", self.handleRequest)
+        self.xmlstream.addObserver(f"/iq/query[@xmlns='{ns.MAM}']", self.handleRequest)
 
     # -- archiving ---------------------------------------------------------------------------
 
@@ -119,7 +116,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         stamp ours, and archive once delivered."""
         bare = f"{user}@{self.domain}"
         forged = [c for c in message.children if isinstance(c, domish.Element)
-                  and c.name == "stanza-id" and c.uri == NS_SID
+                  and c.name == "stanza-id" and c.uri == ns.SID
                   and c.attributes.get("by") in (bare, self.domain)]
         if forged:
             self.flush()  # the sender's copy is the message as sent, forged ids included
@@ -131,7 +128,7 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
         if self._stamped is not None or (pending is not None and pending.message is not message):
             self.flush()  # left from another message
         archive_id = self._reserve()
-        sid = domish.Element((NS_SID, "stanza-id"), NS_SID, {"id": archive_id, "by": bare})
+        sid = domish.Element((ns.SID, "stanza-id"), ns.SID, {"id": archive_id, "by": bare})
         message.addChild(sid)
         self._stamped = _Copy(message, user, message.getAttribute("from", ""), archive_id,
                               self.clock(), sid)
@@ -211,31 +208,16 @@ class ArchiveHandler(XMPPHandler, IQHandlerMixin):
                                 query.getAttribute("queryid"), item))
         return fin(page, first_index, complete, count)
 
-    # -- XEP-0030: on the account's bare JID, for the account itself -------------------------
-
-    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
-        if (target.user is not None and not nodeIdentifier
-                and requestor.userhost() == target.userhost()):
-            return [disco.DiscoFeature(NS_MAM), disco.DiscoFeature(NS_SID)]
-        return []
-
-    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
-        return []
-
-
 # -- the query, shared by every archive (accounts here, rooms in minixmpp.muc) ------------
 
 def fields_form() -> domish.Element:
     """§4.1.3: the fields a query form may have."""
-    query = domish.Element((NS_MAM, "query"))
-    x = query.addElement((forms.NS_X_DATA, "x"))
-    x["type"] = "form"
-    for var, kind in (("FORM_TYPE", "hidden"), ("with", "jid-single"),
-                      ("start", "text-single"), ("end", "text-single")):
-        field = x.addElement("field")
-        field["var"], field["type"] = var, kind
-        if var == "FORM_TYPE":
-            field.addElement("value", content=NS_MAM)
+    query = domish.Element((ns.MAM, "query"))
+    x = forms.form(ns.MAM)
+    for var, kind in (("with", "jid-single"), ("start", "text-single"),
+                      ("end", "text-single")):
+        forms.field(x, var, kind)
+    query.addChild(x)
     return query
 
 
@@ -245,11 +227,11 @@ def select(items: list[ArchivedMessage], query: domish.Element
     (page, index of its first item or None for a backward page, complete, count of
     matching items)."""
     filters: dict[str, str] = {}
-    form = forms.find(query, NS_MAM)
+    form = forms.find(query, ns.MAM)
     if form is not None:
         filters = forms.values(form)
-    elif any(True for _ in query.elements(forms.NS_X_DATA, "x")):
-        raise error.StanzaError("bad-request", text=f"the form's FORM_TYPE must be {NS_MAM}")
+    elif any(True for _ in query.elements(ns.X_DATA, "x")):
+        raise error.StanzaError("bad-request", text=f"the form's FORM_TYPE must be {ns.MAM}")
     if filters.get("with"):
         try:
             other = addressing.parse(filters["with"])
@@ -277,7 +259,7 @@ def _page(items: list[ArchivedMessage], query: domish.Element
     ``xep_0059.iterate`` take ``index + page size == count`` as the end of the set in
     either direction, so with it a backward walk stopped after its first page.
     """
-    rsm = next(query.elements(NS_RSM, "set"), None)
+    rsm = next(query.elements(ns.RSM, "set"), None)
     size, after, before = DEFAULT_PAGE, None, None
     if rsm is not None:
         for child in rsm.elements():
@@ -309,12 +291,12 @@ def result(to: str, frm: str, queryid: str | None, item: ArchivedMessage) -> dom
     message = domish.Element((None, "message"))
     message["to"] = to
     message["from"] = frm
-    element = message.addElement((NS_MAM, "result"))
+    element = message.addElement((ns.MAM, "result"))
     if queryid:
         element["queryid"] = queryid
     element["id"] = item.id
-    forwarded = element.addElement((NS_FORWARD, "forwarded"))
-    forwarded.addElement((NS_DELAY, "delay"))["stamp"] = utc_stamp(item.timestamp,
+    forwarded = element.addElement((ns.FORWARD, "forwarded"))
+    forwarded.addElement((ns.DELAY, "delay"))["stamp"] = utc_stamp(item.timestamp,
                                                                    microseconds=True)
     forwarded.addChild(qualified(parse(item.xml)))
     return message
@@ -323,10 +305,10 @@ def result(to: str, frm: str, queryid: str | None, item: ArchivedMessage) -> dom
 def fin(page: list[ArchivedMessage], first_index: int | None, complete: bool,
         count: int) -> domish.Element:
     """§4.3: the ``<fin/>`` that ends a query, with its XEP-0059 set."""
-    element = domish.Element((NS_MAM, "fin"))
+    element = domish.Element((ns.MAM, "fin"))
     if complete:
         element["complete"] = "true"
-    rsm = element.addElement((NS_RSM, "set"))
+    rsm = element.addElement((ns.RSM, "set"))
     if page:
         first = rsm.addElement("first", content=page[0].id)
         if first_index is not None:
@@ -353,3 +335,23 @@ def _matches(with_jid: str, other: jid.JID) -> bool:
     if other.resource:
         return stored == other
     return stored.userhost() == other.userhost()
+
+
+def build(ctx: Context) -> Feature | None:
+    """The ``mam`` feature (off with ``--no-archive``): a delivery stage that stamps the
+    stanza-id, a listener and a sent listener that write both copies, the queries;
+    ``provides["archive"]`` for Bind2's metadata."""
+    s = ctx.settings
+    if s.no_archive:
+        return None
+    store = ctx.storage.archive
+    archive = ArchiveHandler(store, ctx.sessions, ctx.domain, s.max_archive,
+                             ctx.reactor.seconds)
+
+    def forget(user: str) -> None:
+        archive.flush()  # nothing written after the drop
+        store.drop(user)
+
+    return Feature("mam", service=archive, handlers=(archive,), stages=(archive,),
+                   listeners=(archive,), sent=(archive,), provides={"archive": store},
+                   forget=forget)

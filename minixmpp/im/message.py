@@ -11,7 +11,8 @@ A message for an existing account runs through, in this order:
    plain value saying what happened (push, carbons, then the archive writes);
 4. for an ``offline`` outcome, the offline write: push has gone out first.
 
-``Server.__init__`` builds the sequence; ``docs/architecture.md`` draws it.
+``Server`` assembles the sequence from the features' declarations
+(``minixmpp.feature``); ``docs/architecture.md`` draws it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import bounce
 from minixmpp.storage.interfaces import IAccountStore
@@ -35,7 +37,6 @@ DELIVERED = "delivered"  # written to live sessions and/or queued for hibernated
 OFFLINE = "offline"  # stored for later (XEP-0160)
 BOUNCED = "bounced"  # answered with an error (RFC 6121 §8.5.2.2.1)
 DROPPED = "dropped"  # silently discarded (errors, headlines nobody takes, RFC 6121 §8.5)
-NS_CARBONS = "urn:xmpp:carbons:2"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,18 @@ class MessageDelivery:
         self.listeners = tuple(listeners)
         #: the stanza being written to its targets right now (see :meth:`redeliver`)
         self._sending: domish.Element | None = None
+        self._installed = bool(stages or offline or listeners)
+
+    def install(self, *, stages: Sequence[DeliveryStage] = (),
+                offline: OfflineStore | None = None,
+                listeners: Sequence[DeliveryListener] = ()) -> None:
+        """What the features declared, in the order they run (``Server``, once)."""
+        if self._installed:
+            raise RuntimeError("the delivery pipeline is assembled once")
+        self._installed = True
+        self.stages = tuple(stages)
+        self.offline = offline
+        self.listeners = tuple(listeners)
 
     def deliver(self, stanza: domish.Element, to: jid.JID) -> None:
         mtype = stanza.getAttribute("type") or "normal"
@@ -185,7 +198,7 @@ class MessageDelivery:
                 continue
             kind = stanza.getAttribute("type")
             if stanza.name == "message" and kind in (None, "normal", "chat"):
-                if any(c.uri == NS_CARBONS for c in stanza.elements()):
+                if any(c.uri == ns.CARBONS for c in stanza.elements()):
                     continue  # a copy: the original went elsewhere
                 targets = [s for s in self.sessions.for_bare_delivery(session.user)
                            if s is not session]

@@ -7,13 +7,12 @@ from collections.abc import Callable
 from twisted.logger import Logger
 from twisted.words.xish import domish
 
+from minixmpp import ns
+from minixmpp.feature import Context, Feature
 from minixmpp.sessions import Session
 from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import IOfflineStore
 from minixmpp.timestamps import utc_stamp
-
-NS_DELAY = "urn:xmpp:delay"
-NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 
 
 def only_chat_state(stanza: domish.Element) -> bool:
@@ -21,7 +20,7 @@ def only_chat_state(stanza: domish.Element) -> bool:
     found = False
     for child in stanza.children:
         if isinstance(child, domish.Element):
-            if child.uri != NS_CHATSTATES:
+            if child.uri != ns.CHATSTATES:
                 return False
             found = True
     return found
@@ -62,7 +61,7 @@ class OfflineStorage:
         """Store ``stanza`` with its delay stamp (XEP-0203), once :meth:`accepts` said so."""
         if only_chat_state(stanza):
             return
-        delay = stanza.addElement((NS_DELAY, "delay"))
+        delay = stanza.addElement((ns.DELAY, "delay"))
         delay["from"] = self.domain
         delay["stamp"] = utc_stamp(self.clock())
         self.store.store(user, stanza.toXml())
@@ -74,3 +73,13 @@ class OfflineStorage:
         for xml in stored:
             session.send(parse(xml))
         return len(stored)
+
+
+def build(ctx: Context) -> Feature:
+    """The ``offline`` feature: the last routing rule of delivery, flushed on initial
+    presence (``--max-offline`` per account)."""
+    store = ctx.storage.offline
+    offline = OfflineStorage(store, ctx.domain, ctx.settings.max_offline, ctx.reactor.seconds)
+    return Feature("offline", service=offline, offline=offline,
+                   forget=store.pop_all, clear=None,
+                   describe_account=lambda user: {"offline": store.count(user)})

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
-from wokkel.ping import NS_PING
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import EVERY_JID, Discoverable
+from minixmpp.feature import Context, Feature
+
+GET_PING = f"/iq[@type='get']/ping[@xmlns='{ns.PING}']"
 
 
-@implementer(IDisco)
-class PingHandler(XMPPHandler, IQHandlerMixin):
+class PingHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """XEP-0199 §4.2 (client-to-server ping) and §4.3 on the account's behalf."""
 
-    iqHandlers = {"/iq[@type='get']/ping[@xmlns='urn:xmpp:ping']": "onPing"}
+    disco_features = (ns.PING,)
+    disco_on = EVERY_JID
+
+    iqHandlers = {GET_PING: "onPing"}
 
     def connectionInitialized(self) -> None:
-        self.xmlstream.addObserver("/iq[@type='get']/ping[@xmlns='urn:xmpp:ping']",
-                                   self.handleRequest)
+        self.xmlstream.addObserver(GET_PING, self.handleRequest)
 
     def onPing(self, iq: domish.Element) -> None:
         to, sender = addressing.parse(iq["to"]), addressing.parse(iq["from"])
@@ -30,10 +31,7 @@ class PingHandler(XMPPHandler, IQHandlerMixin):
             raise error.StanzaError("service-unavailable")
         return None
 
-    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
-        if not nodeIdentifier:
-            return [disco.DiscoFeature(NS_PING)]
-        return []
 
-    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
-        return []
+def build(ctx: Context) -> Feature:
+    """The ``ping`` feature (XEP-0199 to the domain and to one's own bare JID)."""
+    return Feature("ping", handlers=(PingHandler(),))

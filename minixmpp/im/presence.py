@@ -90,24 +90,40 @@ class PresenceHandler:
     log = Logger()
 
     def __init__(self, domain: str, sessions: SessionManager, accounts: IAccountStore,
-                 rosters: IRosterStore, roster: RosterHandler, route: Route, *,
-                 offline: OfflineFlush | None = None,
-                 listeners: Sequence[AvailableListener] = (),
-                 observers: Sequence[PresenceObserver] = (),
-                 unavailable: Sequence[UnavailableListener] = ()) -> None:
+                 rosters: IRosterStore, route: Route) -> None:
         self.domain = domain
         self.sessions = sessions
         self.accounts = accounts
         self.rosters = rosters
-        self.roster = roster
+        #: the roster IQs (RFC 6121 §2); a removed contact is unsubscribed here (§2.5.2)
+        self.roster = RosterHandler(rosters, sessions, removed=self.roster_removed)
         self.route = route
-        self.offline = offline
+        self.offline: OfflineFlush | None = None
         #: told after a resource sent available presence (push counts start again)
-        self.listeners = tuple(listeners)
+        self.listeners: tuple[AvailableListener, ...] = ()
         #: told of broadcasts, unavailable, inbound presence and approvals (PEP)
-        self.observers = tuple(observers)
+        self.observers: tuple[PresenceObserver, ...] = ()
         #: told when an available resource goes unavailable (last activity, XEP-0012)
+        self.unavailable_listeners: tuple[UnavailableListener, ...] = ()
+        self._installed = False
+
+    def install(self, *, offline: OfflineFlush | None = None,
+                listeners: Sequence[AvailableListener] = (),
+                observers: Sequence[PresenceObserver] = (),
+                unavailable: Sequence[UnavailableListener] = (),
+                filters: Sequence[Callable[[Route], Route]] = ()) -> None:
+        """What the features declared, in the order they run (``Server``, once):
+        the offline store flushed on initial presence (XEP-0160 §3), the listeners and
+        observers, and filters on the route of the presence the server sends (blocking)."""
+        if self._installed:
+            raise RuntimeError("the presence pipeline is assembled once")
+        self._installed = True
+        self.offline = offline
+        self.listeners = tuple(listeners)
+        self.observers = tuple(observers)
         self.unavailable_listeners = tuple(unavailable)
+        for wrap in filters:
+            self.route = wrap(self.route)
 
     # -- outbound (RFC 6121 §3.1.2, §3.2–3.4 user side; §4.2–4.6) ----------------------------
 

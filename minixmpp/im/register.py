@@ -15,17 +15,13 @@ from typing import Any
 
 from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import Discoverable
+from minixmpp.feature import Context, Feature
 from minixmpp.storage.interfaces import AccountExists, IAccountStore
 
-NS_REGISTER = "jabber:iq:register"
-NS_FEATURE = "http://jabber.org/features/iq-register"
-NS_X_DATA = "jabber:x:data"
 WINDOW = 3600.0  # seconds over which --registration-limit counts
 
 
@@ -42,19 +38,19 @@ class RegistrationRefused(Exception):
 
 def fields(query: domish.Element) -> dict[str, str]:
     """``<username/>``/``<password/>`` (§3.1), or the same fields of a submitted form."""
-    out = {c.name: str(c) for c in query.elements() if c.uri == NS_REGISTER
+    out = {c.name: str(c) for c in query.elements() if c.uri == ns.REGISTER
            and c.name in ("username", "password")}
-    for x in query.elements(NS_X_DATA, "x"):
-        for field in x.elements(NS_X_DATA, "field"):
+    for x in query.elements(ns.X_DATA, "x"):
+        for field in x.elements(ns.X_DATA, "field"):
             var = field.getAttribute("var")
             if var in ("username", "password"):
-                out[var] = "".join(str(v) for v in field.elements(NS_X_DATA, "value"))
+                out[var] = "".join(str(v) for v in field.elements(ns.X_DATA, "value"))
     return out
 
 
 def instructions(registered_user: str | None = None) -> domish.Element:
     """The registration form of §3.1 (legacy fields plus an XEP-0004 form)."""
-    query = domish.Element((NS_REGISTER, "query"))
+    query = domish.Element((ns.REGISTER, "query"))
     if registered_user is not None:
         query.addElement("registered")
         query.addElement("username", content=registered_user)
@@ -62,7 +58,7 @@ def instructions(registered_user: str | None = None) -> domish.Element:
     query.addElement("instructions", content="Choose a username and password.")
     query.addElement("username")
     query.addElement("password")
-    x = query.addElement((NS_X_DATA, "x"))
+    x = query.addElement((ns.X_DATA, "x"))
     x["type"] = "form"
     x.addElement("title", content="Account registration")
     for var, kind in (("FORM_TYPE", "hidden"), ("username", "text-single"),
@@ -70,7 +66,7 @@ def instructions(registered_user: str | None = None) -> domish.Element:
         field = x.addElement("field")
         field["var"], field["type"] = var, kind
         if var == "FORM_TYPE":
-            field.addElement("value", content=NS_REGISTER)
+            field.addElement("value", content=ns.REGISTER)
         else:
             field.addElement("required")
     return query
@@ -137,14 +133,15 @@ class Registrar:
         self._recent.clear()
 
 
-@implementer(IDisco)
-class AccountManagement(XMPPHandler, IQHandlerMixin):
+class AccountManagement(Discoverable, XMPPHandler, IQHandlerMixin):
     """XEP-0077 for an authenticated user, addressed to the server: ``get`` says
     ``<registered/>``, ``set`` changes the password (§3.3) or removes the account (§3.2:
     the reply, then every stream of the account closes and its data goes)."""
 
-    iqHandlers = {f"/iq[@type='get']/query[@xmlns='{NS_REGISTER}']": "onGet",
-                  f"/iq[@type='set']/query[@xmlns='{NS_REGISTER}']": "onSet"}
+    disco_features = (ns.REGISTER,)
+
+    iqHandlers = {f"/iq[@type='get']/query[@xmlns='{ns.REGISTER}']": "onGet",
+                  f"/iq[@type='set']/query[@xmlns='{ns.REGISTER}']": "onSet"}
 
     def __init__(self, registrar: Registrar, remove: Callable[[str], Any],
                  soon: Callable[..., Any]) -> None:
@@ -154,7 +151,7 @@ class AccountManagement(XMPPHandler, IQHandlerMixin):
         self.soon = soon  # run after the IQ result went out (reactor.callLater(0, ...))
 
     def connectionInitialized(self) -> None:
-        self.xmlstream.addObserver(f"/iq/query[@xmlns='{NS_REGISTER}']", self.handleRequest)
+        self.xmlstream.addObserver(f"/iq/query[@xmlns='{ns.REGISTER}']", self.handleRequest)
 
     def _user(self, iq: domish.Element) -> str:
         if self.registrar.mode == "off":
@@ -188,10 +185,21 @@ class AccountManagement(XMPPHandler, IQHandlerMixin):
         self.registrar.accounts.set_password(user, password)
         return None
 
-    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
-        if target.user is None and not nodeIdentifier and self.registrar.mode != "off":
-            return [disco.DiscoFeature(NS_REGISTER)]
-        return []
 
-    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
-        return []
+def build(ctx: Context) -> Feature | None:
+    """The ``register`` feature (``--registration`` loopback or open): the rules, shared
+    with the c2s stage before authentication (``provides["registrar"]``), and password
+    change and removal for authenticated users."""
+    s = ctx.settings
+    if s.registration == "off":
+        return None
+    registrar = Registrar(ctx.storage.accounts, ctx.domain, s.registration,
+                          s.registration_limit, ctx.reactor.seconds)
+
+    def remove(user: str) -> None:
+        ctx.provided("admin").remove_account(user)
+
+    management = AccountManagement(registrar, remove,
+                                   lambda f, *a: ctx.reactor.callLater(0, f, *a))
+    return Feature("register", service=registrar, handlers=(management,),
+                   provides={"registrar": registrar}, clear=registrar.clear)

@@ -12,19 +12,16 @@ from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 from minixmpp.sessions import SessionManager
 from minixmpp.storage.interfaces import IRosterStore, RosterItem
 
-NS_ROSTER = "jabber:iq:roster"
-NS_ROSTERVER = "urn:xmpp:features:rosterver"
-NS_PREAPPROVAL = "urn:xmpp:features:pre-approval"
 QUERY = "/query[@xmlns='jabber:iq:roster']"
 
 
 def item_element(item: RosterItem, remove: bool = False) -> domish.Element:
     """``<item/>`` as in RFC 6121 §2.1.2."""
-    element = domish.Element((NS_ROSTER, "item"))
+    element = domish.Element((ns.ROSTER, "item"))
     element["jid"] = item.jid
     if remove:
         element["subscription"] = "remove"
@@ -55,12 +52,13 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
 
     iqHandlers = {"/iq[@type='get']" + QUERY: "onGet", "/iq[@type='set']" + QUERY: "onSet"}
 
-    def __init__(self, rosters: IRosterStore, sessions: SessionManager) -> None:
+    def __init__(self, rosters: IRosterStore, sessions: SessionManager,
+                 removed: Callable[[str, RosterItem], None] | None = None) -> None:
         super().__init__()
         self.rosters = rosters
         self.sessions = sessions
         #: called as (user, removed item) so presence can unsubscribe (§2.5.2)
-        self.on_remove: Callable[[str, RosterItem], None] | None = None
+        self.removed = removed
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/iq[@type='get' or @type='set']" + QUERY,
@@ -83,7 +81,7 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
         requested = iq.query.getAttribute("ver")
         if requested is not None and requested == current:
             return None  # §2.6.3: up to date: an empty result, then pushes only
-        query = domish.Element((NS_ROSTER, "query"))
+        query = domish.Element((ns.ROSTER, "query"))
         query["ver"] = current  # versioning is always on: the feature is advertised
         for item in items:
             if item.in_roster:
@@ -108,8 +106,8 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
             if current is None or not (current.in_roster or current.pending_in):
                 raise error.StanzaError("item-not-found")
             self.rosters.remove(user, bare)
-            if self.on_remove is not None:
-                self.on_remove(user, current)
+            if self.removed is not None:
+                self.removed(user, current)
             self.push(user, current, remove=True)
             return None
         groups = tuple(str(g).strip() for g in element.elements() if g.name == "group")
@@ -134,7 +132,7 @@ class RosterHandler(XMPPHandler, IQHandlerMixin):
             iq["type"] = "set"
             iq["id"] = "push-" + secrets.token_hex(6)
             iq["to"] = session.jid.full()
-            query = iq.addElement((NS_ROSTER, "query"))
+            query = iq.addElement((ns.ROSTER, "query"))
             query["ver"] = ver
             query.addChild(item_element(item, remove))
             session.send(iq)

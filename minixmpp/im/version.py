@@ -6,40 +6,36 @@ import platform
 
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
 import minixmpp
-from minixmpp import addressing
+from minixmpp import addressing, ns
+from minixmpp.discovery import Discoverable
+from minixmpp.feature import Context, Feature
 
-NS_VERSION = "jabber:iq:version"
+GET_VERSION = f"/iq[@type='get']/query[@xmlns='{ns.VERSION}']"
 
 
-@implementer(IDisco)
-class VersionHandler(XMPPHandler, IQHandlerMixin):
+class VersionHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """Answers ``jabber:iq:version`` queries to the domain JID."""
 
-    iqHandlers = {"/iq[@type='get']/query[@xmlns='jabber:iq:version']": "onVersion"}
+    disco_features = (ns.VERSION,)
+
+    iqHandlers = {GET_VERSION: "onVersion"}
 
     def connectionInitialized(self) -> None:
-        self.xmlstream.addObserver("/iq[@type='get']/query[@xmlns='jabber:iq:version']",
-                                   self.handleRequest)
+        self.xmlstream.addObserver(GET_VERSION, self.handleRequest)
 
     def onVersion(self, iq: domish.Element) -> domish.Element:
         if addressing.parse(iq["to"]).user is not None:
             raise error.StanzaError("service-unavailable")
-        query = domish.Element((NS_VERSION, "query"))
+        query = domish.Element((ns.VERSION, "query"))
         query.addElement("name", content="minixmpp")
         query.addElement("version", content=minixmpp.__version__)
         query.addElement("os", content=platform.system())
         return query
 
-    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
-        if target.user is None and not nodeIdentifier:
-            return [disco.DiscoFeature(NS_VERSION)]
-        return []
 
-    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
-        return []
+def build(ctx: Context) -> Feature:
+    """The ``version`` feature (XEP-0092 on the domain JID)."""
+    return Feature("version", handlers=(VersionHandler(),))

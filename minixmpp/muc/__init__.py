@@ -38,3 +38,29 @@ def build_service(server):  # type: ignore[no-untyped-def]
     build_component(server.router, s.muc_jid, service).setServiceParent(server)
     server.server_identity.items.append(disco.DiscoItem(JID(s.muc_jid), name="Chatrooms"))
     return service
+
+
+def build(ctx):  # type: ignore[no-untyped-def]
+    """The ``muc`` feature (temporary on main until the split lands)."""
+    from twisted.words.protocols.jabber.jid import JID
+    from wokkel import disco
+
+    from minixmpp.feature import Feature
+    from minixmpp.internal import internal_component
+    from minixmpp.muc.service import Limits, MucService
+
+    s = ctx.settings
+    if s.no_muc:
+        return None
+    service = MucService(
+        s.muc_jid, s.domain, ctx.storage.rooms, ctx.storage.room_archive,
+        Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
+               history=s.muc_max_history, rate=s.muc_rate, archive=s.max_archive),
+        ctx.reactor.seconds)
+    return Feature("muc", service=service,
+                   components=(internal_component(ctx.router, s.muc_jid, service),),
+                   items=(disco.DiscoItem(JID(s.muc_jid), name="Chatrooms"),),
+                   provides={"nick": service.account_nick},
+                   forget=lambda user: service.forget(f"{user}@{s.domain}"),
+                   clear=service.clear,
+                   describe=lambda: {"muc_jid": service.jid, "rooms": service.describe()})

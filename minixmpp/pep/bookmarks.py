@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.pep.resource import PEPResource, parse_payload
 from minixmpp.storage.interfaces import PepItem
 
-NS_BOOKMARKS = "urn:xmpp:bookmarks:1"
-NS_LEGACY = "storage:bookmarks"
 #: XEP-0402 §3.3 / XEP-0048 §3.3 (XEP-0223): the node options
 OPTIONS = {"pubsub#persist_items": "true", "pubsub#max_items": "max",
            "pubsub#send_last_published_item": "never", "pubsub#access_model": "whitelist"}
 LEGACY_OPTIONS = {**OPTIONS, "pubsub#max_items": "1"}
-FEATURES = (f"{NS_BOOKMARKS}#compat", f"{NS_BOOKMARKS}#compat-pep")
+FEATURES = (f"{ns.BOOKMARKS}#compat", f"{ns.BOOKMARKS}#compat-pep")
 
 
 def _true(value: str | None) -> bool:
@@ -30,7 +29,7 @@ def _true(value: str | None) -> bool:
 
 def to_legacy(items: list[PepItem]) -> domish.Element:
     """XEP-0048 ``<storage/>`` from XEP-0402 items (XEP-0402 §5.2 mapping)."""
-    storage = domish.Element((NS_LEGACY, "storage"))
+    storage = domish.Element((ns.BOOKMARKS_LEGACY, "storage"))
     for item in items:
         c = parse_payload(item)
         conference = storage.addElement("conference")
@@ -38,7 +37,7 @@ def to_legacy(items: list[PepItem]) -> domish.Element:
         if c.getAttribute("name"):
             conference["name"] = c["name"]
         conference["autojoin"] = "true" if _true(c.getAttribute("autojoin")) else "false"
-        for child in c.elements(NS_BOOKMARKS):
+        for child in c.elements(ns.BOOKMARKS):
             if child.name in ("nick", "password"):
                 conference.addElement(child.name, content=str(child))
     return storage
@@ -50,7 +49,7 @@ def from_legacy(storage: domish.Element) -> dict[str, domish.Element]:
     for c in storage.elements():
         if c.name != "conference" or not c.getAttribute("jid"):
             continue
-        conference = domish.Element((NS_BOOKMARKS, "conference"))
+        conference = domish.Element((ns.BOOKMARKS, "conference"))
         if c.getAttribute("name"):
             conference["name"] = c["name"]
         if _true(c.getAttribute("autojoin")):
@@ -68,26 +67,25 @@ class Bookmarks:
     def __init__(self, pep: PEPResource) -> None:
         self.pep = pep
         self._busy: set[str] = set()
-        pep.on_changed.append(self.changed)
 
     def legacy(self, owner: str) -> domish.Element:
-        return to_legacy(self.pep.store.items(owner, NS_BOOKMARKS))
+        return to_legacy(self.pep.store.items(owner, ns.BOOKMARKS))
 
     def store_legacy(self, owner: str, storage: domish.Element) -> None:
         """A XEP-0048 write (private XML or legacy PEP): replace the XEP-0402 items."""
         wanted = from_legacy(storage)
         self._busy.add(owner)
         try:
-            current = {i.id: i for i in self.pep.store.items(owner, NS_BOOKMARKS)}
+            current = {i.id: i for i in self.pep.store.items(owner, ns.BOOKMARKS)}
             for jid, conference in wanted.items():
                 old = current.get(jid)
                 if old is None or old.payload != conference.toXml():
-                    options = OPTIONS if self.pep.store.node(owner, NS_BOOKMARKS) is None \
+                    options = OPTIONS if self.pep.store.node(owner, ns.BOOKMARKS) is None \
                         else None
-                    self.pep.publish_item(owner, NS_BOOKMARKS, jid, conference,
+                    self.pep.publish_item(owner, ns.BOOKMARKS, jid, conference,
                                           self.pep.bare(owner), options)
             gone = [jid for jid in current if jid not in wanted]
-            node = self.pep.store.node(owner, NS_BOOKMARKS)
+            node = self.pep.store.node(owner, ns.BOOKMARKS)
             if gone and node is not None:
                 self.pep.retract_items(owner, node, gone)
         finally:
@@ -97,18 +95,18 @@ class Bookmarks:
     def changed(self, owner: str, name: str, item: PepItem | None) -> None:
         if owner in self._busy:
             return
-        if name == NS_LEGACY and item is not None:
+        if name == ns.BOOKMARKS_LEGACY and item is not None:
             self.store_legacy(owner, parse_payload(item))
-        elif name == NS_BOOKMARKS:
+        elif name == ns.BOOKMARKS:
             self._republish_legacy(owner)
 
     def _republish_legacy(self, owner: str) -> None:
         """Keep a legacy PEP node that a client uses in step (``#compat-pep``)."""
-        if self.pep.store.node(owner, NS_LEGACY) is None:
+        if self.pep.store.node(owner, ns.BOOKMARKS_LEGACY) is None:
             return
         self._busy.add(owner)
         try:
-            self.pep.publish_item(owner, NS_LEGACY, "current", self.legacy(owner),
+            self.pep.publish_item(owner, ns.BOOKMARKS_LEGACY, "current", self.legacy(owner),
                                   self.pep.bare(owner))
         finally:
             self._busy.discard(owner)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from twisted.python.failure import Failure
 from twisted.words.xish import domish
-from wokkel.disco import NS_DISCO_INFO
 
-from minixmpp.forms import NS_X_DATA
-from minixmpp.pep import NS_CAPS
+from minixmpp import ns
+from minixmpp.iqtracker import IQTracker
 
 HASHES = {"sha-1": "sha1", "sha-224": "sha224", "sha-256": "sha256", "sha-384": "sha384",
           "sha-512": "sha512", "sha3-256": "sha3_256", "sha3-512": "sha3_512"}
@@ -31,7 +30,7 @@ RETRY = 30.0
 
 def caps_of(presence: domish.Element) -> tuple[str, str, str] | None:
     """(hash, node, ver) of a presence's ``<c/>``; hash is "" for legacy caps."""
-    for child in presence.elements(NS_CAPS, "c"):
+    for child in presence.elements(ns.CAPS, "c"):
         node, ver = child.getAttribute("node"), child.getAttribute("ver")
         if node and ver:
             return child.getAttribute("hash") or "", node, ver
@@ -43,15 +42,15 @@ def verification_string(query: domish.Element) -> str:
     identities = sorted(
         "/".join((i.getAttribute("category", ""), i.getAttribute("type", ""),
                   i.getAttribute("xml:lang", ""), i.getAttribute("name", "")))
-        for i in query.elements(NS_DISCO_INFO, "identity"))
+        for i in query.elements(ns.DISCO_INFO, "identity"))
     features = sorted(f.getAttribute("var", "")
-                      for f in query.elements(NS_DISCO_INFO, "feature"))
+                      for f in query.elements(ns.DISCO_INFO, "feature"))
     forms: list[tuple[str, str]] = []
-    for x in query.elements(NS_X_DATA, "x"):
+    for x in query.elements(ns.X_DATA, "x"):
         fields: dict[str, list[str]] = {}
-        for f in x.elements(NS_X_DATA, "field"):
+        for f in x.elements(ns.X_DATA, "field"):
             fields[f.getAttribute("var", "")] = sorted(
-                str(v) for v in f.elements(NS_X_DATA, "value"))
+                str(v) for v in f.elements(ns.X_DATA, "value"))
         form_type = fields.pop("FORM_TYPE", [""])
         forms.append(("".join(v + "<" for v in form_type), "".join(
             var + "<" + "".join(v + "<" for v in fields[var]) for var in sorted(fields))))
@@ -63,19 +62,16 @@ def verification_string(query: domish.Element) -> str:
 class CapsCache:
     """Capabilities by hash and by full JID; asks disco#info for unknown ones."""
 
-    def __init__(self, send: Callable[[domish.Element], None],
-                 clock: Callable[[], float]) -> None:
-        self.send = send
+    def __init__(self, send: Callable[[domish.Element], None], clock: Any) -> None:
         self.clock = clock
         self._by_hash: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self._by_jid: dict[str, frozenset[str]] = {}
         #: full JID → the (hash, ver) it last announced
         self._announced: dict[str, tuple[str, str]] = {}
-        #: query id → (full JID, key, caps node, sent at)
-        self._queries: dict[str, tuple[str, tuple[str, str], str, float]] = {}
+        #: the disco#info queries in flight (never answered: the oldest are given up)
+        self.queries = IQTracker(clock, send, "caps", limit=CACHE_SIZE)
         self._asked: dict[tuple[str, str], float] = {}
         self._waiting: dict[tuple[str, str], list[tuple[str, Callable[[], None]]]] = {}
-        self._ids = itertools.count(1)
         self.queries_sent = 0
 
     def features(self, full: str) -> frozenset[str]:
@@ -109,38 +105,33 @@ class CapsCache:
             return known()
         self._waiting.setdefault(key, []).append((full, known))
         asked = self._asked.get(key)
-        if asked is not None and self.clock() - asked < RETRY:
+        if asked is not None and self.clock.seconds() - asked < RETRY:
             return
-        self._asked[key] = self.clock()
-        qid = f"caps-{next(self._ids)}"
-        self._queries[qid] = (full, key, f"{node}#{ver}", self.clock())
-        while len(self._queries) > CACHE_SIZE:  # never answered: forget the oldest
-            _, (_, old, _, _) = next(iter(self._queries.items()))
-            del self._queries[next(iter(self._queries))]
-            self._waiting.pop(old, None)
-            self._asked.pop(old, None)
+        self._asked[key] = self.clock.seconds()
         iq = domish.Element((None, "iq"))
-        iq["type"], iq["id"], iq["from"], iq["to"] = "get", qid, asker, full
-        iq.addElement((NS_DISCO_INFO, "query"))["node"] = f"{node}#{ver}"
+        iq["type"], iq["from"], iq["to"] = "get", asker, full
+        iq.addElement((ns.DISCO_INFO, "query"))["node"] = f"{node}#{ver}"
         self.queries_sent += 1
-        self.send(iq)
+        self.queries.request(iq).addCallbacks(self._result, self._unanswered,
+                                              (full, key), None, (key,))
 
     def answered(self, iq: domish.Element) -> bool:
         """A result or error to one of our queries (True if it was ours)."""
-        query_info = self._queries.get(iq.getAttribute("id", ""))
-        if query_info is None or iq.getAttribute("from") != query_info[0]:
-            return False
-        del self._queries[iq["id"]]
-        full, key, _, _ = query_info
+        return self.queries.answer(iq)
+
+    def _unanswered(self, failure: Failure, key: tuple[str, str]) -> None:
+        """An error, or given up: whoever waited for this hash learns nothing."""
+        self._asked.pop(key, None)
+        self._waiting.pop(key, None)
+
+    def _result(self, iq: domish.Element, full: str, key: tuple[str, str]) -> None:
         self._asked.pop(key, None)
         waiting = self._waiting.pop(key, [])
-        if iq.getAttribute("type") != "result":
-            return True
-        query = next(iq.elements(NS_DISCO_INFO, "query"), None)
+        query = next(iq.elements(ns.DISCO_INFO, "query"), None)
         if query is None:
-            return True
+            return
         features = frozenset(f.getAttribute("var", "")
-                             for f in query.elements(NS_DISCO_INFO, "feature"))
+                             for f in query.elements(ns.DISCO_INFO, "feature"))
         hash_name, ver = key
         digest = ""
         if hash_name in HASHES:
@@ -157,7 +148,6 @@ class CapsCache:
         for j, callback in waiting:
             if self._announced.get(j) == key:
                 callback()
-        return True
 
     def stats(self) -> dict[str, Any]:
         return {"hashes": len(self._by_hash), "queries_sent": self.queries_sent}

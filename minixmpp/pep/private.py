@@ -7,28 +7,26 @@
 from __future__ import annotations
 
 from twisted.words.protocols.jabber import error
-from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
-from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
-from minixmpp.pep.bookmarks import FEATURES, NS_LEGACY, Bookmarks
+from minixmpp import addressing, ns
+from minixmpp.discovery import ACCOUNT, Discoverable
+from minixmpp.pep.bookmarks import FEATURES, Bookmarks
 from minixmpp.pep.errors import PepError, stanza_error
 from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import IPrivateStore
 
-NS_PRIVATE = "jabber:iq:private"
-QUERY = f"/iq[@type='get' or @type='set']/query[@xmlns='{NS_PRIVATE}']"
-RESERVED = (None, "", NS_PRIVATE, "jabber:client", "jabber:server")
+QUERY = f"/iq[@type='get' or @type='set']/query[@xmlns='{ns.PRIVATE}']"
+RESERVED = (None, "", ns.PRIVATE, "jabber:client", "jabber:server")
 
 
-@implementer(IDisco)
-class PrivateStorage(XMPPHandler, IQHandlerMixin):
+class PrivateStorage(Discoverable, XMPPHandler, IQHandlerMixin):
     """XEP-0049 §2–§3 on the account's own bare JID; advertises the XEP-0402 §5
     compatibility features on the account."""
+
+    disco_features = FEATURES
+    disco_on = frozenset({ACCOUNT})
 
     iqHandlers = {"/iq[@type='get']": "onGet", "/iq[@type='set']": "onSet"}
 
@@ -53,13 +51,13 @@ class PrivateStorage(XMPPHandler, IQHandlerMixin):
         return to.user, children[0]
 
     def _answer(self, element: domish.Element) -> domish.Element:
-        query = domish.Element((NS_PRIVATE, "query"))
+        query = domish.Element((ns.PRIVATE, "query"))
         query.addChild(element)
         return query
 
     def onGet(self, iq: domish.Element) -> domish.Element:
         user, wanted = self._request(iq)
-        if wanted.uri == NS_LEGACY:
+        if wanted.uri == ns.BOOKMARKS_LEGACY:
             return self._answer(self.bookmarks.legacy(user))
         stored = self.store.get(user, f"private:{wanted.uri}:{wanted.name}")
         empty = domish.Element((wanted.uri, wanted.name))
@@ -67,7 +65,7 @@ class PrivateStorage(XMPPHandler, IQHandlerMixin):
 
     def onSet(self, iq: domish.Element) -> None:
         user, element = self._request(iq)
-        if element.uri == NS_LEGACY:
+        if element.uri == ns.BOOKMARKS_LEGACY:
             try:
                 self.bookmarks.store_legacy(user, element)
             except PepError as e:
@@ -79,11 +77,3 @@ class PrivateStorage(XMPPHandler, IQHandlerMixin):
                                                            "(--pep-max-item-size)")
         self.store.put(user, f"private:{element.uri}:{element.name}", xml)
         return None
-
-    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
-        if target.user is None or nodeIdentifier:
-            return []
-        return [disco.DiscoFeature(f) for f in FEATURES]
-
-    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = ""):
-        return []

@@ -20,15 +20,15 @@ from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 from wokkel import disco, pubsub
 
-from minixmpp.forms import NS_X_DATA, form_type
-from minixmpp.pep import NS_PUBLISH_OPTIONS, access, config
+from minixmpp import ns
+from minixmpp.forms import form_type
+from minixmpp.pep import access, config
 from minixmpp.pep.caps import CapsCache
 from minixmpp.pep.errors import PepError, refuse, stanza_error
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import IPepStore, IRosterStore, PepItem, PepNode
 
-NS_EVENT = pubsub.NS_PUBSUB_EVENT
 #: a callback gets (owner, node, item) after a publish, or (owner, node, None) after a
 #: retract, purge or delete
 Changed = Callable[[str, str, PepItem | None], None]
@@ -59,8 +59,8 @@ def submitted(x: domish.Element | None) -> dict[str, list[str]]:
     """Field values of a submitted form (typed or not), by var."""
     if x is None:
         return {}
-    return {f.getAttribute("var", ""): [str(v) for v in f.elements(NS_X_DATA, "value")]
-            for f in x.elements(NS_X_DATA, "field")}
+    return {f.getAttribute("var", ""): [str(v) for v in f.elements(ns.X_DATA, "value")]
+            for f in x.elements(ns.X_DATA, "field")}
 
 
 class PEPResource(pubsub.PubSubResource):
@@ -77,22 +77,24 @@ class PEPResource(pubsub.PubSubResource):
                 "retrieve-default", "retrieve-items"]
 
     def __init__(self, domain: str, store: IPepStore, rosters: IRosterStore,
-                 sessions: SessionManager, clock: Callable[[], float],
-                 limits: Limits = Limits()) -> None:
+                 sessions: SessionManager, reactor: Any,
+                 send: Callable[[domish.Element], None], limits: Limits = Limits()) -> None:
         self.domain = domain
         self.store = store
         self.rosters = rosters
         self.sessions = sessions
-        self.clock = clock
+        self.clock: Callable[[], float] = reactor.seconds
         self.limits = limits
-        self.send: Callable[[domish.Element], None] = lambda _stanza: None
-        self.caps = CapsCache(lambda iq: self.send(iq), clock)
+        #: notifications and capability queries go out through the router
+        self.send = send
+        self.caps = CapsCache(send, reactor)
         #: owner → full JIDs of others that sent it available presence (XEP-0163 §4.3)
         self.recipients: dict[str, set[str]] = {}
         #: (owner, full JID) → nodes that resource asked notifications for
         self.interests: dict[tuple[str, str], frozenset[str]] = {}
-        #: called after every change of a node (private XML, bookmarks and vCard sync)
-        self.on_changed: list[Changed] = []
+        #: told after every change of a node (bookmarks and vCard keep in step); set
+        #: once by ``pep.build``
+        self.changed: tuple[Changed, ...] = ()
         self.notifications_sent = 0
 
     # -- helpers ---------------------------------------------------------------------------
@@ -164,15 +166,15 @@ class PEPResource(pubsub.PubSubResource):
         options = None
         for child in request.element.pubsub.elements():
             if child.name == "publish-options":
-                forms = [x for x in child.elements(NS_X_DATA, "x")
-                         if form_type(x) == NS_PUBLISH_OPTIONS]
+                forms = [x for x in child.elements(ns.X_DATA, "x")
+                         if form_type(x) == ns.PUBLISH_OPTIONS]
                 if forms:
                     options = config.parse(submitted(forms[0]), self.limits.items,
                                            strict=True)
         item_id = items[0].getAttribute("id") or uuid.uuid4().hex
         self.publish_item(owner, request.nodeIdentifier, item_id, payloads[0],
                           request.sender.full(), options)
-        response = domish.Element((pubsub.NS_PUBSUB, "pubsub"))
+        response = domish.Element((ns.PUBSUB, "pubsub"))
         publish = response.addElement("publish")
         publish["node"] = request.nodeIdentifier
         publish.addElement("item")["id"] = item_id
@@ -344,7 +346,7 @@ class PEPResource(pubsub.PubSubResource):
         self._changed(owner, node.name, None)
 
     def _changed(self, owner: str, name: str, item: PepItem | None) -> None:
-        for callback in self.on_changed:
+        for callback in self.changed:
             callback(owner, name, item)
 
     # -- notifications (XEP-0163 §4.3, XEP-0060 §7.1.2) -----------------------------------
@@ -365,7 +367,7 @@ class PEPResource(pubsub.PubSubResource):
         message = domish.Element((None, "message"))
         message["from"], message["to"], message["type"] = self.bare(owner), to, "headline"
         message["id"] = uuid.uuid4().hex[:12]
-        return message, message.addElement((NS_EVENT, "event"))
+        return message, message.addElement((ns.PUBSUB_EVENT, "event"))
 
     def _broadcast(self, owner: str, node: PepNode, fill: Callable[[domish.Element], Any],
                    targets: list[str] | None = None) -> None:
@@ -386,7 +388,7 @@ class PEPResource(pubsub.PubSubResource):
             items = event.addElement("items")
             items["node"] = node.name
             element = self._item_element(item, payload)
-            element.uri = NS_EVENT
+            element.uri = ns.PUBSUB_EVENT
             items.addChild(element)
         self._broadcast(owner, node, fill, targets)
 

@@ -25,7 +25,6 @@ class PEPService(pubsub.PubSubService):
     def __init__(self, resource: PEPResource) -> None:
         super().__init__(resource)
         self.pep = resource
-        resource.send = self.send
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/iq[@type='result' or @type='error']", self._answer)

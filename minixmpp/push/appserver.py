@@ -17,11 +17,14 @@ from typing import Any
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error
+from twisted.words.protocols.jabber.jid import JID
 from wokkel import disco, pubsub
 
-from minixmpp import forms
-from minixmpp.fallback import IQFallback
-from minixmpp.push import NS_PUBLISH_OPTIONS, NS_PUSH, NS_SUMMARY
+from minixmpp import forms, ns
+from minixmpp.feature import Context, Feature
+from minixmpp.internal import component_class, internal_component
+from minixmpp.push.views import notification
+from minixmpp.storage.interfaces import IPushStore
 
 
 @dataclass
@@ -122,15 +125,15 @@ class AppServer(pubsub.PubSubResource):
     def _record(self, request: pubsub.PubSubRequest, node: str | None) -> Notification:
         fields: dict[str, str] = {}
         for item in request.items:
-            for child in item.elements(NS_PUSH, "notification"):
-                form = forms.find(child, NS_SUMMARY)
+            for child in item.elements(ns.PUSH, "notification"):
+                form = forms.find(child, ns.PUSH_SUMMARY)
                 if form is not None:
                     fields = forms.values(form)
         options: dict[str, str] = {}
         pubsub_element = request.element.pubsub
         for child in pubsub_element.elements() if pubsub_element else ():
             if child.name == "publish-options":
-                form = forms.find(child, NS_PUBLISH_OPTIONS)
+                form = forms.find(child, ns.PUBLISH_OPTIONS)
                 if form is not None:
                     options = forms.values(form)
         arrived = vars(request.element).get(ARRIVED)  # not getattr: that finds children
@@ -202,14 +205,13 @@ ARRIVED = "_minixmpp_arrived"
 
 def build_component(router: Any, jid: str, app: AppServer) -> Any:
     """The App Server as a wokkel internal component on ``router`` at ``jid``."""
-    from wokkel.component import InternalComponent  # imports the reactor: not at import
+    base = component_class()
 
-    class Component(InternalComponent):
+    class Component(base):  # type: ignore[valid-type, misc]
         """Notes when each stanza reaches the App Server: the moment the router hands
         it over, before any dispatch or parsing, as an external App Server stamps the
         bytes it reads (a notification's ``time``; benchmarks/ measure push latency to
-        it). Once stopped, late stanzas (an answer still on its way) are dropped: the
-        route is gone and there is no stream to write them to."""
+        it)."""
 
         def startService(self) -> None:
             super().startService()
@@ -221,13 +223,32 @@ def build_component(router: Any, jid: str, app: AppServer) -> Any:
 
             self._pipe.sink.send = arrived  # what the router calls: our route
 
-        def send(self, obj: Any) -> None:
-            if self.xmlstream is not None:
-                super().send(obj)
+    return internal_component(router, jid, pubsub.PubSubService(app), cls=Component)
 
-    component = Component(router, jid)
-    service = pubsub.PubSubService(app)
-    service.setHandlerParent(component)
-    disco.DiscoHandler().setHandlerParent(component)
-    IQFallback().setHandlerParent(component)
-    return component
+
+def owner(store: IPushStore, service: str, node: str | None) -> str | None:
+    """The account that registered (service, node), for the App Server's records."""
+    for user in store.users():
+        for registration in store.registrations(user):
+            if registration.jid == service and registration.node == node:
+                return user
+    return None
+
+
+def build(ctx: Context) -> Feature | None:
+    """The ``appserver`` feature: the in-process App Server at ``--push-jid`` (off with
+    ``--no-push-component``, so an external component may serve that JID)."""
+    s = ctx.settings
+    if s.no_push_component:
+        return None
+    assert s.push_jid is not None
+    store = ctx.storage.push
+    app = AppServer(s.push_jid, lambda service, node: owner(store, service, node),
+                    ctx.reactor.seconds, log_notifications=not s.push_quiet)
+    return Feature(
+        "appserver", service=app, components=(build_component(ctx.router, s.push_jid, app),),
+        items=(disco.DiscoItem(JID(s.push_jid),
+                               name="Push notifications (in-process App Server)"),),
+        clear=app.clear, stop=app.cancel_waiters,
+        describe=lambda: {"push_jid": app.jid, "notifications": [
+            notification(n) for n in reversed(app.notifications[-100:])]})

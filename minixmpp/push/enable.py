@@ -7,39 +7,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, jid
+from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 from wokkel import disco
-from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing, forms
-from minixmpp.push import NS_PUBLISH_OPTIONS, NS_PUSH, NS_PUSH_AWAY
+from minixmpp import addressing, forms, ns
+from minixmpp.discovery import SELF, Discoverable
 from minixmpp.push import extensions as ext
 from minixmpp.push.profiles import PROFILES, Profile
 from minixmpp.storage.interfaces import IPushStore, PushRegistration
 
-ENABLE = f"/iq/enable[@xmlns='{NS_PUSH}']"
-DISABLE = f"/iq/disable[@xmlns='{NS_PUSH}']"
+ENABLE = f"/iq/enable[@xmlns='{ns.PUSH}']"
+DISABLE = f"/iq/disable[@xmlns='{ns.PUSH}']"
 
 
 def _bool(value: str | None) -> bool:
     return (value or "").strip().lower() in ("true", "1")
 
 
-@implementer(IDisco)
-class PushEnableHandler(XMPPHandler, IQHandlerMixin):
+class PushEnableHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """``<enable/>`` and ``<disable/>`` IQs to the account's own bare JID."""
 
+    disco_on = frozenset({SELF})
     log = Logger()
     iqHandlers = {
-        f"/iq[@type='set']/enable[@xmlns='{NS_PUSH}']": "onEnable",
-        f"/iq[@type='set']/disable[@xmlns='{NS_PUSH}']": "onDisable",
-        f"/iq[@type='get']/enable[@xmlns='{NS_PUSH}']": "onGet",
-        f"/iq[@type='get']/disable[@xmlns='{NS_PUSH}']": "onGet",
+        f"/iq[@type='set']/enable[@xmlns='{ns.PUSH}']": "onEnable",
+        f"/iq[@type='set']/disable[@xmlns='{ns.PUSH}']": "onDisable",
+        f"/iq[@type='get']/enable[@xmlns='{ns.PUSH}']": "onGet",
+        f"/iq[@type='get']/disable[@xmlns='{ns.PUSH}']": "onGet",
     }
 
     def __init__(self, store: IPushStore, *, strict: bool = False, limit: int = 5,
@@ -54,8 +54,7 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
         self.limit = limit
         self.clock = clock
         #: called as (event, user, registration, detail) for every change (inspection)
-        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = (
-            [on_event] if on_event is not None else [])
+        self.on_event = on_event
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver(ENABLE, self.handleRequest)
@@ -82,11 +81,11 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
                                     text="node is required (--push-strict or the "
                                     f"{self.profile.name} profile)")
         options = None
-        for form in enable.elements(forms.NS_X_DATA, "x"):
+        for form in enable.elements(ns.X_DATA, "x"):
             if (form.getAttribute("type") != "submit"
-                    or forms.form_type(form) != NS_PUBLISH_OPTIONS):
+                    or forms.form_type(form) != ns.PUBLISH_OPTIONS):
                 raise error.StanzaError("bad-request", text="publish options must be a "
-                                        f"submit form of {NS_PUBLISH_OPTIONS}")
+                                        f"submit form of {ns.PUBLISH_OPTIONS}")
             options = form.toXml()
         extensions = ext.parse(enable) if self.profile.extensions else ext.Extensions()
         registration = PushRegistration(
@@ -137,24 +136,18 @@ class PushEnableHandler(XMPPHandler, IQHandlerMixin):
                       node=registration.node, away=registration.away,
                       extensions=ext.Extensions.from_dict(registration.extensions).summary(),
                       detail=detail)
-        for callback in self.on_event:
-            callback(event, user, registration, detail)
+        if self.on_event is not None:
+            self.on_event(event, user, registration, detail)
 
     # -- XEP-0030: what the account itself sees on its bare JID (push-rules "Discovery")
 
-    def getDiscoInfo(self, requestor, target, nodeIdentifier=""):
-        if (target.user is not None and not nodeIdentifier
-                and requestor.userhost() == target.userhost()):
-            features = [NS_PUSH]
-            if self.profile.away_extension:
-                features.append(NS_PUSH_AWAY)
-            if self.profile.extensions:
-                features.extend(ext.FEATURES)
-            return [disco.DiscoFeature(f) for f in features]
-        return []
-
-    def getDiscoItems(self, requestor, target, nodeIdentifier=""):
-        return []
+    def disco_info(self, requestor: JID, target: JID) -> list[Any]:
+        features = [ns.PUSH]
+        if self.profile.away_extension:
+            features.append(ns.PUSH_AWAY)
+        if self.profile.extensions:
+            features.extend(ext.FEATURES)
+        return [disco.DiscoFeature(f) for f in features]
 
 
 def _jid(value: str | None) -> str:

@@ -19,20 +19,12 @@ from typing import Any
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 from minixmpp.push.message import PushMessage
 
-NS_PRIORITY = "tigase:push:priority:0"
-NS_MUTED = "tigase:push:filter:muted:0"
-NS_GROUPCHAT = "tigase:push:filter:groupchat:0"
-NS_IGNORE_UNKNOWN = "tigase:push:filter:ignore-unknown:0"
-NS_ENCRYPT = "tigase:push:encrypt:0"
-NS_ENCRYPT_AES_128_GCM = "tigase:push:encrypt:aes-128-gcm"
-NS_JINGLE = "tigase:push:jingle:0"
-
 #: Every feature advertised on the account's bare JID (disco#info, §4.1 of each).
-FEATURES = (NS_PRIORITY, NS_MUTED, NS_GROUPCHAT, NS_IGNORE_UNKNOWN, NS_ENCRYPT,
-            NS_ENCRYPT_AES_128_GCM, NS_JINGLE)
+FEATURES = (ns.PUSH_PRIORITY, ns.PUSH_MUTED, ns.PUSH_GROUPCHAT, ns.PUSH_IGNORE_UNKNOWN,
+            ns.PUSH_ENCRYPT, ns.PUSH_ENCRYPT_AES_128_GCM, ns.PUSH_JINGLE)
 ALLOW = ("always", "never", "mentioned")
 #: Body placeholder in an encrypted payload for an end-to-end encrypted message.
 ENCRYPTED_BODY = "New encrypted message"
@@ -112,13 +104,13 @@ def parse(enable: domish.Element) -> Extensions:
     (re-enabling replaces every extension's state). Bad input: ``bad-request``."""
     values: dict[str, Any] = {}
     for child in enable.elements():
-        if child.uri == NS_PRIORITY and child.name == "priority":
+        if child.uri == ns.PUSH_PRIORITY and child.name == "priority":
             values["priority"] = True
-        elif child.uri == NS_MUTED and child.name == "muted":
+        elif child.uri == ns.PUSH_MUTED and child.name == "muted":
             values["muted"] = tuple(dict.fromkeys(
                 _bare(i.getAttribute("jid"), "muted item") for i in child.elements()
                 if i.name == "item"))
-        elif child.uri == NS_GROUPCHAT and child.name == "groupchat":
+        elif child.uri == ns.PUSH_GROUPCHAT and child.name == "groupchat":
             rooms = []
             for room in child.elements():
                 if room.name != "room":
@@ -129,11 +121,11 @@ def parse(enable: domish.Element) -> Extensions:
                 rooms.append(Room(_bare(room.getAttribute("jid"), "groupchat room"), allow,
                                   room.getAttribute("nick") or None))
             values["groupchat"] = tuple(rooms)
-        elif child.uri == NS_IGNORE_UNKNOWN and child.name == "ignore-unknown":
+        elif child.uri == ns.PUSH_IGNORE_UNKNOWN and child.name == "ignore-unknown":
             values["ignore_unknown"] = True
-        elif child.uri == NS_ENCRYPT and child.name == "encrypt":
+        elif child.uri == ns.PUSH_ENCRYPT and child.name == "encrypt":
             values["encrypt"] = _encrypt(child)
-        elif child.uri == NS_JINGLE and child.name == "jingle":
+        elif child.uri == ns.PUSH_JINGLE and child.name == "jingle":
             values["jingle"] = True
     return Extensions(**values)
 
@@ -197,7 +189,7 @@ def important(message: PushMessage) -> bool:
 
 
 def priority_element(message: PushMessage) -> domish.Element:
-    e = domish.Element((NS_PRIORITY, "priority"))
+    e = domish.Element((ns.PUSH_PRIORITY, "priority"))
     e.addContent("high" if important(message) else "low")
     return e
 
@@ -205,7 +197,7 @@ def priority_element(message: PushMessage) -> domish.Element:
 def jingle_element(message: PushMessage) -> domish.Element:
     """``<jingle xmlns='tigase:push:jingle:0' action sid><media/>…</jingle>``."""
     assert message.call is not None
-    e = domish.Element((NS_JINGLE, "jingle"))
+    e = domish.Element((ns.PUSH_JINGLE, "jingle"))
     e["action"], e["sid"] = message.call.action, message.call.sid
     for media in message.call.media:
         e.addElement("media", content=media)
@@ -262,7 +254,7 @@ def encrypted_element(message: PushMessage, unread: int, encrypt: dict[str, Any]
     data = payload(message, unread, encrypt.get("max_size"))
     sealed = AESGCM(base64.b64decode(encrypt["key"])).encrypt(
         iv, _json(data), None)
-    e = domish.Element((NS_ENCRYPT, "encrypted"))
+    e = domish.Element((ns.PUSH_ENCRYPT, "encrypted"))
     e["iv"] = base64.b64encode(iv).decode()
     if data["type"] == "voip":
         e["type"] = "voip"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
-from minixmpp import addressing
+from minixmpp import addressing, ns
 
 #: Payloads that stand for an encrypted body (OMEMO legacy and v2, OX, legacy PGP).
 ENCRYPTED = {
@@ -20,9 +20,6 @@ ENCRYPTED = {
     ("urn:xmpp:openpgp:0", "openpgp"),
     ("jabber:x:encrypted", "x"),
 }
-NS_CARBONS = "urn:xmpp:carbons:2"
-NS_JMI = "urn:xmpp:jingle-message:0"  # XEP-0353
-NS_RTP = "urn:xmpp:jingle:apps:rtp:1"  # XEP-0167 descriptions carry the media
 #: XEP-0353 §3 actions a message may carry
 JMI_ACTIONS = ("propose", "retract", "accept", "reject", "proceed")
 
@@ -59,7 +56,7 @@ class PushMessage:
 def _call(child: domish.Element) -> Call:
     media = tuple(dict.fromkeys(
         d.getAttribute("media") for d in child.elements()
-        if d.name == "description" and d.uri == NS_RTP and d.getAttribute("media")))
+        if d.name == "description" and d.uri == ns.JINGLE_RTP and d.getAttribute("media")))
     return Call(child.name, child.getAttribute("id") or "", media)
 
 
@@ -85,9 +82,9 @@ def read(stanza: domish.Element, user: str) -> PushMessage | None:
             archivable = True  # XEP-0313 §5.1.1, as mam.archivable
         if body is None and name == "body" and uri in (None, "jabber:client"):
             body = str(child)
-        elif uri == NS_CARBONS:
+        elif uri == ns.CARBONS:
             carbon = True
-        elif uri == NS_JMI:
+        elif uri == ns.JINGLE_MESSAGE:
             if call is None and name in JMI_ACTIONS:
                 call = _call(child)
         elif (uri, name) in ENCRYPTED:

@@ -8,25 +8,25 @@ already caused a push) lives here and nowhere else.
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import error
+from twisted.python.failure import Failure
 from twisted.words.xish import domish
-from wokkel.pubsub import NS_PUBSUB
 from wokkel.subprotocols import XMPPHandler
 
-from minixmpp.forms import NS_X_DATA
+from minixmpp import ns
+from minixmpp.forms import child, submit
 from minixmpp.im.message import BOUNCED, DELIVERED, OFFLINE, Outcome
 from minixmpp.im.presence import Available
-from minixmpp.push import NS_PUSH, NS_SUMMARY, policy
+from minixmpp.iqtracker import IQTracker
 from minixmpp.push import extensions as ext
 from minixmpp.push import message as push_message
+from minixmpp.push import policy
 from minixmpp.push.message import PushMessage
 from minixmpp.push.profiles import PROFILES, Profile
 from minixmpp.sessions import Session, SessionManager
@@ -39,42 +39,6 @@ PLACEHOLDER = "New message"
 LABELS = {"message-count": "Message count", "pending-subscription-count":
           "Pending subscription requests", "last-message-sender": "Last message sender",
           "last-message-body": "Last message body"}
-
-
-def _child(parent: domish.Element, uri: str | None, name: str,
-           attributes: dict[str, str] | None = None, text: str = "") -> domish.Element:
-    """Append ``<name xmlns=uri attributes>text</name>`` to ``parent``: one element built
-    in one step (a publish is built per push, on the push path)."""
-    child = domish.Element((uri, name), uri, attributes)
-    child.parent = parent
-    parent.children.append(child)
-    if text:
-        child.children.append(text)
-    return child
-
-
-def _form(form_type: str, fields: dict[str, str], kind: str = "submit",
-          labels: bool = False) -> domish.Element:
-    """A data form (XEP-0004) with a hidden FORM_TYPE (XEP-0068)."""
-    x = domish.Element((NS_X_DATA, "x"), NS_X_DATA, {"type": kind})
-    hidden = _child(x, NS_X_DATA, "field", {"var": "FORM_TYPE", "type": "hidden"})
-    _child(hidden, NS_X_DATA, "value", None, form_type)
-    for var, value in fields.items():
-        attributes = {"var": var}
-        if labels and var in LABELS:
-            attributes["label"] = LABELS[var]
-        field = _child(x, NS_X_DATA, "field", attributes)
-        if value != "":
-            _child(field, NS_X_DATA, "value", None, value)
-    return x
-
-
-@dataclass
-class Pending:
-    user: str
-    jid: str
-    node: str | None
-    timeout: Any  #: the reply timer (None until the publish is sent)
 
 
 class PushNotifier(XMPPHandler):
@@ -106,7 +70,9 @@ class PushNotifier(XMPPHandler):
         #: the account's nickname in a room (MUC can plug its own lookup in)
         self.nick: ext.NickLookup = nick or (lambda _user, _room: None)
         self.log_publishes = log_publishes
-        self.pending: dict[str, Pending] = {}
+        #: publishes waiting for the App Server's reply (``--push-timeout``)
+        self.requests = IQTracker(reactor, lambda iq: self.xmlstream.send(iq), "push",
+                                  timeout)
         #: push-worthy messages since the account was last plainly available
         self.unseen: Counter[str] = Counter()
         #: rule 2: a sleeping session → the sleep it already pushed for
@@ -114,10 +80,8 @@ class PushNotifier(XMPPHandler):
             weakref.WeakKeyDictionary()
         #: hibernation "timer" batching (Prosody): session → (timer, latest message)
         self._batches: weakref.WeakKeyDictionary[Session, Any] = weakref.WeakKeyDictionary()
-        self._ids = itertools.count(1)
         #: called as (event, user, registration, detail): see PushEnableHandler.on_event
-        self.on_event: list[Callable[[str, str, PushRegistration, str], None]] = (
-            [on_event] if on_event is not None else [])
+        self.on_event = on_event
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/iq[@type='result']", self._reply)
@@ -125,10 +89,7 @@ class PushNotifier(XMPPHandler):
 
     def cancel_all(self) -> None:
         """Forget every reply still awaited and every batch (server shutdown)."""
-        for pending in self.pending.values():
-            if pending.timeout is not None and pending.timeout.active():
-                pending.timeout.cancel()
-        self.pending.clear()
+        self.requests.cancel_all()
         for timer, *_ in list(self._batches.values()):
             if timer.active():
                 timer.cancel()
@@ -249,6 +210,10 @@ class PushNotifier(XMPPHandler):
         """The account is back (plainly available, or fetched its offline messages)."""
         self.unseen.pop(session.user, None)
 
+    def forget(self, user: str) -> None:
+        """The account is deleted: its unseen count goes with it."""
+        self.unseen.pop(user, None)
+
     # -- publishing (XEP-0357 §7) ---------------------------------------------------------
 
     def summary(self, user: str, m: PushMessage) -> dict[str, str]:
@@ -279,67 +244,49 @@ class PushNotifier(XMPPHandler):
         assert m is not None
         e = (ext.Extensions.from_dict(registration.extensions)
              if self.profile.extensions and registration.extensions else None)
-        iq_id = f"push-{next(self._ids)}"
         iq = domish.Element((None, "iq"), None, {"type": "set", "from": self.domain,
-                                                 "to": registration.jid, "id": iq_id})
-        pubsub = _child(iq, NS_PUBSUB, "pubsub")
-        publish = _child(pubsub, NS_PUBSUB, "publish", None if registration.node is None
-                         else {"node": registration.node})
-        notification = _child(_child(publish, NS_PUBSUB, "item"), NS_PUSH, "notification")
+                                                 "to": registration.jid,
+                                                 "id": self.requests.new_id()})
+        pubsub = child(iq, ns.PUBSUB, "pubsub")
+        publish = child(pubsub, ns.PUBSUB, "publish", None if registration.node is None
+                        else {"node": registration.node})
+        notification = child(child(publish, ns.PUBSUB, "item"), ns.PUSH, "notification")
         if e is not None and e.encrypt:
             unread = max(self.unseen[user], 1)
             notification.addChild(ext.encrypted_element(m, unread, e.encrypt))
             fields: Any = "encrypted"
         else:
             fields = self.summary(user, m)
-            notification.addChild(_form(NS_SUMMARY, fields, self.profile.form_type,
-                                        self.profile.labels))
+            notification.addChild(submit(ns.PUSH_SUMMARY, fields, self.profile.form_type,
+                                         LABELS if self.profile.labels else None))
             if e is not None and e.jingle and m.call is not None:
                 notification.addChild(ext.jingle_element(m))
         if e is not None and e.priority:
             notification.addChild(ext.priority_element(m))
         if registration.publish_options:
-            _child(pubsub, NS_PUBSUB, "publish-options").addChild(
+            child(pubsub, ns.PUBSUB, "publish-options").addChild(
                 parse(registration.publish_options, neutral=False))
-        pending = Pending(user, registration.jid, registration.node, None)
-        self.pending[iq_id] = pending
-        self.xmlstream.send(iq)
-        # The timer is set once the publish is on its way (an in-process App Server
-        # may already have answered, during the send).
-        if self.pending.get(iq_id) is pending:
-            pending.timeout = self.reactor.callLater(self.timeout, self._timed_out, iq_id)
+        key = (user, registration.jid, registration.node)
+        self.requests.request(iq).addCallbacks(self._answered, self._failed, (key,), None,
+                                               (key,))
         if self.log_publishes:
             # One line per publish, rendered here: cheaper than a multi-field format.
-            self.log.info("{line}", line=f"push publish {iq_id} to {registration.jid} "
+            self.log.info("{line}", line=f"push publish {iq['id']} to {registration.jid} "
                           f"node={registration.node} for {user} ({reason}): {fields}")
 
     # -- replies (XEP-0357 §7.1) -----------------------------------------------------------
 
     def reply(self, iq: domish.Element) -> bool:
         """Handle ``iq`` if it answers one of our publishes (True), else leave it."""
-        pending = self.pending.get(iq.getAttribute("id", ""))
-        if pending is None or iq.getAttribute("from") != pending.jid:
-            return False  # not ours, or a reply from someone else: keep waiting
-        del self.pending[iq["id"]]
-        if pending.timeout is not None and pending.timeout.active():
-            pending.timeout.cancel()
-        if iq.getAttribute("type") == "result":
-            self._update(pending, lambda r: (setattr(r, "errors", 0),
-                                             setattr(r, "notifications", r.notifications + 1)))
-            return True
-        failure = error.exceptionFromStanza(iq)
-        condition = getattr(failure, "condition", "undefined-condition")
-        self._failed(pending, condition, getattr(failure, "type", None) or "cancel")
-        return True
+        return self.requests.answer(iq)
 
     def _reply(self, iq: domish.Element) -> None:
         if self.reply(iq):
             iq.handled = True
 
-    def _timed_out(self, iq_id: str) -> None:
-        pending = self.pending.pop(iq_id, None)
-        if pending is not None:
-            self._failed(pending, "timeout", "wait")
+    def _answered(self, iq: domish.Element, key: tuple[str, str, str | None]) -> None:
+        self._update(key, lambda r: (setattr(r, "errors", 0),
+                                     setattr(r, "notifications", r.notifications + 1)))
 
     def _counts(self, condition: str, kind: str) -> tuple[bool, bool]:
         """(counted, disables at once) for an error, per the profile's error policy."""
@@ -351,8 +298,17 @@ class PushNotifier(XMPPHandler):
         transient = kind == "wait" or condition in TRANSIENT or condition == "timeout"
         return True, not transient
 
-    def _failed(self, pending: Pending, condition: str, kind: str) -> None:
-        registration = self._find(pending)
+    def _failed(self, failure: Failure, key: tuple[str, str, str | None]) -> None:
+        """An error reply, or none in time (``timeout``, a ``wait`` error)."""
+        if failure.check(defer.CancelledError):
+            return  # shutdown
+        if failure.check(defer.TimeoutError):
+            condition, kind = "timeout", "wait"
+        else:
+            condition = getattr(failure.value, "condition", "undefined-condition")
+            kind = getattr(failure.value, "type", None) or "cancel"
+        user, service, node = key
+        registration = self._find(key)
         if registration is None:
             return
         registration.last_error = condition
@@ -361,10 +317,10 @@ class PushNotifier(XMPPHandler):
             if counted:
                 registration.errors += 1
             if registration.errors < self.max_errors:
-                self.store.put(pending.user, registration)
+                self.store.put(user, registration)
                 self.log.info("push error from {service} node={node} for {user}: {condition} "
-                              "({how}, {n} of {max})", service=pending.jid,
-                              node=pending.node, user=pending.user, condition=condition,
+                              "({how}, {n} of {max})", service=service,
+                              node=node, user=user, condition=condition,
                               how="counted" if counted else "not counted",
                               n=registration.errors, max=self.max_errors)
                 return
@@ -372,23 +328,25 @@ class PushNotifier(XMPPHandler):
         else:
             why = f"error {condition}" if self.profile.errors == "first" \
                 else f"permanent error {condition}"
-        self.store.remove(pending.user, registration.jid, registration.node)
+        self.store.remove(user, registration.jid, registration.node)
         self.log.info("push auto-disabled: {user} → {service} node={node} ({why})",
-                      user=pending.user, service=pending.jid, node=pending.node, why=why)
-        for callback in self.on_event:
-            callback("auto-disabled", pending.user, registration, why)
+                      user=user, service=service, node=node, why=why)
+        if self.on_event is not None:
+            self.on_event("auto-disabled", user, registration, why)
 
-    def _find(self, pending: Pending) -> PushRegistration | None:
-        for registration in self.store.registrations(pending.user):
-            if (registration.jid, registration.node) == (pending.jid, pending.node):
+    def _find(self, key: tuple[str, str, str | None]) -> PushRegistration | None:
+        user, service, node = key
+        for registration in self.store.registrations(user):
+            if (registration.jid, registration.node) == (service, node):
                 return registration
         return None
 
-    def _update(self, pending: Pending, change: Callable[[PushRegistration], Any]) -> None:
-        registration = self._find(pending)
+    def _update(self, key: tuple[str, str, str | None],
+                change: Callable[[PushRegistration], Any]) -> None:
+        registration = self._find(key)
         if registration is not None:
             change(registration)
-            self.store.put(pending.user, registration)
+            self.store.put(key[0], registration)
 
 
 def _room_copy(stanza: domish.Element) -> bool:

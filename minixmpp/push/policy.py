@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from minixmpp.push import extensions as ext
-from minixmpp.push.message import NS_CARBONS, PushMessage
+from minixmpp.push.message import PushMessage
 from minixmpp.push.profiles import PROFILES, Profile
 from minixmpp.sessions import Session
 from minixmpp.storage.interfaces import PushRegistration
 
-__all__ = ["NS_CARBONS", "Context", "plainly_available", "push_worthy", "reasons"]
+__all__ = ["Context", "plainly_available", "push_worthy", "reasons"]
 
 #: Jingle Message Initiation actions that push with tigase:push:jingle:0: a call
 #: (high priority) and its retraction, so that the phone stops ringing (low).

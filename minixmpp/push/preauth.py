@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 
+from minixmpp import ns
 from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
-from minixmpp.push import NS_PUSH
 from minixmpp.push.profiles import Profile
 
 
@@ -31,7 +31,7 @@ def before_auth_stage(profile: Profile) -> Callable[[Any], Stage] | None:
         def receive(self, element: domish.Element) -> bool:
             if element.name != "iq" or element.getAttribute("type") not in ("get", "set"):
                 return False
-            if not any(c.uri == NS_PUSH for c in element.elements()):
+            if not any(c.uri == ns.PUSH for c in element.elements()):
                 return False
             reply = error.StanzaError(condition).toResponse(element)
             reply.attributes.pop("from", None)  # an unauthenticated client has no JID

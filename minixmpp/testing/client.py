@@ -15,8 +15,7 @@ from twisted.internet import defer, endpoints, ssl
 from twisted.words.protocols.jabber import client, error, jid, xmlstream
 from twisted.words.xish import domish
 
-NS_PUSH = "urn:xmpp:push:0"
-NS_PUBLISH_OPTIONS = "http://jabber.org/protocol/pubsub#publish-options"
+from minixmpp import ns
 
 
 class TestClient:
@@ -111,7 +110,7 @@ class TestClient:
     def enable_push(self, node: str | None, service: str, away: bool = False,
                     publish_options: dict[str, str] | None = None) -> defer.Deferred:
         """XEP-0357 §5 enable (with the AWAY/XA ``away`` flag)."""
-        enable = domish.Element((NS_PUSH, "enable"))
+        enable = domish.Element((ns.PUSH, "enable"))
         enable["jid"] = service
         if node is not None:
             enable["node"] = node
@@ -120,7 +119,7 @@ class TestClient:
         if publish_options:
             form = enable.addElement(("jabber:x:data", "x"))
             form["type"] = "submit"
-            for var, value in {"FORM_TYPE": NS_PUBLISH_OPTIONS, **publish_options}.items():
+            for var, value in {"FORM_TYPE": ns.PUBLISH_OPTIONS, **publish_options}.items():
                 field = form.addElement("field")
                 field["var"] = var
                 field.addElement("value", content=value)
@@ -128,7 +127,7 @@ class TestClient:
 
     def disable_push(self, service: str, node: str | None = None) -> defer.Deferred:
         """XEP-0357 §6 disable."""
-        disable = domish.Element((NS_PUSH, "disable"))
+        disable = domish.Element((ns.PUSH, "disable"))
         disable["jid"] = service
         if node is not None:
             disable["node"] = node

@@ -71,13 +71,12 @@ class TestServer:
     @property
     def components_port(self) -> int | None:
         """The XEP-0114 port (with ``component=[...]``), else None."""
-        return self.server.components_port if self.server.component_port else None
+        return self.server.ports().components
 
     @property
     def http_url(self) -> str | None:
-        if self.server.http_port is None:
-            return None
-        return f"http://127.0.0.1:{self.server.http_port_number}"
+        http = self.server.ports().http
+        return f"http://127.0.0.1:{http}" if http is not None else None
 
     # -- accounts and clients ------------------------------------------------------------------
 

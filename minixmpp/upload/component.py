@@ -10,22 +10,22 @@ from typing import Any
 
 from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
-from wokkel import data_form, disco
-from wokkel.iwokkel import IDisco
+from wokkel import data_form
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
-from zope.interface import implementer
 
-from minixmpp import addressing
-from minixmpp.fallback import IQFallback
-from minixmpp.upload import NS_UPLOAD
+from minixmpp import addressing, ns
+from minixmpp.discovery import Discoverable
+from minixmpp.internal import internal_component
 from minixmpp.upload.slots import FileTooLarge, NotAcceptable, QuotaReached, UploadService
 
-REQUEST = f"/iq[@type='get']/request[@xmlns='{NS_UPLOAD}']"
+REQUEST = f"/iq[@type='get']/request[@xmlns='{ns.UPLOAD}']"
 
 
-@implementer(IDisco)
-class SlotHandler(XMPPHandler, IQHandlerMixin):
+class SlotHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     """Answers slot requests from the server's own accounts."""
+
+    disco_identities = (("store", "file", "HTTP File Upload"),)
+    disco_features = (ns.UPLOAD,)
 
     iqHandlers = {REQUEST: "onRequest"}
 
@@ -54,7 +54,7 @@ class SlotHandler(XMPPHandler, IQHandlerMixin):
             upload = self.service.request_slot(sender.user, filename, size,
                                                request.getAttribute("content-type"))
         except FileTooLarge as e:
-            condition = domish.Element((NS_UPLOAD, "file-too-large"))
+            condition = domish.Element((ns.UPLOAD, "file-too-large"))
             condition.addElement("max-file-size", content=str(e.max_size))
             raise error.StanzaError("not-acceptable", type="modify", text=str(e),
                                     appCondition=condition) from None
@@ -63,29 +63,18 @@ class SlotHandler(XMPPHandler, IQHandlerMixin):
         except QuotaReached as e:
             raise error.StanzaError("resource-constraint", type="wait", text=str(e)) from None
         url = self.service.url(upload)
-        slot = domish.Element((NS_UPLOAD, "slot"))
+        slot = domish.Element((ns.UPLOAD, "slot"))
         slot.addElement("put")["url"] = url
         slot.addElement("get")["url"] = url
         return slot
 
-    def getDiscoInfo(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        if nodeIdentifier:
-            return []
-        form = data_form.Form("result", formNamespace=NS_UPLOAD)
+    def disco_info(self, requestor: Any, target: Any) -> list[Any]:
+        """§3: identity, feature, and the ``max-file-size`` form (XEP-0128)."""
+        form = data_form.Form("result", formNamespace=ns.UPLOAD)
         form.addField(data_form.Field(var="max-file-size", value=str(self.service.max_size)))
-        return [disco.DiscoIdentity("store", "file", "HTTP File Upload"),
-                disco.DiscoFeature(NS_UPLOAD), form]
-
-    def getDiscoItems(self, requestor: Any, target: Any, nodeIdentifier: str = "") -> list[Any]:
-        return []
+        return [*super().disco_info(requestor, target), form]
 
 
 def build_component(router: Any, upload_jid: str, service: UploadService, domain: str) -> Any:
     """The slot service as a wokkel internal component on ``router`` at ``upload_jid``."""
-    from wokkel.component import InternalComponent  # imports the reactor: not at import
-
-    component = InternalComponent(router, upload_jid)
-    SlotHandler(service, domain).setHandlerParent(component)
-    disco.DiscoHandler().setHandlerParent(component)
-    IQFallback().setHandlerParent(component)
-    return component
+    return internal_component(router, upload_jid, SlotHandler(service, domain))

@@ -1,10 +1,12 @@
-"""HTTP: the JSON control API under ``/api``, the live status page at ``/``, and the
-mount points of the web features: ``/upload`` (XEP-0363), ``/.well-known/host-meta``
-(XEP-0156), ``/xmpp-websocket`` (RFC 7395), ``/http-bind`` (XEP-0206)."""
+"""HTTP: the JSON control API under ``/api``, the live status page at ``/``, host-meta
+(XEP-0156), and the resources the features mount (``Feature.mounts``): ``/upload``
+(XEP-0363), ``/xmpp-websocket`` (RFC 7395), ``/http-bind`` (XEP-0206)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from twisted.web import resource, server
 
@@ -15,47 +17,68 @@ from minixmpp.web.hostmeta import HostMeta
 from minixmpp.web.status import StatusPage
 
 if TYPE_CHECKING:
-    from minixmpp.server import Server as XMPPServer
+    from minixmpp.config import Settings
+    from minixmpp.view import ServerView
 
 
-def site(xmpp: XMPPServer, token: str | None) -> server.Site:
-    """The HTTP site for ``--http``."""
+@dataclass(frozen=True)
+class WebContext:
+    """What a feature's HTTP resource may use (``Mount.make``)."""
+
+    settings: Settings
+    reactor: Any
+    cors: CORS
+    #: the listener is HTTPS (``ssl:``): streams over it count as encrypted
+    secure: bool
+    #: the c2s factory for framed transports (``c2s/framed.py``)
+    c2s: Any
+
+
+@dataclass(frozen=True)
+class Site:
+    """The built site and what it mounted: ``links()`` are the host-meta links."""
+
+    factory: server.Site
+    paths: dict[str, str]
+    links: Callable[[], list[tuple[str, str]]]
+
+
+def site(view: ServerView, c2s: Any) -> Site:
+    """The HTTP site for ``--http``: the API and status page, and every feature's mounts."""
+    settings = view.settings
     root = resource.Resource()
-    status = StatusPage(xmpp.settings.domain)
+    status = StatusPage(settings.domain)
     root.putChild(b"", status)
     root.putChild(b"status", status)
-    root.putChild(b"api", ControlAPI(xmpp, token))
-    cors = CORS(xmpp.settings.http_origins)
-    if xmpp.uploads is not None:
-        from minixmpp.upload.http import UploadResource
+    root.putChild(b"api", ControlAPI(view, settings.http_token))
+    cors = CORS(settings.http_origins)
+    web = WebContext(settings, view.reactor, cors, (settings.http or "").startswith("ssl:"),
+                     c2s)
+    paths: dict[str, str] = {}
+    for feature in view.features.values():
+        for mount in feature.mounts:
+            root.putChild(mount.path, mount.make(web))
+            if mount.rel is not None:
+                paths[mount.rel] = "/" + mount.path.decode()
 
-        root.putChild(b"upload", UploadResource(xmpp.uploads, cors))
-    secure = (xmpp.settings.http or "").startswith("ssl:")
-    if not xmpp.settings.no_websocket:
-        from autobahn.twisted.resource import WebSocketResource
+    def links() -> list[tuple[str, str]]:
+        """host-meta links (XEP-0156): the web transports mounted here."""
+        base = view.http_base_url()
+        out = []
+        for rel, path in paths.items():
+            url = base + path
+            if path.endswith("websocket"):
+                url = "ws" + url[4:]  # http → ws, https → wss
+            out.append((rel, url))
+        return out
 
-        from minixmpp.c2s.websocket import websocket_factory
-        from minixmpp.web.hostmeta import REL_WEBSOCKET
-
-        root.putChild(b"xmpp-websocket", WebSocketResource(websocket_factory(
-            xmpp.web_c2s_factory, cors, secure, xmpp.settings.max_stanza_size + 1024)))
-        xmpp.web_paths[REL_WEBSOCKET] = "/xmpp-websocket"
-    if not xmpp.settings.no_bosh:
-        from minixmpp.c2s.bosh import BoshManager, BoshResource
-        from minixmpp.web.hostmeta import REL_BOSH
-
-        xmpp.bosh = BoshManager(xmpp.web_c2s_factory, xmpp.settings, xmpp.reactor, secure)
-        root.putChild(b"http-bind", BoshResource(xmpp.bosh, cors,
-                                                 xmpp.settings.max_stanza_size + 4096))
-        xmpp.web_paths[REL_BOSH] = "/http-bind"
     well_known = resource.Resource()
     root.putChild(b".well-known", well_known)
-    links = xmpp.web_links  # filled by the transports mounted below
     well_known.putChild(b"host-meta", HostMeta(links, cors, as_json=False))
     well_known.putChild(b"host-meta.json", HostMeta(links, cors, as_json=True))
-    body_limit = max(xmpp.settings.upload_max_size, 1 << 20)
+    body_limit = max(settings.upload_max_size, 1 << 20)
     factory = server.Site(root, requestFactory=bounded_request(body_limit),
-                          reactor=xmpp.reactor)  # the server's, not the global one
+                          reactor=view.reactor)  # the server's, not the global one
     factory.noisy = False
     factory.displayTracebacks = False
-    return factory
+    return Site(factory, paths, links)

@@ -18,12 +18,13 @@ from twisted.web import resource, server
 from twisted.words.protocols.jabber import error, jid
 
 from minixmpp import addressing
+from minixmpp.push.views import notification, registration
 from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
 from minixmpp.timestamps import iso
 from minixmpp.web import views
 
 if TYPE_CHECKING:
-    from minixmpp.server import Server
+    from minixmpp.view import ServerView
 
 
 class HTTPError(Exception):
@@ -44,9 +45,9 @@ class ControlAPI(resource.Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, server: Server, token: str | None = None) -> None:
+    def __init__(self, view: ServerView, token: str | None = None) -> None:
         super().__init__()
-        self.xmpp = server  # not "server": Resource.putChild overwrites that
+        self.xmpp = view  # not "server": Resource.putChild overwrites that
         self.token = token
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         for method, pattern, handler in (
@@ -223,37 +224,43 @@ class ControlAPI(resource.Resource):
 
     # -- push ----------------------------------------------------------------------------------
 
+    def _push(self) -> Any:
+        push = self.xmpp.service("push")
+        if push is None:
+            raise HTTPError(404, "push notifications are off")
+        return push
+
     def list_registrations(self, request: server.Request) -> list[dict[str, Any]]:
         account = self._arg(request, "account")
-        users = [self._account(account)] if account else self.xmpp.push_store.users()
-        return [views.registration(u, r) for u in users
-                for r in self.xmpp.push_store.registrations(u)]
+        push = self._push()
+        return [registration(u, r) for u, r in push.registrations(
+            self._account(account) if account else None)]
 
     def delete_registrations(self, request: server.Request) -> dict[str, Any]:
         """``node`` absent: any node; ``node=`` (empty): only the node-less registration."""
         account = self._arg(request, "account")
         service, node = self._arg(request, "jid"), self._arg(request, "node")
-        users = [self._account(account)] if account else self.xmpp.push_store.users()
+        push = self._push()
         removed = 0
-        for user in users:
-            for r in self.xmpp.push_store.registrations(user):
-                if ((service is None or r.jid == service)
-                        and (node is None or r.node == (node or None))
-                        and self.xmpp.push_store.remove(user, r.jid, r.node)):
-                    self.xmpp.push_enable.log_event("removed", user, r, "by the control API")
-                    removed += 1
+        for user, r in push.registrations(self._account(account) if account else None):
+            if ((service is None or r.jid == service)
+                    and (node is None or r.node == (node or None))
+                    and push.store.remove(user, r.jid, r.node)):
+                push.enable.log_event("removed", user, r, "by the control API")
+                removed += 1
         return {"removed": removed}
 
     def _appserver(self) -> Any:
-        if self.xmpp.appserver is None:
+        appserver = self.xmpp.service("appserver")
+        if appserver is None:
             raise HTTPError(404, "the in-process App Server is off (--no-push-component)")
-        return self.xmpp.appserver
+        return appserver
 
     def list_notifications(self, request: server.Request) -> list[dict[str, Any]]:
         since = int(self._int_arg(request, "since", 0))
         found = self._appserver().find(self._arg(request, "account"),
                                        self._arg(request, "node"), since)
-        return [views.notification(n) for n in found]
+        return [notification(n) for n in found]
 
     def clear_notifications(self, request: server.Request) -> tuple[int, None]:
         self._appserver().notifications.clear()
@@ -273,7 +280,7 @@ class ControlAPI(resource.Resource):
             f.trap(defer.TimeoutError)
             raise HTTPError(408, f"no matching notification within {timeout:g} s")
 
-        return d.addCallbacks(views.notification, timed_out)
+        return d.addCallbacks(notification, timed_out)
 
     def fail_node(self, request: server.Request) -> dict[str, Any]:
         body = self._json(request)
@@ -297,24 +304,33 @@ class ControlAPI(resource.Resource):
 
     # -- offline, reset --------------------------------------------------------------------------
 
+    def _feature(self, name: str, off: str) -> Any:
+        service = self.xmpp.service(name)
+        if service is None:
+            raise HTTPError(404, off)
+        return service
+
     def offline(self, request: server.Request, name: str) -> list[str]:
-        return self.xmpp.offline_store.peek(self._account(name))
+        offline = self._feature("offline", "offline storage is off")
+        return offline.store.peek(self._account(name))
 
     def archive(self, request: server.Request, name: str) -> list[dict[str, Any]]:
+        archive = self._feature("mam", "the archive is off (--no-archive)")
+        archive.flush()  # never answer from less than was delivered
         return [{"id": m.id, "time": iso(m.timestamp), "with": m.with_jid, "xml": m.xml}
-                for m in self.xmpp.archive_store.messages(self._account(name))]
+                for m in archive.store.messages(self._account(name))]
 
     def list_uploads(self, request: server.Request) -> list[dict[str, Any]]:
         """HTTP File Upload slots and files (XEP-0363), oldest first; ``?account=``."""
-        uploads = self.xmpp.uploads
+        uploads = self.xmpp.service("upload")
         if uploads is None:
             raise HTTPError(404, "the upload service is off (--no-upload or --no-http)")
         account = self._arg(request, "account")
         return [{"account": u.user, "filename": u.filename, "size": u.size,
-                 "content_type": u.content_type, "created": views.iso(u.created),
-                 "uploaded": views.iso(u.uploaded) if u.uploaded is not None else None,
+                 "content_type": u.content_type, "created": iso(u.created),
+                 "uploaded": iso(u.uploaded) if u.uploaded is not None else None,
                  "url": uploads.url(u)} for u in uploads.uploads(account)]
 
     def reset(self, request: server.Request) -> dict[str, Any]:
-        self.xmpp.reset()
+        self.xmpp.admin.reset()
         return {"reset": True, "accounts": self.xmpp.accounts.users()}

@@ -46,7 +46,7 @@ async def test_builtin_client_and_failing_app_server(async_xmpp_server):
     carol.send_message("dave@localhost", "anyone?")
     await async_xmpp_server.assert_no_push(account="dave", after=carol)
     registrations = await async_xmpp_server.call(
-        async_xmpp_server.server.push_store.registrations, "dave")
+        async_xmpp_server.server.storage.push.registrations, "dave")
     assert registrations == []
     await carol.disconnect()
 

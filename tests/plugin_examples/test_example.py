@@ -50,5 +50,5 @@ async def test_failing_app_server(xmpp_server):
     bob = await xmpp_server.login("bob")
     bob.send_message("alice@localhost", "anyone?")
     await xmpp_server.assert_no_push(account="alice", after=bob)
-    assert xmpp_server.server.push_store.registrations("alice") == []
+    assert xmpp_server.server.storage.push.registrations("alice") == []
     await bob.disconnect()
