@@ -1,222 +1,196 @@
 """Settings: one model for the command line and the TOML file (the command line wins).
 
-Every option is declared once, in :data:`OPTIONS`: :class:`Settings` gets one field
-per option from it (with its default), ``tap.Options`` builds the twistd command line
-and ``--help`` from it, :func:`load_toml` accepts the same names in a ``--config`` file
-(``c2s = "tcp:5222"``, ``user = ["alice:secret"]``, dashes or underscores alike), and a
-test checks the README's option table against it. Options that contradict each other
-are refused with one line.
+Every option is declared once, as a typed field of :class:`Settings` made with
+:func:`~minixmpp.options.option`: its default, help and checks (``min=1``, ``choices=``,
+``endpoint=True``, ``domain=True``, ``readable=True``). :data:`OPTIONS` is read from those
+fields: ``tap.Options`` builds the twistd command line and ``--help`` from it,
+:func:`load_toml` accepts the same names in a ``--config`` file (``c2s = "tcp:5222"``,
+``user = ["alice:secret"]``, dashes or underscores alike), and a test checks the README's
+option table against it. :meth:`Settings.validate` applies each option's checks, then the
+rules between options; a problem is refused with one line.
 """
 
 from __future__ import annotations
 
-import functools
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from twisted.internet import endpoints
 from twisted.words.protocols.jabber import jid
 
 from minixmpp import addressing
+from minixmpp.options import ConfigError, Option, attr, domain_jid, option, options
+from minixmpp.push.profiles import PROFILES
 
-
-class ConfigError(Exception):
-    """A setting is invalid; the message is one line meant for the user."""
-
-
-@dataclass(frozen=True)
-class Option:
-    """One setting: its name (``--name`` on the command line), kind, default and help."""
-
-    name: str
-    kind: str  # "str" | "int" | "flag" | "list"
-    default: Any
-    help: str
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option("domain", "str", "localhost", "XMPP domain served (the part after @)"),
-    Option("c2s", "str", "tcp:5222:interface=127.0.0.1",
-           "client-to-server listening endpoint (Twisted strports description)"),
-    Option("c2s-tls", "str", "tcp:5223:interface=127.0.0.1",
-           "Direct TLS client listener (XEP-0368; TLS from the first byte, ALPN "
-           "xmpp-client), or off"),
-    Option("user", "list", (),
-           "account NAME:PASSWORD, repeatable; without any, demo accounts are created"),
-    Option("tls-cert", "str", None,
-           "PEM certificate for STARTTLS (default: self-signed, generated)"),
-    Option("tls-key", "str", None, "PEM private key for --tls-cert"),
-    Option("require-tls", "flag", False, "refuse authentication before STARTTLS"),
-    Option("no-tls", "flag", False, "do not offer STARTTLS at all"),
-    Option("plain-without-tls", "str", "loopback",
-           "offer SASL PLAIN on unencrypted streams: loopback | always | never"),
-    Option("log-stanzas", "flag", False,
-           "log every stanza in and out, one line each (passwords and SASL masked)"),
-    Option("max-stanza-size", "int", 262144,
-           "largest stanza accepted, in bytes (larger: policy-violation stream error)"),
-    Option("max-stanza-depth", "int", 100,
-           "deepest element nesting in a stanza (deeper: policy-violation)"),
-    Option("max-connections", "int", 20000,
-           "client connections at once; more are closed with policy-violation"),
-    Option("max-connections-per-ip", "int", 0,
-           "client connections at once from one address (0: no limit)"),
-    Option("auth-timeout", "int", 30,
-           "seconds from connecting to a bound resource (else connection-timeout)"),
-    Option("idle-timeout", "int", 0,
-           "close a client stream silent for this many seconds (0: never)"),
-    Option("auth-fail-limit", "int", 5,
-           "failed authentications per address per minute before replies slow down"),
-    Option("auth-fail-delay", "int", 2,
-           "seconds each further authentication failure is delayed"),
-    Option("max-send-buffer", "int", 4194304,
-           "bytes queued for a client that does not read; beyond it the connection "
-           "is dropped (a resumable session hibernates)"),
-    Option("max-components", "int", 100, "external components connected at once"),
-    Option("data-dir", "str", None,
-           "keep accounts, rosters, offline messages, archive, push registrations, PEP data "
-           "(nodes, items, private XML, vCards) and the generated certificate in this "
-           "directory (SQLite) [default: memory only]"),
-    Option("max-offline", "int", 1000,
-           "offline messages kept per account (XEP-0160); more bounce service-unavailable"),
-    Option("no-archive", "flag", False, "do not archive messages (XEP-0313 off)"),
-    Option("max-archive", "int", 10000,
-           "archived messages kept per account (XEP-0313); the oldest go first"),
-    Option("pep-max-items", "int", 256,
-           "items kept per PEP node (XEP-0163); pubsub#max_items 'max' means this"),
-    Option("pep-max-nodes", "int", 256, "PEP nodes per account; creating more is refused"),
-    Option("pep-max-item-size", "int", 131072,
-           "bytes of one PEP item's payload; larger: not-acceptable/payload-too-big"),
-    Option("push-on-archive", "flag", False,
-           "also push when a message is archived for a registration whose session is "
-           "not live (Prosody/ejabberd behaviour; makes AWAY/XA moot)"),
-    Option("push-jid", "str", None,
-           "JID of the in-process push App Server [default: push.DOMAIN]"),
-    Option("no-push-component", "flag", False, "do not run the in-process push App Server"),
-    Option("push-strict", "flag", False,
-           "reject XEP-0357 enable without node (bad-request), as Tigase/ejabberd do"),
-    Option("push-privacy", "flag", False,
-           "leave sender and body out of push notifications (placeholder body instead)"),
-    Option("push-max-registrations", "int", 5,
-           "push registrations per account; enabling one more drops the oldest"),
-    Option("push-max-errors", "int", 16,
-           "transient App Server errors in a row before a registration is disabled"),
-    Option("push-timeout", "int", 20,
-           "seconds to wait for an App Server's reply (no reply counts as transient)"),
-    Option("muc-jid", "str", None,
-           "JID of the in-process group chat service (XEP-0045) [default: conference.DOMAIN]"),
-    Option("no-muc", "flag", False, "do not run the group chat service"),
-    Option("muc-max-rooms", "int", 1000, "rooms on the group chat service; more are "
-           "refused (not-allowed)"),
-    Option("muc-max-occupants", "int", 200,
-           "occupants per room (a room's own max users is at most this)"),
-    Option("muc-max-history", "int", 50,
-           "group chat messages kept per room for the history sent on join"),
-    Option("muc-rate", "int", 10, "groupchat messages per second per occupant (more: "
-           "policy-violation; 0: no limit)"),
-    Option("resume-timeout", "int", 300,
-           "seconds a dropped stream-management session stays resumable (XEP-0198)"),
-    Option("resume-timeout-push", "int", 3600,
-           "the same while the account has push registrations (as Prosody extends it)"),
-    Option("push-csi-inactive", "flag", False,
-           "treat a CSI-inactive session (XEP-0352) like a hibernated one for push"),
-    Option("push-profile", "str", "minixmpp",
-           "push behaviour of: minixmpp | tigase | prosody | ejabberd | mongooseim "
-           "(docs/push.md, Profiles)"),
-    Option("push-groupchat", "str", "never",
-           "groupchat messages to the account push: never | mentions | always (for "
-           "registrations without Tigase's groupchat filter)"),
-    Option("push-quiet", "flag", False,
-           "no log line per publish or per in-process notification (enable, disable, "
-           "errors and auto-disable are still logged)"),
-    Option("components", "str", "tcp:5347:interface=127.0.0.1",
-           "XEP-0114 external component listener (used when --component is given)"),
-    Option("component", "list", (),
-           "external component NAME:SECRET (XEP-0114), repeatable"),
-    Option("http", "str", "tcp:5280:interface=127.0.0.1",
-           "HTTP endpoint: control API, status page, file upload, host-meta, WebSocket, "
-           "BOSH (loopback only unless interface= is given; ssl: for HTTPS)"),
-    Option("no-http", "flag", False, "no HTTP listener (no upload, no web transports)"),
-    Option("http-url", "str", None,
-           "base URL clients reach the HTTP listener at (behind a proxy) "
-           "[default: from the listener]"),
-    Option("http-origins", "list", (),
-           "browser origin allowed by CORS, repeatable [default: every origin]"),
-    Option("http-token", "str", None, "bearer token the control API requires"),
-    Option("no-websocket", "flag", False, "no XMPP over WebSocket (RFC 7395) on --http"),
-    Option("no-bosh", "flag", False, "no BOSH (XEP-0206) on --http"),
-    Option("bosh-max-wait", "int", 60,
-           "longest a BOSH request is held waiting for stanzas, in seconds (XEP-0124 wait)"),
-    Option("bosh-max-inactivity", "int", 60,
-           "seconds a BOSH session may have no request pending before it ends"),
-    Option("bosh-max-pause", "int", 120, "longest BOSH pause a client may ask for, in seconds"),
-    Option("bosh-max-requests", "int", 2,
-           "BOSH requests held at once per session (XEP-0124 requests; hold is one less)"),
-    Option("no-upload", "flag", False, "no HTTP file upload service (XEP-0363)"),
-    Option("upload-jid", "str", None,
-           "JID of the HTTP file upload service [default: upload.DOMAIN]"),
-    Option("upload-max-size", "int", 10485760,
-           "largest file accepted for upload, in bytes (XEP-0363 max-file-size)"),
-    Option("upload-quota", "int", 104857600,
-           "bytes of uploads kept per account; past it slot requests wait (0: no limit)"),
-    Option("upload-slot-timeout", "int", 300,
-           "seconds an upload slot's PUT URL stays valid"),
-    Option("stun", "list", (),
-           "STUN server HOST:PORT announced by XEP-0215, repeatable"),
-    Option("turn", "list", (),
-           "TURN server HOST:PORT:SECRET announced by XEP-0215 with time-limited "
-           "credentials from the shared secret (coturn use-auth-secret), repeatable"),
-    Option("turn-ttl", "int", 86400, "seconds TURN credentials stay valid"),
-    Option("registration", "str", "loopback",
-           "in-band registration (XEP-0077): off | loopback (clients on loopback only) "
-           "| open"),
-    Option("registration-limit", "int", 10,
-           "in-band registrations per client address per hour"),
-    Option("fast-token-lifetime", "int", 1814400,
-           "seconds a FAST token (XEP-0484) stays valid (default 21 days, as Prosody)"),
-    Option("contact-address", "list", (),
-           "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, "
-           "feedback, sales, security, status, support), repeatable"),
-    Option("ready-file", "str", None,
-           "once listening, write the bound addresses and ports as JSON to this file "
-           "(for test harnesses that start the server with tcp:0)"),
-    Option("config", "str", None, "TOML file with any of these settings"),
-)
+__all__ = ["DEMO_USERS", "OPTIONS", "ConfigError", "Option", "Settings", "attr", "load_toml"]
 
 DEMO_USERS: tuple[tuple[str, str], ...] = (("alice", "alice"), ("bob", "bob"))
 
-
-def attr(name: str) -> str:
-    """Option name to attribute name (``tls-cert`` → ``tls_cert``)."""
-    return name.replace("-", "_")
+#: The kinds of ``--contact-address`` (XEP-0157).
+CONTACT_KINDS = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
 
 
-#: The Python type of each option kind (for the generated ``Settings`` fields).
-KIND_TYPES = {"str": "str | None", "int": "int", "flag": "bool", "list": "tuple[str, ...]"}
-
-
-def _option_fields(cls: type) -> type:
-    """Make every option of :data:`OPTIONS` a field of ``cls`` with its default (the
-    one declaration), ahead of the fields ``cls`` declares itself; then a dataclass."""
-    own = dict(cls.__dict__.get("__annotations__", {}))
-    annotations: dict[str, Any] = {}
-    for option in OPTIONS:
-        name = attr(option.name)
-        annotations[name] = KIND_TYPES[option.kind]
-        setattr(cls, name, option.default)
-    annotations.update(own)
-    cls.__annotations__ = annotations
-    return dataclass(cls)
-
-
-@_option_fields
+@dataclass
 class Settings:
-    """Validated settings for one :class:`minixmpp.server.Server`: one attribute per
-    option of :data:`OPTIONS` (``tls-cert`` → ``tls_cert``), plus the parsed values."""
+    """Validated settings for one :class:`minixmpp.server.Server`: one field per option
+    (``tls-cert`` → ``tls_cert``), in the order of ``--help``, then the parsed values."""
 
-    if TYPE_CHECKING:  # for type checkers only; the fields come from OPTIONS
-        def __getattr__(self, name: str) -> Any: ...
+    domain: str = option("localhost", "XMPP domain served (the part after @)")
+    c2s: str = option(
+        "tcp:5222:interface=127.0.0.1", "client-to-server listening endpoint (Twisted strports "
+        "description)", endpoint=True)
+    c2s_tls: str = option(
+        "tcp:5223:interface=127.0.0.1", "Direct TLS client listener (XEP-0368; TLS from the first "
+        "byte, ALPN xmpp-client), or off", endpoint=True, off=True)
+    user: tuple[str, ...] = option(
+        (), "account NAME:PASSWORD, repeatable; without any, demo accounts are created")
+    tls_cert: str | None = option(
+        None, "PEM certificate for STARTTLS (default: self-signed, generated)", readable=True)
+    tls_key: str | None = option(None, "PEM private key for --tls-cert", readable=True)
+    require_tls: bool = option(False, "refuse authentication before STARTTLS")
+    no_tls: bool = option(False, "do not offer STARTTLS at all")
+    plain_without_tls: str = option(
+        "loopback", "offer SASL PLAIN on unencrypted streams: loopback | always | never",
+        choices=("loopback", "always", "never"))
+    log_stanzas: bool = option(
+        False, "log every stanza in and out, one line each (passwords and SASL masked)")
+    max_stanza_size: int = option(
+        262144, "largest stanza accepted, in bytes (larger: policy-violation stream error)",
+        min=1024, unit="bytes")
+    max_stanza_depth: int = option(
+        100, "deepest element nesting in a stanza (deeper: policy-violation)")
+    max_connections: int = option(
+        20000, "client connections at once; more are closed with policy-violation")
+    max_connections_per_ip: int = option(
+        0, "client connections at once from one address (0: no limit)", min=0)
+    auth_timeout: int = option(
+        30, "seconds from connecting to a bound resource (else connection-timeout)")
+    idle_timeout: int = option(
+        0, "close a client stream silent for this many seconds (0: never)", min=0)
+    auth_fail_limit: int = option(
+        5, "failed authentications per address per minute before replies slow down")
+    auth_fail_delay: int = option(
+        2, "seconds each further authentication failure is delayed", min=0)
+    max_send_buffer: int = option(
+        4194304, "bytes queued for a client that does not read; beyond it the connection is "
+        "dropped (a resumable session hibernates)")
+    max_components: int = option(100, "external components connected at once")
+    data_dir: str | None = option(
+        None, "keep accounts, rosters, offline messages, archive, push registrations, PEP data "
+        "(nodes, items, private XML, vCards) and the generated certificate in this directory "
+        "(SQLite) [default: memory only]")
+    max_offline: int = option(
+        1000, "offline messages kept per account (XEP-0160); more bounce service-unavailable",
+        min=1)
+    no_archive: bool = option(False, "do not archive messages (XEP-0313 off)")
+    max_archive: int = option(
+        10000, "archived messages kept per account (XEP-0313); the oldest go first", min=1)
+    pep_max_items: int = option(
+        256, "items kept per PEP node (XEP-0163); pubsub#max_items 'max' means this", min=1)
+    pep_max_nodes: int = option(256, "PEP nodes per account; creating more is refused", min=1)
+    pep_max_item_size: int = option(
+        131072, "bytes of one PEP item's payload; larger: not-acceptable/payload-too-big", min=1)
+    push_on_archive: bool = option(
+        False, "also push when a message is archived for a registration whose session is not live "
+        "(Prosody/ejabberd behaviour; makes AWAY/XA moot)")
+    push_jid: str | None = option(
+        None, "JID of the in-process push App Server [default: push.DOMAIN]", domain=True)
+    no_push_component: bool = option(False, "do not run the in-process push App Server")
+    push_strict: bool = option(
+        False, "reject XEP-0357 enable without node (bad-request), as Tigase/ejabberd do")
+    push_privacy: bool = option(
+        False, "leave sender and body out of push notifications (placeholder body instead)")
+    push_max_registrations: int = option(
+        5, "push registrations per account; enabling one more drops the oldest", min=1)
+    push_max_errors: int = option(
+        16, "transient App Server errors in a row before a registration is disabled", min=1)
+    push_timeout: int = option(
+        20, "seconds to wait for an App Server's reply (no reply counts as transient)", min=1)
+    muc_jid: str | None = option(
+        None, "JID of the in-process group chat service (XEP-0045) [default: conference.DOMAIN]",
+        domain=True)
+    no_muc: bool = option(False, "do not run the group chat service")
+    muc_max_rooms: int = option(
+        1000, "rooms on the group chat service; more are refused (not-allowed)", min=1)
+    muc_max_occupants: int = option(
+        200, "occupants per room (a room's own max users is at most this)", min=1)
+    muc_max_history: int = option(
+        50, "group chat messages kept per room for the history sent on join", min=1)
+    muc_rate: int = option(
+        10, "groupchat messages per second per occupant (more: policy-violation; 0: no limit)",
+        min=0)
+    resume_timeout: int = option(
+        300, "seconds a dropped stream-management session stays resumable (XEP-0198)", min=1)
+    resume_timeout_push: int = option(
+        3600, "the same while the account has push registrations (as Prosody extends it)", min=1)
+    push_csi_inactive: bool = option(
+        False, "treat a CSI-inactive session (XEP-0352) like a hibernated one for push")
+    push_profile: str = option(
+        "minixmpp", "push behaviour of: minixmpp | tigase | prosody | ejabberd | mongooseim "
+        "(docs/push.md, Profiles)", choices=tuple(PROFILES))
+    push_groupchat: str = option(
+        "never", "groupchat messages to the account push: never | mentions | always (for "
+        "registrations without Tigase's groupchat filter)",
+        choices=("never", "mentions", "always"))
+    push_quiet: bool = option(
+        False, "no log line per publish or per in-process notification (enable, disable, errors "
+        "and auto-disable are still logged)")
+    components: str = option(
+        "tcp:5347:interface=127.0.0.1", "XEP-0114 external component listener (used when "
+        "--component is given)", endpoint=True)
+    component: tuple[str, ...] = option(
+        (), "external component NAME:SECRET (XEP-0114), repeatable")
+    http: str | None = option(
+        "tcp:5280:interface=127.0.0.1", "HTTP endpoint: control API, status page, file upload, "
+        "host-meta, WebSocket, BOSH (loopback only unless interface= is given; ssl: for HTTPS)",
+        endpoint=True)
+    no_http: bool = option(False, "no HTTP listener (no upload, no web transports)")
+    http_url: str | None = option(
+        None, "base URL clients reach the HTTP listener at (behind a proxy) [default: from the "
+        "listener]")
+    http_origins: tuple[str, ...] = option(
+        (), "browser origin allowed by CORS, repeatable [default: every origin]")
+    http_token: str | None = option(None, "bearer token the control API requires")
+    no_websocket: bool = option(False, "no XMPP over WebSocket (RFC 7395) on --http")
+    no_bosh: bool = option(False, "no BOSH (XEP-0206) on --http")
+    bosh_max_wait: int = option(
+        60, "longest a BOSH request is held waiting for stanzas, in seconds (XEP-0124 wait)",
+        min=1)
+    bosh_max_inactivity: int = option(
+        60, "seconds a BOSH session may have no request pending before it ends", min=1)
+    bosh_max_pause: int = option(120, "longest BOSH pause a client may ask for, in seconds", min=1)
+    bosh_max_requests: int = option(
+        2, "BOSH requests held at once per session (XEP-0124 requests; hold is one less)", min=1)
+    no_upload: bool = option(False, "no HTTP file upload service (XEP-0363)")
+    upload_jid: str | None = option(
+        None, "JID of the HTTP file upload service [default: upload.DOMAIN]", domain=True)
+    upload_max_size: int = option(
+        10485760, "largest file accepted for upload, in bytes (XEP-0363 max-file-size)", min=1)
+    upload_quota: int = option(
+        104857600, "bytes of uploads kept per account; past it slot requests wait (0: no limit)",
+        min=0)
+    upload_slot_timeout: int = option(300, "seconds an upload slot's PUT URL stays valid", min=1)
+    stun: tuple[str, ...] = option((), "STUN server HOST:PORT announced by XEP-0215, repeatable")
+    turn: tuple[str, ...] = option(
+        (), "TURN server HOST:PORT:SECRET announced by XEP-0215 with time-limited credentials "
+        "from the shared secret (coturn use-auth-secret), repeatable")
+    turn_ttl: int = option(86400, "seconds TURN credentials stay valid", min=1)
+    registration: str = option(
+        "loopback", "in-band registration (XEP-0077): off | loopback (clients on loopback only) | "
+        "open", choices=("off", "loopback", "open"))
+    registration_limit: int = option(
+        10, "in-band registrations per client address per hour", min=1)
+    fast_token_lifetime: int = option(
+        1814400, "seconds a FAST token (XEP-0484) stays valid (default 21 days, as Prosody)",
+        min=1)
+    contact_address: tuple[str, ...] = option(
+        (), "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, feedback, "
+        "sales, security, status, support), repeatable")
+    ready_file: str | None = option(
+        None, "once listening, write the bound addresses and ports as JSON to this file (for test "
+        "harnesses that start the server with tcp:0)")
+    config: str | None = option(None, "TOML file with any of these settings")
 
     #: Parsed ``contact_address`` values: kind → URIs (XEP-0157).
     contact_addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -233,57 +207,31 @@ class Settings:
     def build(cls, cli: dict[str, Any] | None = None) -> Settings:
         """Defaults < TOML file (``config``) < command line; then validate."""
         cli = {attr(k): v for k, v in (cli or {}).items() if v is not None}
+        kinds = {attr(o.name): o.kind for o in OPTIONS}
         values: dict[str, Any] = {}
         path = cli.get("config")
         if path:
             values.update(load_toml(path))
         for key, value in cli.items():
-            if key in ("user", "component", "http_origins", "stun", "turn",
-                       "contact_address") and not value:
-                continue
-            values[key] = value
-        names = {f.name for f in fields(cls)} - {"accounts", "demo_accounts",
-                                                  "component_secrets", "stun_servers",
-                                                  "turn_servers", "contact_addresses"}
-        settings = cls(**{k: v for k, v in values.items() if k in names})
+            if key in kinds and not (kinds[key] == "list" and not value):
+                values[key] = value  # an empty list on the command line keeps the file's
+        settings = cls(**values)
         settings.validate()
         return settings
 
-    @staticmethod
-    def _domain_option(option: str, value: str) -> str:
-        domain = _domain(value)
-        if domain is None:
-            raise ConfigError(f"--{option} {value!r} is not a valid domain JID")
-        return domain
-
     def validate(self) -> None:
-        """Check every value, raising :class:`ConfigError` with one clear line."""
-        try:
-            domain = jid.internJID(self.domain)
-        except jid.InvalidFormat as e:
-            raise ConfigError(f"--domain {self.domain!r} is not a valid domain: {e}") from None
-        if domain.user or domain.resource or not domain.host:
-            raise ConfigError(f"--domain {self.domain!r} must be a bare domain like 'localhost'")
-        self.domain = domain.host
-        try:
-            endpoints.serverFromString(None, self.c2s)
-        except (ValueError, TypeError, KeyError) as e:
-            raise ConfigError(f"--c2s {self.c2s!r} is not a valid endpoint: {e}") from None
-        if self.c2s_tls != "off":
-            try:
-                endpoints.serverFromString(None, self.c2s_tls)
-            except (ValueError, TypeError, KeyError) as e:
-                raise ConfigError(f"--c2s-tls {self.c2s_tls!r} is not a valid endpoint (or "
-                                  f"off): {e}") from None
-        if self.plain_without_tls not in ("loopback", "always", "never"):
-            raise ConfigError(
-                f"--plain-without-tls must be loopback, always or never, not "
-                f"{self.plain_without_tls!r}")
-        if self.registration not in ("off", "loopback", "open"):
-            raise ConfigError(f"--registration must be off, loopback or open, not "
-                              f"{self.registration!r}")
-        if not isinstance(self.registration_limit, int) or self.registration_limit < 1:
-            raise ConfigError("--registration-limit must be a positive integer")
+        """Check every value, raising :class:`ConfigError` with one clear line: the domain
+        and the defaults that follow from it, the options that contradict each other
+        (``--tls-cert`` alone says so before its file is tried), each option's own checks,
+        then the rules between checked values and the parsed lists."""
+        self.domain = _bare_domain(self.domain)
+        self.push_jid = self.push_jid or f"push.{self.domain}"
+        self.muc_jid = self.muc_jid or f"conference.{self.domain}"
+        self.upload_jid = self.upload_jid or f"upload.{self.domain}"
+        if self.no_http:
+            self.http = None
+        elif self.http and self.http.startswith("tcp:") and "interface=" not in self.http:
+            self.http += ":interface=127.0.0.1"  # loopback unless said otherwise
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("--tls-cert and --tls-key must be given together")
         if self.no_tls and self.require_tls:
@@ -291,63 +239,10 @@ class Settings:
         if self.no_archive and self.push_on_archive:
             raise ConfigError("--no-archive and --push-on-archive contradict each other "
                               "(pushing on archive needs the archive)")
-        for name in ("tls_cert", "tls_key"):
-            path = getattr(self, name)
-            if path and not _readable(path):
-                raise ConfigError(f"--{name.replace('_', '-')} {path}: file not readable")
-        if not isinstance(self.max_stanza_size, int) or self.max_stanza_size < 1024:
-            raise ConfigError("--max-stanza-size must be an integer of at least 1024 bytes")
-        for name in ("fast_token_lifetime", "max_offline", "max_archive", "pep_max_items",
-                     "pep_max_nodes", "pep_max_item_size", "push_max_registrations",
-                     "push_max_errors",
-                     "push_timeout", "resume_timeout", "resume_timeout_push"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
-        for name in ("muc_max_rooms", "muc_max_occupants", "muc_max_history"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
-        for name in ("max_connections_per_ip", "idle_timeout", "auth_fail_delay", "muc_rate"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be 0 or more")
-        from minixmpp.push.profiles import PROFILES
-
-        if self.push_profile not in PROFILES:
-            raise ConfigError(f"--push-profile must be one of {', '.join(PROFILES)}, not "
-                              f"{self.push_profile!r}")
-        if self.push_groupchat not in ("never", "mentions", "always"):
-            raise ConfigError("--push-groupchat must be never, mentions or always, not "
-                              f"{self.push_groupchat!r}")
-        self.push_jid = self._domain_option("push-jid", self.push_jid or f"push.{self.domain}")
-        self.muc_jid = self._domain_option("muc-jid", self.muc_jid or f"conference.{self.domain}")
+        for opt in OPTIONS:
+            setattr(self, attr(opt.name), opt.check(getattr(self, attr(opt.name))))
         if not self.no_muc and self.muc_jid in (self.domain, self.push_jid):
             raise ConfigError(f"--muc-jid {self.muc_jid}: that JID is already served")
-        try:
-            endpoints.serverFromString(None, self.components)
-        except (ValueError, TypeError, KeyError) as e:
-            raise ConfigError(f"--components {self.components!r} is not a valid endpoint: {e}"
-                              ) from None
-        if self.no_http:
-            self.http = None
-        if self.http:
-            if self.http.startswith("tcp:") and "interface=" not in self.http:
-                self.http += ":interface=127.0.0.1"  # loopback unless said otherwise
-            try:
-                endpoints.serverFromString(None, self.http)
-            except (ValueError, TypeError, KeyError) as e:
-                raise ConfigError(f"--http {self.http!r} is not a valid endpoint: {e}"
-                                  ) from None
-        for name in ("upload_max_size", "upload_slot_timeout", "turn_ttl", "bosh_max_wait",
-                     "bosh_max_inactivity", "bosh_max_pause", "bosh_max_requests"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer")
-        if not isinstance(self.upload_quota, int) or self.upload_quota < 0:
-            raise ConfigError("--upload-quota must be 0 or more")
-        self.upload_jid = self._domain_option("upload-jid",
-                                              self.upload_jid or f"upload.{self.domain}")
         if self.http_url is not None:
             if not self.http_url.startswith(("http://", "https://")):
                 raise ConfigError(f"--http-url {self.http_url!r}: expected http://... or "
@@ -358,60 +253,66 @@ class Settings:
                 raise ConfigError(f"--http-origins {origin!r}: expected an origin like "
                                   "http://localhost:8000")
         self.stun_servers = [_host_port("stun", spec) for spec in self.stun]
-        self.turn_servers = []
-        for spec in self.turn:
-            host, sep, secret = str(spec).rpartition(":")
-            if not sep or not secret or not host:
-                raise ConfigError(f"--turn {spec!r}: expected HOST:PORT:SECRET")
-            self.turn_servers.append((*_host_port("turn", host), secret))
-        self.component_secrets = {}
-        for spec in self.component:
-            name, sep, secret = str(spec).partition(":")
-            if not sep or not name or not secret:
-                raise ConfigError(f"--component {spec!r}: expected NAME:SECRET")
-            domain = self._domain_option("component", name)
-            if domain == self.domain or (domain == self.push_jid and not self.no_push_component):
-                raise ConfigError(f"--component {name}: that domain is served in-process "
-                                  "(use --no-push-component to serve the push JID externally)")
-            if domain == self.muc_jid and not self.no_muc:
-                raise ConfigError(f"--component {name}: that domain is served in-process "
-                                  "(use --no-muc to serve the group chat JID externally)")
-            self.component_secrets[domain] = secret
+        self.turn_servers = [_turn(spec) for spec in self.turn]
+        self.component_secrets = dict(self._component(spec) for spec in self.component)
         self.contact_addresses = {}
-        kinds = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
         for spec in self.contact_address:
-            kind, sep, uri = str(spec).partition("=")
-            if not sep or kind not in kinds or ":" not in uri:
-                raise ConfigError(f"--contact-address {spec!r}: expected KIND=URI with KIND "
-                                  f"one of {', '.join(kinds)} (e.g. admin=xmpp:admin@"
-                                  f"{self.domain})")
+            kind, uri = self._contact_address(spec)
             self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
-        self.accounts = {}
-        for spec in self.user:
-            name, sep, password = str(spec).partition(":")
-            if not sep or not name or not password:
-                raise ConfigError(f"--user {spec!r}: expected NAME:PASSWORD")
-            try:
-                account = addressing.make(name, self.domain)
-            except jid.InvalidFormat as e:
-                raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
-                                  ) from None
-            self.accounts[account.user] = password
+        self.accounts = dict(self._account(spec) for spec in self.user)
         self.demo_accounts = not self.accounts
         if self.demo_accounts:
             self.accounts = dict(DEMO_USERS)
 
+    def _component(self, spec: str) -> tuple[str, str]:
+        """``--component NAME:SECRET``: (domain, secret), not a domain served in-process."""
+        name, sep, secret = str(spec).partition(":")
+        if not sep or not name or not secret:
+            raise ConfigError(f"--component {spec!r}: expected NAME:SECRET")
+        domain = domain_jid("component", name)
+        if domain == self.domain or (domain == self.push_jid and not self.no_push_component):
+            raise ConfigError(f"--component {name}: that domain is served in-process "
+                              "(use --no-push-component to serve the push JID externally)")
+        if domain == self.muc_jid and not self.no_muc:
+            raise ConfigError(f"--component {name}: that domain is served in-process "
+                              "(use --no-muc to serve the group chat JID externally)")
+        return domain, secret
 
-@functools.lru_cache(maxsize=256)
-def _domain(value: str) -> str | None:
-    """The prepared domain of a domain JID, or None (stringprep is slow: cached)."""
+    def _contact_address(self, spec: str) -> tuple[str, str]:
+        """``--contact-address KIND=URI``: (kind, URI) (XEP-0157)."""
+        kind, sep, uri = str(spec).partition("=")
+        if not sep or kind not in CONTACT_KINDS or ":" not in uri:
+            raise ConfigError(f"--contact-address {spec!r}: expected KIND=URI with KIND one "
+                              f"of {', '.join(CONTACT_KINDS)} (e.g. admin=xmpp:admin@"
+                              f"{self.domain})")
+        return kind, uri
+
+    def _account(self, spec: str) -> tuple[str, str]:
+        """``--user NAME:PASSWORD``: (prepared username, password)."""
+        name, sep, password = str(spec).partition(":")
+        if not sep or not name or not password:
+            raise ConfigError(f"--user {spec!r}: expected NAME:PASSWORD")
+        try:
+            account = addressing.make(name, self.domain)
+        except jid.InvalidFormat as e:
+            raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
+                              ) from None
+        assert account.user is not None  # a name was given
+        return account.user, password
+
+
+OPTIONS: tuple[Option, ...] = options(Settings)
+
+
+def _bare_domain(value: str) -> str:
+    """``--domain``: the prepared host of a bare domain."""
     try:
-        parsed = jid.internJID(value)
-    except jid.InvalidFormat:
-        return None
-    if parsed.user or parsed.resource or not parsed.host:
-        return None
-    return parsed.host
+        domain = jid.internJID(value)
+    except jid.InvalidFormat as e:
+        raise ConfigError(f"--domain {value!r} is not a valid domain: {e}") from None
+    if domain.user or domain.resource or not domain.host:
+        raise ConfigError(f"--domain {value!r} must be a bare domain like 'localhost'")
+    return domain.host
 
 
 def _host_port(option: str, spec: str) -> tuple[str, int]:
@@ -421,13 +322,12 @@ def _host_port(option: str, spec: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _readable(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            f.read(1)
-    except OSError:
-        return False
-    return True
+def _turn(spec: str) -> tuple[str, int, str]:
+    """``--turn HOST:PORT:SECRET``."""
+    host, sep, secret = str(spec).rpartition(":")
+    if not sep or not secret or not host:
+        raise ConfigError(f"--turn {spec!r}: expected HOST:PORT:SECRET")
+    return (*_host_port("turn", host), secret)
 
 
 def load_toml(path: str) -> dict[str, Any]:

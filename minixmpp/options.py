@@ -1,0 +1,145 @@
+"""Options as typed dataclass fields: :func:`option` declares one (default, help and the
+checks its value must pass), :func:`options` reads them back as :class:`Option` values,
+and :meth:`Option.check` applies the checks. :mod:`minixmpp.config` declares them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from dataclasses import dataclass, field, fields
+from typing import TypedDict, TypeVar, Unpack
+
+from twisted.internet import endpoints
+from twisted.words.protocols.jabber import jid
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message is one line meant for the user."""
+
+
+def attr(name: str) -> str:
+    """Option name to attribute name (``tls-cert`` → ``tls_cert``)."""
+    return name.replace("-", "_")
+
+
+#: An option's kind (command line and TOML) from its field's type.
+KINDS: dict[object, str] = {str: "str", str | None: "str", int: "int", bool: "flag",
+                            tuple[str, ...]: "list"}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its name (``--name`` on the command line), kind, default and help,
+    and the checks :meth:`check` applies to its value."""
+
+    name: str
+    kind: str  # "str" | "int" | "flag" | "list"
+    default: object
+    help: str
+    min: int | None = None  # an integer, at least this
+    unit: str = ""  # of min, for its message ("bytes")
+    choices: tuple[str, ...] = ()  # one of these words
+    endpoint: bool = False  # a Twisted strports description
+    off: bool = False  # with endpoint: or the word "off"
+    domain: bool = False  # a domain JID; the value becomes its prepared form
+    readable: bool = False  # a file that can be read
+    optional: bool = False  # typed ``str | None``: None or "" is unset, not checked
+
+    def check(self, value: object) -> object:
+        """``value`` if it passes this option's checks (a domain JID prepared), else
+        :class:`ConfigError` with one line."""
+        if self.min is not None and (not isinstance(value, int) or value < self.min):
+            raise ConfigError(f"--{self.name} must be {_at_least(self.min, self.unit)}")
+        if value is None or (self.optional and value == ""):
+            return value
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"--{self.name} must be {_either(self.choices)}, not {value!r}")
+        if self.endpoint and not (self.off and value == "off"):
+            try:
+                endpoints.serverFromString(None, value)
+            except (ValueError, TypeError, KeyError) as e:
+                alternative = " (or off)" if self.off else ""
+                raise ConfigError(f"--{self.name} {value!r} is not a valid endpoint"
+                                  f"{alternative}: {e}") from None
+        if self.domain:
+            return domain_jid(self.name, value)
+        if self.readable and not _readable(value):
+            raise ConfigError(f"--{self.name} {value}: file not readable")
+        return value
+
+
+class Checks(TypedDict, total=False):
+    """The checks an :func:`option` may declare (see :class:`Option`)."""
+
+    min: int
+    unit: str
+    choices: tuple[str, ...]
+    endpoint: bool
+    off: bool
+    domain: bool
+    readable: bool
+
+
+def option(default: T, help: str, **checks: Unpack[Checks]) -> T:
+    """Declare a settings field as an option: ``--name`` is the field's name with dashes,
+    its kind comes from the field's type (:data:`KINDS`), the rest is given here."""
+    return field(default=default, metadata={"help": help, "checks": checks})
+
+
+def options(cls: type) -> tuple[Option, ...]:
+    """The fields of the dataclass ``cls`` declared with :func:`option`, in order."""
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        Option(f.name.replace("_", "-"), KINDS[hints[f.name]], f.default, f.metadata["help"],
+               optional=hints[f.name] == str | None, **f.metadata["checks"])
+        for f in fields(cls) if "checks" in f.metadata)
+
+
+def domain_jid(option: str, value: object) -> str:
+    """The prepared domain of the domain JID ``value`` given for ``--option``."""
+    domain = _domain(value) if isinstance(value, str) else None
+    if domain is None:
+        raise ConfigError(f"--{option} {value!r} is not a valid domain JID")
+    return domain
+
+
+def _at_least(minimum: int, unit: str) -> str:
+    if minimum == 0:
+        return "0 or more"
+    if minimum == 1:
+        return "a positive integer"
+    return f"an integer of at least {minimum} {unit}".rstrip()
+
+
+def _either(choices: tuple[str, ...]) -> str:
+    """``a, b or c``; a longer list as ``one of a, b, c, d``."""
+    if len(choices) > 3:
+        return f"one of {', '.join(choices)}"
+    *first, last = choices
+    return f"{', '.join(first)} or {last}" if first else last
+
+
+@functools.lru_cache(maxsize=256)
+def _domain(value: str) -> str | None:
+    """The prepared domain of a domain JID, or None (stringprep is slow: cached)."""
+    try:
+        parsed = jid.internJID(value)
+    except jid.InvalidFormat:
+        return None
+    if parsed.user or parsed.resource or not parsed.host:
+        return None
+    return parsed.host
+
+
+def _readable(path: object) -> bool:
+    if not isinstance(path, str):
+        return False
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+    except OSError:
+        return False
+    return True
