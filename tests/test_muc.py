@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slixmpp.exceptions import IqError, PresenceError
 
-from minixmpp.muc import NS_USER
+from minixmpp import ns
 from tests.helpers import close, eventually
 from tests.muc_helpers import (
     ROOM,
@@ -45,7 +45,7 @@ async def test_join_creates_a_locked_room_with_201_and_instant_config_opens_it(s
 
 
 def item_reason(presence):
-    return presence.xml.findtext("{%s}x/{%s}item/{%s}reason" % ((NS_USER,) * 3))
+    return presence.xml.findtext("{%s}x/{%s}item/{%s}reason" % ((ns.MUC_USER,) * 3))
 
 
 

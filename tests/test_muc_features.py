@@ -10,7 +10,7 @@ from slixmpp.exceptions import IqError
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import StanzaPath
 
-from minixmpp.muc import NS_USER
+from minixmpp import ns
 from tests.helpers import close, eventually, raw_login
 from tests.muc_helpers import (
     ROOM,
@@ -78,7 +78,7 @@ async def test_private_messages_between_occupants(server):
     bob.send_message(mto=f"{ROOM}/owner", mbody="psst", mtype="chat")
     pm = await alice.next_message()
     assert pm["type"] == "chat" and pm["body"] == "psst" and pm["from"].full == f"{ROOM}/Bob"
-    assert pm.xml.find("{%s}x" % NS_USER) is not None and pm["occupant-id"]["id"]
+    assert pm.xml.find("{%s}x" % ns.MUC_USER) is not None and pm["occupant-id"]["id"]
     bob.send_message(mto=f"{ROOM}/nobody", mbody="?", mtype="chat")
     assert await next_error(bob) == "item-not-found"
     bob.send_message(mto=f"{ROOM}/owner", mbody="?", mtype="groupchat")
@@ -142,9 +142,9 @@ async def test_destroy_with_alternate_venue(server):
     await alice["xep_0045"].destroy(ROOM, reason="moved",
                                         altroom="attic@conference.localhost")
     gone = await gone
-    destroy = gone.xml.find("{%s}x/{%s}destroy" % (NS_USER, NS_USER))
+    destroy = gone.xml.find("{%s}x/{%s}destroy" % (ns.MUC_USER, ns.MUC_USER))
     assert destroy.get("jid") == "attic@conference.localhost"
-    assert destroy.findtext("{%s}reason" % NS_USER) == "moved"
+    assert destroy.findtext("{%s}reason" % ns.MUC_USER) == "moved"
     assert not server.muc.rooms and server.storage.rooms.get("lounge") is None
     try:
         await bob["xep_0030"].get_info(jid=ROOM)

@@ -10,7 +10,7 @@ import pytest
 from slixmpp import JID
 from slixmpp.exceptions import IqError
 
-from minixmpp.muc import NS_RETRACT
+from minixmpp import ns
 from tests.helpers import close, future, raw_login
 from tests.muc_helpers import ROOM, create, expect, join, muc_login, next_groupchat
 
@@ -100,14 +100,14 @@ async def test_moderator_retracts_a_message_with_tombstone_in_archive(server):
     announced = expect(bob, "moderated_message")
     await alice["xep_0425"].moderate(JID(ROOM), bad, "be nice")
     announcement = await announced
-    retract = announcement.xml.find("{%s}retract" % NS_RETRACT)
+    retract = announcement.xml.find("{%s}retract" % ns.RETRACT)
     assert retract.get("id") == bad and announcement["from"].full == ROOM
     assert announcement["retract"]["moderated"]["by"] == f"{ROOM}/owner"
     assert announcement["retract"]["reason"] == "be nice"
     [stored] = await room_archive(alice)
     tombstone = stored["mam_result"]["forwarded"]["stanza"]
     assert tombstone["body"] == "" and "something rude" not in str(tombstone)
-    assert tombstone.xml.find("{%s}retracted" % NS_RETRACT) is not None
+    assert tombstone.xml.find("{%s}retracted" % ns.RETRACT) is not None
     try:
         await alice["xep_0425"].moderate(JID(ROOM), "no-such-id", "")
         raise AssertionError("moderated a message that does not exist")

@@ -7,18 +7,6 @@ as an internal component behind the router (like the push App Server).
 - storage through ``IRoomStore`` and an ``IArchiveStore`` for room archives.
 """
 
-NS_MUC = "http://jabber.org/protocol/muc"
-NS_USER = NS_MUC + "#user"
-NS_ADMIN = NS_MUC + "#admin"
-NS_OWNER = NS_MUC + "#owner"
-NS_ROOMCONFIG = NS_MUC + "#roomconfig"
-NS_ROOMINFO = NS_MUC + "#roominfo"
-NS_REQUEST = NS_MUC + "#request"
-NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
-NS_MODERATE = "urn:xmpp:message-moderate:1"
-NS_RETRACT = "urn:xmpp:message-retract:1"
-NS_CONFERENCE = "jabber:x:conference"
-
 
 def build_service(server):  # type: ignore[no-untyped-def]
     """The MUC service of ``server`` (a :class:`minixmpp.server.Server`), started as an

@@ -7,8 +7,7 @@ from dataclasses import replace
 
 from twisted.words.xish import domish
 
-from minixmpp import forms
-from minixmpp.muc import NS_ROOMCONFIG, NS_ROOMINFO
+from minixmpp import forms, ns
 from minixmpp.muc.room import ALLOW_PM, WHOIS, MucError, Room, RoomConfig
 
 P = "muc#roomconfig_"
@@ -60,10 +59,10 @@ def _text(value: object) -> str:
 
 def form(config: RoomConfig, max_history: int) -> domish.Element:
     """§10.2 Example 165: the form the owner fills in, with the current values."""
-    x = domish.Element((forms.NS_X_DATA, "x"))
+    x = domish.Element((ns.X_DATA, "x"))
     x["type"] = "form"
     x.addElement("title", content="Room configuration")
-    _field(x, "FORM_TYPE", "hidden", [NS_ROOMCONFIG])
+    _field(x, "FORM_TYPE", "hidden", [ns.MUC_ROOMCONFIG])
     for var, attribute, kind, label in FIELDS:
         f = _field(x, var, kind, [_text(getattr(config, attribute))], label)
         for option in OPTIONS.get(var, ()):
@@ -79,8 +78,8 @@ def submitted(x: domish.Element, config: RoomConfig, max_history: int,
     values are ``not-acceptable``."""
     if x.getAttribute("type") != "submit":
         raise MucError("bad-request", "expected a submitted form")
-    if forms.form_type(x) not in (None, NS_ROOMCONFIG):
-        raise MucError("bad-request", f"the form's FORM_TYPE must be {NS_ROOMCONFIG}")
+    if forms.form_type(x) not in (None, ns.MUC_ROOMCONFIG):
+        raise MucError("bad-request", f"the form's FORM_TYPE must be {ns.MUC_ROOMCONFIG}")
     kinds = {var: (attribute, kind) for var, attribute, kind, _ in FIELDS}
     new = replace(config)
     for var, value in forms.values(x).items():
@@ -118,9 +117,9 @@ def submitted(x: domish.Element, config: RoomConfig, max_history: int,
 
 def roominfo(room: Room) -> domish.Element:
     """§15.5.4: the ``muc#roominfo`` form in the room's disco#info (XEP-0128)."""
-    x = domish.Element((forms.NS_X_DATA, "x"))
+    x = domish.Element((ns.X_DATA, "x"))
     x["type"] = "result"
-    _field(x, "FORM_TYPE", "hidden", [NS_ROOMINFO])
+    _field(x, "FORM_TYPE", "hidden", [ns.MUC_ROOMINFO])
     _field(x, "muc#roominfo_description", "text-single", [room.config.description],
            "Description")
     _field(x, "muc#roomconfig_roomname", "text-single", [room.config.name], "Name")

@@ -21,42 +21,23 @@ from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
 from wokkel.subprotocols import XMPPHandler
 
-from minixmpp import addressing, forms
+from minixmpp import addressing, forms, ns
 from minixmpp.im import mam
-from minixmpp.muc import (
-    NS_ADMIN,
-    NS_MODERATE,
-    NS_MUC,
-    NS_OCCUPANT_ID,
-    NS_OWNER,
-    NS_REQUEST,
-    NS_RETRACT,
-    NS_USER,
-)
 from minixmpp.muc import config as roomconfig
 from minixmpp.muc.room import RANK, MucError, Occupant, Room, RoomConfig
 from minixmpp.stanza import deep_copy, parse
 from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore, IRoomStore
 from minixmpp.timestamps import utc_stamp
 
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
-NS_PING = "urn:xmpp:ping"
-NS_REGISTER = "jabber:iq:register"
-NS_FASTEN = "urn:xmpp:fasten:0"
-NS_MODERATE_0 = "urn:xmpp:message-moderate:0"
-NS_RETRACT_0 = "urn:xmpp:message-retract:0"
-NS_MUC_REGISTER = "http://jabber.org/protocol/muc#register"
 #: Tigase's opt-in for copies to members not in the room (we send them to every member)
-TIGASE_OFFLINE = "{http://tigase.org/protocol/muc}offline"
-NS_DELAY = "urn:xmpp:delay"
+TIGASE_OFFLINE = f"{{{ns.TIGASE_MUC}}}offline"
 LOCK_TIMEOUT = 300.0
 #: delivery errors that remove the occupant who sent them (Prosody's list)
 KICKABLE = {"gone", "internal-server-error", "item-not-found", "jid-malformed",
             "recipient-unavailable", "redirect", "remote-server-not-found",
             "remote-server-timeout", "service-unavailable"}
 #: children the room never passes on from a client (it sets its own)
-FORGEABLE = {(NS_OCCUPANT_ID, "occupant-id"), (NS_USER, "x")}
+FORGEABLE = {(ns.OCCUPANT_ID, "occupant-id"), (ns.MUC_USER, "x")}
 
 
 @dataclass
@@ -169,7 +150,7 @@ class MucService(XMPPHandler):
             return
         reply = error.StanzaError(e.condition, e.type, e.text).toResponse(stanza)
         if stanza.name == "presence":
-            reply.addElement((NS_MUC, "x"))
+            reply.addElement((ns.MUC, "x"))
         self.send(reply)
 
     @staticmethod
@@ -208,7 +189,7 @@ class MucService(XMPPHandler):
                 self._join(room, to.user, sender, to.resource, presence)
             elif occupant.nick != to.resource:
                 self._change_nick(room, occupant, full, to.resource, presence)
-            elif next(presence.elements(NS_MUC, "x"), None) is not None:
+            elif next(presence.elements(ns.MUC, "x"), None) is not None:
                 self._rejoin(room, occupant, full, presence)
             else:
                 occupant.sessions[full] = _clean(presence)
@@ -218,7 +199,7 @@ class MucService(XMPPHandler):
 
     def _join(self, room: Room | None, name: str, sender: jid.JID, nick: str,
               presence: domish.Element) -> None:
-        x = next(presence.elements(NS_MUC, "x"), None)
+        x = next(presence.elements(ns.MUC, "x"), None)
         password = _child_text(x, "password") if x is not None else None
         created = room is None
         bare = sender.userhost()
@@ -269,7 +250,7 @@ class MucService(XMPPHandler):
         codes = ["110"] + (["100"] if room.config.whois == "anyone" else []) + (
             ["170"] if room.config.archiving else [])
         self.send(self._presence(room, occupant, full, True, codes=codes))
-        self._send_history(room, full, next(presence.elements(NS_MUC, "x"), None))
+        self._send_history(room, full, next(presence.elements(ns.MUC, "x"), None))
         self.send(self._subject(room, full))
 
     def _leave(self, room: Room, full: str, presence: domish.Element | None,
@@ -302,7 +283,7 @@ class MucService(XMPPHandler):
             return  # not an occupant (e.g. the bounce of a member's bare-JID copy)
         element = next((c for c in stanza.elements() if c.name == "error"), None)
         condition = next((c.name for c in element.elements()
-                          if c.uri == "urn:ietf:params:xml:ns:xmpp-stanzas"
+                          if c.uri == ns.STANZAS
                           and c.name != "text"), None) if element is not None else None
         if condition is not None and condition not in KICKABLE:
             return
@@ -357,7 +338,7 @@ class MucService(XMPPHandler):
         stanza["to"] = to
         if unavailable:
             stanza["type"] = "unavailable"
-        x = stanza.addElement((NS_USER, "x"))
+        x = stanza.addElement((ns.MUC_USER, "x"))
         element = x.addElement("item")
         element["affiliation"] = affiliation or room.affiliation(occupant.bare)
         element["role"] = role or ("none" if unavailable else occupant.role)
@@ -373,7 +354,7 @@ class MucService(XMPPHandler):
             x.addChild(destroy)
         for code in codes:
             x.addElement("status")["code"] = code
-        stanza.addElement((NS_OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(
+        stanza.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(
             occupant.bare)
         return stanza
 
@@ -390,13 +371,13 @@ class MucService(XMPPHandler):
     def _send_history(self, room: Room, to: str, x: domish.Element | None) -> None:
         history = list(self._history.get(room.name, ()))[-room.config.history_length:] \
             if room.config.history_length else []
-        request = next(x.elements(NS_MUC, "history"), None) if x is not None else None
+        request = next(x.elements(ns.MUC, "history"), None) if x is not None else None
         if request is not None:
             history = _filter_history(history, request, self.clock())
         for item in history:
             message = parse(item.xml)
             message["to"] = to
-            delay = message.addElement((NS_DELAY, "delay"))
+            delay = message.addElement((ns.DELAY, "delay"))
             delay["from"], delay["stamp"] = room.jid, utc_stamp(item.timestamp)
             self.send(message)
 
@@ -461,11 +442,11 @@ class MucService(XMPPHandler):
             out["id"] = message["id"]
         out.children = [c for c in message.children if not (
             isinstance(c, domish.Element) and ((c.uri, c.name) in FORGEABLE or (
-                c.uri == mam.NS_SID and c.getAttribute("by") == room.jid)))]
-        out.addElement((NS_OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(sender.bare)
+                c.uri == ns.SID and c.getAttribute("by") == room.jid)))]
+        out.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(sender.bare)
         if has_body:
             archive_id = f"{self._prefix}-{next(self._ids):x}"
-            sid = out.addElement((mam.NS_SID, "stanza-id"))
+            sid = out.addElement((ns.SID, "stanza-id"))
             sid["id"], sid["by"] = archive_id, room.jid
             item = ArchivedMessage(archive_id, self.clock(), out["from"], out.toXml())
             self._history[room.name].append(item)
@@ -514,8 +495,8 @@ class MucService(XMPPHandler):
         out.children = [c for c in message.children if not (
             isinstance(c, domish.Element) and (c.uri, c.name) in FORGEABLE)]
         out["from"] = self._occupant_jid(room, occupant.nick)
-        out.addElement((NS_USER, "x"))
-        out.addElement((NS_OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(occupant.bare)
+        out.addElement((ns.MUC_USER, "x"))
+        out.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(occupant.bare)
         for full in list(target.sessions):
             self.send(_readdressed(out, full))
 
@@ -523,14 +504,14 @@ class MucService(XMPPHandler):
                  message: domish.Element) -> None:
         """Messages to the room that are not groupchat: invitations and declines (§7.8.2),
         voice requests and their approval (§7.13, §8.6)."""
-        x = next(message.elements(NS_USER, "x"), None)
+        x = next(message.elements(ns.MUC_USER, "x"), None)
         if x is not None:
-            for invite in x.elements(NS_USER, "invite"):
+            for invite in x.elements(ns.MUC_USER, "invite"):
                 self._invite(room, occupant, sender, invite)
-            for decline in x.elements(NS_USER, "decline"):
+            for decline in x.elements(ns.MUC_USER, "decline"):
                 self._decline(room, sender, decline)
             return
-        form = forms.find(message, NS_REQUEST)
+        form = forms.find(message, ns.MUC_REQUEST)
         if form is not None:
             return self._voice(room, occupant, form)
         raise MucError("bad-request", "messages to a room are groupchat messages")
@@ -549,7 +530,7 @@ class MucService(XMPPHandler):
             self._save(room)
         out = domish.Element((None, "message"))
         out["from"], out["to"] = room.jid, invitee.full()
-        x = out.addElement((NS_USER, "x"))
+        x = out.addElement((ns.MUC_USER, "x"))
         element = x.addElement("invite")
         element["from"] = bare
         reason = _child_text(invite, "reason")
@@ -568,7 +549,7 @@ class MucService(XMPPHandler):
             raise MucError("jid-malformed", "the inviter's JID is not valid") from None
         out = domish.Element((None, "message"))
         out["from"], out["to"] = room.jid, inviter.full()
-        element = out.addElement((NS_USER, "x")).addElement("decline")
+        element = out.addElement((ns.MUC_USER, "x")).addElement("decline")
         element["from"] = sender.userhost()
         reason = _child_text(decline, "reason")
         if reason:
@@ -596,10 +577,10 @@ class MucService(XMPPHandler):
                 continue
             out = domish.Element((None, "message"))
             out["from"], out["to"] = room.jid, full
-            x = out.addElement((forms.NS_X_DATA, "x"))
+            x = out.addElement((ns.X_DATA, "x"))
             x["type"] = "form"
             x.addElement("title", content="Voice request")
-            for var, kind, value in (("FORM_TYPE", "hidden", NS_REQUEST),
+            for var, kind, value in (("FORM_TYPE", "hidden", ns.MUC_REQUEST),
                                      ("muc#role", "list-single", "participant"),
                                      ("muc#jid", "jid-single", occupant.jid),
                                      ("muc#roomnick", "text-single", occupant.nick),
@@ -641,11 +622,11 @@ class MucService(XMPPHandler):
     def _iq(self, iq: domish.Element, itype: str, sender: jid.JID, to: jid.JID,
             key: tuple[str | None, str | None], child: domish.Element | None) -> Any:
         if to.user is None:  # the service itself
-            if key == (NS_DISCO_INFO, "query") and itype == "get":
+            if key == (ns.DISCO_INFO, "query") and itype == "get":
                 return self._service_info(child)
-            if key == (NS_DISCO_ITEMS, "query") and itype == "get":
+            if key == (ns.DISCO_ITEMS, "query") and itype == "get":
                 return self._service_items(child)
-            if key == (NS_PING, "ping") and itype == "get":
+            if key == (ns.PING, "ping") and itype == "get":
                 return None
             raise MucError("service-unavailable")
         room = self.rooms.get(to.user)
@@ -653,35 +634,35 @@ class MucService(XMPPHandler):
             return self._iq_to_occupant(iq, room, sender, to, key)
         if room is not None:
             self._expire_lock(room)
-        if key == (NS_DISCO_INFO, "query") and itype == "get":
+        if key == (ns.DISCO_INFO, "query") and itype == "get":
             if room is None or (room.locked and room.affiliation(sender.userhost()) != "owner"):
                 raise MucError("item-not-found", "no such room")
             return self._room_info(room, child)
         if room is None:
             raise MucError("item-not-found", "no such room")
-        if key == (NS_DISCO_ITEMS, "query") and itype == "get":
+        if key == (ns.DISCO_ITEMS, "query") and itype == "get":
             return self._room_items(room, sender, child)
-        if key == (NS_ADMIN, "query"):
+        if key == (ns.MUC_ADMIN, "query"):
             return self._admin(room, sender, child, itype)
-        if key == (NS_OWNER, "query"):
+        if key == (ns.MUC_OWNER, "query"):
             return self._owner(room, sender, child, itype)
-        if key == (mam.NS_MAM, "query"):
+        if key == (ns.MAM, "query"):
             return self._archive_query(room, sender, child, itype)
-        if key == (NS_MODERATE, "moderate") and itype == "set":
+        if key == (ns.MODERATE, "moderate") and itype == "set":
             return self._moderate(room, sender, child.getAttribute("id", ""),
                                   _child_text(child, "reason"),
-                                  next(child.elements(NS_RETRACT, "retract"), None) is not None)
-        if key == (NS_FASTEN, "apply-to") and itype == "set":  # XEP-0425 0.2 (moderate:0)
-            moderate = next(child.elements(NS_MODERATE_0, "moderate"), None)
+                                  next(child.elements(ns.RETRACT, "retract"), None) is not None)
+        if key == (ns.FASTEN, "apply-to") and itype == "set":  # XEP-0425 0.2 (moderate:0)
+            moderate = next(child.elements(ns.MODERATE_0, "moderate"), None)
             if moderate is None:
                 raise MucError("service-unavailable")
             return self._moderate(room, sender, child.getAttribute("id", ""),
                                   _child_text(moderate, "reason"),
-                                  next(moderate.elements(NS_RETRACT_0, "retract"), None)
+                                  next(moderate.elements(ns.RETRACT_0, "retract"), None)
                                   is not None)
-        if key == (NS_REGISTER, "query"):
+        if key == (ns.REGISTER, "query"):
             return self._register(room, sender, child, itype)
-        if key == (NS_PING, "ping") and itype == "get":
+        if key == (ns.PING, "ping") and itype == "get":
             return None
         raise MucError("service-unavailable")
 
@@ -690,17 +671,17 @@ class MucService(XMPPHandler):
     def _service_info(self, query: domish.Element) -> domish.Element:
         if query.getAttribute("node"):
             raise MucError("item-not-found")
-        out = domish.Element((NS_DISCO_INFO, "query"))
+        out = domish.Element((ns.DISCO_INFO, "query"))
         identity = out.addElement("identity")
         identity["category"], identity["type"], identity["name"] = (
             "conference", "text", "Chatrooms (minixmpp)")
-        for feature in (NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_OCCUPANT_ID):
+        for feature in (ns.DISCO_INFO, ns.DISCO_ITEMS, ns.MUC, ns.PING, ns.OCCUPANT_ID):
             out.addElement("feature")["var"] = feature
         return out
 
     def _service_items(self, query: domish.Element) -> domish.Element:
         """§6.3: the public rooms."""
-        out = domish.Element((NS_DISCO_ITEMS, "query"))
+        out = domish.Element((ns.DISCO_ITEMS, "query"))
         for name in sorted(self.rooms):
             room = self.rooms[name]
             if room.config.public and not room.locked:
@@ -713,13 +694,13 @@ class MucService(XMPPHandler):
         """§6.4: identity, the ``muc_*`` features and the ``muc#roominfo`` form."""
         if query.getAttribute("node"):
             raise MucError("item-not-found")
-        out = domish.Element((NS_DISCO_INFO, "query"))
+        out = domish.Element((ns.DISCO_INFO, "query"))
         identity = out.addElement("identity")
         identity["category"], identity["type"] = "conference", "text"
         identity["name"] = room.config.name or room.name
-        for feature in (NS_MUC, *roomconfig.features(room), mam.NS_MAM, mam.NS_SID,
-                        NS_OCCUPANT_ID, NS_MODERATE, NS_MODERATE_0, NS_PING, NS_REGISTER,
-                        NS_DISCO_INFO):
+        for feature in (ns.MUC, *roomconfig.features(room), ns.MAM, ns.SID,
+                        ns.OCCUPANT_ID, ns.MODERATE, ns.MODERATE_0, ns.PING, ns.REGISTER,
+                        ns.DISCO_INFO):
             out.addElement("feature")["var"] = feature
         out.addChild(roomconfig.roominfo(room))
         return out
@@ -727,7 +708,7 @@ class MucService(XMPPHandler):
     def _room_items(self, room: Room, sender: jid.JID, query: domish.Element
                     ) -> domish.Element:
         """§6.5: the occupants, to occupants or for public rooms (as Prosody)."""
-        out = domish.Element((NS_DISCO_ITEMS, "query"))
+        out = domish.Element((ns.DISCO_ITEMS, "query"))
         if room.config.public or room.occupants_of(sender.userhost()):
             for nick in sorted(room.occupants):
                 out.addElement("item")["jid"] = self._occupant_jid(room, nick)
@@ -740,7 +721,7 @@ class MucService(XMPPHandler):
         occupant = room.occupant_of(sender.full()) if room is not None else None
         if occupant is None:
             raise MucError("not-acceptable", "you are not in this room")  # XEP-0410 §4
-        if occupant.nick == to.resource and key == (NS_PING, "ping"):
+        if occupant.nick == to.resource and key == (ns.PING, "ping"):
             return None  # XEP-0410: the room answers a self-ping itself
         target = room.occupants.get(to.resource or "")
         if target is None:
@@ -771,7 +752,7 @@ class MucService(XMPPHandler):
     def _admin(self, room: Room, sender: jid.JID, query: domish.Element, itype: str) -> Any:
         bare = sender.userhost()
         actor = room.occupant_of(sender.full())
-        items = list(query.elements(NS_ADMIN, "item"))
+        items = list(query.elements(ns.MUC_ADMIN, "item"))
         if not items:
             raise MucError("bad-request", "an item is needed")
         if itype == "get":
@@ -811,7 +792,7 @@ class MucService(XMPPHandler):
     def _admin_list(self, room: Room, bare: str, actor: Occupant | None,
                     item: domish.Element) -> domish.Element:
         """§9.5, §10.5, §8.5: affiliation and role lists."""
-        out = domish.Element((NS_ADMIN, "query"))
+        out = domish.Element((ns.MUC_ADMIN, "query"))
         affiliation, role = item.getAttribute("affiliation"), item.getAttribute("role")
         mine = room.affiliation(bare)
         if affiliation is not None:
@@ -868,14 +849,14 @@ class MucService(XMPPHandler):
     def _owner(self, room: Room, sender: jid.JID, query: domish.Element, itype: str) -> Any:
         room.check_owner(sender.userhost())
         if itype == "get":
-            out = domish.Element((NS_OWNER, "query"))
+            out = domish.Element((ns.MUC_OWNER, "query"))
             out.addChild(roomconfig.form(room.config, self.limits.history))
             return out
-        destroy = next(query.elements(NS_OWNER, "destroy"), None)
+        destroy = next(query.elements(ns.MUC_OWNER, "destroy"), None)
         if destroy is not None:
             self._destroy(room, destroy)
             return None
-        x = next(query.elements(forms.NS_X_DATA, "x"), None)
+        x = next(query.elements(ns.X_DATA, "x"), None)
         if x is None:
             raise MucError("bad-request", "a configuration form or destroy is needed")
         if x.getAttribute("type") == "cancel":
@@ -906,7 +887,7 @@ class MucService(XMPPHandler):
             message = domish.Element((None, "message"))
             message["from"], message["to"], message["type"] = room.jid, full, "groupchat"
             message["id"] = f"config-{next(self._ids)}"
-            x = message.addElement((NS_USER, "x"))
+            x = message.addElement((ns.MUC_USER, "x"))
             for code in codes:
                 x.addElement("status")["code"] = code
             self.send(message)
@@ -923,7 +904,7 @@ class MucService(XMPPHandler):
     def _destroy(self, room: Room, destroy: domish.Element | None) -> None:
         """§10.9: everyone leaves with the reason and the alternate venue."""
         for occupant, full in self._sessions(room.occupants.values()):
-            element = domish.Element((NS_USER, "destroy"))
+            element = domish.Element((ns.MUC_USER, "destroy"))
             if destroy is not None:
                 if destroy.getAttribute("jid"):
                     element["jid"] = destroy["jid"]
@@ -965,7 +946,7 @@ class MucService(XMPPHandler):
                   itype: str) -> Any:
         bare = sender.userhost()
         affiliation = room.affiliation(bare)
-        out = domish.Element((NS_REGISTER, "query"))
+        out = domish.Element((ns.REGISTER, "query"))
         if affiliation == "outcast":
             raise MucError("forbidden", "you are banned from this room")
         if itype == "get":
@@ -975,23 +956,23 @@ class MucService(XMPPHandler):
                 return out
             if room.config.members_only and affiliation == "none":
                 raise MucError("registration-required", "members only")
-            x = out.addElement((forms.NS_X_DATA, "x"))
+            x = out.addElement((ns.X_DATA, "x"))
             x["type"] = "form"
             x.addElement("title", content=f"Register with {room.jid}")
-            roomconfig._field(x, "FORM_TYPE", "hidden", [NS_MUC_REGISTER])
+            roomconfig._field(x, "FORM_TYPE", "hidden", [ns.MUC_REGISTER])
             roomconfig._field(x, "muc#register_roomnick", "text-single", [], "Nickname"
                               ).addElement("required")
             roomconfig._field(x, TIGASE_OFFLINE, "boolean", ["1"],
                               "Receive messages while not connected to the room")
             return out
-        if next(query.elements(NS_REGISTER, "remove"), None) is not None:
+        if next(query.elements(ns.REGISTER, "remove"), None) is not None:
             if affiliation == "member":  # §7.10 (unregister): back to no affiliation
                 self._set_affiliation(room, bare, None, "none", None, None)
                 self._save(room)
             return None
-        form = forms.find(query, NS_MUC_REGISTER)
+        form = forms.find(query, ns.MUC_REGISTER)
         if form is None:
-            raise MucError("bad-request", f"a {NS_MUC_REGISTER} form is needed")
+            raise MucError("bad-request", f"a {ns.MUC_REGISTER} form is needed")
         nick = forms.values(form).get("muc#register_roomnick", "").strip()
         if not nick:
             raise MucError("not-acceptable", "a nickname is needed")
@@ -1027,22 +1008,22 @@ class MucService(XMPPHandler):
             or next((m for m in self._history.get(room.name, ()) if m.id == target_id), None)
         if item is None:
             raise MucError("item-not-found", "no message with that stanza-id")
-        moderated = domish.Element((NS_MODERATE, "moderated"))
+        moderated = domish.Element((ns.MODERATE, "moderated"))
         moderated["by"] = self._occupant_jid(room, actor.nick)
-        moderated.addElement((NS_OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(
+        moderated.addElement((ns.OCCUPANT_ID, "occupant-id"))["id"] = room.occupant_id(
             actor.bare)
         # the tombstone (XEP-0425 §5, XEP-0424 §5.1)
         original = parse(item.xml)
         tombstone = domish.Element((None, "message"))
         tombstone["type"], tombstone["from"] = "groupchat", original["from"]
-        retracted = tombstone.addElement((NS_RETRACT, "retracted"))
+        retracted = tombstone.addElement((ns.RETRACT, "retracted"))
         retracted["stamp"] = utc_stamp(self.clock())
         retracted.addChild(moderated)
         if reason:
             retracted.addElement("reason", content=reason)
         for child in original.elements():
-            if (child.uri, child.name) in ((NS_OCCUPANT_ID, "occupant-id"),
-                                           (mam.NS_SID, "stanza-id")):
+            if (child.uri, child.name) in ((ns.OCCUPANT_ID, "occupant-id"),
+                                           (ns.SID, "stanza-id")):
                 tombstone.addChild(child)
         self.archive.replace(room.name, target_id, tombstone.toXml())
         history = self._history.get(room.name)
@@ -1055,18 +1036,18 @@ class MucService(XMPPHandler):
         announcement = domish.Element((None, "message"))
         announcement["type"], announcement["from"] = "groupchat", room.jid
         announcement["id"] = f"retract-{next(self._ids):x}"
-        element = announcement.addElement((NS_RETRACT, "retract"))
+        element = announcement.addElement((ns.RETRACT, "retract"))
         element["id"] = target_id
         element.addChild(moderated)
         if reason:
             element.addElement("reason", content=reason)
         announcement.addElement("body", content="This message was retracted by a moderator")
-        announcement.addElement(("urn:xmpp:fallback:0", "fallback"))["for"] = NS_RETRACT
-        old = announcement.addElement((NS_FASTEN, "apply-to"))  # XEP-0425 0.2 clients
+        announcement.addElement((ns.FALLBACK, "fallback"))["for"] = ns.RETRACT
+        old = announcement.addElement((ns.FASTEN, "apply-to"))  # XEP-0425 0.2 clients
         old["id"] = target_id
-        old_moderated = old.addElement((NS_MODERATE_0, "moderated"))
+        old_moderated = old.addElement((ns.MODERATE_0, "moderated"))
         old_moderated["by"] = moderated["by"]
-        old_moderated.addElement((NS_RETRACT_0, "retract"))
+        old_moderated.addElement((ns.RETRACT_0, "retract"))
         if reason:
             old_moderated.addElement("reason", content=reason)
         for _, full in self._sessions(room.occupants.values()):
@@ -1089,7 +1070,7 @@ def _clean(presence: domish.Element) -> domish.Element:
     """The presence an occupant sent, without what only the room may say."""
     out = domish.Element((None, "presence"))
     out.children = [c for c in presence.children if isinstance(c, domish.Element) and not (
-        c.uri in (NS_MUC, NS_USER) or (c.uri, c.name) in FORGEABLE)]
+        c.uri in (ns.MUC, ns.MUC_USER) or (c.uri, c.name) in FORGEABLE)]
     return out
 
 
