@@ -38,19 +38,6 @@ OPTIONS = {P + "whois": WHOIS, P + "allowpm": ALLOW_PM,
 TRUE, FALSE = ("1", "true"), ("0", "false")
 
 
-def _field(x: domish.Element, var: str, kind: str, values: list[str],
-           label: str | None = None) -> domish.Element:
-    field = x.addElement("field")
-    field["var"] = var
-    if kind:
-        field["type"] = kind
-    if label:
-        field["label"] = label
-    for value in values:
-        field.addElement("value", content=value)
-    return field
-
-
 def _text(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -59,16 +46,12 @@ def _text(value: object) -> str:
 
 def form(config: RoomConfig, max_history: int) -> domish.Element:
     """§10.2 Example 165: the form the owner fills in, with the current values."""
-    x = domish.Element((ns.X_DATA, "x"))
-    x["type"] = "form"
-    x.addElement("title", content="Room configuration")
-    _field(x, "FORM_TYPE", "hidden", [ns.MUC_ROOMCONFIG])
+    x = forms.form(ns.MUC_ROOMCONFIG, "form", "Room configuration")
     for var, attribute, kind, label in FIELDS:
-        f = _field(x, var, kind, [_text(getattr(config, attribute))], label)
-        for option in OPTIONS.get(var, ()):
-            f.addElement("option").addElement("value", content=option)
         if var == P + "historylength":
-            f["label"] = f"{label} (at most {max_history})"
+            label = f"{label} (at most {max_history})"
+        forms.field(x, var, kind, [_text(getattr(config, attribute))], label,
+                    options=OPTIONS.get(var, ()))
     return x
 
 
@@ -117,19 +100,19 @@ def submitted(x: domish.Element, config: RoomConfig, max_history: int,
 
 def roominfo(room: Room) -> domish.Element:
     """§15.5.4: the ``muc#roominfo`` form in the room's disco#info (XEP-0128)."""
-    x = domish.Element((ns.X_DATA, "x"))
-    x["type"] = "result"
-    _field(x, "FORM_TYPE", "hidden", [ns.MUC_ROOMINFO])
-    _field(x, "muc#roominfo_description", "text-single", [room.config.description],
-           "Description")
-    _field(x, "muc#roomconfig_roomname", "text-single", [room.config.name], "Name")
-    _field(x, "muc#roominfo_occupants", "text-single", [str(len(room.occupants))],
-           "Number of occupants")
-    _field(x, "muc#roominfo_subject", "text-single", [room.subject], "Subject")
-    _field(x, "muc#roomconfig_changesubject", "boolean",
-           [_text(room.config.change_subject)], "Participants may change the subject")
-    _field(x, "muc#roomconfig_allowinvites", "boolean",
-           [_text(room.config.allow_invites)], "Members may invite")
+    x = forms.form(ns.MUC_ROOMINFO, "result")
+    for var, kind, value, label in (
+            ("muc#roominfo_description", "text-single", room.config.description,
+             "Description"),
+            (P + "roomname", "text-single", room.config.name, "Name"),
+            ("muc#roominfo_occupants", "text-single", str(len(room.occupants)),
+             "Number of occupants"),
+            ("muc#roominfo_subject", "text-single", room.subject, "Subject"),
+            (P + "changesubject", "boolean", _text(room.config.change_subject),
+             "Participants may change the subject"),
+            (P + "allowinvites", "boolean", _text(room.config.allow_invites),
+             "Members may invite")):
+        forms.field(x, var, kind, [value], label)
     return x
 
 

@@ -577,15 +577,13 @@ class MucService(XMPPHandler):
                 continue
             out = domish.Element((None, "message"))
             out["from"], out["to"] = room.jid, full
-            x = out.addElement((ns.X_DATA, "x"))
-            x["type"] = "form"
-            x.addElement("title", content="Voice request")
-            for var, kind, value in (("FORM_TYPE", "hidden", ns.MUC_REQUEST),
-                                     ("muc#role", "list-single", "participant"),
+            x = forms.form(ns.MUC_REQUEST, "form", "Voice request")
+            for var, kind, value in (("muc#role", "list-single", "participant"),
                                      ("muc#jid", "jid-single", occupant.jid),
                                      ("muc#roomnick", "text-single", occupant.nick),
                                      ("muc#request_allow", "boolean", "false")):
-                roomconfig._field(x, var, kind, [value])
+                forms.field(x, var, kind, [value])
+            out.addChild(x)
             self.send(out)
 
     # -- IQs -------------------------------------------------------------------------------
@@ -956,14 +954,12 @@ class MucService(XMPPHandler):
                 return out
             if room.config.members_only and affiliation == "none":
                 raise MucError("registration-required", "members only")
-            x = out.addElement((ns.X_DATA, "x"))
-            x["type"] = "form"
-            x.addElement("title", content=f"Register with {room.jid}")
-            roomconfig._field(x, "FORM_TYPE", "hidden", [ns.MUC_REGISTER])
-            roomconfig._field(x, "muc#register_roomnick", "text-single", [], "Nickname"
-                              ).addElement("required")
-            roomconfig._field(x, TIGASE_OFFLINE, "boolean", ["1"],
-                              "Receive messages while not connected to the room")
+            x = forms.form(ns.MUC_REGISTER, "form", f"Register with {room.jid}")
+            forms.field(x, "muc#register_roomnick", "text-single", [], "Nickname",
+                        required=True)
+            forms.field(x, TIGASE_OFFLINE, "boolean", ["1"],
+                        "Receive messages while not connected to the room")
+            out.addChild(x)
             return out
         if next(query.elements(ns.REGISTER, "remove"), None) is not None:
             if affiliation == "member":  # §7.10 (unregister): back to no affiliation
