@@ -1,28 +1,43 @@
 """Group chat: a XEP-0045 Multi-User Chat service at ``conference.DOMAIN``, run in-process
-as an internal component behind the router (like the push App Server).
+as an internal component behind the router (like the push App Server). One module per
+section of the XEP, as Prosody cuts ``plugins/muc/``:
 
-- :mod:`minixmpp.muc.room`: the rules (affiliations, roles, who may do what), plain Python;
-- :mod:`minixmpp.muc.config`: the ``muc#roomconfig`` / ``muc#roominfo`` forms;
-- :mod:`minixmpp.muc.service`: the protocol (stanzas in, stanzas out) and the rooms;
-- storage through ``IRoomStore`` and an ``IArchiveStore`` for room archives.
+- :mod:`~minixmpp.muc.service`: the edge, one table from (stanza, payload, target) to a
+  module's method; :mod:`~minixmpp.muc.component`: the internal component;
+- :mod:`~minixmpp.muc.registry`: the rooms, their join history, storage, limits, the lock
+  of new rooms and temporary rooms vanishing (§10.1);
+- :mod:`~minixmpp.muc.occupancy` (§7.1–§7.3, §7.6–§7.7, §7.14 presence),
+  :mod:`~minixmpp.muc.messages` (§7.4, §7.5, IQs between occupants, XEP-0410),
+  :mod:`~minixmpp.muc.history` (§7.2.13–§7.2.15, §8.1, XEP-0313, XEP-0425),
+  :mod:`~minixmpp.muc.administration` (§8–§10), :mod:`~minixmpp.muc.registration`
+  (§7.10, §7.13, §8.6), :mod:`~minixmpp.muc.invitations` (§7.8),
+  :mod:`~minixmpp.muc.disco` (§6);
+- :mod:`~minixmpp.muc.render`: occupants' presence and status codes (§7.2.3, §15.6);
+- :mod:`~minixmpp.muc.room`: the rules (affiliations, roles, who may do what), plain
+  Python; :mod:`~minixmpp.muc.config`: the ``muc#roomconfig`` / ``muc#roominfo`` forms.
 """
 
+from __future__ import annotations
 
-def build_service(server):  # type: ignore[no-untyped-def]
+from typing import Any
+
+
+def build_service(server: Any) -> Any:
     """The MUC service of ``server`` (a :class:`minixmpp.server.Server`), started as an
     internal component at ``--muc-jid`` and listed in the domain's disco#items."""
     from twisted.words.protocols.jabber.jid import JID
     from wokkel import disco
 
     from minixmpp.muc.component import build_component
-    from minixmpp.muc.service import Limits, MucService
+    from minixmpp.muc.registry import Limits
+    from minixmpp.muc.service import MucService
 
     s = server.settings
     service = MucService(
         s.muc_jid, s.domain, server.storage.rooms, server.storage.room_archive,
         Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
                history=s.muc_max_history, rate=s.muc_rate, archive=s.max_archive),
-        server.reactor.seconds)
+        server.reactor)
     build_component(server.router, s.muc_jid, service).setServiceParent(server)
     server.server_identity.items.append(disco.DiscoItem(JID(s.muc_jid), name="Chatrooms"))
     return service

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from twisted.words.xish import domish
+from wokkel import data_form
 
 from minixmpp import forms, ns
 from minixmpp.muc.room import ALLOW_PM, WHOIS, MucError, Room, RoomConfig
@@ -98,9 +99,9 @@ def submitted(x: domish.Element, config: RoomConfig, max_history: int,
     return new
 
 
-def roominfo(room: Room) -> domish.Element:
+def roominfo(room: Room) -> data_form.Form:
     """§15.5.4: the ``muc#roominfo`` form in the room's disco#info (XEP-0128)."""
-    x = forms.form(ns.MUC_ROOMINFO, "result")
+    form = data_form.Form("result", formNamespace=ns.MUC_ROOMINFO)
     for var, kind, value, label in (
             ("muc#roominfo_description", "text-single", room.config.description,
              "Description"),
@@ -108,12 +109,12 @@ def roominfo(room: Room) -> domish.Element:
             ("muc#roominfo_occupants", "text-single", str(len(room.occupants)),
              "Number of occupants"),
             ("muc#roominfo_subject", "text-single", room.subject, "Subject"),
-            (P + "changesubject", "boolean", _text(room.config.change_subject),
+            (P + "changesubject", "boolean", room.config.change_subject,
              "Participants may change the subject"),
-            (P + "allowinvites", "boolean", _text(room.config.allow_invites),
+            (P + "allowinvites", "boolean", room.config.allow_invites,
              "Members may invite")):
-        forms.field(x, var, kind, [value], label)
-    return x
+        form.addField(data_form.Field(kind, var, value, label=label))
+    return form
 
 
 def features(room: Room) -> list[str]:
