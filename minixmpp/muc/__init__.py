@@ -19,25 +19,54 @@ section of the XEP, as Prosody cuts ``plugins/muc/``:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from minixmpp.feature import Context, Feature
 
 
-def build_service(server: Any) -> Any:
-    """The MUC service of ``server`` (a :class:`minixmpp.server.Server`), started as an
-    internal component at ``--muc-jid`` and listed in the domain's disco#items."""
+def build(ctx: Context) -> Feature:
+    """The group chat feature at ``--muc-jid``, listed in the domain's disco#items; it
+    gives push an account's nick in a room (``provides["nick"]``)."""
     from twisted.words.protocols.jabber.jid import JID
-    from wokkel import disco
+    from wokkel.disco import DiscoItem
 
+    from minixmpp.feature import Feature
     from minixmpp.muc.component import build_component
     from minixmpp.muc.registry import Limits
     from minixmpp.muc.service import MucService
 
-    s = server.settings
-    service = MucService(
-        s.muc_jid, s.domain, server.storage.rooms, server.storage.room_archive,
-        Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
-               history=s.muc_max_history, rate=s.muc_rate, archive=s.max_archive),
-        server.reactor)
-    build_component(server.router, s.muc_jid, service).setServiceParent(server)
-    server.server_identity.items.append(disco.DiscoItem(JID(s.muc_jid), name="Chatrooms"))
-    return service
+    s = ctx.settings
+    jid = s.muc_jid
+    assert jid is not None and ctx.storage.rooms is not None
+    assert ctx.storage.room_archive is not None
+    service = MucService(jid, ctx.domain, ctx.storage.rooms, ctx.storage.room_archive,
+                         Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
+                                history=s.muc_max_history, rate=s.muc_rate,
+                                archive=s.max_archive),
+                         ctx.reactor)
+    return Feature(
+        name="muc", service=service,
+        components=(build_component(ctx.router, jid, service),),
+        items=(DiscoItem(JID(jid), name="Chatrooms"),),
+        provides={"nick": service.account_nick},
+        forget=lambda user: service.forget(f"{user}@{ctx.domain}"),
+        clear=service.clear,
+        describe=lambda: {"muc_jid": jid, "rooms": service.describe()})
+
+
+def build_service(server: Any) -> Any:
+    """The MUC service of ``server`` (a :class:`minixmpp.server.Server`): :func:`build`,
+    its component started with the server and its item in the domain's disco#items.
+    Kept for ``server.py`` until it assembles features itself."""
+    from minixmpp.feature import Context
+
+    ctx = Context(settings=server.settings, reactor=server.reactor, router=server.router,
+                  domain=server.settings.domain, storage=server.storage,
+                  sessions=server.sessions, local=server.local,
+                  http_base_url=server.http_base_url, provided=lambda name: None)
+    feature = build(ctx)
+    for component in feature.components:
+        component.setServiceParent(server)
+    server.server_identity.items.extend(feature.items)
+    return feature.service

@@ -182,3 +182,34 @@ async def test_bad_input_gets_errors_not_tracebacks(server):
     finally:
         globalLogPublisher.removeObserver(observe)
     assert failures == []
+
+
+def test_build_gives_the_feature_the_server_assembles(server):
+    """``minixmpp.muc.build(ctx)``: the component, the domain's disco item, the nick
+    lookup push asks for, and forget/clear/describe by the Feature shape."""
+    from minixmpp.feature import Context
+    from minixmpp.muc import build
+    from minixmpp.muc.room import Room
+
+    ctx = Context(settings=server.settings, reactor=server.reactor, router=server.router,
+                  domain="localhost", storage=server.storage, sessions=server.sessions,
+                  local=server.local, http_base_url=server.http_base_url,
+                  provided=lambda name: None)
+    feature = build(ctx)
+    assert feature.name == "muc" and feature.service.jid == "conference.localhost"
+    [item] = feature.items
+    assert item.entity.full() == "conference.localhost" and item.name == "Chatrooms"
+    [component] = feature.components
+    assert component.domains == {"conference.localhost"}
+    room = Room("lounge", ROOM)
+    room.set_affiliation("alice@localhost", "member", nick="Al")
+    feature.service.rooms["lounge"] = room
+    assert feature.provides["nick"]("alice", ROOM) == "Al"
+    assert feature.provides["nick"]("bob", ROOM) is None
+    state = feature.describe()
+    assert state["muc_jid"] == "conference.localhost"
+    assert [r["jid"] for r in state["rooms"]] == [ROOM]
+    feature.forget("alice")
+    assert "alice@localhost" not in room.affiliations
+    feature.clear()
+    assert feature.service.rooms == {}
