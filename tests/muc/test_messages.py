@@ -118,3 +118,17 @@ async def test_iq_to_another_occupant_is_forwarded_and_answered(server):
     await join(bob, ROOM, "Bob")
     await alice["xep_0199"].ping(jid=f"{ROOM}/Bob", timeout=5)  # bob's client answers
     await close(alice, bob)
+
+
+async def test_disco_to_an_occupant_is_answered_by_its_client_not_the_room(server):
+    """Disco is an IQ like the others (as Prosody): the component's DiscoHandler must not
+    answer it for the occupant."""
+    alice = await muc_login(server, "alice")
+    bob = await muc_login(server, "bob")
+    await create(alice)
+    await join(bob, ROOM, "Bob")
+    info = await alice["xep_0030"].get_info(jid=f"{ROOM}/Bob", timeout=5)
+    assert info["from"].full == f"{ROOM}/Bob"
+    assert ("conference", "text") not in [i[:2] for i in info["disco_info"]["identities"]]
+    assert "urn:xmpp:ping" in info["disco_info"]["features"]  # bob's slixmpp plugins
+    await close(alice, bob)
