@@ -21,7 +21,7 @@ def build_component(router: Any, jid: str, service: MucService) -> Any:
     domain hands IQs to a full JID to its session before its handlers (router.py)."""
     base: Any = internal.component_class()
 
-    class MucComponent(base):  # type: ignore[misc, valid-type]
+    class MucComponent(base):
         def startService(self) -> None:
             super().startService()
             deliver = self._pipe.sink.send

@@ -20,7 +20,8 @@ TIGASE_OFFLINE = f"{{{ns.TIGASE_MUC}}}offline"
 
 
 class Registration:
-    """``jabber:iq:register`` on every room, and the ``muc#request`` forms."""
+    """In-band registration (XEP-0077, ``ns.REGISTER``) on every room, and the
+    ``ns.MUC_REQUEST`` forms."""
 
     def __init__(self, registry: RoomRegistry, send: Callable[[domish.Element], None],
                  occupancy: Occupancy, administration: Administration) -> None:

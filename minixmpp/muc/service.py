@@ -119,8 +119,11 @@ class MucService(XMPPHandler, IQHandlerMixin):
         #: the IDisco handler to put beside this one on the component
         self.disco = RoomDisco(self.registry)
         self._routes: dict[Key, Handler | None] = {
-            key: getattr(self if to[0] == "service" else getattr(self, to[0]), to[1])
-            if to is not None else None for key, to in ROUTES.items()}
+            key: self._method(*to) if to is not None else None for key, to in ROUTES.items()}
+
+    def _method(self, module: str, name: str) -> Handler:
+        """The bound method a route names (``service``: this edge's own refusals)."""
+        return getattr(self if module == "service" else getattr(self, module), name)
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/presence", self.onStanza)
@@ -158,12 +161,15 @@ class MucService(XMPPHandler, IQHandlerMixin):
         return self.registry.nick(room_jid, f"{user}@{self.registry.domain}")
 
     def describe(self) -> list[dict[str, Any]]:
+        """The rooms and their occupants (the status page, ``GET /api/state``)."""
         return self.registry.describe()
 
     def forget(self, account: str) -> None:
+        """Account deletion: ``account`` (a bare JID) leaves every room's lists."""
         self.registry.forget(account)
 
     def clear(self) -> None:
+        """Reset: no rooms, no room archives."""
         self.registry.clear()
 
     # -- dispatch ------------------------------------------------------------------------
