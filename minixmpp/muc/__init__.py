@@ -1,66 +1,59 @@
 """Group chat: a XEP-0045 Multi-User Chat service at ``conference.DOMAIN``, run in-process
-as an internal component behind the router (like the push App Server).
+as an internal component behind the router (like the push App Server). One module per
+section of the XEP, as Prosody cuts ``plugins/muc/``:
 
-- :mod:`minixmpp.muc.room`: the rules (affiliations, roles, who may do what), plain Python;
-- :mod:`minixmpp.muc.config`: the ``muc#roomconfig`` / ``muc#roominfo`` forms;
-- :mod:`minixmpp.muc.service`: the protocol (stanzas in, stanzas out) and the rooms;
-- storage through ``IRoomStore`` and an ``IArchiveStore`` for room archives.
+- :mod:`~minixmpp.muc.service`: the edge, one table from (stanza, payload, target) to a
+  module's method; :mod:`~minixmpp.muc.component`: the internal component;
+- :mod:`~minixmpp.muc.registry`: the rooms, their join history, storage, limits, the lock
+  of new rooms and temporary rooms vanishing (§10.1);
+- :mod:`~minixmpp.muc.occupancy` (§7.1–§7.3, §7.6–§7.7, §7.14 presence),
+  :mod:`~minixmpp.muc.messages` (§7.4, §7.5, IQs between occupants, XEP-0410),
+  :mod:`~minixmpp.muc.history` (§7.2.13–§7.2.15, §8.1, XEP-0313, XEP-0425),
+  :mod:`~minixmpp.muc.administration` (§8–§10), :mod:`~minixmpp.muc.registration`
+  (§7.10, §7.13, §8.6), :mod:`~minixmpp.muc.invitations` (§7.8),
+  :mod:`~minixmpp.muc.disco` (§6);
+- :mod:`~minixmpp.muc.render`: occupants' presence and status codes (§7.2.3, §15.6);
+- :mod:`~minixmpp.muc.room`: the rules (affiliations, roles, who may do what), plain
+  Python; :mod:`~minixmpp.muc.config`: the ``muc#roomconfig`` / ``muc#roominfo`` forms.
 """
 
-NS_MUC = "http://jabber.org/protocol/muc"
-NS_USER = NS_MUC + "#user"
-NS_ADMIN = NS_MUC + "#admin"
-NS_OWNER = NS_MUC + "#owner"
-NS_ROOMCONFIG = NS_MUC + "#roomconfig"
-NS_ROOMINFO = NS_MUC + "#roominfo"
-NS_REQUEST = NS_MUC + "#request"
-NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
-NS_MODERATE = "urn:xmpp:message-moderate:1"
-NS_RETRACT = "urn:xmpp:message-retract:1"
-NS_CONFERENCE = "jabber:x:conference"
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from minixmpp.feature import Context, Feature
 
 
-def build_service(server):  # type: ignore[no-untyped-def]
-    """The MUC service of ``server`` (a :class:`minixmpp.server.Server`), started as an
-    internal component at ``--muc-jid`` and listed in the domain's disco#items."""
+def build(ctx: Context) -> Feature | None:
+    """The ``muc`` feature at ``--muc-jid`` (off with ``--no-muc``), listed in the
+    domain's disco#items; it gives push an account's nick in a room
+    (``provides["nick"]``)."""
     from twisted.words.protocols.jabber.jid import JID
-    from wokkel import disco
-
-    from minixmpp.muc.component import build_component
-    from minixmpp.muc.service import Limits, MucService
-
-    s = server.settings
-    service = MucService(
-        s.muc_jid, s.domain, server.storage.rooms, server.storage.room_archive,
-        Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
-               history=s.muc_max_history, rate=s.muc_rate, archive=s.max_archive),
-        server.reactor.seconds)
-    build_component(server.router, s.muc_jid, service).setServiceParent(server)
-    server.server_identity.items.append(disco.DiscoItem(JID(s.muc_jid), name="Chatrooms"))
-    return service
-
-
-def build(ctx):  # type: ignore[no-untyped-def]
-    """The ``muc`` feature (temporary on main until the split lands)."""
-    from twisted.words.protocols.jabber.jid import JID
-    from wokkel import disco
+    from wokkel.disco import DiscoItem
 
     from minixmpp.feature import Feature
-    from minixmpp.internal import internal_component
-    from minixmpp.muc.service import Limits, MucService
+    from minixmpp.muc.component import build_component
+    from minixmpp.muc.registry import Limits
+    from minixmpp.muc.service import MucService
 
     s = ctx.settings
     if s.no_muc:
         return None
-    service = MucService(
-        s.muc_jid, s.domain, ctx.storage.rooms, ctx.storage.room_archive,
-        Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
-               history=s.muc_max_history, rate=s.muc_rate, archive=s.max_archive),
-        ctx.reactor.seconds)
-    return Feature("muc", service=service,
-                   components=(internal_component(ctx.router, s.muc_jid, service),),
-                   items=(disco.DiscoItem(JID(s.muc_jid), name="Chatrooms"),),
-                   provides={"nick": service.account_nick},
-                   forget=lambda user: service.forget(f"{user}@{s.domain}"),
-                   clear=service.clear,
-                   describe=lambda: {"muc_jid": service.jid, "rooms": service.describe()})
+    jid = s.muc_jid
+    assert jid is not None and ctx.storage.rooms is not None
+    assert ctx.storage.room_archive is not None
+    service = MucService(jid, ctx.domain, ctx.storage.rooms, ctx.storage.room_archive,
+                         Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
+                                history=s.muc_max_history, rate=s.muc_rate,
+                                archive=s.max_archive),
+                         ctx.reactor)
+    return Feature(
+        name="muc", service=service,
+        components=(build_component(ctx.router, jid, service),),
+        items=(DiscoItem(JID(jid), name="Chatrooms"),),
+        provides={"nick": service.account_nick},
+        forget=lambda user: service.forget(f"{user}@{ctx.domain}"),
+        clear=service.clear,
+        describe=lambda: {"muc_jid": jid, "rooms": service.describe()})
+

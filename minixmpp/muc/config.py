@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from twisted.words.xish import domish
+from wokkel import data_form
 
-from minixmpp import forms
-from minixmpp.muc import NS_ROOMCONFIG, NS_ROOMINFO
+from minixmpp import forms, ns
 from minixmpp.muc.room import ALLOW_PM, WHOIS, MucError, Room, RoomConfig
 
 P = "muc#roomconfig_"
@@ -39,19 +39,6 @@ OPTIONS = {P + "whois": WHOIS, P + "allowpm": ALLOW_PM,
 TRUE, FALSE = ("1", "true"), ("0", "false")
 
 
-def _field(x: domish.Element, var: str, kind: str, values: list[str],
-           label: str | None = None) -> domish.Element:
-    field = x.addElement("field")
-    field["var"] = var
-    if kind:
-        field["type"] = kind
-    if label:
-        field["label"] = label
-    for value in values:
-        field.addElement("value", content=value)
-    return field
-
-
 def _text(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -60,16 +47,12 @@ def _text(value: object) -> str:
 
 def form(config: RoomConfig, max_history: int) -> domish.Element:
     """§10.2 Example 165: the form the owner fills in, with the current values."""
-    x = domish.Element((forms.NS_X_DATA, "x"))
-    x["type"] = "form"
-    x.addElement("title", content="Room configuration")
-    _field(x, "FORM_TYPE", "hidden", [NS_ROOMCONFIG])
+    x = forms.form(ns.MUC_ROOMCONFIG, "form", "Room configuration")
     for var, attribute, kind, label in FIELDS:
-        f = _field(x, var, kind, [_text(getattr(config, attribute))], label)
-        for option in OPTIONS.get(var, ()):
-            f.addElement("option").addElement("value", content=option)
         if var == P + "historylength":
-            f["label"] = f"{label} (at most {max_history})"
+            label = f"{label} (at most {max_history})"
+        forms.field(x, var, kind, [_text(getattr(config, attribute))], label,
+                    options=OPTIONS.get(var, ()))
     return x
 
 
@@ -79,8 +62,8 @@ def submitted(x: domish.Element, config: RoomConfig, max_history: int,
     values are ``not-acceptable``."""
     if x.getAttribute("type") != "submit":
         raise MucError("bad-request", "expected a submitted form")
-    if forms.form_type(x) not in (None, NS_ROOMCONFIG):
-        raise MucError("bad-request", f"the form's FORM_TYPE must be {NS_ROOMCONFIG}")
+    if forms.form_type(x) not in (None, ns.MUC_ROOMCONFIG):
+        raise MucError("bad-request", f"the form's FORM_TYPE must be {ns.MUC_ROOMCONFIG}")
     kinds = {var: (attribute, kind) for var, attribute, kind, _ in FIELDS}
     new = replace(config)
     for var, value in forms.values(x).items():
@@ -116,22 +99,22 @@ def submitted(x: domish.Element, config: RoomConfig, max_history: int,
     return new
 
 
-def roominfo(room: Room) -> domish.Element:
+def roominfo(room: Room) -> data_form.Form:
     """§15.5.4: the ``muc#roominfo`` form in the room's disco#info (XEP-0128)."""
-    x = domish.Element((forms.NS_X_DATA, "x"))
-    x["type"] = "result"
-    _field(x, "FORM_TYPE", "hidden", [NS_ROOMINFO])
-    _field(x, "muc#roominfo_description", "text-single", [room.config.description],
-           "Description")
-    _field(x, "muc#roomconfig_roomname", "text-single", [room.config.name], "Name")
-    _field(x, "muc#roominfo_occupants", "text-single", [str(len(room.occupants))],
-           "Number of occupants")
-    _field(x, "muc#roominfo_subject", "text-single", [room.subject], "Subject")
-    _field(x, "muc#roomconfig_changesubject", "boolean",
-           [_text(room.config.change_subject)], "Participants may change the subject")
-    _field(x, "muc#roomconfig_allowinvites", "boolean",
-           [_text(room.config.allow_invites)], "Members may invite")
-    return x
+    form = data_form.Form("result", formNamespace=ns.MUC_ROOMINFO)
+    for var, kind, value, label in (
+            ("muc#roominfo_description", "text-single", room.config.description,
+             "Description"),
+            (P + "roomname", "text-single", room.config.name, "Name"),
+            ("muc#roominfo_occupants", "text-single", str(len(room.occupants)),
+             "Number of occupants"),
+            ("muc#roominfo_subject", "text-single", room.subject, "Subject"),
+            (P + "changesubject", "boolean", room.config.change_subject,
+             "Participants may change the subject"),
+            (P + "allowinvites", "boolean", room.config.allow_invites,
+             "Members may invite")):
+        form.addField(data_form.Field(kind, var, value, label=label))
+    return form
 
 
 def features(room: Room) -> list[str]:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -149,6 +150,13 @@ class Room:
         """XEP-0421 §4: stable per real bare JID and room, opaque to others."""
         digest = hmac.new(self.salt.encode(), bare.encode(), hashlib.sha256).digest()
         return base64.b64encode(digest[:18]).decode()
+
+    def sessions(self) -> Iterator[tuple[Occupant, str]]:
+        """Every joined session (its full JID) with its occupant; the room may change while
+        they are visited (a broadcast that removes someone)."""
+        for occupant in list(self.occupants.values()):
+            for full in list(occupant.sessions):
+                yield occupant, full
 
     @property
     def empty(self) -> bool:

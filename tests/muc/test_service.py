@@ -1,4 +1,5 @@
-"""The MUC service as a whole: options, limits, the status API, disco of the domain."""
+"""The MUC service as a whole: options and limits, the status API, persistence across a
+restart, account deletion and reset, the push nick lookup, bad input."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 from slixmpp.exceptions import PresenceError
 
 from minixmpp.config import ConfigError, Settings
-from tests.helpers import close, http, raw_login
-from tests.muc_helpers import ROOM, create, join, muc_login
+from tests.helpers import close, future, http, raw_login
+from tests.muc.helpers import ROOM, create, join, muc_login, room_archive, talk
 
 
 @pytest.mark.server_options(http="tcp:0")
@@ -39,48 +40,6 @@ async def test_room_limit(server):
     await close(alice)
 
 
-@pytest.mark.server_options(muc_max_occupants=1)
-async def test_occupant_limit(server):
-    alice = await muc_login(server, "alice")
-    bob = await muc_login(server, "bob")
-    await create(alice)
-    try:
-        await join(bob, ROOM, "Bob")
-        raise AssertionError("joined a full room")
-    except PresenceError as e:
-        assert e.condition == "service-unavailable"
-    await close(alice, bob)
-
-
-@pytest.mark.server_options(muc_rate=2)
-async def test_message_rate_per_occupant(server):
-    """A raw client: slixmpp does not know RFC 6120's policy-violation."""
-    server.muc.clock = lambda: 1000.0  # a frozen clock: no tokens come back
-    raw = await raw_login(server, "alice")
-    raw.send(f"<presence to='{ROOM}/Al'/>")
-    await raw.read_until("<subject")
-    for i in range(3):
-        raw.send(f"<message to='{ROOM}' type='groupchat' id='g{i}'><body>m{i}</body></message>")
-    text = await raw.read_until("id='g2'[^>]*type='error'.*</message>")
-    assert re.search("<error type='wait'[^>]*><policy-violation", text), text[-400:]
-    assert [m.with_jid for m in server.storage.room_archive.messages("lounge")] == \
-        [f"{ROOM}/Al"] * 2
-    raw.close()
-
-
-@pytest.mark.server_options(muc_max_history=2)
-async def test_history_limit(server):
-    alice = await muc_login(server, "alice")
-    await create(alice, historylength="10")
-    for i in range(4):
-        alice.send_message(mto=ROOM, mbody=f"m{i}", mtype="groupchat")
-    await alice["xep_0199"].ping(jid="localhost", timeout=5)
-    bob = await muc_login(server, "bob")
-    _, _, _, history = await join(bob, ROOM, "Bob")
-    assert [m["body"] for m in history] == ["m2", "m3"]
-    await close(alice, bob)
-
-
 @pytest.mark.server_options(no_muc=True)
 async def test_no_muc(server):
     assert server.muc is None
@@ -96,16 +55,6 @@ async def test_no_muc(server):
     raw.close()
 
 
-@pytest.mark.server_options(muc_jid="chat.localhost")
-async def test_muc_jid(server):
-    alice = await muc_login(server, "alice")
-    items = await alice["xep_0030"].get_items(jid="localhost")
-    assert "chat.localhost" in [i[0] for i in items["disco_items"]["items"]]
-    pres, *_ = await join(alice, "room@chat.localhost", "Al")
-    assert pres["from"].full == "room@chat.localhost/Al"
-    await close(alice)
-
-
 def test_muc_options_are_validated():
     assert Settings.build({}).muc_jid == "conference.localhost"
     assert Settings.build({"domain": "example.org"}).muc_jid == "conference.example.org"
@@ -114,6 +63,58 @@ def test_muc_options_are_validated():
         with pytest.raises(ConfigError):
             Settings.build(bad)
     assert Settings.build({"no_muc": True, "component": ("conference.localhost:s",)})
+
+
+def test_nick_lookup_for_push(server):
+    from minixmpp.muc.room import Room
+
+    room = Room("lounge", ROOM)
+    room.set_affiliation("alice@localhost", "member", nick="Al")
+    server.muc.rooms["lounge"] = room
+    assert server.muc.nick(ROOM, "alice@localhost") == "Al"
+    assert server.muc.account_nick("alice", ROOM) == "Al"  # push's NickLookup shape
+    assert server.muc.nick(ROOM, "bob@localhost") is None
+    assert server.muc.nick("nowhere@conference.localhost", "alice@localhost") is None
+    assert server.muc.nick("lounge@elsewhere", "alice@localhost") is None
+    assert re.fullmatch(r"[A-Za-z0-9+/=]+", room.occupant_id("alice@localhost"))
+
+
+async def test_rooms_and_archive_survive_a_restart(server_factory, tmp_path):
+    data = str(tmp_path / "data")
+    first = server_factory(data_dir=data)
+    alice = await muc_login(first, "alice")
+    await create(alice, persistentroom=True, roomname="Kept", membersonly=True)
+    await alice["xep_0045"].set_affiliation(ROOM, "member", jid="bob@localhost")
+    alice["xep_0045"].set_subject(ROOM, "still here")
+    await alice.next("groupchat_subject")
+    await talk(alice, "before the restart")
+    await create(alice, room="temp@conference.localhost")  # temporary: not kept
+    await close(alice)
+    await future(first.stopService())
+    second = server_factory(data_dir=data)
+    assert set(second.muc.rooms) == {"lounge"}
+    bob = await muc_login(second, "bob")
+    pres, subject, _, history = await join(bob, ROOM, "Bob")
+    assert pres["muc"]["affiliation"] == "member"
+    assert subject["subject"] == "still here"
+    assert [m["body"] for m in history] == ["before the restart"]
+    assert len(await room_archive(bob)) == 1
+    await close(bob)
+
+
+async def test_account_deletion_and_reset_forget_rooms(server):
+    alice = await muc_login(server, "alice")
+    await create(alice, persistentroom=True)
+    await alice["xep_0045"].set_affiliation(ROOM, "member", jid="bob@localhost")
+    server.accounts.delete("bob")
+    server.forget_account("bob")
+    assert "bob@localhost" not in server.muc.rooms["lounge"].affiliations
+    assert "bob@localhost" not in server.storage.rooms.get("lounge").affiliations
+    await talk(alice, "x")
+    server.reset()
+    assert not server.muc.rooms and server.storage.rooms.rooms() == []
+    assert server.storage.room_archive.messages("lounge") == []
+    await close(alice)
 
 
 BAD_INPUT = [
@@ -183,39 +184,32 @@ async def test_bad_input_gets_errors_not_tracebacks(server):
     assert failures == []
 
 
-async def test_delivery_error_from_an_occupant_removes_it_with_333(server):
-    alice = await muc_login(server, "alice")
-    await create(alice)
-    raw = await raw_login(server, "bob")
-    raw.send(f"<presence to='{ROOM}/Bob'/>")
-    await raw.read_until("<subject")
-    raw.send(f"<message type='error' to='{ROOM}/owner' id='e1'><error type='cancel'>"
-             "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>")
-    raw.send(f"<iq type='get' id='p1' to='{ROOM}/Bob'><ping xmlns='urn:xmpp:ping'/></iq>")
-    assert "type='result'" in await raw.read_until("id='p1'[^>]*>")  # not kickable
-    raw.buffer = b""
-    raw.send(f"<message type='error' to='{ROOM}/owner' id='e2'><error type='cancel'>"
-             "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
-             "</message>")
-    text = await raw.read_until("code='333'.*</presence>")
-    assert "type='unavailable'" in text and "Kicked: service unavailable" in text
-    assert "Bob" not in server.muc.rooms["lounge"].occupants
-    raw.close()
-    await close(alice)
+def test_build_gives_the_feature_the_server_assembles(server):
+    """``minixmpp.muc.build(ctx)``: the component, the domain's disco item, the nick
+    lookup push asks for, and forget/clear/describe by the Feature shape."""
+    from minixmpp.feature import Context
+    from minixmpp.muc import build
+    from minixmpp.muc.room import Room
 
-
-async def test_an_unconfigured_room_opens_after_five_minutes(server):
-    now = [1000.0]
-    server.muc.clock = lambda: now[0]
-    alice = await muc_login(server, "alice")
-    bob = await muc_login(server, "bob")
-    await join(alice, ROOM, "Al")  # locked: never configured
-    try:
-        await join(bob, ROOM, "Bob")
-        raise AssertionError("joined a locked room")
-    except PresenceError as e:
-        assert e.condition == "item-not-found"
-    now[0] += 301
-    pres, *_ = await join(bob, ROOM, "Bob")
-    assert pres["muc"]["role"] == "participant"
-    await close(alice, bob)
+    ctx = Context(settings=server.settings, reactor=server.reactor, router=server.router,
+                  domain="localhost", storage=server.storage, sessions=server.sessions,
+                  local=server.local, http_base_url=server.http_base_url,
+                  provided=lambda name: None)
+    feature = build(ctx)
+    assert feature.name == "muc" and feature.service.jid == "conference.localhost"
+    [item] = feature.items
+    assert item.entity.full() == "conference.localhost" and item.name == "Chatrooms"
+    [component] = feature.components
+    assert component.domains == {"conference.localhost"}
+    room = Room("lounge", ROOM)
+    room.set_affiliation("alice@localhost", "member", nick="Al")
+    feature.service.rooms["lounge"] = room
+    assert feature.provides["nick"]("alice", ROOM) == "Al"
+    assert feature.provides["nick"]("bob", ROOM) is None
+    state = feature.describe()
+    assert state["muc_jid"] == "conference.localhost"
+    assert [r["jid"] for r in state["rooms"]] == [ROOM]
+    feature.forget("alice")
+    assert "alice@localhost" not in room.affiliations
+    feature.clear()
+    assert feature.service.rooms == {}

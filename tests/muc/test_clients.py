@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.helpers import close, eventually
-from tests.muc_helpers import ROOM, create, join, muc_login
+from tests.muc.helpers import ROOM, create, join, muc_login
 
 aioxmpp = pytest.importorskip("aioxmpp", reason="aioxmpp (the second client library) is "
                               "not installed: pip install -e '.[test]'")

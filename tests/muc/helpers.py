@@ -74,3 +74,20 @@ async def next_error(client: Any, timeout: float = 5) -> str:
 
     await eventually(lambda: client.errors, timeout)
     return client.errors.pop(0)["error"]["condition"]
+
+
+async def talk(client: Any, *bodies: str) -> list[str]:
+    """Send groupchat messages; their stanza ids (XEP-0359) as the room gave them."""
+    ids = []
+    for body in bodies:
+        client.send_message(mto=ROOM, mbody=body, mtype="groupchat")
+        ids.append((await next_groupchat(client))["stanza_id"]["id"])
+    return ids
+
+
+async def room_archive(client: Any, **kw: Any) -> list[Any]:
+    """The whole room archive (XEP-0313), every page."""
+    got = []
+    async for message in client["xep_0313"].iterate(jid=ROOM, **kw):
+        got.append(message)
+    return got

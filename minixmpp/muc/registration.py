@@ -1,0 +1,127 @@
+"""Registering with a room (XEP-0045 §7.10: a reserved nick, and membership) and voice
+requests (§7.13 a visitor asks, §8.6 a moderator approves)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from twisted.words.protocols.jabber import jid
+from twisted.words.xish import domish
+
+from minixmpp import addressing, forms, ns
+from minixmpp.muc.administration import Administration
+from minixmpp.muc.occupancy import Occupancy
+from minixmpp.muc.registry import RoomRegistry
+from minixmpp.muc.request import Request
+from minixmpp.muc.room import RANK, MucError
+
+#: Tigase's opt-in for copies to members not in the room (we send them to every member)
+TIGASE_OFFLINE = f"{{{ns.TIGASE_MUC}}}offline"
+
+
+class Registration:
+    """In-band registration (XEP-0077, ``ns.REGISTER``) on every room, and the
+    ``ns.MUC_REQUEST`` forms."""
+
+    def __init__(self, registry: RoomRegistry, send: Callable[[domish.Element], None],
+                 occupancy: Occupancy, administration: Administration) -> None:
+        self.registry = registry
+        self.send = send
+        self.occupancy = occupancy
+        self.administration = administration
+
+    # -- §7.10 ------------------------------------------------------------------------------
+
+    def form(self, request: Request) -> domish.Element:
+        """§7.10.1: the registration form, or the nick already registered (§7.10.2)."""
+        room, bare = request.existing_room(), request.bare
+        affiliation = room.affiliation(bare)
+        if affiliation == "outcast":
+            raise MucError("forbidden", "you are banned from this room")
+        out = domish.Element((ns.REGISTER, "query"))
+        if RANK[affiliation] >= RANK["member"] and bare in room.nicks:
+            out.addElement("registered")
+            out.addElement("username", content=room.nicks[bare])
+            return out
+        if room.config.members_only and affiliation == "none":
+            raise MucError("registration-required", "members only")
+        x = forms.form(ns.MUC_REGISTER, "form", f"Register with {room.jid}")
+        forms.field(x, "muc#register_roomnick", "text-single", [], "Nickname", required=True)
+        forms.field(x, TIGASE_OFFLINE, "boolean", ["1"],
+                    "Receive messages while not connected to the room")
+        out.addChild(x)
+        return out
+
+    def register(self, request: Request) -> None:
+        """§7.10.1: a submitted form reserves the nick and makes the account a member;
+        ``<remove/>`` (XEP-0077 §3.2) gives a member its registration back."""
+        room, bare, query = request.existing_room(), request.bare, request.payload
+        affiliation = room.affiliation(bare)
+        if affiliation == "outcast":
+            raise MucError("forbidden", "you are banned from this room")
+        assert query is not None
+        if next(query.elements(ns.REGISTER, "remove"), None) is not None:
+            if affiliation == "member":  # back to no affiliation
+                self.administration.set_affiliation(room, bare, None, "none", None, None)
+                self.registry.save(room)
+            return None
+        form = forms.find(query, ns.MUC_REGISTER)
+        if form is None:
+            raise MucError("bad-request", f"a {ns.MUC_REGISTER} form is needed")
+        nick = forms.values(form).get("muc#register_roomnick", "").strip()
+        if not nick:
+            raise MucError("not-acceptable", "a nickname is needed")
+        try:
+            addressing.make(room.name, self.registry.jid, nick)
+        except jid.InvalidFormat:
+            raise MucError("jid-malformed", "that is not a valid nickname") from None
+        taken = [j for j, n in room.nicks.items() if n == nick and j != bare] + [
+            o.bare for o in room.occupants_of_nick(nick) if o.bare != bare]
+        if taken:
+            raise MucError("conflict", "that nickname is taken")
+        if room.config.members_only and affiliation == "none":
+            raise MucError("registration-required", "members only")
+        room.set_affiliation(bare, "member" if affiliation == "none" else affiliation, nick)
+        self.registry.save(room)
+        for occupant in room.occupants_of(bare):
+            occupant.role = room.role_after_affiliation(occupant)
+            self.occupancy.broadcast(room, occupant)
+        return None
+
+    # -- §7.13, §8.6 ------------------------------------------------------------------------
+
+    def voice(self, request: Request) -> None:
+        """A ``muc#request`` form to the room: a visitor's request goes to every moderator
+        (§7.13); a moderator's submitted answer grants voice (§8.6)."""
+        room = request.existing_room()
+        form = forms.find(request.stanza, ns.MUC_REQUEST)
+        if form is None:
+            raise MucError("bad-request", "messages to a room are groupchat messages")
+        occupant = request.occupant
+        if occupant is None:
+            raise MucError("not-acceptable", "only occupants ask for voice")
+        values = forms.values(form)
+        if form.getAttribute("type") == "submit" and "muc#request_allow" in values:
+            if occupant.role != "moderator":
+                raise MucError("forbidden", "only moderators grant voice")
+            if values["muc#request_allow"].strip().lower() in ("1", "true"):
+                target = room.occupants.get(values.get("muc#roomnick", ""))
+                if target is not None and target.role == "visitor":
+                    target.role = "participant"
+                    self.occupancy.broadcast(room, target, actor=occupant.nick)
+            return
+        if occupant.role != "visitor":
+            return  # nothing to ask for
+        for moderator, full in room.sessions():
+            if moderator.role != "moderator":
+                continue
+            out = domish.Element((None, "message"))
+            out["from"], out["to"] = room.jid, full
+            x = forms.form(ns.MUC_REQUEST, "form", "Voice request")
+            for var, kind, value in (("muc#role", "list-single", "participant"),
+                                     ("muc#jid", "jid-single", occupant.jid),
+                                     ("muc#roomnick", "text-single", occupant.nick),
+                                     ("muc#request_allow", "boolean", "false")):
+                forms.field(x, var, kind, [value])
+            out.addChild(x)
+            self.send(out)
