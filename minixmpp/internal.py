@@ -9,8 +9,10 @@ handlers, ``disco#info`` and ``disco#items`` included) and answers IQs nobody ha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from twisted.words.xish import domish
 from wokkel import disco
 from wokkel.iwokkel import IDisco
 from wokkel.subprotocols import XMPPHandler
@@ -43,7 +45,23 @@ def component_class() -> type:
     class Component(InternalComponent):
         """Stops cleanly even if it never started (a server stopped before it listened),
         and drops stanzas that arrive once stopped (an answer still on its way): the route
-        is gone and there is no stream to write them to."""
+        is gone and there is no stream to write them to. ``before``, when given, sees
+        every stanza the router hands over before any handler does, and may take it
+        (True)."""
+
+        before: Callable[[domish.Element], bool] | None = None
+
+        def startService(self) -> None:
+            super().startService()
+            before = self.before
+            if before is not None:
+                dispatch = self._pipe.source.dispatch
+
+                def arrived(stanza: domish.Element) -> None:
+                    if not before(stanza):
+                        dispatch(stanza)
+
+                self._pipe.sink.send = arrived  # what the router calls: our route
 
         def stopService(self) -> None:
             if not self.running:
@@ -57,11 +75,12 @@ def component_class() -> type:
     return Component
 
 
-def internal_component(router: Any, jid: str, *handlers: Any, cls: type | None = None
-                       ) -> Any:
+def internal_component(router: Any, jid: str, *handlers: Any,
+                       before: Callable[[domish.Element], bool] | None = None) -> Any:
     """``handlers`` behind one internal component for ``jid`` on ``router``, with disco and
-    the IQ fallback."""
-    component = (cls or component_class())(router, jid)
+    the IQ fallback; ``before`` sees each stanza first (see ``component_class``)."""
+    component = component_class()(router, jid)
+    component.before = before
     for handler in (*handlers, DiscoSelf(), disco.DiscoHandler(), IQFallback()):
         handler.setHandlerParent(component)
     return component

@@ -61,5 +61,5 @@ async def test_slixmpp_enable_direct_tls_logs_in_and_chats(server) -> None:
 
 @pytest.mark.server_options(c2s_tls="off")
 async def test_c2s_tls_off_listens_on_no_second_port(server) -> None:
-    assert server.c2s_tls_port is None
+    assert server.ports().c2s_tls is None
     assert server.port  # STARTTLS listener still there (positive control)

@@ -41,7 +41,8 @@ async def test_caps_in_stream_features_match_the_disco_info(server) -> None:
 
 async def test_caps_ver_changes_with_the_disco_info(server_factory) -> None:
     plain, with_contacts = server_factory(), server_factory(**CONTACTS)
-    assert plain.caps.ver and with_contacts.caps.ver and plain.caps.ver != with_contacts.caps.ver
+    ver = plain.service("caps").element()["ver"]
+    assert ver and ver != with_contacts.service("caps").element()["ver"]
 
 
 @pytest.mark.server_options(**CONTACTS)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.words.xish import domish
-
 from minixmpp import internal
 from minixmpp.muc.service import MucService
 
@@ -19,17 +17,5 @@ def build_component(router: Any, jid: str, service: MucService) -> Any:
     are the occupant's to answer (forwarded, as Prosody does), disco queries included,
     which the component's ``DiscoHandler`` would otherwise answer itself, as the local
     domain hands IQs to a full JID to its session before its handlers (router.py)."""
-    base: Any = internal.component_class()
-
-    class MucComponent(base):
-        def startService(self) -> None:
-            super().startService()
-            deliver = self._pipe.sink.send
-
-            def send(stanza: domish.Element) -> None:
-                if not service.takes_first(stanza):
-                    deliver(stanza)
-
-            self._pipe.sink.send = send
-
-    return internal.internal_component(router, jid, service, service.disco, cls=MucComponent)
+    return internal.internal_component(router, jid, service, service.disco,
+                                       before=service.takes_first)

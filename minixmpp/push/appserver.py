@@ -22,7 +22,7 @@ from wokkel import disco, pubsub
 
 from minixmpp import forms, ns
 from minixmpp.feature import Context, Feature
-from minixmpp.internal import component_class, internal_component
+from minixmpp.internal import internal_component
 from minixmpp.push.views import notification
 from minixmpp.storage.interfaces import IPushStore
 
@@ -204,26 +204,17 @@ ARRIVED = "_minixmpp_arrived"
 
 
 def build_component(router: Any, jid: str, app: AppServer) -> Any:
-    """The App Server as a wokkel internal component on ``router`` at ``jid``."""
-    base = component_class()
+    """The App Server as a wokkel internal component on ``router`` at ``jid``. It notes
+    when each stanza reaches it: the moment the router hands it over, before any dispatch
+    or parsing, as an external App Server stamps the bytes it reads (a notification's
+    ``time``; benchmarks/ measure push latency to it)."""
+    clock = app.clock
 
-    class Component(base):  # type: ignore[valid-type, misc]
-        """Notes when each stanza reaches the App Server: the moment the router hands
-        it over, before any dispatch or parsing, as an external App Server stamps the
-        bytes it reads (a notification's ``time``; benchmarks/ measure push latency to
-        it)."""
+    def arrived(stanza: Any) -> bool:
+        setattr(stanza, ARRIVED, clock())
+        return False  # and on to the handlers
 
-        def startService(self) -> None:
-            super().startService()
-            dispatch, clock = self._pipe.source.dispatch, app.clock
-
-            def arrived(stanza: Any) -> None:
-                setattr(stanza, ARRIVED, clock())
-                dispatch(stanza)
-
-            self._pipe.sink.send = arrived  # what the router calls: our route
-
-    return internal_component(router, jid, pubsub.PubSubService(app), cls=Component)
+    return internal_component(router, jid, pubsub.PubSubService(app), before=arrived)
 
 
 def owner(store: IPushStore, service: str, node: str | None) -> str | None:

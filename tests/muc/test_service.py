@@ -193,7 +193,8 @@ def test_build_gives_the_feature_the_server_assembles(server):
 
     ctx = Context(settings=server.settings, reactor=server.reactor, router=server.router,
                   domain="localhost", storage=server.storage, sessions=server.sessions,
-                  local=server.local, http_base_url=server.http_base_url,
+                  local=server.local, messages=server.local.messages,
+                  presence=server.local.presence, http_base_url=server.http_base_url,
                   provided=lambda name: None)
     feature = build(ctx)
     assert feature.name == "muc" and feature.service.jid == "conference.localhost"
