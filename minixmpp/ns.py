@@ -64,6 +64,11 @@ JINGLE_MESSAGE = "urn:xmpp:jingle-message:0"  # XEP-0353
 JINGLE_RTP = "urn:xmpp:jingle:apps:rtp:1"  # XEP-0167
 FALLBACK = "urn:xmpp:fallback:0"  # XEP-0428
 FASTEN = "urn:xmpp:fasten:0"  # XEP-0422
+SERVER = "jabber:server"  # RFC 6120 §4.8.3 (server-to-server)
+ENCRYPTED = "jabber:x:encrypted"  # XEP-0027
+OMEMO_LEGACY = "eu.siacs.conversations.axolotl"  # XEP-0384 0.3
+OMEMO = "urn:xmpp:omemo:2"  # XEP-0384
+OPENPGP = "urn:xmpp:openpgp:0"  # XEP-0373
 
 # -- publish-subscribe, PEP and what is built on it ----------------------------------------
 PUBSUB = "http://jabber.org/protocol/pubsub"  # XEP-0060
@@ -106,3 +111,7 @@ MODERATE_0 = "urn:xmpp:message-moderate:0"
 RETRACT = "urn:xmpp:message-retract:1"  # XEP-0424
 RETRACT_0 = "urn:xmpp:message-retract:0"
 TIGASE_MUC = "http://tigase.org/protocol/muc"
+
+# -- XEP-0156 link relations (host-meta): not XML namespaces, but XMPP URNs all the same ----
+ALT_CONNECTIONS_XBOSH = "urn:xmpp:alt-connections:xbosh"
+ALT_CONNECTIONS_WEBSOCKET = "urn:xmpp:alt-connections:websocket"

@@ -20,6 +20,7 @@ from twisted.words.protocols.jabber import error as jerror
 from wokkel import disco
 
 from minixmpp import __version__, ready
+from minixmpp import features as registry
 from minixmpp.admin import Admin
 from minixmpp.c2s import tls
 from minixmpp.c2s.framed import framed_factory
@@ -30,7 +31,6 @@ from minixmpp.c2s.stream import C2SFactory, stages
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
 from minixmpp.feature import Context, Feature
-from minixmpp.features import FEATURES, builder
 from minixmpp.im.disco import AccountIdentity, ServerIdentity
 from minixmpp.im.message import MessageDelivery
 from minixmpp.im.presence import PresenceHandler
@@ -81,8 +81,8 @@ class Server(service.MultiService):
                           self.sessions, self.local, messages, presence,
                           self.http_base_url, self.provided)
         self.features: dict[str, Feature] = {}
-        for _name, module in FEATURES:
-            feature = builder(module)(context)
+        for _name, module in registry.FEATURES:
+            feature = registry.builder(module)(context)
             if feature is not None:
                 self.features[feature.name] = feature
         self._assemble(messages, presence)

@@ -11,6 +11,8 @@ from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 from wokkel.generic import stripNamespace
 
+from minixmpp import ns
+
 
 def shallow_copy(element: domish.Element) -> domish.Element:
     """A new element with the same attributes (copied) and the same children (shared)."""
@@ -37,7 +39,7 @@ def readdressed(element: domish.Element, frm: str, to: str) -> domish.Element:
     return new
 
 
-def parse(xml: str, namespace: str = "jabber:client", neutral: bool = True) -> domish.Element:
+def parse(xml: str, namespace: str = ns.CLIENT, neutral: bool = True) -> domish.Element:
     """Parse one serialized element (as stored); stanzas come back namespace-neutral."""
     result: list[domish.Element] = []
     stream = domish.elementStream()
@@ -70,7 +72,7 @@ def strip_namespace(element: domish.Element) -> domish.Element:
     return element
 
 
-def qualified(element: domish.Element, namespace: str = "jabber:client") -> domish.Element:
+def qualified(element: domish.Element, namespace: str = ns.CLIENT) -> domish.Element:
     """A deep copy whose namespace-neutral elements get ``namespace`` back: for a
     stanza nested in another one (XEP-0297 forwarding), which must say its namespace."""
     new = domish.Element((element.uri or namespace, element.name),

@@ -67,7 +67,7 @@ def parse_body(data: bytes) -> domish.Element:
     except (domish.ParserError, RestrictedXML):
         raise BadRequest("not well-formed") from None
     if not done or not root or root[0].name != "body" or root[0].uri != ns.HTTPBIND:
-        raise BadRequest("expected one <body xmlns='http://jabber.org/protocol/httpbind'/>")
+        raise BadRequest(f"expected one <body xmlns='{ns.HTTPBIND}'/>")
     return root[0]
 
 

@@ -13,8 +13,8 @@ from minixmpp import addressing, ns
 if TYPE_CHECKING:
     from minixmpp.c2s.stream import C2SAuthenticator
 
-HEADER = ("<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
-          "xmlns='jabber:client' from='{domain}' id='{id}' version='1.0'>")
+HEADER = (f"<?xml version='1.0'?><stream:stream xmlns:stream='{ns.STREAMS}' "
+          f"xmlns='{ns.CLIENT}' from='{{domain}}' id='{{id}}' version='1.0'>")
 
 
 def header_error(root: domish.Element, domain: str) -> error.StreamError | None:

@@ -37,7 +37,7 @@ def stream_header(to: str | None, version: str | None, lang: str | None = None) 
     """The ``<stream:stream>`` start tag a framed ``<open/>`` stands for."""
     attrs = "".join(f" {name}={quoteattr(value)}" for name, value in
                     (("to", to), ("version", version), ("xml:lang", lang)) if value)
-    return (f"<stream:stream xmlns='jabber:client' "
+    return (f"<stream:stream xmlns='{ns.CLIENT}' "
             f"xmlns:stream='{ns.STREAMS}'{attrs}>").encode()
 
 

@@ -16,7 +16,7 @@ from minixmpp import addressing, ns
 from minixmpp.sessions import SessionManager
 from minixmpp.storage.interfaces import IRosterStore, RosterItem
 
-QUERY = "/query[@xmlns='jabber:iq:roster']"
+QUERY = f"/query[@xmlns='{ns.ROSTER}']"
 
 
 def item_element(item: RosterItem, remove: bool = False) -> domish.Element:

@@ -18,7 +18,7 @@ from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import IPrivateStore
 
 QUERY = f"/iq[@type='get' or @type='set']/query[@xmlns='{ns.PRIVATE}']"
-RESERVED = (None, "", ns.PRIVATE, "jabber:client", "jabber:server")
+RESERVED = (None, "", ns.PRIVATE, ns.CLIENT, ns.SERVER)
 
 
 class PrivateStorage(Discoverable, XMPPHandler, IQHandlerMixin):

@@ -14,12 +14,8 @@ from twisted.words.xish import domish
 from minixmpp import addressing, ns
 
 #: Payloads that stand for an encrypted body (OMEMO legacy and v2, OX, legacy PGP).
-ENCRYPTED = {
-    ("eu.siacs.conversations.axolotl", "encrypted"),
-    ("urn:xmpp:omemo:2", "encrypted"),
-    ("urn:xmpp:openpgp:0", "openpgp"),
-    ("jabber:x:encrypted", "x"),
-}
+ENCRYPTED = {(ns.OMEMO_LEGACY, "encrypted"), (ns.OMEMO, "encrypted"), (ns.OPENPGP, "openpgp"),
+             (ns.ENCRYPTED, "x")}
 #: XEP-0353 §3 actions a message may carry
 JMI_ACTIONS = ("propose", "retract", "accept", "reject", "proceed")
 
@@ -80,7 +76,7 @@ def read(stanza: domish.Element, user: str) -> PushMessage | None:
         uri, name = child.uri, child.name
         if name == "body" and uri is None:
             archivable = True  # XEP-0313 §5.1.1, as mam.archivable
-        if body is None and name == "body" and uri in (None, "jabber:client"):
+        if body is None and name == "body" and uri in (None, ns.CLIENT):
             body = str(child)
         elif uri == ns.CARBONS:
             carbon = True

@@ -68,9 +68,10 @@ def open_storage(data_dir: str | None) -> Storage:
     import sqlite3
 
     from minixmpp.storage import sqlite
+    from minixmpp.storage.schema import connect
 
     try:
-        db = sqlite.connect(data_dir)
+        db = connect(data_dir)
     except (OSError, sqlite3.Error) as e:
         raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),

@@ -104,7 +104,7 @@ class TestClient:
         """An IQ ping (XEP-0199) round trip to the server. It fires once everything this
         client sent before was fully handled: the server handles one stream in order,
         and routing, delivery, push and the in-process App Server run in that turn."""
-        return self.iq(domish.Element(("urn:xmpp:ping", "ping")), type="get",
+        return self.iq(domish.Element((ns.PING, "ping")), type="get",
                        to=self.jid.host, timeout=timeout)
 
     def enable_push(self, node: str | None, service: str, away: bool = False,
@@ -117,7 +117,7 @@ class TestClient:
         if away:
             enable["away"] = "true"
         if publish_options:
-            form = enable.addElement(("jabber:x:data", "x"))
+            form = enable.addElement((ns.X_DATA, "x"))
             form["type"] = "submit"
             for var, value in {"FORM_TYPE": ns.PUBLISH_OPTIONS, **publish_options}.items():
                 field = form.addElement("field")
@@ -166,7 +166,7 @@ class TestClient:
 
     def _unsupported(self, iq: domish.Element) -> None:
         if iq.firstChildElement() is not None and iq.firstChildElement().uri == \
-                "jabber:iq:roster":
+                ns.ROSTER:
             self.send(xmlstream.toResponse(iq, "result"))  # roster pushes: acknowledged
         else:
             self.send(error.StanzaError("service-unavailable").toResponse(iq))

@@ -9,10 +9,11 @@ from xml.sax.saxutils import quoteattr
 
 from twisted.web import resource, server
 
+from minixmpp import ns
 from minixmpp.web.cors import CORS
 
-REL_BOSH = "urn:xmpp:alt-connections:xbosh"
-REL_WEBSOCKET = "urn:xmpp:alt-connections:websocket"
+REL_BOSH = ns.ALT_CONNECTIONS_XBOSH
+REL_WEBSOCKET = ns.ALT_CONNECTIONS_WEBSOCKET
 
 
 class HostMeta(resource.Resource):
