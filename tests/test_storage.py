@@ -19,7 +19,7 @@ from minixmpp.storage.interfaces import (
     StoredRoom,
     Upload,
 )
-from minixmpp.storage.sqlite import FILENAME, VERSION, SchemaTooNew, connect
+from minixmpp.storage.schema import FILENAME, VERSION, SchemaTooNew, connect
 
 
 @pytest.fixture(params=["memory", "sqlite"])
