@@ -154,8 +154,6 @@ class AccountManagement(Discoverable, XMPPHandler, IQHandlerMixin):
         self.xmlstream.addObserver(f"/iq/query[@xmlns='{ns.REGISTER}']", self.handleRequest)
 
     def _user(self, iq: domish.Element) -> str:
-        if self.registrar.mode == "off":
-            raise error.StanzaError("service-unavailable")
         sender, to = addressing.parse(iq["from"]), addressing.parse(iq["to"])
         # to the server, or without 'to' (RFC 6120 §10.3.3: then it is the own bare JID)
         if to.resource is not None or to.user not in (None, sender.user):

@@ -28,7 +28,7 @@ class MucError(Exception):
     """A rule says no: ``condition`` is the RFC 6120 stanza error condition."""
 
     TYPES = {"not-authorized": "auth", "forbidden": "auth", "registration-required": "auth",
-             "service-unavailable": "wait", "resource-constraint": "wait",
+             "resource-constraint": "wait",
              "bad-request": "modify", "jid-malformed": "modify", "not-acceptable": "modify",
              "policy-violation": "modify"}
 
@@ -189,7 +189,7 @@ class Room:
             return existing
         limit = self.config.max_users or service_limit
         if limit and len(self.occupants) >= limit and affiliation not in ("owner", "admin"):
-            raise MucError("service-unavailable", "the room is full")  # §7.2.10
+            raise MucError("service-unavailable", "the room is full", "wait")  # §7.2.10
         return None
 
     def add(self, full: str, bare: str, nick: str, presence: Any) -> Occupant:

@@ -21,7 +21,7 @@ from twisted.words.xish import domish
 from wokkel import disco, pubsub
 
 from minixmpp import ns
-from minixmpp.forms import form_type
+from minixmpp.forms import form_type, multi_values
 from minixmpp.pep import access, config
 from minixmpp.pep.caps import CapsCache
 from minixmpp.pep.errors import PepError, refuse, stanza_error
@@ -53,14 +53,6 @@ def _edge(method: Callable[..., Any]) -> Callable[..., defer.Deferred]:
     run.__name__ = method.__name__
     run.__doc__ = method.__doc__
     return run
-
-
-def submitted(x: domish.Element | None) -> dict[str, list[str]]:
-    """Field values of a submitted form (typed or not), by var."""
-    if x is None:
-        return {}
-    return {f.getAttribute("var", ""): [str(v) for v in f.elements(ns.X_DATA, "value")]
-            for f in x.elements(ns.X_DATA, "field")}
 
 
 class PEPResource(pubsub.PubSubResource):
@@ -169,7 +161,7 @@ class PEPResource(pubsub.PubSubResource):
                 forms = [x for x in child.elements(ns.X_DATA, "x")
                          if form_type(x) == ns.PUBLISH_OPTIONS]
                 if forms:
-                    options = config.parse(submitted(forms[0]), self.limits.items,
+                    options = config.parse(multi_values(forms[0]), self.limits.items,
                                            strict=True)
         item_id = items[0].getAttribute("id") or uuid.uuid4().hex
         self.publish_item(owner, request.nodeIdentifier, item_id, payloads[0],
