@@ -187,6 +187,9 @@ class Settings:
     contact_address: tuple[str, ...] = option(
         (), "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, feedback, "
         "sales, security, status, support), repeatable")
+    disable: tuple[str, ...] = option(
+        (), "switch a feature off: not built, not advertised, its requests answered as a "
+        "server without it would (docs/features.md lists the names), repeatable")
     ready_file: str | None = option(
         None, "once listening, write the bound addresses and ports as JSON to this file (for test "
         "harnesses that start the server with tcp:0)")
@@ -202,6 +205,8 @@ class Settings:
     #: Parsed ``stun`` values: (host, port); ``turn``: (host, port, secret).
     stun_servers: list[tuple[str, int]] = field(default_factory=list)
     turn_servers: list[tuple[str, int, str]] = field(default_factory=list)
+    #: What is off: ``--disable`` and the older ``--no-*`` options (``features.ALIASES``).
+    disabled: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, cli: dict[str, Any] | None = None) -> Settings:
@@ -241,7 +246,11 @@ class Settings:
                               "(pushing on archive needs the archive)")
         for opt in OPTIONS:
             setattr(self, attr(opt.name), opt.check(getattr(self, attr(opt.name))))
-        if not self.no_muc and self.muc_jid in (self.domain, self.push_jid):
+        self.disabled = self._disabled()
+        if "mam" in self.disabled and self.push_on_archive:
+            raise ConfigError("--disable mam and --push-on-archive contradict each other "
+                              "(pushing on archive needs the archive)")
+        if "muc" not in self.disabled and self.muc_jid in (self.domain, self.push_jid):
             raise ConfigError(f"--muc-jid {self.muc_jid}: that JID is already served")
         if self.http_url is not None:
             if not self.http_url.startswith(("http://", "https://")):
@@ -264,16 +273,40 @@ class Settings:
         if self.demo_accounts:
             self.accounts = dict(DEMO_USERS)
 
+    def _disabled(self) -> frozenset[str]:
+        """``--disable`` names, checked, with what the ``--no-*`` aliases switch off."""
+        from minixmpp.features import ALIASES, NAMES, mechanisms
+
+        for name in self.disable:
+            if name not in NAMES:
+                raise ConfigError(f"--disable {name!r}: not a feature; one of "
+                                  f"{', '.join(NAMES)}")
+        disabled = set(self.disable)
+        for flag, names in ALIASES.items():
+            if getattr(self, flag):
+                disabled.update(names)
+        if self.registration == "off":
+            disabled.add("register")
+        if self.c2s_tls == "off":
+            disabled.add("direct-tls")
+        if self.require_tls and "starttls" in disabled:
+            raise ConfigError("--disable starttls and --require-tls contradict each other "
+                              "(no client could authenticate)")
+        if not mechanisms(frozenset(disabled)):
+            raise ConfigError("--disable leaves no SASL mechanism to log in with")
+        return frozenset(disabled)
+
     def _component(self, spec: str) -> tuple[str, str]:
         """``--component NAME:SECRET``: (domain, secret), not a domain served in-process."""
         name, sep, secret = str(spec).partition(":")
         if not sep or not name or not secret:
             raise ConfigError(f"--component {spec!r}: expected NAME:SECRET")
         domain = domain_jid("component", name)
-        if domain == self.domain or (domain == self.push_jid and not self.no_push_component):
+        if domain == self.domain or (domain == self.push_jid
+                                     and "appserver" not in self.disabled):
             raise ConfigError(f"--component {name}: that domain is served in-process "
                               "(use --no-push-component to serve the push JID externally)")
-        if domain == self.muc_jid and not self.no_muc:
+        if domain == self.muc_jid and "muc" not in self.disabled:
             raise ConfigError(f"--component {name}: that domain is served in-process "
                               "(use --no-muc to serve the group chat JID externally)")
         return domain, secret

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 #: (name, module with ``build``), in the order they run
 FEATURES: tuple[tuple[str, str], ...] = (
+    ("starttls", "minixmpp.c2s.starttls"),  # RFC 6120 §5
+    ("direct-tls", "minixmpp.c2s.tls"),  # XEP-0368: the --c2s-tls listener
+    ("sasl2", "minixmpp.c2s.sasl2"),  # XEP-0388
+    ("bind2", "minixmpp.c2s.bind2"),  # XEP-0386 (inside SASL2)
+    ("sm", "minixmpp.c2s.sm"),  # XEP-0198
     ("offline", "minixmpp.im.offline"),  # XEP-0160: delivery's last routing rule
     ("blocking", "minixmpp.im.blocking"),  # XEP-0191: the first delivery stage
     ("push", "minixmpp.push"),  # XEP-0357: the first delivery listener
@@ -45,6 +50,24 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("websocket", "minixmpp.c2s.websocket"),  # RFC 7395
     ("bosh", "minixmpp.c2s.bosh"),  # XEP-0206
 )
+
+
+#: SASL mechanisms ``--disable`` may name (lower case), besides ``scram-plus`` for every
+#: ``-PLUS`` mechanism
+MECHANISMS = ("scram-sha-512-plus", "scram-sha-256-plus", "scram-sha-1-plus", "scram-sha-512",
+              "scram-sha-256", "scram-sha-1", "plain")
+#: every name ``--disable`` takes
+NAMES = (*(name for name, _ in FEATURES), "scram-plus", *MECHANISMS)
+#: the older ``--no-*`` options and what they switch off
+ALIASES = {"no_archive": ("mam",), "no_muc": ("muc",), "no_upload": ("upload",),
+           "no_websocket": ("websocket",), "no_bosh": ("bosh",),
+           "no_push_component": ("appserver",), "no_tls": ("direct-tls",)}
+
+
+def mechanisms(disabled: frozenset[str]) -> frozenset[str]:
+    """The SASL mechanisms that stay on (upper case, as on the wire)."""
+    return frozenset(m.upper() for m in MECHANISMS if m not in disabled
+                     and not (m.endswith("-plus") and "scram-plus" in disabled))
 
 
 def builder(module: str) -> Callable[[Context], Feature | None]:

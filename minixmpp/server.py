@@ -56,7 +56,8 @@ class Server(service.MultiService):
         super().__init__()
         self.settings = settings
         self.reactor = reactor
-        self.tls = None if settings.no_tls else tls.load(
+        no_tls = settings.no_tls or {"starttls", "direct-tls"} <= settings.disabled
+        self.tls = None if no_tls else tls.load(
             settings.domain, settings.tls_cert, settings.tls_key, settings.data_dir)
         try:
             self.storage = open_storage(settings.data_dir)
@@ -81,7 +82,9 @@ class Server(service.MultiService):
                           self.sessions, self.local, messages, presence,
                           self.http_base_url, self.provided)
         self.features: dict[str, Feature] = {}
-        for _name, module in registry.FEATURES:
+        for name, module in registry.FEATURES:
+            if name in settings.disabled:
+                continue  # off: not built, so not there at all
             feature = registry.builder(module)(context)
             if feature is not None:
                 self.features[feature.name] = feature
@@ -136,7 +139,9 @@ class Server(service.MultiService):
             sessions=self.sessions, resumption=self.resumption,
             deliver=self.local.from_client, auth_limiter=self.auth_limiter,
             caps=self.provided("caps"), registrar=self.provided("registrar"),
-            fast=self.provided("fast"), archive=self.provided("archive")),
+            fast=self.provided("fast"), archive=self.provided("archive"),
+            enabled=frozenset(self.features),
+            mechanisms=registry.mechanisms(settings.disabled)),
             stages=stages(self._declared("c2s_stages")))
         # WebSocket and BOSH streams: the same stream and stages (but STARTTLS) from a
         # factory of their own, so the HTTP transports only frame (c2s/framed.py).
@@ -249,7 +254,7 @@ class Server(service.MultiService):
         async def listen_all() -> None:
             s = self.settings
             await self._listen("c2s", s.c2s, self.c2s_factory)
-            if self.tls is not None and s.c2s_tls != "off":
+            if self.tls is not None and "direct-tls" in self.features:
                 await self._listen("c2s-tls", s.c2s_tls,
                                    tls.direct_tls_factory(self.tls, self.c2s_factory))
             if self.component_factory is not None:

@@ -38,30 +38,6 @@ class Options(usage.Options):
             return "Usage: minixmpp [options]"
         return super().getSynopsis()
 
-    def opt_user(self, value: str) -> None:
-        """account NAME:PASSWORD, repeatable; without any, demo accounts are created"""
-        self["user"].append(value)
-
-    def opt_component(self, value: str) -> None:
-        """external component NAME:SECRET (XEP-0114), repeatable"""
-        self["component"].append(value)
-
-    def opt_http_origins(self, value: str) -> None:
-        """browser origin allowed by CORS, repeatable [default: every origin]"""
-        self["http-origins"].append(value)
-
-    def opt_stun(self, value: str) -> None:
-        """STUN server HOST:PORT announced by XEP-0215, repeatable"""
-        self["stun"].append(value)
-
-    def opt_turn(self, value: str) -> None:
-        """TURN server HOST:PORT:SECRET (coturn use-auth-secret) for XEP-0215, repeatable"""
-        self["turn"].append(value)
-    def opt_contact_address(self, value: str) -> None:
-        """contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin,
-        feedback, sales, security, status, support), repeatable"""
-        self["contact-address"].append(value)
-
     def parseOptions(self, options: Any = None) -> None:
         """Parse; any problem is one line on stderr and exit status 2 (no usage dump)."""
         try:
@@ -87,6 +63,20 @@ class Options(usage.Options):
             self.settings = Settings.build(cli)
         except ConfigError as e:
             _fail(str(e), 2)
+
+
+def _repeatable(name: str, help: str) -> Any:
+    """``--NAME VALUE``, repeatable: each value is appended (the option's own help)."""
+    def opt(self: Options, value: str) -> None:
+        self[name].append(value)
+
+    opt.__doc__ = help
+    return opt
+
+
+for _option in OPTIONS:  # list options take their --help text from the one declaration
+    if _option.kind == "list":
+        setattr(Options, f"opt_{attr(_option.name)}", _repeatable(_option.name, _option.help))
 
 
 def _fail(message: str, status: int) -> None:

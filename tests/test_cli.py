@@ -215,7 +215,7 @@ def test_settings_fields_are_the_options_with_their_defaults() -> None:
     """OPTIONS is the one declaration: Settings has exactly its fields, in its order,
     with its defaults (plus the parsed values)."""
     derived = {"component_secrets", "accounts", "demo_accounts", "stun_servers",
-               "turn_servers", "contact_addresses"}
+               "turn_servers", "contact_addresses", "disabled"}
     names = [f.name for f in fields(Settings) if f.name not in derived]
     assert names == [attr(o.name) for o in OPTIONS]
     defaults = Settings()

@@ -16,6 +16,7 @@ class Advertised(Stage):
     """``<c/>`` before and after authentication; ``<ver/>`` and ``<sub/>`` after it."""
 
     phases = frozenset({UNAUTHENTICATED, AUTHENTICATED})
+    order = 90
 
     def features(self) -> list[domish.Element]:
         out = []

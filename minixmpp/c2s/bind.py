@@ -36,6 +36,7 @@ class BindStage(Stage):
     """``<bind/>`` (§7.2) and the no-op ``<session/>`` IQ, after SASL."""
 
     phases = frozenset({AUTHENTICATED})
+    order = 50
     log = Logger()
 
     def features(self) -> list[domish.Element]:

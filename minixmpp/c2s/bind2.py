@@ -20,23 +20,25 @@ from twisted.words.xish import domish
 
 from minixmpp import addressing, ns
 from minixmpp.c2s import sm
+from minixmpp.feature import Context, Feature
 from minixmpp.sessions import Session
 from minixmpp.timestamps import utc_stamp
 
 if TYPE_CHECKING:
     from minixmpp.c2s.stream import C2SAuthenticator
 
-#: features that may be enabled inline (§2: advertised in ``<inline/>``)
-INLINE = (ns.CARBONS, ns.CSI, ns.SM)
+#: features that may be enabled inline (§2: advertised in ``<inline/>``), by feature name
+INLINE = (("carbons", ns.CARBONS), ("csi", ns.CSI), ("sm", ns.SM))
 log = Logger()
 
 
-def inline_feature() -> domish.Element:
-    """``<bind xmlns='urn:xmpp:bind:0'><inline><feature var/>...`` (§2)."""
+def inline_feature(enabled: frozenset[str]) -> domish.Element:
+    """``<bind xmlns='urn:xmpp:bind:0'><inline><feature var/>...`` (§2): what is on."""
     bind = domish.Element((ns.BIND2, "bind"))
     inline = bind.addElement("inline")
-    for var in INLINE:
-        inline.addElement("feature")["var"] = var
+    for name, var in INLINE:
+        if name in enabled:
+            inline.addElement("feature")["var"] = var
     return bind
 
 
@@ -66,12 +68,13 @@ def bind(auth: C2SAuthenticator, request: domish.Element, user_agent: dict[str, 
     context.sessions.bind(session)
     auth.bound(session)
     bound = domish.Element((ns.BIND2, "bound"))
+    enabled = context.enabled  # §2: only what was offered inline is acted on
     for child in request.elements():
-        if child.uri == ns.CARBONS and child.name == "enable":
+        if child.uri == ns.CARBONS and child.name == "enable" and "carbons" in enabled:
             session.carbons = True  # XEP-0280 inline: no reply element
-        elif child.uri == ns.CSI and child.name in ("active", "inactive"):
+        elif child.uri == ns.CSI and child.name in ("active", "inactive") and "csi" in enabled:
             session.csi = child.name
-        elif child.uri == ns.SM and child.name == "enable":
+        elif child.uri == ns.SM and child.name == "enable" and "sm" in enabled:
             resume = child.getAttribute("resume") in ("true", "1")
             state = context.resumption.enable(session, resume)
             bound.addChild(sm.element("enabled", id=state.id, resume=resume or None,
@@ -95,3 +98,8 @@ def archive_metadata(archive, user: str) -> domish.Element | None:
             edge = metadata.addElement(name)
             edge["id"], edge["timestamp"] = item.id, utc_stamp(item.timestamp)
     return metadata
+
+
+def build(ctx: Context) -> Feature:
+    """The ``bind2`` feature: SASL2 offers binding inline (XEP-0386)."""
+    return Feature("bind2")

@@ -397,8 +397,8 @@ def build(ctx: Context) -> Feature | None:
     from minixmpp.web.hostmeta import REL_BOSH
 
     s = ctx.settings
-    if not s.http or s.no_bosh:
-        return None
+    if not s.http:
+        return None  # it needs the HTTP listener
     manager = BoshManager(s, ctx.reactor)
     return Feature("bosh", service=manager,
                    mounts=(Mount(b"http-bind", manager.resource, rel=REL_BOSH),),

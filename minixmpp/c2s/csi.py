@@ -17,6 +17,7 @@ class ClientState(Stage):
     """XEP-0352 §4: ``<active/>``/``<inactive/>`` set the session's client state."""
 
     phases = frozenset({BOUND})
+    order = 70
 
     def features(self) -> list[domish.Element]:
         return [domish.Element((ns.CSI, "csi"))]

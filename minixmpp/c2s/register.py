@@ -20,6 +20,7 @@ class RegisterStage(Stage):
     """``<register xmlns='http://jabber.org/features/iq-register'/>`` and the IQs."""
 
     phases = frozenset({UNAUTHENTICATED})
+    order = 40
     log = Logger()
 
     def offered(self) -> bool:

@@ -32,6 +32,7 @@ from minixmpp.storage.interfaces import IAccountStore
 
 #: SCRAM hashes, strongest first (RFC 5802, RFC 7677, draft-melnikov-scram-sha-512)
 SCRAM_HASHES = ("SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1")
+PLUS = frozenset(f"{h}-PLUS" for h in SCRAM_HASHES)
 
 # scramp computes no tls-exporter data itself (Python's ssl cannot) and so refuses the
 # name; we hand it the bytes from pyOpenSSL (c2s.tls.channel_bindings), which it then
@@ -188,14 +189,17 @@ class Scram:
         return cb_type
 
 
-def mechanisms(plain: bool, channel_binding: bool = False) -> list[str]:
-    """Mechanism names in order of preference (RFC 6120 §6.4.1): ``-PLUS`` first when the
-    stream can bind to its TLS channel."""
-    names = [f"{h}-PLUS" for h in SCRAM_HASHES] if channel_binding else []
-    names += SCRAM_HASHES
-    if plain:
-        names.append("PLAIN")
-    return names
+#: Every mechanism, in order of preference (RFC 6120 §6.4.1): ``-PLUS`` first.
+ALL = (*(f"{h}-PLUS" for h in SCRAM_HASHES), *SCRAM_HASHES, "PLAIN")
+
+
+def mechanisms(plain: bool, channel_binding: bool = False,
+               allowed: frozenset[str] = frozenset(ALL)) -> list[str]:
+    """Mechanism names in order of preference: ``-PLUS`` when the stream can bind to its
+    TLS channel, PLAIN when it may be offered, of those ``allowed`` (``--disable``)."""
+    return [name for name in ALL if name in allowed
+            and (channel_binding or not name.endswith("-PLUS"))
+            and (plain or name != "PLAIN")]
 
 
 def create(name: str, accounts: IAccountStore, domain: str,
@@ -227,6 +231,7 @@ class SASLStage(Stage):
     """The SASL exchange over the stream (RFC 6120 §6.4); success restarts the stream."""
 
     phases = frozenset({UNAUTHENTICATED})
+    order = 20
 
     def __init__(self, auth) -> None:
         super().__init__(auth)
@@ -234,8 +239,9 @@ class SASLStage(Stage):
         self._bindings: dict[str, bytes] | None = None
 
     def bindings(self) -> dict[str, bytes]:
-        """Channel-binding data of this stream's TLS (computed once, after the handshake)."""
-        if not self.auth.tls:
+        """Channel-binding data of this stream's TLS (computed once, after the handshake);
+        none when no ``-PLUS`` mechanism is on."""
+        if not self.auth.tls or not self.context.mechanisms & PLUS:
             return {}
         if self._bindings is None:
             self._bindings = tls.channel_bindings(self.auth.xmlstream.transport)
@@ -258,7 +264,7 @@ class SASLStage(Stage):
             return []
         bindings = self.bindings()
         mechs = domish.Element((ns.SASL, "mechanisms"))
-        for name in mechanisms(self.plain_allowed(), bool(bindings)):
+        for name in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
             mechs.addElement("mechanism", content=name)
         if not bindings:
             return [mechs]
@@ -290,7 +296,7 @@ class SASLStage(Stage):
             return self._failure("encryption-required")
         name = element.getAttribute("mechanism") or ""
         bindings = self.bindings()
-        if name not in mechanisms(self.plain_allowed(), bool(bindings)):
+        if name not in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
             return self._failure("invalid-mechanism")
         self.mechanism = create(name, self.context.accounts, settings.domain, bindings)
         self._step(element)

@@ -17,6 +17,7 @@ from twisted.words.xish import domish
 from minixmpp import ns
 from minixmpp.c2s import bind2, fast, sm
 from minixmpp.c2s.sasl import SASLFailure, SASLStage, create, mechanisms
+from minixmpp.feature import Context, Feature
 
 
 def _text(element: domish.Element) -> str:
@@ -30,6 +31,8 @@ def _child(element: domish.Element, uri: str, name: str) -> domish.Element | Non
 class SASL2Stage(SASLStage):
     """``<authenticate/>``, ``<response/>``, ``<abort/>`` in ``urn:xmpp:sasl:2``."""
 
+    order = 30
+
     def __init__(self, auth) -> None:
         super().__init__(auth)
         self.request: domish.Element | None = None
@@ -39,11 +42,15 @@ class SASL2Stage(SASLStage):
         if not self.auth.tls and self.context.settings.require_tls:
             return []
         authentication = domish.Element((ns.SASL2, "authentication"))
-        for name in mechanisms(self.plain_allowed(), bool(self.bindings())):
+        for name in mechanisms(self.plain_allowed(), bool(self.bindings()),
+                               self.context.mechanisms):
             authentication.addElement("mechanism", content=name)
+        enabled = self.context.enabled
         inline = authentication.addElement("inline")
-        inline.addChild(bind2.inline_feature())
-        inline.addChild(domish.Element((ns.SM, "sm")))
+        if "bind2" in enabled:
+            inline.addChild(bind2.inline_feature(enabled))
+        if "sm" in enabled:
+            inline.addChild(domish.Element((ns.SM, "sm")))
         if self.context.fast is not None:
             inline.addChild(fast.inline_feature())
         return [authentication]
@@ -83,7 +90,7 @@ class SASL2Stage(SASLStage):
         if name in fast.MECHANISMS and self.context.fast is not None:
             self.mechanism = fast.HashedToken(name, self.context.fast, settings.domain,
                                               self.user_agent.get("id", ""), bindings)
-        elif name in mechanisms(self.plain_allowed(), bool(bindings)):
+        elif name in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
             self.mechanism = create(name, self.context.accounts, settings.domain, bindings)
         else:
             return self._failure("invalid-mechanism")
@@ -127,10 +134,11 @@ class SASL2Stage(SASLStage):
         identifier = success.addElement("authorization-identifier",
                                         content=f"{user}@{context.settings.domain}")
         resumed = None
-        resume = _child(request, ns.SM, "resume")
+        enabled = self.context.enabled
+        resume = _child(request, ns.SM, "resume") if "sm" in enabled else None
         if resume is not None:
             resumed = self._resume_inline(resume, success)
-        bind_request = _child(request, ns.BIND2, "bind")
+        bind_request = _child(request, ns.BIND2, "bind") if "bind2" in enabled else None
         if resumed is None and bind_request is not None:
             success.addChild(bind2.bind(auth, bind_request, self.user_agent))
         if auth.session is not None:
@@ -177,3 +185,9 @@ class SASL2Stage(SASLStage):
         if text:
             failure.addElement("text", content=text)
         self.auth.send(failure)
+
+
+def build(ctx: Context) -> Feature:
+    """The ``sasl2`` feature: ``<authentication/>`` beside ``<mechanisms/>`` (XEP-0388);
+    Bind2 and FAST ride on it."""
+    return Feature("sasl2", c2s_stages=(SASL2Stage,))

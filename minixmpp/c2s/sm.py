@@ -20,6 +20,7 @@ from twisted.words.xish import domish
 
 from minixmpp import ns
 from minixmpp.c2s.stage import AUTHENTICATED, BOUND, Stage
+from minixmpp.feature import Context, Feature
 from minixmpp.sessions import Session, SessionManager
 
 MOD = 2**32  # h is an unsigned 32-bit counter (§5)
@@ -182,6 +183,7 @@ class SMStage(Stage):
     and ``<a/>`` once bound (§3, §4)."""
 
     phases = frozenset({AUTHENTICATED, BOUND})
+    order = 60
     log = Logger()
 
     def features(self) -> list[domish.Element]:
@@ -265,3 +267,8 @@ def resend(auth: Any, session: Session) -> None:
     SMStage.log.info("{jid} resumed ({peer}; {n} stanzas sent again)",
                      jid=session.jid.full(), peer=auth.peer, n=len(state.queue))
 
+
+def build(ctx: Context) -> Feature:
+    """The ``sm`` feature: the XEP-0198 stage (and SASL2/Bind2's inline enable and
+    resume). Without it nothing hibernates: a lost connection ends its session."""
+    return Feature("sm", c2s_stages=(SMStage,))

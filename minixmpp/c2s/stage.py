@@ -54,6 +54,11 @@ class C2SContext:
     fast: Any = None
     #: the message archive (``IArchiveStore``), for Bind2's MAM metadata; None when off
     archive: Any = None
+    #: the features that are on (``features.FEATURES`` names): what SASL2 and Bind2 may
+    #: offer inline
+    enabled: frozenset[str] = frozenset()
+    #: the SASL mechanisms that may be offered (``--disable plain`` and the like)
+    mechanisms: frozenset[str] = frozenset()
 
 
 class Stage:
@@ -61,6 +66,10 @@ class Stage:
 
     #: the phases in which this stage offers features and takes elements
     phases: ClassVar[frozenset[str]] = frozenset()
+    #: where the stage stands among the others (its features are offered and elements
+    #: offered to it in this order): 10 STARTTLS, 20 SASL, 30 SASL2, 40 registration,
+    #: 50 bind, 60 SM, 70 CSI, 80 a push profile's answer, 90 advertised, 100 stanzas
+    order: ClassVar[int] = 85
 
     def __init__(self, auth: C2SAuthenticator) -> None:
         self.auth = auth

@@ -18,6 +18,7 @@ class StanzaChecks(Stage):
     ``to`` (prepared, or ``jid-malformed``), §8.2.3 IQ type/id/one child."""
 
     phases = frozenset({BOUND})
+    order = 100
 
     def receive(self, element: domish.Element) -> bool:
         if element.uri != ns.CLIENT or element.name not in STANZAS:

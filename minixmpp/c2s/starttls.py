@@ -9,6 +9,7 @@ from twisted.words.xish import domish
 
 from minixmpp import ns
 from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
+from minixmpp.feature import Context, Feature
 
 
 class StartTLS(Stage):
@@ -16,6 +17,7 @@ class StartTLS(Stage):
     connection on ``<starttls/>`` (§5.4.2)."""
 
     phases = frozenset({UNAUTHENTICATED})
+    order = 10
 
     def offered(self) -> bool:
         return (not self.auth.tls and self.context.tls is not None
@@ -47,3 +49,11 @@ class StartTLS(Stage):
         self.auth.tls = True
         xs.reset()  # §5.4.3.3: a new stream over TLS
         return True
+
+
+def build(ctx: Context) -> Feature:
+    """The ``starttls`` feature. With ``--no-tls`` it is there but offers nothing and
+    answers ``<starttls/>`` with ``<failure/>`` (§5.4.2.2), as a server without a
+    certificate does; ``--disable starttls`` leaves it out (``unsupported-stanza-type``,
+    as Prosody without mod_tls)."""
+    return Feature("starttls", c2s_stages=(StartTLS,))

@@ -25,25 +25,21 @@ from minixmpp.c2s.bind import BindStage
 from minixmpp.c2s.parser import HardenedStream
 from minixmpp.c2s.register import RegisterStage
 from minixmpp.c2s.sasl import SASLStage
-from minixmpp.c2s.sasl2 import SASL2Stage
 from minixmpp.c2s.stage import AUTHENTICATED, BOUND, UNAUTHENTICATED, C2SContext, Stage
 from minixmpp.c2s.stanzas import STANZAS, StanzaChecks
-from minixmpp.c2s.starttls import StartTLS
 from minixmpp.sessions import Session
 from minixmpp.tracking import StreamTracking
 
-#: The negotiation stages of every stream, in the order their features are offered and
-#: they are asked; the features' own stages (``Feature.c2s_stages``: CSI, a push
-#: profile's answer before authentication) come between these and :data:`LAST`.
-STAGES: tuple[Callable[[C2SAuthenticator], Stage], ...] = (
-    StartTLS, SASLStage, SASL2Stage, RegisterStage, BindStage, sm.SMStage)
-LAST: tuple[Callable[[C2SAuthenticator], Stage], ...] = (Advertised, StanzaChecks)
+#: The negotiation stages every stream has (RFC 6120 SASL and binding, registration's
+#: answer, the advertised features, the stanza checks); the features add theirs
+#: (``Feature.c2s_stages``: STARTTLS, SASL2, stream management, CSI, ...).
+CORE: tuple[type[Stage], ...] = (SASLStage, RegisterStage, BindStage, Advertised, StanzaChecks)
 
 
-def stages(extra: Sequence[Callable[[C2SAuthenticator], Stage]] = ()
-           ) -> tuple[Callable[[C2SAuthenticator], Stage], ...]:
-    """Every stage of a stream, with the features' own in their place."""
-    return (*STAGES, *extra, *LAST)
+def stages(extra: Sequence[type[Stage]] = ()) -> tuple[type[Stage], ...]:
+    """Every stage of a stream, in the order each declares (``Stage.order``): their
+    features are offered, and elements offered to them, in that order."""
+    return tuple(sorted((*CORE, *extra), key=lambda stage: stage.order))
 
 
 class C2SStream(HardenedStream):

@@ -21,6 +21,7 @@ from twisted.internet import ssl
 from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from minixmpp.config import ConfigError
+from minixmpp.feature import Context, Feature
 
 #: XEP-0368 §3: the ALPN protocol of client-to-server XMPP.
 ALPN_XMPP_CLIENT = b"xmpp-client"
@@ -208,3 +209,9 @@ def selected_alpn(transport: object) -> bytes | None:
     """The ALPN protocol negotiated on ``transport`` (None when there was none)."""
     conn = tls_connection(transport)
     return (conn.get_alpn_proto_negotiated() or None) if conn is not None else None
+
+
+def build(ctx: Context) -> Feature:
+    """The ``direct-tls`` feature: the ``--c2s-tls`` listener (XEP-0368), off with
+    ``--c2s-tls off`` (or ``--no-tls``)."""
+    return Feature("direct-tls")

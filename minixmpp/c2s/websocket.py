@@ -116,8 +116,8 @@ def build(ctx: Context) -> Feature | None:
     from minixmpp.web.hostmeta import REL_WEBSOCKET
 
     s = ctx.settings
-    if not s.http or s.no_websocket:
-        return None
+    if not s.http:
+        return None  # it needs the HTTP listener
 
     def resource(web: Any) -> Any:
         return WebSocketResource(websocket_factory(web.c2s, web.cors, web.secure,

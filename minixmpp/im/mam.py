@@ -337,13 +337,11 @@ def _matches(with_jid: str, other: jid.JID) -> bool:
     return stored.userhost() == other.userhost()
 
 
-def build(ctx: Context) -> Feature | None:
+def build(ctx: Context) -> Feature:
     """The ``mam`` feature (off with ``--no-archive``): a delivery stage that stamps the
     stanza-id, a listener and a sent listener that write both copies, the queries;
     ``provides["archive"]`` for Bind2's metadata."""
     s = ctx.settings
-    if s.no_archive:
-        return None
     store = ctx.storage.archive
     archive = ArchiveHandler(store, ctx.sessions, ctx.domain, s.max_archive,
                              ctx.reactor.seconds)

@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from twisted.logger import Logger
 from twisted.words.xish import domish
+from wokkel.subprotocols import XMPPHandler
 
 from minixmpp import ns
+from minixmpp.discovery import Discoverable
 from minixmpp.feature import Context, Feature
 from minixmpp.sessions import Session
 from minixmpp.stanza import parse
@@ -75,11 +77,18 @@ class OfflineStorage:
         return len(stored)
 
 
+class OfflineDiscovery(Discoverable, XMPPHandler):
+    """``msgoffline`` on the server (XEP-0160 §4, as Prosody's mod_offline says)."""
+
+    disco_features = ("msgoffline",)
+
+
 def build(ctx: Context) -> Feature:
     """The ``offline`` feature: the last routing rule of delivery, flushed on initial
     presence (``--max-offline`` per account)."""
     store = ctx.storage.offline
     offline = OfflineStorage(store, ctx.domain, ctx.settings.max_offline, ctx.reactor.seconds)
     return Feature("offline", service=offline, offline=offline,
+                   handlers=(OfflineDiscovery(),),
                    forget=store.pop_all, clear=None,
                    describe_account=lambda user: {"offline": store.count(user)})

@@ -184,13 +184,11 @@ class AccountManagement(Discoverable, XMPPHandler, IQHandlerMixin):
         return None
 
 
-def build(ctx: Context) -> Feature | None:
+def build(ctx: Context) -> Feature:
     """The ``register`` feature (``--registration`` loopback or open): the rules, shared
     with the c2s stage before authentication (``provides["registrar"]``), and password
     change and removal for authenticated users."""
     s = ctx.settings
-    if s.registration == "off":
-        return None
     registrar = Registrar(ctx.storage.accounts, ctx.domain, s.registration,
                           s.registration_limit, ctx.reactor.seconds)
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from minixmpp.feature import Context, Feature
 
 
-def build(ctx: Context) -> Feature | None:
+def build(ctx: Context) -> Feature:
     """The ``muc`` feature at ``--muc-jid`` (off with ``--no-muc``), listed in the
     domain's disco#items; it gives push an account's nick in a room
     (``provides["nick"]``)."""
@@ -38,8 +38,6 @@ def build(ctx: Context) -> Feature | None:
     from minixmpp.muc.service import MucService
 
     s = ctx.settings
-    if s.no_muc:
-        return None
     jid = s.muc_jid
     assert jid is not None and ctx.storage.rooms is not None
     assert ctx.storage.room_archive is not None

@@ -62,7 +62,7 @@ def build(ctx: Context) -> Feature:
         ctx.domain, store, ctx.storage.rosters, ctx.sessions, ctx.reactor,
         privacy=s.push_privacy, max_errors=s.push_max_errors, timeout=s.push_timeout,
         csi_inactive=s.push_csi_inactive,
-        on_archive=s.push_on_archive or (chosen.on_archive and not s.no_archive),
+        on_archive=s.push_on_archive or (chosen.on_archive and "mam" not in s.disabled),
         profile=chosen, groupchat=s.push_groupchat, nick=nick,
         log_publishes=not s.push_quiet, on_event=event)
     push = Push(store, enable, notifier, events)

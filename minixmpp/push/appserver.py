@@ -226,12 +226,10 @@ def owner(store: IPushStore, service: str, node: str | None) -> str | None:
     return None
 
 
-def build(ctx: Context) -> Feature | None:
+def build(ctx: Context) -> Feature:
     """The ``appserver`` feature: the in-process App Server at ``--push-jid`` (off with
     ``--no-push-component``, so an external component may serve that JID)."""
     s = ctx.settings
-    if s.no_push_component:
-        return None
     assert s.push_jid is not None
     store = ctx.storage.push
     app = AppServer(s.push_jid, lambda service, node: owner(store, service, node),

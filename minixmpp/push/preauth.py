@@ -27,6 +27,7 @@ def before_auth_stage(profile: Profile) -> Callable[[Any], Stage] | None:
 
     class PushBeforeAuth(Stage):
         phases: ClassVar[frozenset[str]] = frozenset({UNAUTHENTICATED})
+        order: ClassVar[int] = 80
 
         def receive(self, element: domish.Element) -> bool:
             if element.name != "iq" or element.getAttribute("type") not in ("get", "set"):

@@ -29,8 +29,8 @@ def build(ctx: Context) -> Feature | None:
     from minixmpp.upload.slots import UploadService
 
     s = ctx.settings
-    if not s.http or s.no_upload:
-        return None
+    if not s.http:
+        return None  # it needs the HTTP listener
     assert s.upload_jid is not None
     temporary = None if s.data_dir is not None else tempfile.mkdtemp(
         prefix="minixmpp-uploads-")

@@ -27,6 +27,7 @@ PAGE = """<!doctype html>
 <span id="status" class="muted">connecting…</span>
 <h1>minixmpp <span class="muted">serving</span> {domain}</h1>
 <div id="summary" class="muted"></div>
+<div id="features" class="muted"></div>
 <h2>Connected resources</h2>
 <table id="sessions"><thead><tr><th>full JID</th><th>presence</th><th>priority</th>
 <th>TLS</th><th>connected since</th></tr></thead><tbody></tbody></table>
@@ -72,6 +73,8 @@ async function refresh() {{
       " · accounts: " + s.accounts.map(a => a.jid).join(", ") +
       (s.push_jid ? " · push App Server: " + s.push_jid : "") +
       (s.muc_jid ? " · group chat: " + s.muc_jid : "");
+    document.getElementById("features").textContent = "features on: " +
+      s.features.join(" ") + (s.disabled.length ? " · off: " + s.disabled.join(" ") : "");
     fill("sessions", s.sessions, x => ["<code>" + esc(x.jid) + "</code>",
       x.available ? esc(x.show || "available") : '<span class="muted">no presence</span>',
       esc(x.priority), x.tls ? "yes" : "no", time(x.connected_since)]);

@@ -48,6 +48,7 @@ def state(view: ServerView) -> dict[str, Any]:
         "domain": view.settings.domain,
         "c2s": f"{ports.host}:{ports.c2s}" if ports.c2s is not None else None,
         "features": list(view.features),
+        "disabled": sorted(view.settings.disabled),
         "accounts": [account(view, u) for u in view.accounts.users()],
         "sessions": [session(s) for s in view.sessions],
         **EMPTY,
