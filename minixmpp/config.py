@@ -13,19 +13,34 @@ rules between options; a problem is refused with one line.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from twisted.words.protocols.jabber import jid
 
 from minixmpp import addressing
-from minixmpp.options import ConfigError, Option, attr, domain_jid, option, options
+from minixmpp.options import (
+    ConfigError,
+    Option,
+    attr,
+    bare_domain,
+    domain_jid,
+    host_port,
+    loopback,
+    option,
+    options,
+    turn,
+)
 from minixmpp.push.profiles import PROFILES
 
 __all__ = ["DEMO_USERS", "OPTIONS", "ConfigError", "Option", "Settings", "attr", "load_toml"]
 
 DEMO_USERS: tuple[tuple[str, str], ...] = (("alice", "alice"), ("bob", "bob"))
+#: ``--auth`` modes
+AUTH_MODES = ("accounts", "anonymous", "any-password")
+#: plural names the fixture and the TOML file accept for repeatable options
+PLURALS = {"domains": "domain", "users": "user", "admins": "admin"}
 
 #: The kinds of ``--contact-address`` (XEP-0157).
 CONTACT_KINDS = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
@@ -36,7 +51,10 @@ class Settings:
     """Validated settings for one :class:`minixmpp.server.Server`: one field per option
     (``tls-cert`` → ``tls_cert``), in the order of ``--help``, then the parsed values."""
 
-    domain: str = option("localhost", "XMPP domain served (the part after @)")
+    domains: tuple[str, ...] = option(
+        ("localhost",), "XMPP domain served (the part after @); repeatable: each domain has "
+        "its own accounts, push App Server, group chat and upload, and the first is the "
+        "default everywhere one is not named", cli="domain")
     c2s: str = option(
         "tcp:5222:interface=127.0.0.1", "client-to-server listening endpoint (Twisted strports "
         "description)", endpoint=True)
@@ -44,7 +62,15 @@ class Settings:
         "tcp:5223:interface=127.0.0.1", "Direct TLS client listener (XEP-0368; TLS from the first "
         "byte, ALPN xmpp-client), or off", endpoint=True, off=True)
     user: tuple[str, ...] = option(
-        (), "account NAME:PASSWORD, repeatable; without any, demo accounts are created")
+        (), "account NAME:PASSWORD (on the first domain) or NAME@DOMAIN:PASSWORD, repeatable; "
+        "without any, demo accounts are created on every domain")
+    auth: tuple[str, ...] = option(
+        (), "how accounts log in: MODE for every domain, or DOMAIN=MODE for one, repeatable; "
+        "MODE is accounts (the default), anonymous (SASL ANONYMOUS, XEP-0175) or any-password "
+        "(any password logs in; unknown accounts are created); the last two need loopback "
+        "listeners or --allow-insecure-auth")
+    allow_insecure_auth: bool = option(
+        False, "allow --auth anonymous and any-password on listeners that are not loopback")
     tls_cert: str | None = option(
         None, "PEM certificate for STARTTLS (default: self-signed, generated)", readable=True)
     tls_key: str | None = option(None, "PEM private key for --tls-cert", readable=True)
@@ -207,19 +233,35 @@ class Settings:
     turn_servers: list[tuple[str, int, str]] = field(default_factory=list)
     #: What is off: ``--disable`` and the older ``--no-*`` options (``features.ALIASES``).
     disabled: frozenset[str] = frozenset()
+    #: The domain these settings are for: the first of ``domains``, or the one a
+    #: :meth:`for_domain` copy was made for.
+    domain: str = "localhost"
+    #: Parsed ``user`` values of every domain (domain → name → password).
+    users: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Parsed ``auth``: domain → accounts | anonymous | any-password; ``auth_mode``: this
+    #: domain's.
+    auth_modes: dict[str, str] = field(default_factory=dict)
+    auth_mode: str = "accounts"
 
     @classmethod
     def build(cls, cli: dict[str, Any] | None = None) -> Settings:
         """Defaults < TOML file (``config``) < command line; then validate."""
         cli = {attr(k): v for k, v in (cli or {}).items() if v is not None}
-        kinds = {attr(o.name): o.kind for o in OPTIONS}
+        known = {attr(o.name): o for o in OPTIONS}
+        for plural, name in PLURALS.items():  # domains=[...] reads better in a fixture
+            if name in known:
+                known[plural] = known[name]
         values: dict[str, Any] = {}
         path = cli.get("config")
         if path:
             values.update(load_toml(path))
         for key, value in cli.items():
-            if key in kinds and not (kinds[key] == "list" and not value):
-                values[key] = value  # an empty list on the command line keeps the file's
+            option = known.get(key)
+            if option is None or (option.kind == "list" and not value):
+                continue  # an empty list on the command line keeps the file's
+            if option.kind == "list" and isinstance(value, str):
+                value = (value,)  # one value where several may be given
+            values[option.field] = value
         settings = cls(**values)
         settings.validate()
         return settings
@@ -229,7 +271,10 @@ class Settings:
         and the defaults that follow from it, the options that contradict each other
         (``--tls-cert`` alone says so before its file is tried), each option's own checks,
         then the rules between checked values and the parsed lists."""
-        self.domain = _bare_domain(self.domain)
+        self.domains = tuple(dict.fromkeys(bare_domain(d) for d in self.domains))
+        if not self.domains:
+            raise ConfigError("--domain: at least one domain is needed")
+        self.domain = self.domains[0]
         self.push_jid = self.push_jid or f"push.{self.domain}"
         self.muc_jid = self.muc_jid or f"conference.{self.domain}"
         self.upload_jid = self.upload_jid or f"upload.{self.domain}"
@@ -245,7 +290,7 @@ class Settings:
             raise ConfigError("--no-archive and --push-on-archive contradict each other "
                               "(pushing on archive needs the archive)")
         for opt in OPTIONS:
-            setattr(self, attr(opt.name), opt.check(getattr(self, attr(opt.name))))
+            setattr(self, opt.field, opt.check(getattr(self, opt.field)))
         self.disabled = self._disabled()
         if "mam" in self.disabled and self.push_on_archive:
             raise ConfigError("--disable mam and --push-on-archive contradict each other "
@@ -261,17 +306,72 @@ class Settings:
             if not str(origin).startswith(("http://", "https://")) and origin != "*":
                 raise ConfigError(f"--http-origins {origin!r}: expected an origin like "
                                   "http://localhost:8000")
-        self.stun_servers = [_host_port("stun", spec) for spec in self.stun]
-        self.turn_servers = [_turn(spec) for spec in self.turn]
+        self.stun_servers = [host_port("stun", spec) for spec in self.stun]
+        self.turn_servers = [turn(spec) for spec in self.turn]
         self.component_secrets = dict(self._component(spec) for spec in self.component)
         self.contact_addresses = {}
         for spec in self.contact_address:
             kind, uri = self._contact_address(spec)
             self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
-        self.accounts = dict(self._account(spec) for spec in self.user)
-        self.demo_accounts = not self.accounts
+        self.users = {domain: {} for domain in self.domains}
+        for spec in self.user:
+            domain, user, password = self._account(spec)
+            self.users[domain][user] = password
+        self.demo_accounts = not self.user
         if self.demo_accounts:
-            self.accounts = dict(DEMO_USERS)
+            self.users = {domain: dict(DEMO_USERS) for domain in self.domains}
+        self.accounts = self.users[self.domain]
+        self.auth_modes = self._auth_modes()
+        self.auth_mode = self.auth_modes[self.domain]
+        for domain in self.domains[1:]:
+            for served in ("push_jid", "muc_jid", "upload_jid"):
+                if getattr(self, served) == domain:
+                    raise ConfigError(f"--domain {domain}: that JID is already served "
+                                      f"(--{served.replace('_', '-')})")
+
+    def for_domain(self, domain: str) -> Settings:
+        """The settings of one served domain: its accounts and authentication mode, and its
+        services at ``push.``, ``conference.`` and ``upload.`` (``--push-jid``, ``--muc-jid``
+        and ``--upload-jid`` name the first domain's)."""
+        if domain == self.domain:
+            return self
+        return replace(self, domain=domain, push_jid=f"push.{domain}",
+                       muc_jid=f"conference.{domain}", upload_jid=f"upload.{domain}",
+                       accounts=self.users[domain], auth_mode=self.auth_modes[domain])
+
+    def _auth_modes(self) -> dict[str, str]:
+        """``--auth MODE`` or ``--auth DOMAIN=MODE``: every domain's mode."""
+        modes = dict.fromkeys(self.domains, "accounts")
+        for spec in self.auth:
+            target, sep, mode = str(spec).rpartition("=")
+            if mode not in AUTH_MODES:
+                raise ConfigError(f"--auth {spec!r}: the mode must be {', '.join(AUTH_MODES)}")
+            if not sep:
+                modes = dict.fromkeys(self.domains, mode)
+                continue
+            domain = domain_jid("auth", target)
+            if domain not in modes:
+                raise ConfigError(f"--auth {spec!r}: {domain} is not a served domain "
+                                  f"({', '.join(self.domains)})")
+            modes[domain] = mode
+        open_modes = sorted({m for m in modes.values() if m != "accounts"})
+        if open_modes and not self.allow_insecure_auth:
+            exposed = [listener for listener in self._client_listeners()
+                       if not loopback(listener)]
+            if exposed:
+                raise ConfigError(f"--auth {open_modes[0]} lets anyone log in: it needs "
+                                  f"loopback listeners (not {exposed[0]}) or "
+                                  "--allow-insecure-auth")
+        return modes
+
+    def _client_listeners(self) -> list[str]:
+        """The endpoints clients log in through."""
+        listeners = [self.c2s]
+        if self.c2s_tls != "off" and "direct-tls" not in self.disabled:
+            listeners.append(self.c2s_tls)
+        if self.http and not {"websocket", "bosh"} <= self.disabled:
+            listeners.append(self.http)
+        return listeners
 
     def _disabled(self) -> frozenset[str]:
         """``--disable`` names, checked, with what the ``--no-*`` aliases switch off."""
@@ -320,47 +420,29 @@ class Settings:
                               f"{self.domain})")
         return kind, uri
 
-    def _account(self, spec: str) -> tuple[str, str]:
-        """``--user NAME:PASSWORD``: (prepared username, password)."""
+    def _account(self, spec: str) -> tuple[str, str, str]:
+        """``--user NAME:PASSWORD`` or ``NAME@DOMAIN:PASSWORD``: (domain, prepared
+        username, password)."""
         name, sep, password = str(spec).partition(":")
         if not sep or not name or not password:
             raise ConfigError(f"--user {spec!r}: expected NAME:PASSWORD")
+        name, at, domain = name.partition("@")
+        if at and not domain:
+            raise ConfigError(f"--user {spec!r}: {name + at!r} is not a valid username")
+        domain = domain_jid("user", domain) if at else self.domain
+        if domain not in self.domains:
+            raise ConfigError(f"--user {spec!r}: {domain} is not a served domain "
+                              f"({', '.join(self.domains)})")
         try:
-            account = addressing.make(name, self.domain)
+            account = addressing.make(name, domain)
         except jid.InvalidFormat as e:
             raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
                               ) from None
         assert account.user is not None  # a name was given
-        return account.user, password
+        return domain, account.user, password
 
 
 OPTIONS: tuple[Option, ...] = options(Settings)
-
-
-def _bare_domain(value: str) -> str:
-    """``--domain``: the prepared host of a bare domain."""
-    try:
-        domain = jid.internJID(value)
-    except jid.InvalidFormat as e:
-        raise ConfigError(f"--domain {value!r} is not a valid domain: {e}") from None
-    if domain.user or domain.resource or not domain.host:
-        raise ConfigError(f"--domain {value!r} must be a bare domain like 'localhost'")
-    return domain.host
-
-
-def _host_port(option: str, spec: str) -> tuple[str, int]:
-    host, sep, port = str(spec).rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--{option} {spec!r}: expected HOST:PORT")
-    return host.strip("[]"), int(port)
-
-
-def _turn(spec: str) -> tuple[str, int, str]:
-    """``--turn HOST:PORT:SECRET``."""
-    host, sep, secret = str(spec).rpartition(":")
-    if not sep or not secret or not host:
-        raise ConfigError(f"--turn {spec!r}: expected HOST:PORT:SECRET")
-    return (*_host_port("turn", host), secret)
 
 
 def load_toml(path: str) -> dict[str, Any]:
@@ -375,9 +457,7 @@ def load_toml(path: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = attr(key)
-        if name == "users":
-            name = "user"
-        option = known.get(name)
+        option = known.get(PLURALS.get(name, name))
         if option is None:
             raise ConfigError(f"--config {path}: unknown setting {key!r}")
         if option.kind == "list":
@@ -392,5 +472,5 @@ def load_toml(path: str) -> dict[str, Any]:
             raise ConfigError(f"--config {path}: {key} must be an integer")
         elif option.kind == "str" and not isinstance(value, str):
             raise ConfigError(f"--config {path}: {key} must be a string")
-        out[name] = value
+        out[option.field] = value
     return out

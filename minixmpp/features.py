@@ -28,6 +28,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("sasl2", "minixmpp.c2s.sasl2"),  # XEP-0388
     ("bind2", "minixmpp.c2s.bind2"),  # XEP-0386 (inside SASL2)
     ("sm", "minixmpp.c2s.sm"),  # XEP-0198
+    ("anonymous", "minixmpp.c2s.anonymous"),  # XEP-0175, with --auth anonymous
     ("offline", "minixmpp.im.offline"),  # XEP-0160: delivery's last routing rule
     ("blocking", "minixmpp.im.blocking"),  # XEP-0191: the first delivery stage
     ("push", "minixmpp.push"),  # XEP-0357: the first delivery listener

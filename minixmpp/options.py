@@ -6,6 +6,8 @@ and :meth:`Option.check` applies the checks. :mod:`minixmpp.config` declares the
 from __future__ import annotations
 
 import functools
+import ipaddress
+import re
 import typing
 from dataclasses import dataclass, field, fields
 from typing import TypedDict, TypeVar, Unpack
@@ -39,6 +41,8 @@ class Option:
     kind: str  # "str" | "int" | "flag" | "list"
     default: object
     help: str
+    #: the ``Settings`` field it fills (``name`` with underscores unless declared)
+    field: str = ""
     min: int | None = None  # an integer, at least this
     unit: str = ""  # of min, for its message ("bytes")
     choices: tuple[str, ...] = ()  # one of these words
@@ -83,18 +87,20 @@ class Checks(TypedDict, total=False):
     readable: bool
 
 
-def option(default: T, help: str, **checks: Unpack[Checks]) -> T:
-    """Declare a settings field as an option: ``--name`` is the field's name with dashes,
-    its kind comes from the field's type (:data:`KINDS`), the rest is given here."""
-    return field(default=default, metadata={"help": help, "checks": checks})
+def option(default: T, help: str, *, cli: str | None = None, **checks: Unpack[Checks]) -> T:
+    """Declare a settings field as an option: ``--name`` is the field's name with dashes
+    (or ``cli``), its kind comes from the field's type (:data:`KINDS`), the rest is given
+    here."""
+    return field(default=default, metadata={"help": help, "checks": checks, "cli": cli})
 
 
 def options(cls: type) -> tuple[Option, ...]:
     """The fields of the dataclass ``cls`` declared with :func:`option`, in order."""
     hints = typing.get_type_hints(cls)
     return tuple(
-        Option(f.name.replace("_", "-"), KINDS[hints[f.name]], f.default, f.metadata["help"],
-               optional=hints[f.name] == str | None, **f.metadata["checks"])
+        Option(f.metadata["cli"] or f.name.replace("_", "-"), KINDS[hints[f.name]], f.default,
+               f.metadata["help"], f.name, optional=hints[f.name] == str | None,
+               **f.metadata["checks"])
         for f in fields(cls) if "checks" in f.metadata)
 
 
@@ -143,3 +149,46 @@ def _readable(path: object) -> bool:
     except OSError:
         return False
     return True
+
+
+# -- values of one option ----------------------------------------------------------------
+
+def bare_domain(value: str) -> str:
+    """``--domain``: the prepared host of a bare domain."""
+    try:
+        domain = jid.internJID(value)
+    except jid.InvalidFormat as e:
+        raise ConfigError(f"--domain {value!r} is not a valid domain: {e}") from None
+    if domain.user or domain.resource or not domain.host:
+        raise ConfigError(f"--domain {value!r} must be a bare domain like 'localhost'")
+    return domain.host
+
+
+def loopback(endpoint: str) -> bool:
+    """Does a strports description listen on loopback only (``interface=`` a loopback
+    address, or a UNIX socket)?"""
+    if endpoint.startswith("unix:"):
+        return True
+    found = re.search(r"interface=((?:\\.|[^:])*)", endpoint)  # a colon escaped as \\:
+    interface = found.group(1).replace("\\", "").strip("[]") if found else ""
+    if interface == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(interface).is_loopback
+    except ValueError:
+        return False
+
+
+def host_port(option: str, spec: str) -> tuple[str, int]:
+    host, sep, port = str(spec).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--{option} {spec!r}: expected HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def turn(spec: str) -> tuple[str, int, str]:
+    """``--turn HOST:PORT:SECRET``."""
+    host, sep, secret = str(spec).rpartition(":")
+    if not sep or not secret or not host:
+        raise ConfigError(f"--turn {spec!r}: expected HOST:PORT:SECRET")
+    return (*host_port("turn", host), secret)

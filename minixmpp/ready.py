@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
     from minixmpp.view import ServerView
 
 
-def describe(view: ServerView) -> dict[str, Any]:
-    """What a client needs to connect: addresses, ports, JIDs, certificate, features."""
+def describe(views: Sequence[ServerView]) -> dict[str, Any]:
+    """What a client needs to connect: addresses, ports, JIDs, certificate, features; the
+    first domain's at the top level, and each domain's under ``domains``."""
+    view = views[0]
     ports = view.ports()
     appserver = view.service("appserver")
     return {
@@ -37,17 +40,27 @@ def describe(view: ServerView) -> dict[str, Any]:
         "push_jid": appserver.jid if appserver is not None else None,
         "accounts": sorted(view.settings.accounts),
         "features": list(view.features),
+        "domains": {v.settings.domain: domain_details(v) for v in views},
         "tls_certificate": view.tls.cert_pem.decode() if view.tls else None,
         "tls_fingerprint": view.tls.fingerprint if view.tls else None,
     }
 
 
-def write(view: ServerView, path: str) -> None:
+def domain_details(view: ServerView) -> dict[str, Any]:
+    """One served domain: its accounts, services and authentication mode."""
+    appserver = view.service("appserver")
+    muc = view.service("muc")
+    return {"accounts": sorted(view.settings.accounts), "auth": view.settings.auth_mode,
+            "push_jid": appserver.jid if appserver is not None else None,
+            "muc_jid": muc.jid if muc is not None else None}
+
+
+def write(views: Sequence[ServerView], path: str) -> None:
     """Write :func:`describe` to ``path`` atomically."""
     target = Path(path)
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        partial.write_text(json.dumps(describe(view), indent=2) + "\n", encoding="utf-8")
+        partial.write_text(json.dumps(describe(views), indent=2) + "\n", encoding="utf-8")
         os.replace(partial, target)
     except OSError as e:
         partial.unlink(missing_ok=True)

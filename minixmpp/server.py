@@ -1,10 +1,10 @@
 """The composition root: one :class:`Server` for twistd and for the test fixture alike.
 
-It builds the core (storage, sessions, the router, the local domain with its delivery and
-presence pipelines), then every feature of ``features.FEATURES`` with one
-:class:`~minixmpp.feature.Context`, and assembles what they declared, in order. It knows
-no feature by name: ``forget_account``, ``reset``, disco items, the HTTP mounts and the
-state view are loops over the features.
+It builds the router and, for each served domain, a :class:`~minixmpp.host.Host` (storage,
+sessions, the local domain with its delivery and presence pipelines, and every feature of
+``features.FEATURES`` built with one :class:`~minixmpp.feature.Context` and assembled in
+order), then listens for all of them. It knows no feature by name: ``forget_account``,
+``reset``, disco items, the HTTP mounts and the state view are loops over the features.
 """
 
 from __future__ import annotations
@@ -17,37 +17,30 @@ from twisted.internet import defer, endpoints
 from twisted.internet import error as ierror
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error as jerror
-from wokkel import disco
 
 from minixmpp import __version__, ready
-from minixmpp import features as registry
-from minixmpp.admin import Admin
 from minixmpp.c2s import tls
 from minixmpp.c2s.framed import framed_factory
 from minixmpp.c2s.limits import AuthLimiter
-from minixmpp.c2s.sm import Resumption
-from minixmpp.c2s.stage import C2SContext
 from minixmpp.c2s.stream import C2SFactory, stages
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
-from minixmpp.feature import Context, Feature
-from minixmpp.im.disco import AccountIdentity, ServerIdentity
-from minixmpp.im.message import MessageDelivery
-from minixmpp.im.presence import PresenceHandler
-from minixmpp.router import LocalDomain, Router
-from minixmpp.sessions import SessionManager
-from minixmpp.storage import open_storage
-from minixmpp.storage.interfaces import StorageError
+from minixmpp.feature import Feature
+from minixmpp.host import Host
+from minixmpp.router import Router
 from minixmpp.view import Ports, ServerView
 
 __all__ = ["Server"]
 
 
 class Server(service.MultiService):
-    """A whole XMPP server: router, local domain, features, storage, listeners.
+    """A whole XMPP server: the router, a :class:`~minixmpp.host.Host` per served domain,
+    TLS, and the listeners they share.
 
     ``Server(settings, reactor)`` builds everything; :meth:`launch` starts the services
-    and listens, returning a Deferred that fires once clients can connect.
+    and listens, returning a Deferred that fires once clients can connect. The first
+    domain's host answers for the server where one domain is meant (``storage``,
+    ``sessions``, ``features``…); :meth:`host` gives the others.
     """
 
     log = Logger()
@@ -58,119 +51,74 @@ class Server(service.MultiService):
         self.reactor = reactor
         no_tls = settings.no_tls or {"starttls", "direct-tls"} <= settings.disabled
         self.tls = None if no_tls else tls.load(
-            settings.domain, settings.tls_cert, settings.tls_key, settings.data_dir)
-        try:
-            self.storage = open_storage(settings.data_dir)
-        except StorageError as e:
-            raise ConfigError(f"--data-dir {settings.data_dir}: {e}") from None
-        self.accounts = self.storage.accounts
-        self._create_accounts()
-
-        # The core: sessions, the router, the served domain and its two pipelines.
-        self.sessions = SessionManager()
+            settings.domains, settings.tls_cert, settings.tls_key, settings.data_dir)
         self.router = Router()
-        route = self.router.route
-        messages = MessageDelivery(self.sessions, self.accounts, route)
-        presence = PresenceHandler(settings.domain, self.sessions, self.accounts,
-                                   self.storage.rosters, route)
-        self.local = LocalDomain(self.router, settings.domain, self.sessions, self.accounts,
-                                 presence=presence, messages=messages)
-        self.local.setServiceParent(self)
-
-        # Every feature, built with the same context, in the order it runs.
-        context = Context(settings, reactor, self.router, settings.domain, self.storage,
-                          self.sessions, self.local, messages, presence,
-                          self.http_base_url, self.provided)
-        self.features: dict[str, Feature] = {}
-        for name, module in registry.FEATURES:
-            if name in settings.disabled:
-                continue  # off: not built, so not there at all
-            feature = registry.builder(module)(context)
-            if feature is not None:
-                self.features[feature.name] = feature
-        self._assemble(messages, presence)
-
-    def _declared(self, slot: str) -> list[Any]:
-        """Everything the features declared for one slot, in feature order."""
-        return [item for f in self.features.values() for item in getattr(f, slot)]
-
-    def _first(self, slot: str) -> Any:
-        return next((getattr(f, slot) for f in self.features.values()
-                     if getattr(f, slot) is not None), None)
-
-    def _assemble(self, messages: MessageDelivery, presence: PresenceHandler) -> None:
-        """Plug every declaration in where it belongs, once."""
-        settings, reactor = self.settings, self.reactor
-        offline = self._first("offline")
-        # A message for a local account: stages -> routing (sessions / hibernated queues /
-        # offline / bounce) -> listeners, each given an Outcome (docs/architecture.md).
-        messages.install(stages=self._declared("stages"), offline=offline,
-                         listeners=self._declared("listeners"))
-        presence.install(offline=offline, listeners=self._declared("available"),
-                         observers=self._declared("observers"),
-                         unavailable=self._declared("unavailable"),
-                         filters=self._declared("presence_filters"))
-        self.local.install(sent=self._declared("sent"), guards=self._declared("guards"),
-                           replies=self._declared("replies"))
-        has_push = self.provided("push-registered") or (lambda _user: False)
-        self.resumption = Resumption(
-            self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
-            has_push=has_push, unacked=messages.redeliver, queue_limit=settings.max_offline)
-        # A session ends: unavailable presence, then its stream id is forgotten; a new
-        # login with the full JID of a hibernated session ends that session.
-        self.sessions.install(unbound=(presence.disconnected, self.resumption.forget,
-                                       *self._declared("unbound")),
-                              replaced=self.resumption.end)
         self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
                                         settings.auth_fail_delay)
-        self.admin = Admin(settings.domain, self.accounts, self.storage.rosters,
-                           self.sessions, self.resumption, self.features,
-                           self._create_accounts, self.auth_limiter.clear)
-        # The server's own handlers first (roster, disco, identities), then the features'.
-        for handler in (presence.roster, disco.DiscoHandler(),
-                        ServerIdentity(settings.domain, self._declared("items")),
-                        AccountIdentity(), *self._declared("handlers")):
-            handler.setHandlerParent(self.local)
-        for component in self._declared("components"):
-            component.setServiceParent(self)
-
-        self.c2s_factory = C2SFactory(C2SContext(
-            settings=settings, reactor=reactor, tls=self.tls, accounts=self.accounts,
-            sessions=self.sessions, resumption=self.resumption,
-            deliver=self.local.from_client, auth_limiter=self.auth_limiter,
-            caps=self.provided("caps"), registrar=self.provided("registrar"),
-            fast=self.provided("fast"), archive=self.provided("archive"),
-            enabled=frozenset(self.features),
-            mechanisms=registry.mechanisms(settings.disabled)),
-            stages=stages(self._declared("c2s_stages")))
+        self._ports: dict[str, Any] = {}
+        self.site: Any = None
+        self.hosts: dict[str, Host] = {}
+        for domain in settings.domains:
+            host = Host(settings.for_domain(domain), reactor, self.router, tls=self.tls,
+                        auth_limiter=self.auth_limiter, ports=self.ports,
+                        http_base_url=self.http_base_url)
+            host.setServiceParent(self)
+            self.hosts[domain] = host
+        self.primary = self.hosts[settings.domain]
+        # One client listener for every domain: a stream picks its host by its header.
+        self.c2s_factory = C2SFactory({d: h.c2s for d, h in self.hosts.items()},
+                                      settings.domain,
+                                      stages(self.primary._declared("c2s_stages")))
         # WebSocket and BOSH streams: the same stream and stages (but STARTTLS) from a
         # factory of their own, so the HTTP transports only frame (c2s/framed.py).
         self.web_c2s_factory = framed_factory(self.c2s_factory)
         self.component_factory = (ComponentFactory(self.router, settings.component_secrets,
                                                    settings.max_components)
                                   if settings.component_secrets else None)
-        self._ports: dict[str, Any] = {}
-        self.site: Any = None
 
-    # -- what features and entry points may ask ----------------------------------------------
+    # -- the first domain answers for the server ---------------------------------------------
+
+    def host(self, domain: str) -> Host:
+        """The host of a served domain (``KeyError`` for another)."""
+        return self.hosts[domain]
+
+    @property
+    def storage(self) -> Any:
+        return self.primary.storage
+
+    @property
+    def accounts(self) -> Any:
+        return self.primary.accounts
+
+    @property
+    def sessions(self) -> Any:
+        return self.primary.sessions
+
+    @property
+    def local(self) -> Any:
+        return self.primary.local
+
+    @property
+    def features(self) -> dict[str, Feature]:
+        return self.primary.features
+
+    @property
+    def admin(self) -> Any:
+        return self.primary.admin
+
+    @property
+    def resumption(self) -> Any:
+        return self.primary.resumption
 
     def provided(self, name: str) -> Any:
-        """What a feature provides under ``name`` (``Feature.provides``); the core
-        provides ``admin``. None when no feature that is on provides it."""
-        if name == "admin":
-            return self.admin
-        for feature in self.features.values():
-            if name in feature.provides:
-                return feature.provides[name]
-        return None
+        return self.primary.provided(name)
 
     def feature(self, name: str) -> Feature | None:
-        return self.features.get(name)
+        return self.primary.features.get(name)
 
     def service(self, name: str) -> Any:
-        """The object of the feature ``name`` (None when it is off)."""
-        feature = self.features.get(name)
-        return feature.service if feature is not None else None
+        """The object of the first domain's feature ``name`` (None when it is off)."""
+        return self.primary.service(name)
 
     @property
     def appserver(self) -> Any:
@@ -188,10 +136,8 @@ class Server(service.MultiService):
         return self.service("upload")
 
     def view(self) -> ServerView:
-        """The narrow, read-only view web/ and ready.py get."""
-        return ServerView(self.settings, self.reactor, self.accounts, self.sessions,
-                          self.admin, self.features, self.tls, self.auth_limiter.recent,
-                          self.ports, self.http_base_url)
+        """The narrow, read-only view web/ and ready.py get (of the first domain)."""
+        return self.primary.view()
 
     def ports(self) -> Ports:
         """Where the server listens now (ints; None for a listener that is off)."""
@@ -226,24 +172,14 @@ class Server(service.MultiService):
         scheme = "https" if (self.settings.http or "").startswith("ssl:") else "http"
         return f"{scheme}://{name}:{host.port}"
 
-    # -- accounts ------------------------------------------------------------------------
-
-    def _create_accounts(self) -> None:
-        """The configured accounts exist with their passwords; demo accounts are only
-        created when missing (a data directory keeps what was changed since)."""
-        for user, password in self.settings.accounts.items():
-            if not self.accounts.exists(user):
-                self.accounts.create(user, password)
-            elif not self.settings.demo_accounts:
-                self.accounts.set_password(user, password)
-
     def forget_account(self, user: str) -> None:
-        """Drop everything stored for a deleted account (every feature's part)."""
-        self.admin.forget_account(user)
+        """Drop everything stored for a deleted account of the first domain."""
+        self.primary.admin.forget_account(user)
 
     def reset(self) -> None:
-        """Back to the state right after start (``Admin.reset``)."""
-        self.admin.reset()
+        """Every domain back to the state right after start (``Admin.reset``)."""
+        for host in self.hosts.values():
+            host.admin.reset()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -262,10 +198,11 @@ class Server(service.MultiService):
             if s.http:
                 from minixmpp.web import site
 
-                self.site = site(self.view(), self.web_c2s_factory)
+                self.site = site([h.view() for h in self.hosts.values()],
+                                 self.web_c2s_factory)
                 await self._listen("http", s.http, self.site.factory)
             if s.ready_file:  # before the log says so: a reader of either finds the
-                ready.write(self.view(), s.ready_file)  # other true
+                ready.write([h.view() for h in self.hosts.values()], s.ready_file)
             self._announce()
 
         return defer.ensureDeferred(listen_all())
@@ -308,13 +245,16 @@ class Server(service.MultiService):
         for factory in (self.c2s_factory, self.web_c2s_factory, self.component_factory):
             if factory is not None:
                 waits.extend(factory.close_all(jerror.StreamError("system-shutdown")))
-        self.resumption.cancel_all()
-        for feature in self.features.values():
-            if feature.stop is not None:
-                feature.stop()
+        for host in self.hosts.values():
+            host.stop_features()
         done = defer.gatherResults(waits)
-        done.addBoth(lambda result: (self.storage.close(), result)[1])
-        return done
+
+        def close_storage(result: Any) -> Any:
+            for host in self.hosts.values():
+                host.storage.close()
+            return result
+
+        return done.addBoth(close_storage)
 
     def _announce(self) -> None:
         ports, s = self.ports(), self.settings

@@ -14,6 +14,8 @@ from minixmpp.config import OPTIONS, ConfigError, Settings, attr
 def _describe(default: Any) -> str:
     if default in (None, (), False):
         return ""
+    if isinstance(default, tuple):
+        default = ", ".join(default)
     return f" [default: {default}]"
 
 
@@ -76,7 +78,8 @@ def _repeatable(name: str, help: str) -> Any:
 
 for _option in OPTIONS:  # list options take their --help text from the one declaration
     if _option.kind == "list":
-        setattr(Options, f"opt_{attr(_option.name)}", _repeatable(_option.name, _option.help))
+        setattr(Options, f"opt_{attr(_option.name)}",
+                _repeatable(_option.name, _option.help + _describe(_option.default)))
 
 
 def _fail(message: str, status: int) -> None:

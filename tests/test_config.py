@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from minixmpp import config
-from minixmpp.config import OPTIONS, ConfigError, Settings, attr
+from minixmpp.config import OPTIONS, ConfigError, Settings
 from minixmpp.tap import Options
 
 KIND_TYPES = {"str": (str, str | None), "int": (int,), "flag": (bool,),
@@ -101,7 +101,7 @@ def test_an_unreadable_certificate_is_refused(tmp_path: Path) -> None:
     ("max-offline = '5'", "max-offline must be an integer"),
     ("max_offline = true", "max_offline must be an integer"),
     ("no-tls = 1", "no-tls must be true or false"),
-    ("domain = 5", "domain must be a string"),
+    ("domain = 5", "domain must be a list of strings"),
     ("user = [1]", "user must be a list of strings"),
 ])
 def test_a_toml_value_of_the_wrong_type_is_refused(tmp_path: Path, line: str,
@@ -129,7 +129,7 @@ def test_the_command_line_says_a_declared_check_in_one_line(
 def test_every_option_is_a_typed_field_of_settings() -> None:
     hints = typing.get_type_hints(Settings)
     for option in OPTIONS:
-        assert hints[attr(option.name)] in KIND_TYPES[option.kind], option.name
+        assert hints[option.field] in KIND_TYPES[option.kind], option.name
     assert typing.Any not in hints.values()
 
 
@@ -143,4 +143,4 @@ def test_every_option_is_written_in_the_class_body() -> None:
                 if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
                 and isinstance(node.value, ast.Call)
                 and getattr(node.value.func, "id", None) == "option"]
-    assert declared == [attr(option.name) for option in OPTIONS]
+    assert declared == [option.field for option in OPTIONS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from twisted.words.protocols.jabber import error, jid
@@ -17,17 +18,13 @@ HEADER = (f"<?xml version='1.0'?><stream:stream xmlns:stream='{ns.STREAMS}' "
           f"xmlns='{ns.CLIENT}' from='{{domain}}' id='{{id}}' version='1.0'>")
 
 
-def header_error(root: domish.Element, domain: str) -> error.StreamError | None:
+def header_error(root: domish.Element, domains: Collection[str]) -> error.StreamError | None:
     """Why the client's stream header is unacceptable (§4.7, §4.9.3), or None."""
     if root.uri != ns.STREAMS or root.name != "stream" or root.defaultUri != ns.CLIENT:
         return error.StreamError("invalid-namespace")
-    to = root.getAttribute("to")
-    try:
-        host = addressing.parse(to).full() if to else None
-    except jid.InvalidFormat:
-        host = None
-    if host != domain:
-        return error.StreamError("host-unknown", f"this server serves {domain}")
+    host = served(root.getAttribute("to"), domains)
+    if host is None:
+        return error.StreamError("host-unknown", f"this server serves {', '.join(domains)}")
     try:
         major = int((root.getAttribute("version") or "0.0").split(".")[0])
     except ValueError:
@@ -46,14 +43,31 @@ def features(auth: C2SAuthenticator) -> domish.Element:
     return element
 
 
+def served(to: str | None, domains: Collection[str]) -> str | None:
+    """The served domain a header's ``to`` names, or None."""
+    try:
+        host = addressing.parse(to).full() if to else None
+    except jid.InvalidFormat:
+        return None
+    return host if host in domains else None
+
+
 def open_stream(auth: C2SAuthenticator, root: domish.Element) -> None:
-    """Answer the client's header: ours, then the features (or a stream error)."""
+    """Answer the client's header: ours, then the features (or a stream error). The
+    header's ``to`` picks the served domain (and so its accounts and features); after a
+    restart (STARTTLS, SASL) it must name the same one."""
     xs = auth.xmlstream
+    contexts = auth.factory.contexts
+    if auth.header_accepted:  # a restarted stream stays with its domain
+        contexts = {auth.context.settings.domain: auth.context}
+    problem = header_error(root, contexts)
+    if problem is None:
+        auth.context = contexts[served(root.getAttribute("to"), contexts) or ""]
+        auth.header_accepted = True
     domain = auth.context.settings.domain
     xs.namespace = ns.CLIENT
     xs.thisEntity = addressing.parse(domain)
     xs.sid = secrets.token_urlsafe(12)
-    problem = header_error(root, domain)
     if problem is not None:
         return xs.sendStreamError(problem)
     xs.version = (1, 0)
@@ -63,7 +77,7 @@ def open_stream(auth: C2SAuthenticator, root: domish.Element) -> None:
     xs.send(HEADER.format(domain=domain, id=xs.sid))
     xs._headerSent = True
     cache = auth.features_cache
-    key = (auth.phase, *(stage.feature_key() for stage in auth.active_stages()))
+    key = (domain, auth.phase, *(stage.feature_key() for stage in auth.active_stages()))
     serialized = cache.get(key)
     if serialized is None:
         serialized = cache[key] = features(auth).toXml(

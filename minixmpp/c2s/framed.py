@@ -161,7 +161,7 @@ def framed_factory(tcp: Any) -> Any:
     from minixmpp.c2s.starttls import StartTLS
     from minixmpp.c2s.stream import C2SFactory
 
-    factory = C2SFactory(tcp.context, stages=tuple(s for s in tcp.stages
-                                                   if s is not StartTLS))
+    factory = C2SFactory(tcp.contexts, tcp.context.settings.domain,
+                         stages=tuple(s for s in tcp.stages if s is not StartTLS))
     factory.protocol = FramedStream
     return factory

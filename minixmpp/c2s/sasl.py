@@ -64,9 +64,12 @@ class Plain:
 
     name = "PLAIN"
 
-    def __init__(self, accounts: IAccountStore, domain: str) -> None:
+    def __init__(self, accounts: IAccountStore, domain: str, any_password: bool = False
+                 ) -> None:
         self.accounts = accounts
         self.domain = domain
+        #: ``--auth any-password``: any password logs in; an unknown account is made
+        self.any_password = any_password
         self.user: str | None = None
 
     def step(self, data: bytes | None) -> tuple[str, bytes | None]:
@@ -78,7 +81,10 @@ class Plain:
             raise SASLFailure("malformed-request", "PLAIN wants authzid NUL authcid NUL passwd"
                               ) from None
         user = saslprep_user(authcid, self.domain)
-        if not user or not password or not self.accounts.check_password(user, password):
+        if user and password and self.any_password:
+            if not self.accounts.exists(user):
+                self.accounts.create(user, password)
+        elif not user or not password or not self.accounts.check_password(user, password):
             raise SASLFailure("not-authorized")
         if authzid and authzid not in (f"{user}@{self.domain}", user):
             raise SASLFailure("invalid-authzid")
@@ -189,8 +195,9 @@ class Scram:
         return cb_type
 
 
-#: Every mechanism, in order of preference (RFC 6120 §6.4.1): ``-PLUS`` first.
-ALL = (*(f"{h}-PLUS" for h in SCRAM_HASHES), *SCRAM_HASHES, "PLAIN")
+#: Every mechanism, in order of preference (RFC 6120 §6.4.1): ``-PLUS`` first; ANONYMOUS
+#: (RFC 4505) only where ``--auth anonymous``.
+ALL = (*(f"{h}-PLUS" for h in SCRAM_HASHES), *SCRAM_HASHES, "PLAIN", "ANONYMOUS")
 
 
 def mechanisms(plain: bool, channel_binding: bool = False,
@@ -202,12 +209,16 @@ def mechanisms(plain: bool, channel_binding: bool = False,
             and (plain or name != "PLAIN")]
 
 
-def create(name: str, accounts: IAccountStore, domain: str,
-           bindings: dict[str, bytes] | None = None) -> Plain | Scram:
-    """A fresh mechanism object for one exchange."""
+def create(name: str, context: Any, bindings: dict[str, bytes] | None = None) -> Any:
+    """A fresh mechanism object for one exchange on a stream of ``context``'s domain."""
+    settings = context.settings
     if name == "PLAIN":
-        return Plain(accounts, domain)
-    return Scram(name, accounts, domain, bindings)
+        return Plain(context.accounts, settings.domain, settings.auth_mode == "any-password")
+    if name == "ANONYMOUS":
+        from minixmpp.c2s.anonymous import Anonymous
+
+        return Anonymous(context.anonymous)
+    return Scram(name, context.accounts, settings.domain, bindings)
 
 
 def channel_binding_feature(types: list[str]) -> domish.Element:
@@ -298,7 +309,7 @@ class SASLStage(Stage):
         bindings = self.bindings()
         if name not in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
             return self._failure("invalid-mechanism")
-        self.mechanism = create(name, self.context.accounts, settings.domain, bindings)
+        self.mechanism = create(name, self.context, bindings)
         self._step(element)
 
     def _step(self, element: domish.Element) -> None:

@@ -91,7 +91,7 @@ class SASL2Stage(SASLStage):
             self.mechanism = fast.HashedToken(name, self.context.fast, settings.domain,
                                               self.user_agent.get("id", ""), bindings)
         elif name in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
-            self.mechanism = create(name, self.context.accounts, settings.domain, bindings)
+            self.mechanism = create(name, self.context, bindings)
         else:
             return self._failure("invalid-mechanism")
         initial = _child(element, ns.SASL2, "initial-response")

@@ -57,8 +57,10 @@ class C2SContext:
     #: the features that are on (``features.FEATURES`` names): what SASL2 and Bind2 may
     #: offer inline
     enabled: frozenset[str] = frozenset()
-    #: the SASL mechanisms that may be offered (``--disable plain`` and the like)
+    #: the SASL mechanisms that may be offered (``--disable plain``, ``--auth``)
     mechanisms: frozenset[str] = frozenset()
+    #: the accounts ANONYMOUS logins make (``c2s.anonymous``), with ``--auth anonymous``
+    anonymous: Any = None
 
 
 class Stage:
@@ -73,7 +75,11 @@ class Stage:
 
     def __init__(self, auth: C2SAuthenticator) -> None:
         self.auth = auth
-        self.context: C2SContext = auth.context
+
+    @property
+    def context(self) -> C2SContext:
+        """The served domain's context: the stream's, chosen by its header's ``to``."""
+        return self.auth.context
 
     def features(self) -> list[domish.Element]:
         """The stream features this stage offers now (RFC 6120 §4.3.2)."""

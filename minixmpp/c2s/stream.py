@@ -10,7 +10,7 @@ management, client state, stanza checks. It knows the server only through a narr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from twisted.internet.interfaces import ISSLTransport
@@ -106,8 +106,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
     def __init__(self, factory: C2SFactory) -> None:
         super().__init__()
         self.factory = factory
+        #: the served domain's context; the stream header's ``to`` may choose another
         self.context = factory.context
-        self.settings = factory.context.settings
+        #: a header named the served domain (a restart must name the same)
+        self.header_accepted = False
         self.features_cache = factory.features_xml
         #: the stream is encrypted (after STARTTLS, or from the start with direct TLS)
         self.tls = factory.direct_tls
@@ -120,6 +122,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self._ack_call: Any = None
         self._auth_timer: Any = None
         self._idle_timer: Any = None
+
+    @property
+    def settings(self) -> Any:
+        return self.context.settings
 
     @property
     def phase(self) -> str:
@@ -258,11 +264,16 @@ class C2SFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     protocol = C2SStream
     noisy = False
 
-    def __init__(self, context: C2SContext,
+    def __init__(self, contexts: Mapping[str, C2SContext] | C2SContext,
+                 default: str | None = None,
                  stages: Sequence[Callable[[C2SAuthenticator], Stage]] = stages(), *,
                  direct_tls: bool = False) -> None:
         super().__init__(lambda: C2SAuthenticator(self))
-        self.context = context
+        if isinstance(contexts, C2SContext):
+            contexts = {contexts.settings.domain: contexts}
+        #: the context of each served domain (``host.Host.c2s``)
+        self.contexts = dict(contexts)
+        self.context = self.contexts[default or next(iter(self.contexts))]
         self.stages = tuple(stages)
         #: behind a TLS endpoint (XEP-0368 direct TLS): streams start encrypted
         self.direct_tls = direct_tls

@@ -40,40 +40,44 @@ class TLSMaterial:
     self_signed: bool
 
 
-def _persisted(domain: str, data_dir: Path) -> tuple[str, str]:
-    cert, key = data_dir / f"{domain}.crt", data_dir / f"{domain}.key"
+def _persisted(domains: tuple[str, ...], data_dir: Path) -> tuple[str, str]:
+    name = "+".join(domains)
+    cert, key = data_dir / f"{name}.crt", data_dir / f"{name}.key"
     if not (cert.exists() and key.exists()):
         data_dir.mkdir(parents=True, exist_ok=True)
-        cert_pem, key_pem = self_signed(domain)
+        cert_pem, key_pem = self_signed(domains)
         key.touch(mode=0o600)
         key.write_bytes(key_pem)
         cert.write_bytes(cert_pem)
     return str(cert), str(key)
 
 
-_generated: dict[str, tuple[bytes, bytes]] = {}
+_generated: dict[tuple[str, ...], tuple[bytes, bytes]] = {}
 
 
-def self_signed(domain: str) -> tuple[bytes, bytes]:
-    """A self-signed RSA-2048 certificate for ``domain`` (kept in memory only; one per
-    domain and process, since generating the key costs tens of milliseconds).
+def self_signed(domains: str | tuple[str, ...]) -> tuple[bytes, bytes]:
+    """A self-signed RSA-2048 certificate naming every one of ``domains`` (kept in memory
+    only; one per set of domains and process, since generating the key costs tens of
+    milliseconds).
 
     RSA rather than ECDSA: in TLS 1.2 OpenSSL signs with an ECDSA key only when the
     client's supported_groups names the key's curve, so a P-256 certificate refuses a TLS
     1.2 client offering only X25519 (``openssl s_client -tls1_2 -groups X25519``).
     """
-    if domain in _generated:
-        return _generated[domain]
-    _generated[domain] = pair = _new_self_signed(domain)
+    if isinstance(domains, str):
+        domains = (domains,)
+    if domains in _generated:
+        return _generated[domains]
+    _generated[domains] = pair = _new_self_signed(domains)
     return pair
 
 
-def _new_self_signed(domain: str) -> tuple[bytes, bytes]:
+def _new_self_signed(domains: tuple[str, ...]) -> tuple[bytes, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
     now = datetime.datetime.now(datetime.UTC)
-    alt: list[x509.GeneralName] = [x509.DNSName(domain)]
-    if domain == "localhost":
+    alt: list[x509.GeneralName] = [x509.DNSName(domain) for domain in domains]
+    if "localhost" in domains:
         alt += [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                 x509.IPAddress(ipaddress.ip_address("::1"))]
     cert = (
@@ -95,12 +99,15 @@ def _new_self_signed(domain: str) -> tuple[bytes, bytes]:
     )
 
 
-def load(domain: str, cert_file: str | None, key_file: str | None,
+def load(domains: str | tuple[str, ...], cert_file: str | None, key_file: str | None,
          data_dir: str | None = None) -> TLSMaterial:
-    """Load ``--tls-cert``/``--tls-key`` or generate a self-signed pair for ``domain``
-    (kept in ``data_dir`` when there is one, so clients that accepted it keep working)."""
+    """Load ``--tls-cert``/``--tls-key`` or generate a self-signed pair naming every one
+    of ``domains`` (kept in ``data_dir`` when there is one, so clients that accepted it
+    keep working)."""
+    if isinstance(domains, str):
+        domains = (domains,)
     if not cert_file and data_dir:
-        cert_file, key_file = _persisted(domain, Path(data_dir))
+        cert_file, key_file = _persisted(domains, Path(data_dir))
     if cert_file and key_file:
         try:
             with open(cert_file, "rb") as f:
@@ -111,7 +118,7 @@ def load(domain: str, cert_file: str | None, key_file: str | None,
             raise ConfigError(f"cannot read TLS file {e.filename}: {e.strerror}") from None
         generated = cert_file.startswith(str(data_dir)) if data_dir else False
     else:
-        cert_pem, key_pem = self_signed(domain)
+        cert_pem, key_pem = self_signed(domains)
         generated = True
     try:
         options = server_options(key_pem, cert_pem)  # fails now on a key/cert mismatch

@@ -80,27 +80,30 @@ class TestServer:
 
     # -- accounts and clients ------------------------------------------------------------------
 
-    def create_account(self, name: str | None = None, password: str | None = None) -> Account:
-        """A new account (a fresh name and password unless given)."""
+    def create_account(self, name: str | None = None, password: str | None = None,
+                       domain: str | None = None) -> Account:
+        """A new account (a fresh name and password unless given) on ``domain`` (the
+        first served domain unless given)."""
         name = name or f"user{next(self._names)}"
         password = password or secrets.token_urlsafe(8)
-        self.server.accounts.create(name, password)
-        return Account(name, password, f"{name}@{self.domain}")
+        domain = domain or self.domain
+        self.server.host(domain).accounts.create(name, password)
+        return Account(name, password, f"{name}@{domain}")
 
-    def account(self, name: str, password: str) -> Account:
-        return Account(name, password, f"{name}@{self.domain}")
+    def account(self, name: str, password: str, domain: str | None = None) -> Account:
+        return Account(name, password, f"{name}@{domain or self.domain}")
 
     def login(self, account: Account | str, resource: str = "test", password: str | None = None,
               tls: bool = True) -> defer.Deferred[TestClient]:
         """A :class:`TestClient` logged in as ``account`` (name or :class:`Account`)."""
         reactor = self.server.reactor
         if isinstance(account, Account):
-            name, password = account.name, password or account.password
+            bare, password = account.jid, password or account.password
         else:
-            name, password = account, password or account
+            bare, password = f"{account}@{self.domain}", password or account
         cert = self.tls_certificate if tls else None
         return defer.ensureDeferred(TestClient.connect(
-            reactor, self.host, self.port, f"{name}@{self.domain}/{resource}", password, cert))
+            reactor, self.host, self.port, f"{bare}/{resource}", password, cert))
 
     # -- push assertions ------------------------------------------------------------------------
 

@@ -32,12 +32,17 @@ def build(ctx: Context) -> Feature | None:
     if not s.http:
         return None  # it needs the HTTP listener
     assert s.upload_jid is not None
-    temporary = None if s.data_dir is not None else tempfile.mkdtemp(
-        prefix="minixmpp-uploads-")
-    directory = Path(temporary) if temporary else Path(s.data_dir) / "uploads"
+    from minixmpp.host import data_dir
+
+    stored = data_dir(s)
+    temporary = None if stored is not None else tempfile.mkdtemp(prefix="minixmpp-uploads-")
+    directory = Path(temporary) if temporary else Path(stored) / "uploads"
     uploads = UploadService(ctx.storage.uploads, directory, ctx.http_base_url,
                             ctx.reactor.seconds, s.upload_max_size, s.upload_quota,
                             s.upload_slot_timeout)
+
+    # The first domain's files are under /upload, another domain's under /upload-DOMAIN.
+    uploads.path = "upload" if ctx.domain == s.domains[0] else f"upload-{ctx.domain}"
 
     def stop() -> None:
         if temporary is not None:
@@ -46,5 +51,6 @@ def build(ctx: Context) -> Feature | None:
     return Feature("upload", service=uploads,
                    components=(build_component(ctx.router, s.upload_jid, uploads, ctx.domain),),
                    items=(DiscoItem(JID(s.upload_jid), name="HTTP File Upload"),),
-                   mounts=(Mount(b"upload", lambda web: UploadResource(uploads, web.cors)),),
+                   mounts=(Mount(uploads.path.encode(),
+                                 lambda web: UploadResource(uploads, web.cors)),),
                    forget=uploads.forget, clear=uploads.clear, stop=stop)

@@ -70,6 +70,9 @@ class UploadService:
         self.max_size = max_size
         self.quota = quota
         self.slot_timeout = slot_timeout
+        #: where the files are on the HTTP listener (``upload``; ``upload-DOMAIN`` for
+        #: every served domain but the first)
+        self.path = "upload"
 
     # -- slots (XEP-0363 §4) -------------------------------------------------------------------
 
@@ -98,7 +101,7 @@ class UploadService:
 
     def url(self, upload: Upload) -> str:
         """The PUT URL, which is also the GET URL (XEP-0363 §4)."""
-        return f"{self.base_url()}/upload/{upload.slot}/{quote(upload.filename)}"
+        return f"{self.base_url()}/{self.path}/{upload.slot}/{quote(upload.filename)}"
 
     def used(self, user: str) -> int:
         """Bytes counted against the quota: files and slots not yet expired."""

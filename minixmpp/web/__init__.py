@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,23 +43,30 @@ class Site:
     links: Callable[[], list[tuple[str, str]]]
 
 
-def site(view: ServerView, c2s: Any) -> Site:
-    """The HTTP site for ``--http``: the API and status page, and every feature's mounts."""
+def site(views: Sequence[ServerView], c2s: Any) -> Site:
+    """The HTTP site for ``--http``: the API and status page, and every feature's mounts,
+    for every served domain (``views``, the first domain's first). Where two domains'
+    features mount the same path (the web transports, which serve every domain), the
+    first domain's is mounted."""
+    view = views[0]
     settings = view.settings
     root = resource.Resource()
-    status = StatusPage(settings.domain)
+    status = StatusPage(", ".join(settings.domains))
     root.putChild(b"", status)
     root.putChild(b"status", status)
-    root.putChild(b"api", ControlAPI(view, settings.http_token))
+    root.putChild(b"api", ControlAPI(views, settings.http_token))
     cors = CORS(settings.http_origins)
     web = WebContext(settings, view.reactor, cors, (settings.http or "").startswith("ssl:"),
                      c2s)
     paths: dict[str, str] = {}
-    for feature in view.features.values():
-        for mount in feature.mounts:
-            root.putChild(mount.path, mount.make(web))
-            if mount.rel is not None:
-                paths[mount.rel] = "/" + mount.path.decode()
+    for host in views:
+        for feature in host.features.values():
+            for mount in feature.mounts:
+                if mount.path in root.children:
+                    continue
+                root.putChild(mount.path, mount.make(web))
+                if mount.rel is not None:
+                    paths[mount.rel] = "/" + mount.path.decode()
 
     def links() -> list[tuple[str, str]]:
         """host-meta links (XEP-0156): the web transports mounted here."""

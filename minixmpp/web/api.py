@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -45,9 +45,11 @@ class ControlAPI(resource.Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, view: ServerView, token: str | None = None) -> None:
+    def __init__(self, views: Sequence[ServerView], token: str | None = None) -> None:
         super().__init__()
-        self.xmpp = view  # not "server": Resource.putChild overwrites that
+        #: each served domain's view; ``?domain=`` picks one, the first is the default
+        self.views = {view.settings.domain: view for view in views}
+        self.xmpp = views[0]  # not "server": Resource.putChild overwrites that
         self.token = token
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         for method, pattern, handler in (
@@ -80,7 +82,8 @@ class ControlAPI(resource.Resource):
         try:
             self._authorize(request)
             handler, kwargs = self._route(request)
-            result = defer.maybeDeferred(handler, request, **kwargs)
+            view = self._view(request)
+            result = defer.maybeDeferred(lambda: self._call(view, handler, request, kwargs))
         except HTTPError as e:
             return self._error(request, e.status, e.message)
         result.addCallbacks(lambda r: self._answer(request, r),
@@ -109,6 +112,23 @@ class ControlAPI(resource.Resource):
             request.setHeader(b"allow", ", ".join(allowed).encode())
             raise HTTPError(405, f"{method} not allowed on /api/{path}")
         raise HTTPError(404, f"no such endpoint: /api/{path}")
+
+    def _view(self, request: server.Request) -> ServerView:
+        """The served domain a request is about: ``?domain=``, else the first."""
+        domain = self._arg(request, "domain")
+        if domain is None:
+            return next(iter(self.views.values()))
+        view = self.views.get(domain)
+        if view is None:
+            raise HTTPError(404, f"{domain!r} is not a served domain "
+                                 f"({', '.join(self.views)})")
+        return view
+
+    def _call(self, view: ServerView, handler: Handler, request: server.Request,
+              kwargs: dict[str, str]) -> Any:
+        """Run ``handler`` for ``view``'s domain (requests are handled one at a time)."""
+        self.xmpp = view
+        return handler(request, **kwargs)
 
     def _answer(self, request: server.Request, result: Any) -> None:
         status, body = result if isinstance(result, tuple) else (200, result)
@@ -332,5 +352,7 @@ class ControlAPI(resource.Resource):
                  "url": uploads.url(u)} for u in uploads.uploads(account)]
 
     def reset(self, request: server.Request) -> dict[str, Any]:
-        self.xmpp.admin.reset()
+        """Every served domain back to the state right after start."""
+        for view in self.views.values():
+            view.admin.reset()
         return {"reset": True, "accounts": self.xmpp.accounts.users()}

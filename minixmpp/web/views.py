@@ -46,6 +46,8 @@ def state(view: ServerView) -> dict[str, Any]:
     ports = view.ports()
     out: dict[str, Any] = {
         "domain": view.settings.domain,
+        "domains": list(view.settings.domains),
+        "auth": view.settings.auth_mode,
         "c2s": f"{ports.host}:{ports.c2s}" if ports.c2s is not None else None,
         "features": list(view.features),
         "disabled": sorted(view.settings.disabled),
