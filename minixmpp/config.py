@@ -149,8 +149,12 @@ class Settings:
     http_url: str | None = option(
         None, "base URL clients reach the HTTP listener at (behind a proxy) [default: from the "
         "listener]")
+    http_host: tuple[str, ...] = option(
+        (), "host name the HTTP listener also answers to (Host header; loopback, the domain and "
+        "--http-url's host always are), repeatable")
     http_origins: tuple[str, ...] = option(
-        (), "browser origin allowed by CORS, repeatable [default: every origin]")
+        (), "browser origin allowed by CORS, repeatable [default: every origin]; the control API "
+        "also takes state changes from it")
     http_token: str | None = option(None, "bearer token the control API requires")
     no_websocket: bool = option(False, "no XMPP over WebSocket (RFC 7395) on --http")
     no_bosh: bool = option(False, "no BOSH (XEP-0206) on --http")
@@ -248,6 +252,7 @@ class Settings:
                 raise ConfigError(f"--http-url {self.http_url!r}: expected http://... or "
                                   "https://...")
             self.http_url = self.http_url.rstrip("/")
+        self.http_host = tuple(_http_host(name) for name in self.http_host)
         for origin in self.http_origins:
             if not str(origin).startswith(("http://", "https://")) and origin != "*":
                 raise ConfigError(f"--http-origins {origin!r}: expected an origin like "
@@ -313,6 +318,20 @@ def _bare_domain(value: str) -> str:
     if domain.user or domain.resource or not domain.host:
         raise ConfigError(f"--domain {value!r} must be a bare domain like 'localhost'")
     return domain.host
+
+
+def _http_host(value: str) -> str:
+    """``--http-host NAME``: a host name or address (IPv6 with or without brackets), without
+    scheme or port; its canonical form (``guard.host_name``)."""
+    from minixmpp.web.guard import host_name
+
+    text = str(value).strip()
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    name = host_name(f"[{bare}]" if ":" in bare else bare)  # a port is not a host
+    if name is None:
+        raise ConfigError(f"--http-host {value!r}: expected a host name like xmpp.example "
+                          "or an address, without scheme or port")
+    return name
 
 
 def _host_port(option: str, spec: str) -> tuple[str, int]:

@@ -46,6 +46,11 @@ class Options(usage.Options):
         """external component NAME:SECRET (XEP-0114), repeatable"""
         self["component"].append(value)
 
+    def opt_http_host(self, value: str) -> None:
+        """host name the HTTP listener also answers to (Host header; loopback, the domain
+        and --http-url's host always are), repeatable"""
+        self["http-host"].append(value)
+
     def opt_http_origins(self, value: str) -> None:
         """browser origin allowed by CORS, repeatable [default: every origin]"""
         self["http-origins"].append(value)
