@@ -47,8 +47,7 @@ class Options(usage.Options):
         self["component"].append(value)
 
     def opt_http_host(self, value: str) -> None:
-        """host name the HTTP listener also answers to (Host header; loopback, the domain
-        and --http-url's host always are), repeatable"""
+        """another host name the HTTP listener answers to (Host header), repeatable"""
         self["http-host"].append(value)
 
     def opt_http_origins(self, value: str) -> None:
