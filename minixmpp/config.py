@@ -27,6 +27,7 @@ from minixmpp.options import (
     bare_domain,
     domain_jid,
     host_port,
+    http_host,
     loopback,
     option,
     options,
@@ -175,8 +176,12 @@ class Settings:
     http_url: str | None = option(
         None, "base URL clients reach the HTTP listener at (behind a proxy) [default: from the "
         "listener]")
+    http_host: tuple[str, ...] = option(
+        (), "host name the HTTP listener also answers to (Host header; loopback, the domain and "
+        "--http-url's host always are), repeatable")
     http_origins: tuple[str, ...] = option(
-        (), "browser origin allowed by CORS, repeatable [default: every origin]")
+        (), "browser origin allowed by CORS, repeatable [default: every origin]; the control API "
+        "also takes state changes from it")
     http_token: str | None = option(None, "bearer token the control API requires")
     no_websocket: bool = option(False, "no XMPP over WebSocket (RFC 7395) on --http")
     no_bosh: bool = option(False, "no BOSH (XEP-0206) on --http")
@@ -302,6 +307,7 @@ class Settings:
                 raise ConfigError(f"--http-url {self.http_url!r}: expected http://... or "
                                   "https://...")
             self.http_url = self.http_url.rstrip("/")
+        self.http_host = tuple(http_host(name) for name in self.http_host)
         for origin in self.http_origins:
             if not str(origin).startswith(("http://", "https://")) and origin != "*":
                 raise ConfigError(f"--http-origins {origin!r}: expected an origin like "

@@ -192,3 +192,17 @@ def turn(spec: str) -> tuple[str, int, str]:
     if not sep or not secret or not host:
         raise ConfigError(f"--turn {spec!r}: expected HOST:PORT:SECRET")
     return (*host_port("turn", host), secret)
+
+
+def http_host(value: str) -> str:
+    """``--http-host NAME``: a host name or address (IPv6 with or without brackets), without
+    scheme or port; its canonical form (``guard.host_name``)."""
+    from minixmpp.web.guard import host_name
+
+    text = str(value).strip()
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    name = host_name(f"[{bare}]" if ":" in bare else bare)  # a port is not a host
+    if name is None:
+        raise ConfigError(f"--http-host {value!r}: expected a host name like xmpp.example "
+                          "or an address, without scheme or port")
+    return name

@@ -13,6 +13,7 @@ from twisted.web import resource, server
 from minixmpp.web.api import ControlAPI
 from minixmpp.web.bounded import bounded_request
 from minixmpp.web.cors import CORS
+from minixmpp.web.guard import CrossSiteCheck, HostCheck, Rules
 from minixmpp.web.hostmeta import HostMeta
 from minixmpp.web.status import StatusPage
 
@@ -45,16 +46,18 @@ class Site:
 
 def site(views: Sequence[ServerView], c2s: Any) -> Site:
     """The HTTP site for ``--http``: the API and status page, and every feature's mounts,
-    for every served domain (``views``, the first domain's first). Where two domains'
-    features mount the same path (the web transports, which serve every domain), the
-    first domain's is mounted."""
+    for every served domain (``views``, the first domain's first; where two domains'
+    features mount the same path, as the web transports that serve every domain do, the
+    first domain's is mounted). The whole site answers only a Host that names it, the API
+    changes state only for same-origin or tool requests (``guard.py``)."""
     view = views[0]
     settings = view.settings
+    rules = Rules.from_settings(settings)
     root = resource.Resource()
     status = StatusPage(", ".join(settings.domains))
     root.putChild(b"", status)
     root.putChild(b"status", status)
-    root.putChild(b"api", ControlAPI(views, settings.http_token))
+    root.putChild(b"api", CrossSiteCheck(ControlAPI(views, settings.http_token), rules))
     cors = CORS(settings.http_origins)
     web = WebContext(settings, view.reactor, cors, (settings.http or "").startswith("ssl:"),
                      c2s)
@@ -84,7 +87,7 @@ def site(views: Sequence[ServerView], c2s: Any) -> Site:
     well_known.putChild(b"host-meta", HostMeta(links, cors, as_json=False))
     well_known.putChild(b"host-meta.json", HostMeta(links, cors, as_json=True))
     body_limit = max(settings.upload_max_size, 1 << 20)
-    factory = server.Site(root, requestFactory=bounded_request(body_limit),
+    factory = server.Site(HostCheck(root, rules), requestFactory=bounded_request(body_limit),
                           reactor=view.reactor)  # the server's, not the global one
     factory.noisy = False
     factory.displayTracebacks = False
