@@ -307,7 +307,7 @@ OPTIONS: tuple[Option, ...] = options(Settings)
 def _bare_domain(value: str) -> str:
     """``--domain``: the prepared host of a bare domain."""
     try:
-        domain = jid.internJID(value)
+        domain = addressing.parse(value)
     except jid.InvalidFormat as e:
         raise ConfigError(f"--domain {value!r} is not a valid domain: {e}") from None
     if domain.user or domain.resource or not domain.host:

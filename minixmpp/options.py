@@ -13,6 +13,8 @@ from typing import TypedDict, TypeVar, Unpack
 from twisted.internet import endpoints
 from twisted.words.protocols.jabber import jid
 
+from minixmpp import addressing
+
 T = TypeVar("T")
 
 
@@ -126,7 +128,7 @@ def _either(choices: tuple[str, ...]) -> str:
 def _domain(value: str) -> str | None:
     """The prepared domain of a domain JID, or None (stringprep is slow: cached)."""
     try:
-        parsed = jid.internJID(value)
+        parsed = addressing.parse(value)
     except jid.InvalidFormat:
         return None
     if parsed.user or parsed.resource or not parsed.host:

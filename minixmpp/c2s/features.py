@@ -17,16 +17,22 @@ HEADER = (f"<?xml version='1.0'?><stream:stream xmlns:stream='{ns.STREAMS}' "
           f"xmlns='{ns.CLIENT}' from='{{domain}}' id='{{id}}' version='1.0'>")
 
 
+def serves(to: str | None, domain: str) -> bool:
+    """Whether a stream's ``to`` names ``domain`` (RFC 6120 §4.7.2): a valid domain JID
+    (RFC 7622 §3.2, so ``.localhost`` or ``local..host`` never does) that prepares to it."""
+    if not to:
+        return False
+    try:
+        return addressing.parse(to).full() == domain
+    except jid.InvalidFormat:
+        return False
+
+
 def header_error(root: domish.Element, domain: str) -> error.StreamError | None:
     """Why the client's stream header is unacceptable (§4.7, §4.9.3), or None."""
     if root.uri != ns.STREAMS or root.name != "stream" or root.defaultUri != ns.CLIENT:
         return error.StreamError("invalid-namespace")
-    to = root.getAttribute("to")
-    try:
-        host = addressing.parse(to).full() if to else None
-    except jid.InvalidFormat:
-        host = None
-    if host != domain:
+    if not serves(root.getAttribute("to"), domain):  # §4.9.3.6
         return error.StreamError("host-unknown", f"this server serves {domain}")
     try:
         major = int((root.getAttribute("version") or "0.0").split(".")[0])
