@@ -15,8 +15,10 @@ writes waits in the session until a held request can carry it. The rules:
 - §10 ``pause``: the held requests are answered and the inactivity limit is the pause
   (at most ``--bosh-max-pause``); §7.1 ``inactivity``: a session with no request for
   that long ends (with stream management it hibernates like a dropped TCP stream).
-- XEP-0206 §5 ``xmpp:restart='true'`` restarts the stream after SASL; §7.3 a stream
-  error ends the session with ``condition='remote-stream-error'``.
+- XEP-0206 §5 ``xmpp:restart='true'`` restarts the stream after SASL; a request that
+  goes on without one (the restart reused the SASL request's ``rid`` and got its cached
+  answer, §14.3) restarts it first, as Prosody does; §7.3 a stream error ends the
+  session with ``condition='remote-stream-error'``.
 """
 
 from __future__ import annotations
@@ -94,10 +96,11 @@ class BoshSession:
     log = Logger()
 
     def __init__(self, manager: BoshManager, sid: str, rid: int, wait: int, hold: int,
-                 xs: FramedStream) -> None:
+                 xs: FramedStream, to: str) -> None:
         self.manager = manager
         self.reactor = manager.reactor
         self.sid = sid
+        self.to = to  # the session's domain (§7.1), for restarts that leave it out
         self.rid = rid  # the last rid processed
         self.wait = wait
         self.hold = hold
@@ -136,18 +139,22 @@ class BoshSession:
         self.held.append((rid, request, timer))
         request.notifyFinish().addErrback(lambda _: self._gone(request))
         xs = self.xs
+        terminate = body.getAttribute("type") == "terminate"
+        if body.getAttribute((ns.XBOSH, "restart")) == "true" or \
+                body.getAttribute("xmpp:restart") == "true":  # XEP-0206 §5
+            xs.open_stream(body.getAttribute("to") or self.to, "1.0", None)
         for child in body.elements():
             if self.ended:
                 break
+            self._open_if_reset(body)
             xs.element_bytes(child.toXml().encode())
+        if not terminate and not self.ended:
+            self._open_if_reset(body)
         if self.ended:
             return
-        if body.getAttribute("type") == "terminate":  # §13
+        if terminate:  # §13
             xs.close_stream()
             return self.terminate()
-        if body.getAttribute((ns.XBOSH, "restart")) == "true" or \
-                body.getAttribute("xmpp:restart") == "true":  # XEP-0206 §5
-            xs.open_stream(body.getAttribute("to"), "1.0", None)
         pause = body.getAttribute("pause")
         if pause is not None:  # §10
             try:
@@ -165,6 +172,14 @@ class BoshSession:
             self._answer_oldest(force=True)  # §8: release the oldest
         if self.frames:
             self._schedule_flush()
+
+    def _open_if_reset(self, body: domish.Element) -> None:
+        """After SASL success the stream waits for its restart (XEP-0206 §5). A request
+        that goes on without one (the restart's request was answered from the cache,
+        §14.3, as a resend of the SASL request) opens it, as Prosody does: the parser is
+        never handed a stanza in place of the stream header."""
+        if self.xs is not None and self.xs.awaiting_header():
+            self.xs.open_stream(body.getAttribute("to") or self.to, "1.0", None)
 
     def _gone(self, request: server.Request) -> None:
         for entry in list(self.held):
@@ -311,7 +326,7 @@ class BoshManager:
         xs = self.factory.buildProtocol(channel.getPeer())
         xs.framing = False
         xs.authenticator.tls = self.secure
-        session = BoshSession(self, sid, rid, wait, max(1, hold), xs)
+        session = BoshSession(self, sid, rid, wait, max(1, hold), xs, s.domain)
         self.sessions[sid] = session
         xs.makeConnection(BoshFrames(session, channel.getPeer(), channel.getHost()))
         if session.ended:  # refused (--max-connections): the stream error, terminate
