@@ -4,7 +4,9 @@ Each BOSH session is one c2s stream (:class:`~minixmpp.c2s.framed.FramedStream` 
 the same factory as WebSocket): the request bodies' children are fed to it, what it
 writes waits in the session until a held request can carry it. The rules:
 
-- §7.1 session creation: ``wait``/``hold`` are capped by ``--bosh-max-wait`` and
+- §7.1 session creation: without a ``to`` it is ``terminate`` ``improper-addressing``,
+  to a domain we do not serve ``host-unknown`` (as Prosody), and no session is kept;
+  ``wait``/``hold`` are capped by ``--bosh-max-wait`` and
   ``--bosh-max-requests`` (``requests`` = ``hold`` + 1); ``inactivity``, ``maxpause``
   and the XEP-0206 ``xmpp:version`` are announced.
 - §8, §14.1: requests are processed in ``rid`` order; one that arrives early waits for
@@ -34,6 +36,7 @@ from twisted.web import resource, server
 from twisted.words.xish import domish
 
 from minixmpp import ns
+from minixmpp.c2s import features
 from minixmpp.c2s.framed import FramedStream, FrameTransport
 from minixmpp.c2s.parser import RestrictedXML
 from minixmpp.feature import Context, Feature, Mount
@@ -76,6 +79,11 @@ def parse_body(data: bytes) -> domish.Element:
 def _body(**attrs: str) -> str:
     extra = "".join(f" {k}='{v}'" for k, v in attrs.items())
     return f"<body xmlns='{ns.HTTPBIND}'{extra}>"
+
+
+def _terminate(condition: str) -> bytes:
+    """A session request refused with a terminal condition (XEP-0124 §17.2)."""
+    return _body(type="terminate", condition=condition).encode() + b"</body>"
 
 
 class BoshFrames(FrameTransport):
@@ -321,6 +329,11 @@ class BoshManager:
             raise BadRequest("rid, wait and hold must be integers") from None
         if rid < 0 or rid > 2**53 or wait < 0 or hold < 0:
             raise BadRequest("rid, wait and hold out of range")
+        to = body.getAttribute("to")
+        if not to:  # XEP-0124 §7.1, §17.2: no session, no stream
+            return _terminate("improper-addressing")
+        if not features.serves(to, s.domain):  # XEP-0206 §3, RFC 6120 §4.9.3.6
+            return _terminate("host-unknown")
         sid = secrets.token_urlsafe(18)
         channel = request.channel.transport
         xs = self.factory.buildProtocol(channel.getPeer())
@@ -329,11 +342,12 @@ class BoshManager:
         session = BoshSession(self, sid, rid, wait, max(1, hold), xs, s.domain)
         self.sessions[sid] = session
         xs.makeConnection(BoshFrames(session, channel.getPeer(), channel.getHost()))
-        if session.ended:  # refused (--max-connections): the stream error, terminate
+        if not session.ended:  # else refused (--max-connections)
+            xs.open_stream(to, "1.0", None)
+        if session.ended:  # the stream error, in a terminate body: no session is kept
             payload = b"".join(session.frames)
             return (_body(type="terminate", condition="remote-stream-error").encode()[:-1]
                     + f" xmlns:stream='{ns.STREAMS}'>".encode() + payload + b"</body>")
-        xs.open_stream(body.getAttribute("to"), "1.0", None)
         head = _body(sid=sid, wait=str(wait), requests=str(session.hold + 1),
                      hold=str(session.hold), inactivity=str(s.bosh_max_inactivity),
                      maxpause=str(s.bosh_max_pause), polling="1", ver="1.11",
@@ -383,11 +397,11 @@ class BoshResource(resource.Resource):
         request.setHeader(b"cache-control", b"no-store")
         if getattr(request, "too_large", False):
             request.setResponseCode(413)
-            return _body(type="terminate", condition="policy-violation").encode() + b"</body>"
+            return _terminate("policy-violation")
         data = request.content.read()
         if len(data) > self.max_body:
             request.setResponseCode(413)
-            return _body(type="terminate", condition="policy-violation").encode() + b"</body>"
+            return _terminate("policy-violation")
         try:
             body = parse_body(data)
             sid = body.getAttribute("sid")
@@ -400,10 +414,10 @@ class BoshResource(resource.Resource):
         except BadRequest as e:
             request.setResponseCode(400)
             self.log.info("BOSH: bad request ({why})", why=str(e))
-            return _body(type="terminate", condition="bad-request").encode() + b"</body>"
+            return _terminate("bad-request")
         session = self.manager.sessions.get(sid)
         if session is None:  # §14.6 (HTTP 200, terminate)
-            return _body(type="terminate", condition="item-not-found").encode() + b"</body>"
+            return _terminate("item-not-found")
         return session.request(rid, request, body)
 
 

@@ -141,6 +141,27 @@ async def test_a_resent_restart_is_answered_from_the_cache_and_not_run_again(ser
     await messages_flow(server, bosh)
 
 
+@pytest.mark.parametrize("to, condition", [
+    (None, "improper-addressing"), ("", "improper-addressing"),
+    ("example.com", "host-unknown"), (".localhost", "host-unknown"),
+    ("alice@localhost", "host-unknown")])
+async def test_a_session_request_without_our_domain_is_terminated_without_a_session(
+        server, to, condition):
+    """XEP-0124 §7.1 / XEP-0206 §3: ``<body type='terminate' condition=…/>`` and no
+    ``sid``; nothing is kept (no session, no stream)."""
+    address = "" if to is None else f" to='{to}'"
+    status, text = await post(server, (
+        f"<body xmlns='{HTTPBIND}' rid='7000'{address} wait='5' hold='1' ver='1.11' "
+        f"xmpp:version='1.0' xmlns:xmpp='{XBOSH}'/>"))
+    assert status == 200
+    answer = element(text)
+    assert_xml(answer, element(f"<body xmlns='{HTTPBIND}' type='terminate' "
+                               f"condition='{condition}'/>"))
+    assert answer.getAttribute("sid") is None
+    manager = server.service("bosh")
+    assert manager.sessions == {} and not getattr(manager.factory, "open_streams", {})
+
+
 async def test_a_websocket_bind_without_the_restart_is_a_stream_error_not_a_crash(server):
     """The same client mistake over WebSocket (RFC 7395 §3.5 wants a new ``<open/>``
     after SASL): a stream error and ``<close/>``, nothing in the log."""
