@@ -131,3 +131,19 @@ async def test_a_reserved_nick_over_1023_octets_is_jid_malformed(server):
                element("<iq type='result' id='a2'/>"))
     assert room.nicks["carol@localhost"] == "Carol"
     alice.close()
+
+
+async def test_a_jid_with_an_empty_label_in_an_admin_item_or_invitation_is_jid_malformed(
+        server):
+    """Finding 1 at the MUC edge: ``bob@.localhost`` (RFC 7622 §3.2) in a §9 item or a
+    §7.8 invitation is ``jid-malformed``, not an ``IndexError``; the room goes on."""
+    alice = await owner_with_room(server)
+    jid_malformed(await iq(alice, "a1", f"<query xmlns='{MUC}#admin'><item affiliation="
+                                        "'member' jid='bob@.localhost'/></query>"))
+    alice.buffer = b""
+    alice.send(f"<message to='{ROOM}' id='i1'><x xmlns='{MUC}#user'>"
+               "<invite to='bob@local..host'/></x></message>")
+    jid_malformed(last(await alice.read_until("id='i1'.*?</message>"), "message"), "message")
+    assert server.muc.rooms["lounge"].affiliations == {"alice@localhost": "owner"}
+    await raw_barrier(alice)
+    alice.close()
