@@ -95,7 +95,7 @@ def make(user: str | None, host: str, resource: str | None = None) -> jid.JID:
 
 def resourcepart(text: str) -> str:
     """A resourcepart alone, prepared (RFC 7622 §3.4: 1 to 1023 octets once prepared),
-    or ``jid.InvalidFormat``: a MUC nickname (XEP-0045 §7.2.3), a resource to bind."""
+    or ``jid.InvalidFormat``: a MUC nickname given in a payload (XEP-0045 §7.10, §9.3)."""
     try:
         return _length(resourceprep.prepare(text))
     except UnicodeError:
