@@ -15,6 +15,8 @@ from typing import TypedDict, TypeVar, Unpack
 from twisted.internet import endpoints
 from twisted.words.protocols.jabber import jid
 
+from minixmpp import addressing
+
 T = TypeVar("T")
 
 
@@ -132,7 +134,7 @@ def _either(choices: tuple[str, ...]) -> str:
 def _domain(value: str) -> str | None:
     """The prepared domain of a domain JID, or None (stringprep is slow: cached)."""
     try:
-        parsed = jid.internJID(value)
+        parsed = addressing.parse(value)
     except jid.InvalidFormat:
         return None
     if parsed.user or parsed.resource or not parsed.host:
@@ -156,7 +158,7 @@ def _readable(path: object) -> bool:
 def bare_domain(value: str) -> str:
     """``--domain``: the prepared host of a bare domain."""
     try:
-        domain = jid.internJID(value)
+        domain = addressing.parse(value)
     except jid.InvalidFormat as e:
         raise ConfigError(f"--domain {value!r} is not a valid domain: {e}") from None
     if domain.user or domain.resource or not domain.host:

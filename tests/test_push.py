@@ -241,7 +241,8 @@ async def test_per_account_limit_drops_the_oldest(server) -> None:
 async def test_bad_enable_requests(server) -> None:
     alice = await login(server, "alice")
     assert await iq_error(push_iq(alice, "enable", jid=None, node="n")) == "bad-request"
-    assert await iq_error(push_iq(alice, "enable", jid="not a jid@@", node="n")) == "bad-request"
+    assert await iq_error(push_iq(alice, "enable", jid="not a jid@@", node="n")) == \
+        "jid-malformed"  # RFC 6120 §8.3.3.8 (issue 22)
     assert await iq_error(push_iq(alice, "enable", node="n", iq_type="get")) == "bad-request"
     assert await iq_error(push_iq(alice, "enable", node="n", secret="s",
                                       form_type="urn:example:wrong")) == "bad-request"

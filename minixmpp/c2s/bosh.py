@@ -4,7 +4,9 @@ Each BOSH session is one c2s stream (:class:`~minixmpp.c2s.framed.FramedStream` 
 the same factory as WebSocket): the request bodies' children are fed to it, what it
 writes waits in the session until a held request can carry it. The rules:
 
-- §7.1 session creation: ``wait``/``hold`` are capped by ``--bosh-max-wait`` and
+- §7.1 session creation: without a ``to`` it is ``terminate`` ``improper-addressing``,
+  to a domain we do not serve ``host-unknown`` (as Prosody), and no session is kept;
+  ``wait``/``hold`` are capped by ``--bosh-max-wait`` and
   ``--bosh-max-requests`` (``requests`` = ``hold`` + 1); ``inactivity``, ``maxpause``
   and the XEP-0206 ``xmpp:version`` are announced.
 - §8, §14.1: requests are processed in ``rid`` order; one that arrives early waits for
@@ -15,8 +17,10 @@ writes waits in the session until a held request can carry it. The rules:
 - §10 ``pause``: the held requests are answered and the inactivity limit is the pause
   (at most ``--bosh-max-pause``); §7.1 ``inactivity``: a session with no request for
   that long ends (with stream management it hibernates like a dropped TCP stream).
-- XEP-0206 §5 ``xmpp:restart='true'`` restarts the stream after SASL; §7.3 a stream
-  error ends the session with ``condition='remote-stream-error'``.
+- XEP-0206 §5 ``xmpp:restart='true'`` restarts the stream after SASL; a request that
+  goes on without one (the restart reused the SASL request's ``rid`` and got its cached
+  answer, §14.3) restarts it first, as Prosody does; §7.3 a stream error ends the
+  session with ``condition='remote-stream-error'``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from twisted.web import resource, server
 from twisted.words.xish import domish
 
 from minixmpp import ns
+from minixmpp.c2s import features
 from minixmpp.c2s.framed import FramedStream, FrameTransport
 from minixmpp.c2s.parser import RestrictedXML
 from minixmpp.feature import Context, Feature, Mount
@@ -76,6 +81,11 @@ def _body(**attrs: str) -> str:
     return f"<body xmlns='{ns.HTTPBIND}'{extra}>"
 
 
+def _terminate(condition: str) -> bytes:
+    """A session request refused with a terminal condition (XEP-0124 §17.2)."""
+    return _body(type="terminate", condition=condition).encode() + b"</body>"
+
+
 class BoshFrames(FrameTransport):
     """The stream's transport: frames wait in the session for a request to carry them."""
 
@@ -94,10 +104,11 @@ class BoshSession:
     log = Logger()
 
     def __init__(self, manager: BoshManager, sid: str, rid: int, wait: int, hold: int,
-                 xs: FramedStream) -> None:
+                 xs: FramedStream, to: str) -> None:
         self.manager = manager
         self.reactor = manager.reactor
         self.sid = sid
+        self.to = to  # the session's domain (§7.1), for restarts that leave it out
         self.rid = rid  # the last rid processed
         self.wait = wait
         self.hold = hold
@@ -136,18 +147,22 @@ class BoshSession:
         self.held.append((rid, request, timer))
         request.notifyFinish().addErrback(lambda _: self._gone(request))
         xs = self.xs
+        terminate = body.getAttribute("type") == "terminate"
+        if body.getAttribute((ns.XBOSH, "restart")) == "true" or \
+                body.getAttribute("xmpp:restart") == "true":  # XEP-0206 §5
+            xs.open_stream(body.getAttribute("to") or self.to, "1.0", None)
         for child in body.elements():
             if self.ended:
                 break
+            self._open_if_reset(body)
             xs.element_bytes(child.toXml().encode())
+        if not terminate and not self.ended:
+            self._open_if_reset(body)
         if self.ended:
             return
-        if body.getAttribute("type") == "terminate":  # §13
+        if terminate:  # §13
             xs.close_stream()
             return self.terminate()
-        if body.getAttribute((ns.XBOSH, "restart")) == "true" or \
-                body.getAttribute("xmpp:restart") == "true":  # XEP-0206 §5
-            xs.open_stream(body.getAttribute("to"), "1.0", None)
         pause = body.getAttribute("pause")
         if pause is not None:  # §10
             try:
@@ -165,6 +180,14 @@ class BoshSession:
             self._answer_oldest(force=True)  # §8: release the oldest
         if self.frames:
             self._schedule_flush()
+
+    def _open_if_reset(self, body: domish.Element) -> None:
+        """After SASL success the stream waits for its restart (XEP-0206 §5). A request
+        that goes on without one (the restart's request was answered from the cache,
+        §14.3, as a resend of the SASL request) opens it, as Prosody does: the parser is
+        never handed a stanza in place of the stream header."""
+        if self.xs is not None and self.xs.awaiting_header():
+            self.xs.open_stream(body.getAttribute("to") or self.to, "1.0", None)
 
     def _gone(self, request: server.Request) -> None:
         for entry in list(self.held):
@@ -306,19 +329,26 @@ class BoshManager:
             raise BadRequest("rid, wait and hold must be integers") from None
         if rid < 0 or rid > 2**53 or wait < 0 or hold < 0:
             raise BadRequest("rid, wait and hold out of range")
+        to = body.getAttribute("to")
+        if not to:  # XEP-0124 §7.1, §17.2: no session, no stream
+            return _terminate("improper-addressing")
+        domain = features.served(to, self.factory.contexts)
+        if domain is None:  # XEP-0206 §3, RFC 6120 §4.9.3.6
+            return _terminate("host-unknown")
         sid = secrets.token_urlsafe(18)
         channel = request.channel.transport
         xs = self.factory.buildProtocol(channel.getPeer())
         xs.framing = False
         xs.authenticator.tls = self.secure
-        session = BoshSession(self, sid, rid, wait, max(1, hold), xs)
+        session = BoshSession(self, sid, rid, wait, max(1, hold), xs, domain)
         self.sessions[sid] = session
         xs.makeConnection(BoshFrames(session, channel.getPeer(), channel.getHost()))
-        if session.ended:  # refused (--max-connections): the stream error, terminate
+        if not session.ended:  # else refused (--max-connections)
+            xs.open_stream(to, "1.0", None)
+        if session.ended:  # the stream error, in a terminate body: no session is kept
             payload = b"".join(session.frames)
             return (_body(type="terminate", condition="remote-stream-error").encode()[:-1]
                     + f" xmlns:stream='{ns.STREAMS}'>".encode() + payload + b"</body>")
-        xs.open_stream(body.getAttribute("to"), "1.0", None)
         head = _body(sid=sid, wait=str(wait), requests=str(session.hold + 1),
                      hold=str(session.hold), inactivity=str(s.bosh_max_inactivity),
                      maxpause=str(s.bosh_max_pause), polling="1", ver="1.11",
@@ -368,11 +398,11 @@ class BoshResource(resource.Resource):
         request.setHeader(b"cache-control", b"no-store")
         if getattr(request, "too_large", False):
             request.setResponseCode(413)
-            return _body(type="terminate", condition="policy-violation").encode() + b"</body>"
+            return _terminate("policy-violation")
         data = request.content.read()
         if len(data) > self.max_body:
             request.setResponseCode(413)
-            return _body(type="terminate", condition="policy-violation").encode() + b"</body>"
+            return _terminate("policy-violation")
         try:
             body = parse_body(data)
             sid = body.getAttribute("sid")
@@ -385,10 +415,10 @@ class BoshResource(resource.Resource):
         except BadRequest as e:
             request.setResponseCode(400)
             self.log.info("BOSH: bad request ({why})", why=str(e))
-            return _body(type="terminate", condition="bad-request").encode() + b"</body>"
+            return _terminate("bad-request")
         session = self.manager.sessions.get(sid)
         if session is None:  # §14.6 (HTTP 200, terminate)
-            return _body(type="terminate", condition="item-not-found").encode() + b"</body>"
+            return _terminate("item-not-found")
         return session.request(rid, request, body)
 
 

@@ -22,8 +22,7 @@ def header_error(root: domish.Element, domains: Collection[str]) -> error.Stream
     """Why the client's stream header is unacceptable (§4.7, §4.9.3), or None."""
     if root.uri != ns.STREAMS or root.name != "stream" or root.defaultUri != ns.CLIENT:
         return error.StreamError("invalid-namespace")
-    host = served(root.getAttribute("to"), domains)
-    if host is None:
+    if served(root.getAttribute("to"), domains) is None:  # §4.9.3.6
         return error.StreamError("host-unknown", f"this server serves {', '.join(domains)}")
     try:
         major = int((root.getAttribute("version") or "0.0").split(".")[0])

@@ -100,9 +100,17 @@ class FramedStream(C2SStream):
             self._initializeStream()
         self.dataReceived(stream_header(to, version, lang))
 
+    def awaiting_header(self) -> bool:
+        """The stream was reset after SASL success (RFC 6120 §6.4.6) and no new header
+        came yet: the next element would be taken for the stream's root."""
+        return (self.transport is not None and self.stream is not None
+                and not self.stream.documentStarted)
+
     def element_bytes(self, data: bytes) -> None:
-        """One complete element (a stanza or a negotiation element)."""
-        self.dataReceived(data)
+        """One complete element (a stanza or a negotiation element); nothing once the
+        stream is gone."""
+        if self.transport is not None:
+            self.dataReceived(data)
 
     def close_stream(self) -> None:
         """The client closes the stream (``<close/>``, BOSH terminate)."""

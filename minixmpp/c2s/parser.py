@@ -95,7 +95,7 @@ class HardenedStream(xmlstream.XmlStream):
             "policy-violation", f"stanza larger than {self.max_stanza_size} bytes"))
 
     def onElement(self, element: domish.Element) -> None:
-        if self._closing:
+        if self._closing or self.stream is None:  # closed, or lost within this chunk
             return
         if self.stream.parser.CurrentByteIndex - self._stanza_start > self.max_stanza_size:
             return self._too_big()

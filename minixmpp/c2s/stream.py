@@ -84,7 +84,10 @@ class C2SStream(HardenedStream):
             self.transport.abortConnection()
 
     def onDocumentEnd(self) -> None:
-        """The client closed its stream: close ours too (RFC 6120 §4.4)."""
+        """The client closed its stream: close ours too (RFC 6120 §4.4). (The parser may
+        end a document after the connection was lost in the same chunk: nothing to do.)"""
+        if self.transport is None:
+            return
         if not self._closing:
             self._closing = True
             self.sendFooter()

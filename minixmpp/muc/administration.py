@@ -17,7 +17,7 @@ from minixmpp.muc import config as roomconfig
 from minixmpp.muc import render
 from minixmpp.muc.occupancy import Occupancy
 from minixmpp.muc.registry import RoomRegistry
-from minixmpp.muc.request import Request, child_text
+from minixmpp.muc.request import Request, child_text, nickname
 from minixmpp.muc.room import RANK, MucError, Occupant, Room, RoomConfig
 
 
@@ -85,6 +85,7 @@ class Administration:
                     target = addressing.parse(target).userhost()
                 except jid.InvalidFormat:
                     raise MucError("jid-malformed") from None
+                reserved = nickname(reserved) if reserved else None
                 room.check_affiliation_change(bare, target, item["affiliation"])
                 changes.append(("affiliation", (target, reserved), item["affiliation"], reason))
             elif item.getAttribute("role") is not None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from twisted.words.protocols.jabber import jid
 from twisted.words.xish import domish
 
-from minixmpp import addressing, forms, ns
+from minixmpp import forms, ns
 from minixmpp.muc.administration import Administration
 from minixmpp.muc.occupancy import Occupancy
 from minixmpp.muc.registry import RoomRegistry
-from minixmpp.muc.request import Request
+from minixmpp.muc.request import Request, nickname
 from minixmpp.muc.room import RANK, MucError
 
 #: Tigase's opt-in for copies to members not in the room (we send them to every member)
@@ -71,10 +70,7 @@ class Registration:
         nick = forms.values(form).get("muc#register_roomnick", "").strip()
         if not nick:
             raise MucError("not-acceptable", "a nickname is needed")
-        try:
-            addressing.make(room.name, self.registry.jid, nick)
-        except jid.InvalidFormat:
-            raise MucError("jid-malformed", "that is not a valid nickname") from None
+        nick = nickname(nick)
         taken = [j for j, n in room.nicks.items() if n == nick and j != bare] + [
             o.bare for o in room.occupants_of_nick(nick) if o.bare != bare]
         if taken:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
 
+from minixmpp import addressing
 from minixmpp.muc.room import MucError, Occupant, Room
 
 #: what a stanza is addressed to: the service JID, a room, an occupant (§4.1)
@@ -47,7 +48,8 @@ class Request:
 
     @property
     def nick(self) -> str | None:
-        """The nick addressed (the resource of an occupant JID)."""
+        """The nick addressed: the resource of an occupant JID, prepared and at most 1023
+        octets as every parsed JID's (``addressing.parse``)."""
         return self.to.resource
 
     @property
@@ -72,6 +74,16 @@ def child_text(element: domish.Element | None, name: str) -> str | None:
         if child.name == name:
             return str(child)
     return None
+
+
+def nickname(text: str) -> str:
+    """A nickname given in a payload (§7.10 registration, §9.3 a reserved nick) as rooms
+    keep it: a resourcepart, prepared (RFC 7622 §3.4: 1 to 1023 octets), else
+    ``jid-malformed`` (RFC 6120 §8.3.3.8), as for a nick in an occupant JID."""
+    try:
+        return addressing.resourcepart(text)
+    except jid.InvalidFormat:
+        raise MucError("jid-malformed", "that is not a valid nickname") from None
 
 
 def stanza_error(e: MucError) -> error.StanzaError:

@@ -1,6 +1,7 @@
 """The PEP protocol edge: wokkel's ``PubSubService`` on every account's bare JID.
 
-wokkel parses and answers; :class:`~minixmpp.pep.resource.PEPResource` decides. This
+wokkel parses (behind :class:`~minixmpp.pubsubedge.PubSubEdge`'s checks of client
+input) and answers; :class:`~minixmpp.pep.resource.PEPResource` decides. This
 subclass only keeps PEP off the server's own JID in service discovery, lets the rules
 read configuration forms as clients send them (typed or not), and routes the answers to
 the resource's capability queries back to it.
@@ -11,15 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet import defer
-from twisted.words.protocols.jabber import error
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
-from wokkel import pubsub
 
 from minixmpp.pep.resource import PEPResource
+from minixmpp.pubsubedge import PubSubEdge
 
 
-class PEPService(pubsub.PubSubService):
+class PEPService(PubSubEdge):
     """XEP-0163 §6: ``pubsub/pep`` and the pubsub features on ``user@domain``."""
 
     def __init__(self, resource: PEPResource) -> None:
@@ -32,18 +32,6 @@ class PEPService(pubsub.PubSubService):
     def _answer(self, iq: domish.Element) -> None:
         if self.pep.caps.answered(iq):
             iq.handled = True
-
-    def _onPubSubRequest(self, iq: domish.Element) -> defer.Deferred:
-        """wokkel's parsing, with anything it cannot parse (an invalid JID, a broken
-        form) answered ``bad-request`` instead of a logged traceback."""
-        try:
-            pubsub.PubSubRequest.fromElement(iq)
-        except (error.StanzaError, NotImplementedError):
-            raise
-        except Exception as e:  # noqa: BLE001  (client input: any parse failure)
-            raise error.StanzaError("bad-request", text=f"cannot parse the request: {e}"
-                                    ) from None
-        return super()._onPubSubRequest(iq)
 
     def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""
                      ) -> defer.Deferred:

@@ -1,6 +1,7 @@
 """The in-process App Server (XEP-0357 §3 "App Server"): a pubsub service at push.DOMAIN.
 
-Built on wokkel's ``PubSubService`` and wired to the router as an internal component,
+Built on wokkel's ``PubSubService`` (client input checked by
+:class:`~minixmpp.pubsubedge.PubSubEdge`) and wired to the router as an internal component,
 so it receives exactly the stanzas an external App Server would. It accepts publishes
 to any node, records every notification, wakes whoever waits for one, and can be told
 to fail a node (an error condition, or no answer at all) to exercise the error paths.
@@ -23,6 +24,7 @@ from wokkel import disco, pubsub
 from minixmpp import forms, ns
 from minixmpp.feature import Context, Feature
 from minixmpp.internal import internal_component
+from minixmpp.pubsubedge import PubSubEdge
 from minixmpp.push.views import notification
 from minixmpp.storage.interfaces import IPushStore
 
@@ -214,7 +216,7 @@ def build_component(router: Any, jid: str, app: AppServer) -> Any:
         setattr(stanza, ARRIVED, clock())
         return False  # and on to the handlers
 
-    return internal_component(router, jid, pubsub.PubSubService(app), before=arrived)
+    return internal_component(router, jid, PubSubEdge(app), before=arrived)
 
 
 def owner(store: IPushStore, service: str, node: str | None) -> str | None:

@@ -151,9 +151,12 @@ class PushEnableHandler(Discoverable, XMPPHandler, IQHandlerMixin):
 
 
 def _jid(value: str | None) -> str:
+    """The App Server's JID (XEP-0357 §5, §6): missing is ``bad-request``, invalid is
+    ``jid-malformed`` (RFC 6120 §8.3.3.8)."""
     if not value:
         raise error.StanzaError("bad-request", text="the jid attribute is required")
     try:
         return addressing.parse(value).full()
     except jid.InvalidFormat:
-        raise error.StanzaError("bad-request", text=f"{value!r} is not a valid JID") from None
+        raise error.StanzaError("jid-malformed", text=f"{value!r} is not a valid JID"
+                                ) from None

@@ -9,7 +9,6 @@ and headers that keep a browser from running what it downloads.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from twisted.logger import Logger
 from twisted.web import resource, server
@@ -28,11 +27,16 @@ class UploadResource(resource.Resource):
         self.cors = cors
 
     def _slot(self, request: server.Request) -> tuple[str, str]:
+        """The slot and file name of ``/upload/<slot>/<name>``, each decoded exactly once:
+        Twisted splits the path at ``/`` and percent-decodes every segment
+        (``request.postpath``), so ``a%2520b.txt`` is the name ``a%20b.txt``."""
         parts = request.postpath
         if len(parts) != 2 or not parts[0]:
             raise Refused(404, "No such upload slot")
-        return parts[0].decode("ascii", "replace"), unquote(parts[1].decode("utf-8",
-                                                                            "replace"))
+        try:
+            return parts[0].decode("ascii"), parts[1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused(404, "No such upload slot") from None
 
     def render(self, request: server.Request) -> Any:
         self.cors.apply(request, b"GET, HEAD, PUT, OPTIONS")

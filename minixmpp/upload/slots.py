@@ -100,8 +100,11 @@ class UploadService:
         return upload
 
     def url(self, upload: Upload) -> str:
-        """The PUT URL, which is also the GET URL (XEP-0363 §4)."""
-        return f"{self.base_url()}/{self.path}/{upload.slot}/{quote(upload.filename)}"
+        """The PUT URL, which is also the GET URL (XEP-0363 §4): the file name is one
+        path segment, percent-encoded exactly once (RFC 3986 §2.1, §3.3: every octet but
+        the unreserved ones, so ``%``, ``?``, ``#`` and ``/`` stay in the name)."""
+        return (f"{self.base_url()}/{self.path}/{upload.slot}/"
+                f"{quote(upload.filename, safe='')}")
 
     def used(self, user: str) -> int:
         """Bytes counted against the quota: files and slots not yet expired."""

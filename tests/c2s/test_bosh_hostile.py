@@ -1,0 +1,192 @@
+"""BOSH (XEP-0124/0206) fed what real networks and broken clients send (issue 22,
+findings 2 and 3): a restart whose request reuses the SASL request's ``rid`` (answered
+from the cache, §14.3) and a bind after it; a resent restart; session requests without
+a ``to`` or to a domain we do not serve. Never a traceback in the log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from twisted.logger import formatEvent, globalLogPublisher
+from twisted.words.xish import domish
+
+from minixmpp.stanza import parse
+from tests.helpers import close, login, plain
+from tests.xmlassert import assert_xml
+
+HTTPBIND = "http://jabber.org/protocol/httpbind"
+XBOSH = "urn:xmpp:xbosh"
+SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+
+
+@pytest.fixture(autouse=True)
+def no_tracebacks() -> Iterator[None]:
+    """Twisted's log during the test: an error event (a traceback) fails it."""
+    errors: list[dict[str, Any]] = []
+
+    def observe(event: dict[str, Any]) -> None:
+        if event.get("log_failure") is not None or event.get("isError"):
+            errors.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    yield
+    globalLogPublisher.removeObserver(observe)
+    assert not errors, "\n".join(formatEvent(e) or repr(e) for e in errors)
+
+
+def element(text: str) -> domish.Element:
+    return parse(text, neutral=False)
+
+
+async def post(server: Any, body: str) -> tuple[int, str]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"http://127.0.0.1:{server.ports().http}/http-bind",
+                                data=body.encode(),
+                                headers={"Content-Type": "text/xml; charset=utf-8"},
+                                timeout=aiohttp.ClientTimeout(total=30)) as r:
+            return r.status, await r.text()
+
+
+class Bosh:
+    """A raw BOSH client that says which ``rid`` each request carries."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.rid = 5000
+        self.sid = ""
+
+    async def send(self, inner: str = "", rid: int | None = None, **attrs: str) -> str:
+        if rid is None:
+            self.rid += 1
+            rid = self.rid
+        extra = "".join(f" {k.replace('_', ':')}='{v}'" for k, v in attrs.items())
+        status, text = await post(self.server, (
+            f"<body xmlns='{HTTPBIND}' rid='{rid}' sid='{self.sid}' xmlns:xmpp='{XBOSH}'"
+            f"{extra}>{inner}</body>"))
+        assert status == 200, text
+        return text
+
+    async def create(self) -> str:
+        self.rid += 1
+        status, text = await post(self.server, (
+            f"<body xmlns='{HTTPBIND}' rid='{self.rid}' to='localhost' wait='5' hold='1' "
+            f"ver='1.11' xmpp:version='1.0' xmlns:xmpp='{XBOSH}'/>"))
+        assert status == 200, text
+        self.sid = re.search(r"sid='([^']+)'", text).group(1)
+        return text
+
+    async def auth(self, user: str) -> str:
+        return await self.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>"
+                               f"{plain(user, user)}</auth>")
+
+    async def bind(self, resource: str = "bosh", rid: int | None = None) -> str:
+        return await self.send(f"<iq xmlns='jabber:client' type='set' id='b1'><bind "
+                               f"xmlns='{BIND}'><resource>{resource}</resource></bind></iq>",
+                               rid=rid)
+
+
+def bound(answer: str, full: str) -> None:
+    """``answer`` is a BOSH body carrying the bind result for ``full`` (RFC 6120 §7.6.1)."""
+    assert_xml(element(answer), element(
+        f"<body xmlns='{HTTPBIND}'><iq xmlns='jabber:client' type='result' id='b1'>"
+        f"<bind xmlns='{BIND}'><jid>{full}</jid></bind></iq></body>"))
+    assert "type='terminate'" not in answer
+
+
+async def messages_flow(server: Any, bosh: Bosh) -> None:
+    """The BOSH session is a working c2s session: a message from a TCP client reaches it."""
+    bob = await login(server, "bob")
+    await bosh.send("<presence xmlns='jabber:client'/>")
+    bob.send_message(mto="alice@localhost/bosh", mbody="still there?", mtype="chat")
+    got = ""
+    while "still there?" not in got:
+        got = await bosh.send()
+        assert "type='terminate'" not in got, got
+    await close(bob)
+
+
+async def test_a_restart_reusing_the_sasl_rid_gets_the_cached_success_and_bind_works(server):
+    """XEP-0124 §14.3: the restart request (rid of the SASL request) is a resend and gets
+    the ``<success/>`` again, without being processed; the bind with the next rid binds
+    (the stream restarts with it, as Prosody does) instead of ending the session."""
+    bosh = Bosh(server)
+    await bosh.create()
+    success = await bosh.auth("alice")
+    assert_xml(element(success), element(f"<body xmlns='{HTTPBIND}'>"
+                                         f"<success xmlns='{SASL}'/></body>"))
+    sasl_rid = bosh.rid
+    assert await bosh.send(rid=sasl_rid, xmpp_restart="true", to="localhost") == success
+    bound(await bosh.bind(), "alice@localhost/bosh")
+    assert bosh.sid in server.service("bosh").sessions
+    await messages_flow(server, bosh)
+
+
+async def test_a_resent_restart_is_answered_from_the_cache_and_not_run_again(server):
+    bosh = Bosh(server)
+    await bosh.create()
+    await bosh.auth("alice")
+    restarted = await bosh.send(xmpp_restart="true", to="localhost")
+    assert_xml(element(restarted), element(
+        f"<body xmlns='{HTTPBIND}'><stream:features xmlns:stream="
+        f"'http://etherx.jabber.org/streams'><bind xmlns='{BIND}'/></stream:features>"
+        "</body>"))
+    assert await bosh.send(rid=bosh.rid, xmpp_restart="true", to="localhost") == restarted
+    bound(await bosh.bind(), "alice@localhost/bosh")
+    await messages_flow(server, bosh)
+
+
+@pytest.mark.parametrize("to, condition", [
+    (None, "improper-addressing"), ("", "improper-addressing"),
+    ("example.com", "host-unknown"), (".localhost", "host-unknown"),
+    ("alice@localhost", "host-unknown")])
+async def test_a_session_request_without_our_domain_is_terminated_without_a_session(
+        server, to, condition):
+    """XEP-0124 §7.1 / XEP-0206 §3: ``<body type='terminate' condition=…/>`` and no
+    ``sid``; nothing is kept (no session, no stream)."""
+    address = "" if to is None else f" to='{to}'"
+    status, text = await post(server, (
+        f"<body xmlns='{HTTPBIND}' rid='7000'{address} wait='5' hold='1' ver='1.11' "
+        f"xmpp:version='1.0' xmlns:xmpp='{XBOSH}'/>"))
+    assert status == 200
+    answer = element(text)
+    assert_xml(answer, element(f"<body xmlns='{HTTPBIND}' type='terminate' "
+                               f"condition='{condition}'/>"))
+    assert answer.getAttribute("sid") is None
+    manager = server.service("bosh")
+    assert manager.sessions == {} and not getattr(manager.factory, "open_streams", {})
+
+
+async def test_a_websocket_bind_without_the_restart_is_a_stream_error_not_a_crash(server):
+    """The same client mistake over WebSocket (RFC 7395 §3.5 wants a new ``<open/>``
+    after SASL): a stream error and ``<close/>``, nothing in the log."""
+    import aiohttp
+
+    framing = "urn:ietf:params:xml:ns:xmpp-framing"
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"ws://127.0.0.1:{server.ports().http}/xmpp-websocket",
+                                      protocols=("xmpp",)) as ws:
+            await ws.send_str(f"<open xmlns='{framing}' to='localhost' version='1.0'/>")
+            await ws.send_str(f"<auth xmlns='{SASL}' mechanism='PLAIN'>"
+                              f"{plain('alice', 'alice')}</auth>")
+            got = []
+            while not any("<success" in m for m in got):
+                got.append((await ws.receive(timeout=5)).data)
+            await ws.send_str(f"<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns="
+                              f"'{BIND}'><resource>ws</resource></bind></iq>")
+            got = []
+            while not got or "<close" not in str(got[-1]):
+                message = await ws.receive(timeout=5)
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                got.append(message.data)
+    errors = [m for m in got if m.startswith("<stream:error")]
+    assert len(errors) == 1 and "<close" in got[-1], got
+    assert_xml(element(errors[0]), element(
+        "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><invalid-namespace "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"))
