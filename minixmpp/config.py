@@ -45,6 +45,9 @@ class Settings:
         "byte, ALPN xmpp-client), or off", endpoint=True, off=True)
     user: tuple[str, ...] = option(
         (), "account NAME:PASSWORD, repeatable; without any, demo accounts are created")
+    admin: tuple[str, ...] = option(
+        (), "bare JID of an account on the served domain that may run the service "
+        "administration commands (XEP-0133 over XEP-0050 ad-hoc commands), repeatable")
     tls_cert: str | None = option(
         None, "PEM certificate for STARTTLS (default: self-signed, generated)", readable=True)
     tls_key: str | None = option(None, "PEM private key for --tls-cert", readable=True)
@@ -269,6 +272,7 @@ class Settings:
             kind, uri = self._contact_address(spec)
             self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
         self.accounts = dict(self._account(spec) for spec in self.user)
+        self.admin = tuple(dict.fromkeys(self._admin(spec) for spec in self.admin))
         self.demo_accounts = not self.accounts
         if self.demo_accounts:
             self.accounts = dict(DEMO_USERS)
@@ -319,6 +323,18 @@ class Settings:
                               f"of {', '.join(CONTACT_KINDS)} (e.g. admin=xmpp:admin@"
                               f"{self.domain})")
         return kind, uri
+
+    def _admin(self, spec: str) -> str:
+        """``--admin JID``: the prepared bare JID of an account on the served domain."""
+        try:
+            account = addressing.parse(str(spec).strip())
+        except jid.InvalidFormat:
+            account = None
+        if account is None or account.user is None or account.resource is not None \
+                or account.host != self.domain:
+            raise ConfigError(f"--admin {spec!r}: expected the bare JID of an account on "
+                              f"{self.domain} (like admin@{self.domain})")
+        return account.userhost()
 
     def _account(self, spec: str) -> tuple[str, str]:
         """``--user NAME:PASSWORD``: (prepared username, password)."""
