@@ -9,16 +9,25 @@ as plain values; ``public.py`` the commands every local account may run (uptime,
 
 from __future__ import annotations
 
+from twisted.logger import Logger
+
 from minixmpp.adhoc.admin import Administration
 from minixmpp.adhoc.protocol import CommandsHandler
 from minixmpp.adhoc.public import commands
 from minixmpp.adhoc.sessions import CommandSessions
 from minixmpp.feature import Context, Feature
 
+log = Logger()
+
 
 def build(ctx: Context) -> Feature:
     """The ``adhoc`` feature: the commands at the domain; their sessions end with the
     resource that opened them, on ``reset`` and at shutdown."""
+    for admin in ctx.settings.admin:
+        if not ctx.storage.accounts.exists(admin.partition("@")[0]):
+            log.warn("--admin {jid}: there is no such account yet; whoever creates it "
+                     "(in-band registration, --registration) may administer the server",
+                     jid=admin)
     sessions = CommandSessions(ctx.reactor)
     administration = Administration(ctx.domain, ctx.storage.accounts, ctx.sessions,
                                     lambda: ctx.provided("admin"), ctx.local.route,

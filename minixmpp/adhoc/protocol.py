@@ -134,7 +134,7 @@ class CommandsHandler(Discoverable, XMPPHandler, IQHandlerMixin):
 
     def onCommand(self, iq: domish.Element) -> domish.Element:
         requester = addressing.parse(iq["from"])
-        request = iq.command
+        request = next(iq.elements(ns.COMMANDS, "command"))
         node, sid = request.getAttribute("node"), request.getAttribute("sessionid")
         action = request.getAttribute("action") or "execute"
         if action not in ACTIONS:
