@@ -19,7 +19,7 @@ from typing import Any
 
 from twisted.words.protocols.jabber import jid
 
-from minixmpp import addressing
+from minixmpp import addressing, switches
 from minixmpp.options import (
     ConfigError,
     Option,
@@ -28,7 +28,6 @@ from minixmpp.options import (
     domain_jid,
     host_port,
     http_host,
-    loopback,
     option,
     options,
     turn,
@@ -38,8 +37,6 @@ from minixmpp.push.profiles import PROFILES
 __all__ = ["DEMO_USERS", "OPTIONS", "ConfigError", "Option", "Settings", "attr", "load_toml"]
 
 DEMO_USERS: tuple[tuple[str, str], ...] = (("alice", "alice"), ("bob", "bob"))
-#: ``--auth`` modes
-AUTH_MODES = ("accounts", "anonymous", "any-password")
 #: plural names the fixture and the TOML file accept for repeatable options
 PLURALS = {"domains": "domain", "users": "user", "admins": "admin"}
 
@@ -72,6 +69,9 @@ class Settings:
         "listeners or --allow-insecure-auth")
     allow_insecure_auth: bool = option(
         False, "allow --auth anonymous and any-password on listeners that are not loopback")
+    admin: tuple[str, ...] = option(
+        (), "bare JID of an account on the served domain that may run the service "
+        "administration commands (XEP-0133 over XEP-0050 ad-hoc commands), repeatable")
     tls_cert: str | None = option(
         None, "PEM certificate for STARTTLS (default: self-signed, generated)", readable=True)
     tls_key: str | None = option(None, "PEM private key for --tls-cert", readable=True)
@@ -296,7 +296,7 @@ class Settings:
                               "(pushing on archive needs the archive)")
         for opt in OPTIONS:
             setattr(self, opt.field, opt.check(getattr(self, opt.field)))
-        self.disabled = self._disabled()
+        self.disabled = switches.disabled(self)
         if "mam" in self.disabled and self.push_on_archive:
             raise ConfigError("--disable mam and --push-on-archive contradict each other "
                               "(pushing on archive needs the archive)")
@@ -324,10 +324,11 @@ class Settings:
             domain, user, password = self._account(spec)
             self.users[domain][user] = password
         self.demo_accounts = not self.user
+        self.admin = tuple(dict.fromkeys(self._admin(spec) for spec in self.admin))
         if self.demo_accounts:
             self.users = {domain: dict(DEMO_USERS) for domain in self.domains}
         self.accounts = self.users[self.domain]
-        self.auth_modes = self._auth_modes()
+        self.auth_modes = switches.auth_modes(self)
         self.auth_mode = self.auth_modes[self.domain]
         for domain in self.domains[1:]:
             for served in ("push_jid", "muc_jid", "upload_jid"):
@@ -344,63 +345,6 @@ class Settings:
         return replace(self, domain=domain, push_jid=f"push.{domain}",
                        muc_jid=f"conference.{domain}", upload_jid=f"upload.{domain}",
                        accounts=self.users[domain], auth_mode=self.auth_modes[domain])
-
-    def _auth_modes(self) -> dict[str, str]:
-        """``--auth MODE`` or ``--auth DOMAIN=MODE``: every domain's mode."""
-        modes = dict.fromkeys(self.domains, "accounts")
-        for spec in self.auth:
-            target, sep, mode = str(spec).rpartition("=")
-            if mode not in AUTH_MODES:
-                raise ConfigError(f"--auth {spec!r}: the mode must be {', '.join(AUTH_MODES)}")
-            if not sep:
-                modes = dict.fromkeys(self.domains, mode)
-                continue
-            domain = domain_jid("auth", target)
-            if domain not in modes:
-                raise ConfigError(f"--auth {spec!r}: {domain} is not a served domain "
-                                  f"({', '.join(self.domains)})")
-            modes[domain] = mode
-        open_modes = sorted({m for m in modes.values() if m != "accounts"})
-        if open_modes and not self.allow_insecure_auth:
-            exposed = [listener for listener in self._client_listeners()
-                       if not loopback(listener)]
-            if exposed:
-                raise ConfigError(f"--auth {open_modes[0]} lets anyone log in: it needs "
-                                  f"loopback listeners (not {exposed[0]}) or "
-                                  "--allow-insecure-auth")
-        return modes
-
-    def _client_listeners(self) -> list[str]:
-        """The endpoints clients log in through."""
-        listeners = [self.c2s]
-        if self.c2s_tls != "off" and "direct-tls" not in self.disabled:
-            listeners.append(self.c2s_tls)
-        if self.http and not {"websocket", "bosh"} <= self.disabled:
-            listeners.append(self.http)
-        return listeners
-
-    def _disabled(self) -> frozenset[str]:
-        """``--disable`` names, checked, with what the ``--no-*`` aliases switch off."""
-        from minixmpp.features import ALIASES, NAMES, mechanisms
-
-        for name in self.disable:
-            if name not in NAMES:
-                raise ConfigError(f"--disable {name!r}: not a feature; one of "
-                                  f"{', '.join(NAMES)}")
-        disabled = set(self.disable)
-        for flag, names in ALIASES.items():
-            if getattr(self, flag):
-                disabled.update(names)
-        if self.registration == "off":
-            disabled.add("register")
-        if self.c2s_tls == "off":
-            disabled.add("direct-tls")
-        if self.require_tls and "starttls" in disabled:
-            raise ConfigError("--disable starttls and --require-tls contradict each other "
-                              "(no client could authenticate)")
-        if not mechanisms(frozenset(disabled)):
-            raise ConfigError("--disable leaves no SASL mechanism to log in with")
-        return frozenset(disabled)
 
     def _component(self, spec: str) -> tuple[str, str]:
         """``--component NAME:SECRET``: (domain, secret), not a domain served in-process."""
@@ -425,6 +369,19 @@ class Settings:
                               f"of {', '.join(CONTACT_KINDS)} (e.g. admin=xmpp:admin@"
                               f"{self.domain})")
         return kind, uri
+
+    def _admin(self, spec: str) -> str:
+        """``--admin JID``: the prepared bare JID of an account on a served domain (its
+        domain's administrator)."""
+        try:
+            account = addressing.parse(str(spec).strip())
+        except jid.InvalidFormat:
+            account = None
+        if account is None or account.user is None or account.resource is not None \
+                or account.host not in self.domains:
+            raise ConfigError(f"--admin {spec!r}: expected the bare JID of an account on "
+                              f"{' or '.join(self.domains)} (like admin@{self.domain})")
+        return account.userhost()
 
     def _account(self, spec: str) -> tuple[str, str, str]:
         """``--user NAME:PASSWORD`` or ``NAME@DOMAIN:PASSWORD``: (domain, prepared

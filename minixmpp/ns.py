@@ -39,6 +39,8 @@ CAPS = "http://jabber.org/protocol/caps"  # XEP-0115
 SERVERINFO = "http://jabber.org/network/serverinfo"  # XEP-0157
 EXTDISCO = "urn:xmpp:extdisco:2"  # XEP-0215
 X_DATA = "jabber:x:data"  # XEP-0004
+COMMANDS = "http://jabber.org/protocol/commands"  # XEP-0050
+ADMIN = "http://jabber.org/protocol/admin"  # XEP-0133 (FORM_TYPE; nodes are ADMIN#name)
 
 # -- IM extensions -------------------------------------------------------------------------
 PING = "urn:xmpp:ping"  # XEP-0199
