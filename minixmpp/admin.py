@@ -10,11 +10,13 @@ features, so a new feature's data goes with the account without a line here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error
+from twisted.words.protocols.jabber.jid import JID
 
+from minixmpp.c2s import faults
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage.interfaces import IAccountStore, IRosterStore
 
@@ -31,8 +33,10 @@ class Admin:
     def __init__(self, domain: str, accounts: IAccountStore, rosters: IRosterStore,
                  sessions: SessionManager, resumption: Resumption,
                  features: Mapping[str, Feature], create_accounts: Callable[[], None],
-                 clear: Callable[[], None]) -> None:
+                 clear: Callable[[], None], clock: Any = None) -> None:
         self.domain = domain
+        #: the server's clock (faults' timers run on it)
+        self.clock = clock
         self.accounts = accounts
         self.rosters = rosters
         self.sessions = sessions
@@ -50,6 +54,33 @@ class Admin:
             self.resumption.end(session)
         else:
             session.stream.sendStreamError(error.StreamError(condition, text=text))
+
+    # -- network faults (c2s/faults.py), on live sessions ------------------------------------
+
+    def live(self, jid: JID) -> list[Session]:
+        """The live sessions a JID names: that resource, or every one of the account."""
+        if jid.resource is not None:
+            session = self.sessions.get(jid)
+            return [session] if session is not None and not session.hibernated else []
+        return [s for s in self.sessions.of(jid.user or "") if not s.hibernated]
+
+    def drop(self, session: Session) -> None:
+        """Cut the connection without a stream close: a resumable session hibernates."""
+        faults.drop(session.stream.xmlstream)
+
+    def stall(self, session: Session, seconds: float) -> None:
+        """Neither read from nor write to the session's connection for ``seconds``."""
+        self._faults(session).stall(seconds)
+
+    def delay(self, session: Session, seconds: float) -> None:
+        """Every stanza to the session leaves ``seconds`` late (0: on time again)."""
+        self._faults(session).delay(seconds)
+
+    def _faults(self, session: Session) -> faults.Faults:
+        xs = session.stream.xmlstream
+        if xs.faults is None:
+            xs.faults = faults.Faults(xs, self.clock)
+        return xs.faults
 
     def delete_account(self, user: str) -> None:
         """End the account's sessions (``not-authorized``), delete it and everything

@@ -221,6 +221,9 @@ class Settings:
     disable: tuple[str, ...] = option(
         (), "switch a feature off: not built, not advertised, its requests answered as a "
         "server without it would (docs/features.md lists the names), repeatable")
+    clock: str = option(
+        "real", "the server's clock: real, or manual (time moves only when told: POST "
+        "/api/clock/advance, TestServer.advance)", choices=("real", "manual"))
     ready_file: str | None = option(
         None, "once listening, write the bound addresses and ports as JSON to this file (for test "
         "harnesses that start the server with tcp:0)")

@@ -48,7 +48,8 @@ class Host(service.MultiService):
     log = Logger()
 
     def __init__(self, settings: Settings, reactor: Any, router: Router, *, tls: Any,
-                 auth_limiter: AuthLimiter, ports: Any, http_base_url: Any) -> None:
+                 auth_limiter: AuthLimiter, ports: Any, http_base_url: Any,
+                 listeners: Any = None) -> None:
         super().__init__()
         self.settings = settings
         self.domain = settings.domain
@@ -58,6 +59,7 @@ class Host(service.MultiService):
         self.auth_limiter = auth_limiter
         self.ports = ports
         self.http_base_url = http_base_url
+        self.listeners = listeners
         try:
             self.storage: Storage = open_storage(data_dir(settings))
         except StorageError as e:
@@ -121,7 +123,7 @@ class Host(service.MultiService):
                               replaced=self.resumption.end)
         self.admin = Admin(self.domain, self.accounts, self.storage.rosters,
                            self.sessions, self.resumption, self.features,
-                           self._create_accounts, self.auth_limiter.clear)
+                           self._create_accounts, self.auth_limiter.clear, reactor)
         # The server's own handlers first (roster, disco, identities), then the features'.
         for handler in (presence.roster, disco.DiscoHandler(),
                         ServerIdentity(self.domain, self._declared("items")),
@@ -171,7 +173,7 @@ class Host(service.MultiService):
         """The narrow, read-only view web/ and ready.py get of this domain."""
         return ServerView(self.settings, self.reactor, self.accounts, self.sessions,
                           self.admin, self.features, self.tls, self.auth_limiter.recent,
-                          self.ports, self.http_base_url)
+                          self.ports, self.http_base_url, self.listeners)
 
     def _create_accounts(self) -> None:
         """The configured accounts exist with their passwords; demo accounts are only

@@ -23,6 +23,7 @@ from minixmpp.c2s import tls
 from minixmpp.c2s.framed import framed_factory
 from minixmpp.c2s.limits import AuthLimiter
 from minixmpp.c2s.stream import C2SFactory, stages
+from minixmpp.clock import ManualClock
 from minixmpp.components import ComponentFactory
 from minixmpp.config import ConfigError, Settings
 from minixmpp.feature import Feature
@@ -48,20 +49,23 @@ class Server(service.MultiService):
     def __init__(self, settings: Settings, reactor: Any) -> None:
         super().__init__()
         self.settings = settings
-        self.reactor = reactor
+        #: the clock and scheduler of everything (``clock.py``: a manual one for tests)
+        self.reactor = ManualClock(reactor) if settings.clock == "manual" else reactor
         no_tls = settings.no_tls or {"starttls", "direct-tls"} <= settings.disabled
         self.tls = None if no_tls else tls.load(
             settings.domains, settings.tls_cert, settings.tls_key, settings.data_dir)
         self.router = Router()
-        self.auth_limiter = AuthLimiter(reactor, settings.auth_fail_limit,
+        self.auth_limiter = AuthLimiter(self.reactor, settings.auth_fail_limit,
                                         settings.auth_fail_delay)
         self._ports: dict[str, Any] = {}
+        self._paused: str | None = None
+        self._closing: defer.Deferred[None] = defer.succeed(None)
         self.site: Any = None
         self.hosts: dict[str, Host] = {}
         for domain in settings.domains:
-            host = Host(settings.for_domain(domain), reactor, self.router, tls=self.tls,
+            host = Host(settings.for_domain(domain), self.reactor, self.router, tls=self.tls,
                         auth_limiter=self.auth_limiter, ports=self.ports,
-                        http_base_url=self.http_base_url)
+                        http_base_url=self.http_base_url, listeners=self)
             host.setServiceParent(self)
             self.hosts[domain] = host
         self.primary = self.hosts[settings.domain]
@@ -180,6 +184,65 @@ class Server(service.MultiService):
         """Every domain back to the state right after start (``Admin.reset``)."""
         for host in self.hosts.values():
             host.admin.reset()
+
+    # -- faults a test puts on the whole server (c2s/faults.py has one stream's) -------------
+
+    #: the listeners clients connect to (the HTTP listener carries the control API, so it
+    #: is never paused: WebSocket and BOSH keep accepting)
+    CLIENT_LISTENERS = ("c2s", "c2s-tls", "components")
+
+    def pause_accepting(self, refuse: bool = False) -> defer.Deferred[None]:
+        """New client connections wait in the listen backlog (``refuse``: are refused,
+        the ports closed), as while a server restarts; open streams go on. Fires once
+        the ports are closed."""
+        closing = []
+        for name in self.CLIENT_LISTENERS:
+            port = self._ports.get(name)
+            if port is None:
+                continue
+            port.port = port.getHost().port  # listen again on the same number (tcp:0)
+            if refuse:
+                closing.append(defer.maybeDeferred(port.stopListening))
+            else:
+                port.stopReading()
+        self._paused = "refused" if refuse else "waiting"
+        self._closing = defer.gatherResults(closing).addCallback(lambda _: None)
+        return self._closing
+
+    def resume_accepting(self) -> defer.Deferred[None]:
+        """Accept connections again (on the same ports, once they are closed)."""
+        paused, self._paused = self._paused, None
+
+        def reopen(_: Any) -> None:
+            for name in self.CLIENT_LISTENERS:
+                port = self._ports.get(name)
+                if port is None:
+                    continue
+                if paused == "refused":
+                    port.startListening()
+                elif paused == "waiting":
+                    port.startReading()
+
+        return self._closing.addCallback(reopen)
+
+    def restart(self) -> defer.Deferred[None]:
+        """Stop and start again on the same ports, keeping what is stored (memory or
+        SQLite): every stream ends with ``system-shutdown``, hibernated sessions end
+        (their unacknowledged messages go offline: resuming across a restart fails, as
+        with Prosody), the listeners close and open again."""
+        waits = [self.pause_accepting(refuse=True)]
+        for factory in (self.c2s_factory, self.web_c2s_factory, self.component_factory):
+            if factory is not None:
+                waits.extend(factory.close_all(jerror.StreamError("system-shutdown")))
+        for host in self.hosts.values():
+            for session in list(host.sessions):
+                if session.hibernated:
+                    host.resumption.end(session)
+        done = defer.gatherResults(waits)
+        done.addCallback(lambda _: self.resume_accepting())
+        done.addCallback(lambda _: self.log.info("restarted: the same ports, what is stored "
+                                                 "kept"))
+        return done
 
     # -- lifecycle ---------------------------------------------------------------------------
 

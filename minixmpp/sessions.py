@@ -7,7 +7,6 @@ A :class:`Session` is one bound full JID on one c2s stream. The
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,13 +19,15 @@ from twisted.words.xish import domish
 class Session:
     """One bound resource (RFC 6120 §7) and its presence state (RFC 6121 §4)."""
 
-    def __init__(self, jid: JID, stream: Any, *, tls: bool = False, peer: str = "") -> None:
+    def __init__(self, jid: JID, stream: Any, *, tls: bool = False, peer: str = "",
+                 since: float = 0.0) -> None:
         self.jid = jid
         #: the c2s stream (its authenticator); None while hibernated (XEP-0198)
         self.stream = stream
         self.tls = tls
         self.peer = peer
-        self.connected_since = time.time()
+        #: when it was bound (the server's clock)
+        self.connected_since = since
         #: last available presence broadcast by this resource (None: not available)
         self.presence: domish.Element | None = None
         self.priority = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from minixmpp.admin import Admin
@@ -35,6 +35,16 @@ class Ports:
     http_host: str = "127.0.0.1"
 
 
+class Listeners(Protocol):
+    """What a test may do to the whole server's listeners (``server.py``)."""
+
+    def pause_accepting(self, refuse: bool = False) -> Any: ...
+
+    def resume_accepting(self) -> Any: ...
+
+    def restart(self) -> Any: ...
+
+
 @dataclass(frozen=True)
 class ServerView:
     """Read-only access to a server for web/ and ready.py."""
@@ -51,6 +61,8 @@ class ServerView:
     auth_failures: Sequence[dict[str, Any]]
     ports: Callable[[], Ports]
     http_base_url: Callable[[], str]
+    #: pause, resume and restart the listeners (network faults for tests)
+    listeners: Listeners | None = None
 
     def service(self, name: str) -> Any:
         """The object of the feature ``name`` (``Feature.service``), None when it is off."""

@@ -69,7 +69,8 @@ class BindStage(Stage):
         except BadResource as e:
             return auth.send(error.StanzaError("bad-request", text=str(e)).toResponse(iq))
         full = addressing.make(auth.user, domain, resource)
-        session = Session(full, auth, tls=auth.tls, peer=auth.peer)
+        session = Session(full, auth, tls=auth.tls, peer=auth.peer,
+                          since=self.context.reactor.seconds())
         self.context.sessions.bind(session)
         auth.bound(session)
         reply = xmlstream.toResponse(iq, "result")

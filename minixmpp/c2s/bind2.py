@@ -63,7 +63,8 @@ def bind(auth: C2SAuthenticator, request: domish.Element, user_agent: dict[str, 
     assert auth.user is not None
     tag = next((str(c) for c in request.elements() if c.name == "tag"), None)
     full = addressing.make(auth.user, domain, resource_for(tag, auth.user, domain))
-    session = Session(full, auth, tls=auth.tls, peer=auth.peer)
+    session = Session(full, auth, tls=auth.tls, peer=auth.peer,
+                      since=context.reactor.seconds())
     session.user_agent = dict(user_agent)
     context.sessions.bind(session)
     auth.bound(session)

@@ -99,6 +99,14 @@ class BoshFrames(FrameTransport):
     def close(self) -> None:
         self.session.terminate()
 
+    def cut(self) -> None:
+        """The client's network is gone: the connections of its held requests die, and
+        the session ends when its inactivity runs out (XEP-0124 §7.1)."""
+        for _, request, _ in list(self.session.held):
+            transport = getattr(request.channel, "transport", None)
+            if transport is not None:
+                transport.abortConnection()
+
 
 class BoshSession:
     log = Logger()

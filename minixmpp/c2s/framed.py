@@ -75,6 +75,16 @@ class FrameTransport:
 
     abortConnection = loseConnection
 
+    # network faults (c2s/faults.py): what lies beneath the frames
+    def cut(self) -> None:
+        """The connection under the frames is lost, without a close."""
+
+    def pauseProducing(self) -> None:
+        """Stop reading frames (a stall)."""
+
+    def resumeProducing(self) -> None:
+        """Read frames again."""
+
     def getPeer(self) -> Any:
         return self._peer
 
@@ -123,6 +133,8 @@ class FramedStream(C2SStream):
 
     def send(self, obj: Any) -> None:
         if self.transport is None:
+            return
+        if self.faults is not None and self.faults.hold(obj):
             return
         if isinstance(obj, domish.Element):
             if obj.uri in (None, ns.CLIENT) and obj.defaultUri in (None, ns.CLIENT):

@@ -22,6 +22,7 @@ from minixmpp import addressing, ns, stanzalog
 from minixmpp.c2s import features, sm
 from minixmpp.c2s.advertise import Advertised
 from minixmpp.c2s.bind import BindStage
+from minixmpp.c2s.faults import Faults
 from minixmpp.c2s.parser import HardenedStream
 from minixmpp.c2s.register import RegisterStage
 from minixmpp.c2s.sasl import SASLStage
@@ -47,6 +48,8 @@ class C2SStream(HardenedStream):
 
     max_send_buffer = 4194304
     _linger: Any = None
+    #: network faults a test put on this stream (``c2s/faults.py``), else None
+    faults: Faults | None = None
 
     def sendStreamError(self, streamError: error.StreamError) -> None:
         """Send a stream error once, then close (RFC 6120 §4.9.1)."""
@@ -77,6 +80,8 @@ class C2SStream(HardenedStream):
         ``--max-send-buffer`` bytes wait for it (memory stays bounded)."""
         if self.transport is None:
             return
+        if self.faults is not None and self.faults.hold(obj):
+            return
         super().send(obj)
         if _pending(self.transport) > self.max_send_buffer and not self._closing:
             self.log.info("{peer}: {n} bytes unread, dropping the connection",
@@ -96,6 +101,8 @@ class C2SStream(HardenedStream):
     def connectionLost(self, reason: Any) -> None:
         if self._linger is not None and self._linger.active():
             self._linger.cancel()
+        if self.faults is not None:
+            self.faults.cancel()
         super().connectionLost(reason)
         self.authenticator.connectionLost()
 

@@ -45,6 +45,15 @@ class WebSocketFrames(FrameTransport):
     def close(self) -> None:
         self.protocol.sendClose(1000)
 
+    def cut(self) -> None:
+        self.protocol.transport.abortConnection()
+
+    def pauseProducing(self) -> None:
+        self.protocol.transport.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self.protocol.transport.resumeProducing()
+
 
 class XMPPWebSocket(WebSocketServerProtocol):
     """One WebSocket connection = one c2s stream."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from twisted.internet import defer
 
+from minixmpp.clock import ManualClock, real_reactor
 from minixmpp.config import Settings
 from minixmpp.push.appserver import Notification
 from minixmpp.server import Server
@@ -96,7 +97,7 @@ class TestServer:
     def login(self, account: Account | str, resource: str = "test", password: str | None = None,
               tls: bool = True) -> defer.Deferred[TestClient]:
         """A :class:`TestClient` logged in as ``account`` (name or :class:`Account`)."""
-        reactor = self.server.reactor
+        reactor = real_reactor(self.server.reactor)  # a client waits in real time
         if isinstance(account, Account):
             bare, password = account.jid, password or account.password
         else:
@@ -122,7 +123,8 @@ class TestServer:
                       since: int = 0, timeout: float = 5) -> defer.Deferred[Notification]:
         """Fires with the first matching notification (``seq`` > ``since``); fails with
         ``twisted.internet.defer.TimeoutError`` after ``timeout`` seconds."""
-        return self.appserver.wait_for(self.server.reactor, account, node, since, timeout)
+        return self.appserver.wait_for(real_reactor(self.server.reactor), account, node, since,
+                                       timeout)
 
     async def assert_no_push(self, account: str | None = None, node: str | None = None,
                              within: float = 0.5, since: int | None = None,
@@ -137,7 +139,7 @@ class TestServer:
         if after is not None:
             await after.barrier()
         else:
-            await task.deferLater(self.server.reactor, within, lambda: None)
+            await task.deferLater(real_reactor(self.server.reactor), within, lambda: None)
         found = self.notifications(account, node, start)
         assert not found, f"unexpected push notification(s): {found}"
 
@@ -148,6 +150,64 @@ class TestServer:
 
     def recover_push(self, node: str | None) -> None:
         self.appserver.recover(node)
+
+    # -- network faults (c2s/faults.py) ----------------------------------------------------------
+
+    def _live(self, jid: str) -> list[Any]:
+        from minixmpp import addressing
+
+        target = addressing.parse(jid)
+        host = self.server.host(target.host)
+        sessions = host.admin.live(target)
+        if not sessions:
+            raise LookupError(f"no live session {jid!r}")
+        return [(host.admin, s) for s in sessions]
+
+    def drop(self, jid: str) -> None:
+        """Cut the connection of a session (a full JID) or of every session of an account
+        (a bare JID) without a stream close, as a phone losing its network: a resumable
+        session hibernates (XEP-0198) and push for hibernated sessions applies."""
+        for admin, session in self._live(jid):
+            admin.drop(session)
+
+    def stall(self, jid: str, seconds: float) -> None:
+        """For ``seconds`` (of the server's clock), neither read from nor write to the
+        connection: stanzas queue, acks do not come, as on a dead radio link."""
+        for admin, session in self._live(jid):
+            admin.stall(session, seconds)
+
+    def delay(self, jid: str, ms: float) -> None:
+        """Every stanza to the session(s) leaves ``ms`` milliseconds late (0: on time)."""
+        for admin, session in self._live(jid):
+            admin.delay(session, ms / 1000)
+
+    def pause_accepting(self, refuse: bool = False) -> defer.Deferred[None]:
+        """New client connections wait (``refuse``: are refused), as during a restart;
+        fires once the ports are closed."""
+        return self.server.pause_accepting(refuse)
+
+    def resume_accepting(self) -> defer.Deferred[None]:
+        """Accept again; fires once listening."""
+        return self.server.resume_accepting()
+
+    def restart(self) -> defer.Deferred[None]:
+        """Stop and start on the same ports, keeping the stored data."""
+        return self.server.restart()
+
+    # -- the clock (``clock="manual"``) --------------------------------------------------------
+
+    def now(self) -> float:
+        """The server's time (seconds since the epoch)."""
+        return float(self.server.reactor.seconds())
+
+    def advance(self, seconds: float) -> float:
+        """Move a manual clock ``seconds`` forward: every server timer that comes due runs,
+        in order (resumption, push timeouts, token expiry, BOSH inactivity, ...); returns
+        the new time. Needs ``clock="manual"``."""
+        reactor = self.server.reactor
+        if not isinstance(reactor, ManualClock):
+            raise RuntimeError('advance() needs a manual clock: clock="manual"')
+        return reactor.advance(seconds)
 
 
 def start(reactor: Any, **options: Any) -> TestServer:

@@ -275,6 +275,31 @@ class AsyncTestServer:
     def recover_push(self, node: str | None) -> None:
         self._thread.blocking(self.test_server.recover_push, node)
 
+    # network faults and the clock: TestServer's, run on the reactor thread
+    def drop(self, jid: str) -> None:
+        self._thread.blocking(self.test_server.drop, jid)
+
+    def stall(self, jid: str, seconds: float) -> None:
+        self._thread.blocking(self.test_server.stall, jid, seconds)
+
+    def delay(self, jid: str, ms: float) -> None:
+        self._thread.blocking(self.test_server.delay, jid, ms)
+
+    async def pause_accepting(self, refuse: bool = False) -> None:
+        await _wait(self._thread.submit(self.test_server.pause_accepting, refuse))
+
+    async def resume_accepting(self) -> None:
+        await _wait(self._thread.submit(self.test_server.resume_accepting))
+
+    async def restart(self) -> None:
+        await _wait(self._thread.submit(self.test_server.restart))
+
+    def now(self) -> float:
+        return self._thread.blocking(self.test_server.now)
+
+    def advance(self, seconds: float) -> float:
+        return self._thread.blocking(self.test_server.advance, seconds)
+
     # -- anything else ---------------------------------------------------------------------------
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:

@@ -18,6 +18,7 @@ from twisted.web import resource, server
 from twisted.words.protocols.jabber import error, jid
 
 from minixmpp import addressing
+from minixmpp.clock import ManualClock, real_reactor
 from minixmpp.push.views import notification, registration
 from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
 from minixmpp.timestamps import iso
@@ -59,7 +60,13 @@ class ControlAPI(resource.Resource):
             ("DELETE", r"accounts/(?P<name>[^/]+)", self.delete_account),
             ("PUT", r"accounts/(?P<name>[^/]+)/password", self.set_password),
             ("GET", r"sessions", self.list_sessions),
+            ("POST", r"sessions/(?P<full>.+)/drop", self.drop),
+            ("POST", r"sessions/(?P<full>.+)/stall", self.stall),
+            ("POST", r"sessions/(?P<full>.+)/delay", self.delay),
             ("DELETE", r"sessions/(?P<full>.+)", self.kick),
+            ("POST", r"listeners/pause", self.pause_listeners),
+            ("POST", r"listeners/resume", self.resume_listeners),
+            ("POST", r"restart", self.restart),
             ("GET", r"push/registrations", self.list_registrations),
             ("DELETE", r"push/registrations", self.delete_registrations),
             ("GET", r"push/notifications", self.list_notifications),
@@ -71,6 +78,8 @@ class ControlAPI(resource.Resource):
             ("GET", r"archive/(?P<name>[^/]+)", self.archive),
             ("GET", r"uploads", self.list_uploads),
             ("POST", r"reset", self.reset),
+            ("GET", r"clock", self.clock),
+            ("POST", r"clock/advance", self.advance),
         ):
             self.routes.append((method, re.compile(pattern + r"/?\Z"), handler))
 
@@ -242,6 +251,66 @@ class ControlAPI(resource.Resource):
                                     "disconnected through the control API")
         return 204, None
 
+    # -- network faults (docs/api.md "Faults") ----------------------------------------------
+
+    def _live(self, full: str) -> list[Any]:
+        try:
+            target = addressing.parse(full)
+        except jid.InvalidFormat:
+            raise HTTPError(400, f"{full!r} is not a JID") from None
+        sessions = self.xmpp.admin.live(target)
+        if not sessions:
+            raise HTTPError(404, f"no live session {full!r}")
+        return sessions
+
+    def _seconds(self, request: server.Request, name: str, scale: float = 1.0) -> float:
+        value = self._json(request).get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
+                or value != value or value > 86400 / scale:
+            raise HTTPError(400, f"give {name} as a number from 0 to {86400 / scale:g}")
+        return value * scale
+
+    def drop(self, request: server.Request, full: str) -> dict[str, Any]:
+        """Cut the connection with no stream close (a resumable session hibernates)."""
+        sessions = self._live(full)
+        for session in sessions:
+            self.xmpp.admin.drop(session)
+        return {"dropped": [s.jid.full() for s in sessions]}
+
+    def stall(self, request: server.Request, full: str) -> dict[str, Any]:
+        """Neither read nor write on the session's connection for ``seconds``."""
+        seconds = self._seconds(request, "seconds")
+        sessions = self._live(full)
+        for session in sessions:
+            self.xmpp.admin.stall(session, seconds)
+        return {"stalled": [s.jid.full() for s in sessions], "seconds": seconds}
+
+    def delay(self, request: server.Request, full: str) -> dict[str, Any]:
+        """Every stanza to the session leaves ``ms`` late (0: on time again)."""
+        seconds = self._seconds(request, "ms", 0.001)
+        sessions = self._live(full)
+        for session in sessions:
+            self.xmpp.admin.delay(session, seconds)
+        return {"delayed": [s.jid.full() for s in sessions], "ms": round(seconds * 1000, 3)}
+
+    def _listeners(self) -> Any:
+        if self.xmpp.listeners is None:
+            raise HTTPError(404, "no listeners to control")
+        return self.xmpp.listeners
+
+    def pause_listeners(self, request: server.Request) -> defer.Deferred:
+        refuse = self._json(request).get("refuse", False)
+        if not isinstance(refuse, bool):
+            raise HTTPError(400, "refuse must be true or false")
+        return self._listeners().pause_accepting(refuse).addCallback(
+            lambda _: {"paused": True, "refuse": refuse})
+
+    def resume_listeners(self, request: server.Request) -> defer.Deferred:
+        return self._listeners().resume_accepting().addCallback(lambda _: {"paused": False})
+
+    def restart(self, request: server.Request) -> defer.Deferred:
+        return self._listeners().restart().addCallback(lambda _: {"restarted": True})
+
     # -- push ----------------------------------------------------------------------------------
 
     def _push(self) -> Any:
@@ -292,7 +361,8 @@ class ControlAPI(resource.Resource):
         if not 0 < timeout <= 300:
             raise HTTPError(400, "timeout must be between 0 and 300 seconds")
         d = self._appserver().wait_for(
-            self.xmpp.reactor, self._arg(request, "account"), self._arg(request, "node"),
+            real_reactor(self.xmpp.reactor), self._arg(request, "account"),
+            self._arg(request, "node"),
             int(self._int_arg(request, "since", 0)), timeout)
         request.notifyFinish().addErrback(lambda _: d.cancel())
 
@@ -350,6 +420,26 @@ class ControlAPI(resource.Resource):
                  "content_type": u.content_type, "created": iso(u.created),
                  "uploaded": iso(u.uploaded) if u.uploaded is not None else None,
                  "url": uploads.url(u)} for u in uploads.uploads(account)]
+
+    # -- the clock -------------------------------------------------------------------------
+
+    def clock(self, request: server.Request) -> dict[str, Any]:
+        """The server's time, and whether a test moves it (``--clock manual``)."""
+        now = self.xmpp.reactor.seconds()
+        return {"time": iso(now, "microseconds"), "seconds": now,
+                "manual": isinstance(self.xmpp.reactor, ManualClock)}
+
+    def advance(self, request: server.Request) -> dict[str, Any]:
+        """Move a manual clock forward, running every timer that comes due, in order."""
+        reactor = self.xmpp.reactor
+        if not isinstance(reactor, ManualClock):
+            raise HTTPError(409, "the clock is real: start the server with --clock manual")
+        seconds = self._json(request).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0 \
+                or seconds != seconds or seconds == float("inf"):
+            raise HTTPError(400, "give seconds as a number of 0 or more")
+        reactor.advance(seconds)
+        return self.clock(request)
 
     def reset(self, request: server.Request) -> dict[str, Any]:
         """Every served domain back to the state right after start."""
