@@ -53,11 +53,13 @@ class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
     log = Logger()
     noisy = False
 
-    def __init__(self, router: Any, secrets: dict[str, str], max_components: int = 100
-                 ) -> None:
+    def __init__(self, router: Any, secrets: dict[str, str], max_components: int = 100,
+                 traffic: Any = None) -> None:
         super().__init__(lambda: ComponentAuthenticator(secrets))
         self.router = router
         self.max_components = max_components
+        #: traffic capture (``traffic.py``), None when off
+        self.traffic = traffic
         self.addBootstrap(xmlstream.STREAM_AUTHD_EVENT, self.authenticated)
 
     def buildProtocol(self, addr: Any) -> xmlstream.XmlStream | None:
@@ -73,13 +75,16 @@ class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
         if domain in self.router.routes:
             xs.sendStreamError(error.StreamError("conflict", text=f"{domain} is connected"))
             return
-        self.router.routes[domain] = xs
+        self.router.routes[domain] = xs if self.traffic is None else \
+            _Captured(xs, self.traffic, domain)
         xs.addObserver("/*", self.received, 0, domain, xs)
         xs.addObserver(xmlstream.STREAM_END_EVENT, self.lost, 0, domain, xs)
         self.log.info("component {domain} connected", domain=domain)
 
     def received(self, domain: str, xs: xmlstream.XmlStream, stanza: domish.Element) -> None:
         """A stanza from the component: checked, namespace-neutral, routed."""
+        if self.traffic is not None:
+            self.traffic.record("in", f"component {domain}", domain, stanza)
         if stanza.name not in STANZAS or stanza.uri != ns.COMPONENT:
             return xs.sendStreamError(error.StreamError("unsupported-stanza-type"))
         try:
@@ -95,6 +100,20 @@ class ComponentFactory(StreamTracking, xmlstream.XmlStreamServerFactory):
         self.router.route(strip_namespace(stanza))
 
     def lost(self, domain: str, xs: xmlstream.XmlStream, reason: Any) -> None:
-        if self.router.routes.get(domain) is xs:
+        route = self.router.routes.get(domain)
+        if route is xs or getattr(route, "xs", None) is xs:
             del self.router.routes[domain]
             self.log.info("component {domain} disconnected", domain=domain)
+
+
+class _Captured:
+    """A component's route that captures what the router sends it (``traffic.py``)."""
+
+    def __init__(self, xs: xmlstream.XmlStream, traffic: Any, domain: str) -> None:
+        self.xs = xs
+        self.traffic = traffic
+        self.domain = domain
+
+    def send(self, stanza: domish.Element) -> None:
+        self.traffic.record("out", f"component {self.domain}", self.domain, stanza)
+        self.xs.send(stanza)

@@ -221,6 +221,9 @@ class Settings:
     disable: tuple[str, ...] = option(
         (), "switch a feature off: not built, not advertised, its requests answered as a "
         "server without it would (docs/features.md lists the names), repeatable")
+    traffic: int = option(
+        1000, "stanzas kept by traffic capture (every element in and out of every stream, "
+        "passwords masked; GET /api/traffic); 0: off", min=0)
     clock: str = option(
         "real", "the server's clock: real, or manual (time moves only when told: POST "
         "/api/clock/advance, TestServer.advance)", choices=("real", "manual"))

@@ -49,7 +49,7 @@ class Host(service.MultiService):
 
     def __init__(self, settings: Settings, reactor: Any, router: Router, *, tls: Any,
                  auth_limiter: AuthLimiter, ports: Any, http_base_url: Any,
-                 listeners: Any = None) -> None:
+                 listeners: Any = None, traffic: Any = None) -> None:
         super().__init__()
         self.settings = settings
         self.domain = settings.domain
@@ -60,6 +60,7 @@ class Host(service.MultiService):
         self.ports = ports
         self.http_base_url = http_base_url
         self.listeners = listeners
+        self.traffic = traffic
         try:
             self.storage: Storage = open_storage(data_dir(settings))
         except StorageError as e:
@@ -137,7 +138,7 @@ class Host(service.MultiService):
             sessions=self.sessions, resumption=self.resumption,
             deliver=self.local.from_client, auth_limiter=self.auth_limiter,
             caps=self.provided("caps"), archive=self.provided("archive"),
-            enabled=frozenset(self.features), **self._authentication())
+            enabled=frozenset(self.features), traffic=self.traffic, **self._authentication())
 
     def _authentication(self) -> dict[str, Any]:
         """How clients of this domain log in (``--auth``): with its accounts, SCRAM and
@@ -173,7 +174,7 @@ class Host(service.MultiService):
         """The narrow, read-only view web/ and ready.py get of this domain."""
         return ServerView(self.settings, self.reactor, self.accounts, self.sessions,
                           self.admin, self.features, self.tls, self.auth_limiter.recent,
-                          self.ports, self.http_base_url, self.listeners)
+                          self.ports, self.http_base_url, self.listeners, self.traffic)
 
     def _create_accounts(self) -> None:
         """The configured accounts exist with their passwords; demo accounts are only

@@ -29,6 +29,7 @@ from minixmpp.config import ConfigError, Settings
 from minixmpp.feature import Feature
 from minixmpp.host import Host
 from minixmpp.router import Router
+from minixmpp.traffic import Traffic
 from minixmpp.view import Ports, ServerView
 
 __all__ = ["Server"]
@@ -55,6 +56,9 @@ class Server(service.MultiService):
         self.tls = None if no_tls else tls.load(
             settings.domains, settings.tls_cert, settings.tls_key, settings.data_dir)
         self.router = Router()
+        #: every element in and out of every stream, bounded (``traffic.py``)
+        self.traffic = Traffic(settings.traffic, self.reactor.seconds)
+        captured = self.traffic if self.traffic.on else None
         self.auth_limiter = AuthLimiter(self.reactor, settings.auth_fail_limit,
                                         settings.auth_fail_delay)
         self._ports: dict[str, Any] = {}
@@ -65,7 +69,7 @@ class Server(service.MultiService):
         for domain in settings.domains:
             host = Host(settings.for_domain(domain), self.reactor, self.router, tls=self.tls,
                         auth_limiter=self.auth_limiter, ports=self.ports,
-                        http_base_url=self.http_base_url, listeners=self)
+                        http_base_url=self.http_base_url, listeners=self, traffic=captured)
             host.setServiceParent(self)
             self.hosts[domain] = host
         self.primary = self.hosts[settings.domain]
@@ -77,7 +81,7 @@ class Server(service.MultiService):
         # factory of their own, so the HTTP transports only frame (c2s/framed.py).
         self.web_c2s_factory = framed_factory(self.c2s_factory)
         self.component_factory = (ComponentFactory(self.router, settings.component_secrets,
-                                                   settings.max_components)
+                                                   settings.max_components, captured)
                                   if settings.component_secrets else None)
 
     # -- the first domain answers for the server ---------------------------------------------
@@ -184,6 +188,7 @@ class Server(service.MultiService):
         """Every domain back to the state right after start (``Admin.reset``)."""
         for host in self.hosts.values():
             host.admin.reset()
+        self.traffic.clear()
 
     # -- faults a test puts on the whole server (c2s/faults.py has one stream's) -------------
 
@@ -308,6 +313,7 @@ class Server(service.MultiService):
         for factory in (self.c2s_factory, self.web_c2s_factory, self.component_factory):
             if factory is not None:
                 waits.extend(factory.close_all(jerror.StreamError("system-shutdown")))
+        self.traffic.cancel_waiters()
         for host in self.hosts.values():
             host.stop_features()
         done = defer.gatherResults(waits)

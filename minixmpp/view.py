@@ -63,6 +63,8 @@ class ServerView:
     http_base_url: Callable[[], str]
     #: pause, resume and restart the listeners (network faults for tests)
     listeners: Listeners | None = None
+    #: traffic capture of every stream (``traffic.Traffic``), None when off
+    traffic: Any = None
 
     def service(self, name: str) -> Any:
         """The object of the feature ``name`` (``Feature.service``), None when it is off."""

@@ -347,6 +347,7 @@ class BoshManager:
         channel = request.channel.transport
         xs = self.factory.buildProtocol(channel.getPeer())
         xs.framing = False
+        xs.transport_name = "bosh"
         xs.authenticator.tls = self.secure
         session = BoshSession(self, sid, rid, wait, max(1, hold), xs, domain)
         self.sessions[sid] = session

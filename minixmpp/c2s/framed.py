@@ -98,6 +98,7 @@ class FramedStream(C2SStream):
     #: framing of the header and footer: WebSocket ``<open/>``/``<close/>``; BOSH sends
     #: neither (the session carries them)
     framing = True
+    transport_name = "websocket"
 
     # -- in ----------------------------------------------------------------------------------
 
@@ -157,6 +158,8 @@ class FramedStream(C2SStream):
             if text.startswith("<stream:features"):
                 text = text.replace("<stream:features",
                                     f"<stream:features xmlns:stream='{ns.STREAMS}'", 1)
+        if self.authenticator.context.traffic is not None:
+            self.authenticator.captured("out", text)
         self.transport.write(text.encode())
 
     def _send_open(self, header: str) -> None:

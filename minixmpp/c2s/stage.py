@@ -61,6 +61,8 @@ class C2SContext:
     mechanisms: frozenset[str] = frozenset()
     #: the accounts ANONYMOUS logins make (``c2s.anonymous``), with ``--auth anonymous``
     anonymous: Any = None
+    #: traffic capture (``traffic.Traffic``), None when off (``--traffic 0``)
+    traffic: Any = None
 
 
 class Stage:

@@ -50,6 +50,8 @@ class C2SStream(HardenedStream):
     _linger: Any = None
     #: network faults a test put on this stream (``c2s/faults.py``), else None
     faults: Faults | None = None
+    #: what traffic capture calls this kind of stream
+    transport_name = "c2s"
 
     def sendStreamError(self, streamError: error.StreamError) -> None:
         """Send a stream error once, then close (RFC 6120 §4.9.1)."""
@@ -82,6 +84,12 @@ class C2SStream(HardenedStream):
             return
         if self.faults is not None and self.faults.hold(obj):
             return
+        traffic = self.authenticator.context.traffic
+        if traffic is not None:
+            if isinstance(obj, domish.Element):
+                obj = obj.toXml(prefixes=self.prefixes, defaultUri=self.namespace,
+                                prefixesInScope=list(self.prefixes.values()))
+            self.authenticator.captured("out", obj)
         super().send(obj)
         if _pending(self.transport) > self.max_send_buffer and not self._closing:
             self.log.info("{peer}: {n} bytes unread, dropping the connection",
@@ -205,8 +213,18 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
 
     # -- elements -----------------------------------------------------------------------
 
+    def captured(self, direction: str, element: domish.Element | str | bytes) -> None:
+        """Traffic capture (``traffic.py``): what this stream read or wrote."""
+        traffic = self.context.traffic
+        if isinstance(element, bytes):
+            element = element.decode("utf-8", "replace")
+        jid = self.session.jid.full() if self.session is not None else None
+        traffic.record(direction, f"{self.xmlstream.transport_name} {self.peer}", jid, element)
+
     def elementReceived(self, element: domish.Element) -> None:
         """Every top-level element of the stream, in every phase."""
+        if self.context.traffic is not None:
+            self.captured("in", element)
         if self.settings.log_stanzas:
             stanzalog.stanza("IN", self.session.jid.full() if self.session else self.peer,
                              element)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import defer
+from twisted.words.xish import domish
 
 from minixmpp.clock import ManualClock, real_reactor
 from minixmpp.config import Settings
 from minixmpp.push.appserver import Notification
 from minixmpp.server import Server
 from minixmpp.testing.client import TestClient
+from minixmpp.traffic import Captured, Traffic, matcher
 
 #: Options every test server starts with (a test's own options win). Every listener is
 #: on a port the kernel picks, so parallel tests (pytest-xdist) never clash.
@@ -208,6 +210,42 @@ class TestServer:
         if not isinstance(reactor, ManualClock):
             raise RuntimeError('advance() needs a manual clock: clock="manual"')
         return reactor.advance(seconds)
+
+
+    # -- traffic capture (minixmpp/traffic.py) -----------------------------------------------
+
+    @property
+    def _traffic(self) -> Traffic:
+        if not self.server.traffic.on:
+            raise RuntimeError("traffic capture is off (traffic=0)")
+        return self.server.traffic
+
+    def mark(self) -> int:
+        """The sequence number of the newest captured element: pass it as ``since`` to
+        see only what comes after."""
+        return self._traffic.last
+
+    def traffic(self, jid: str | None = None, since: int = 0,
+                direction: str | None = None) -> list[Captured]:
+        """Every element captured after ``since`` on the streams of ``jid`` (a full JID,
+        or every resource of a bare one; None: all streams), ``direction`` ``"in"`` (from
+        the client) or ``"out"`` (to it). Each has ``seq``, ``time``, ``direction``,
+        ``stream``, ``jid``, ``xml`` and ``element`` (parsed)."""
+        return [e for e in self._traffic.find(jid, since)
+                if direction is None or e.direction == direction]
+
+    def expect(self, jid: str | None, test: str | Callable[[domish.Element], bool],
+               timeout: float = 5, since: int = 0, direction: str | None = "out"
+               ) -> defer.Deferred[Captured]:
+        """Fires with the first element after ``since`` on ``jid``'s streams that matches
+        ``test``, an XPath (``"/message/received[@xmlns='urn:xmpp:carbons:2']"``) or a
+        predicate on the parsed element; by default what the server sent (``"out"``).
+        Fails with ``twisted.internet.defer.TimeoutError`` after ``timeout`` seconds."""
+        match = matcher(test)
+        return self._traffic.wait_for(
+            real_reactor(self.server.reactor),
+            lambda e: e.concerns(jid) and (direction is None or e.direction == direction)
+            and match(e), since, timeout)
 
 
 def start(reactor: Any, **options: Any) -> TestServer:

@@ -300,6 +300,20 @@ class AsyncTestServer:
     def advance(self, seconds: float) -> float:
         return self._thread.blocking(self.test_server.advance, seconds)
 
+    # traffic capture
+    def mark(self) -> int:
+        return self._thread.blocking(self.test_server.mark)
+
+    def traffic(self, jid: str | None = None, since: int = 0,
+                direction: str | None = None) -> list[Any]:
+        return self._thread.blocking(self.test_server.traffic, jid, since, direction)
+
+    async def expect(self, jid: str | None, test: Any, timeout: float = 5, since: int = 0,
+                     direction: str | None = "out") -> Any:
+        """As :meth:`TestServer.expect` (a predicate runs in the server's thread)."""
+        return await _wait(self._thread.submit(self.test_server.expect, jid, test, timeout,
+                                               since, direction))
+
     # -- anything else ---------------------------------------------------------------------------
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:

@@ -1,0 +1,152 @@
+"""Traffic capture: every top-level element in and out of every client and component
+stream, with its time, direction, stream and a sequence number, in a bounded ring
+(``--traffic N`` entries; 0: off). Passwords and SASL payloads are masked as
+``--log-stanzas`` masks them.
+
+Read it back with ``GET /api/traffic`` (and the long poll ``/api/traffic/wait``), from
+Python with ``TestServer.traffic()``/``expect()``, or on the status page. It belongs to
+the streams' own send and receive paths (``c2s/stream.py``, ``c2s/framed.py``,
+``components.py``): nothing in the stanza logic knows it is there.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import defer
+from twisted.words.xish import domish, xpath
+
+from minixmpp import ns, stanzalog
+from minixmpp.timestamps import iso
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """One element seen on a stream."""
+
+    seq: int
+    time: float
+    direction: str  # "in" (from the peer) | "out" (to it)
+    stream: str  # "c2s 127.0.0.1:40000", "websocket …", "bosh …", "component push.example"
+    jid: str | None  # the session's full JID (a component's domain), None before binding
+    xml: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "time": iso(self.time, "microseconds"),
+                "direction": self.direction, "stream": self.stream, "jid": self.jid,
+                "xml": self.xml}
+
+    @property
+    def element(self) -> domish.Element | None:
+        """The XML parsed (stanzas in ``jabber:client``), None for what is not one whole
+        element (a stream header, a whitespace keepalive)."""
+        return parse(self.xml)
+
+    def concerns(self, jid: str | None) -> bool:
+        """Is this the traffic of ``jid`` (a full JID, or every resource of a bare one)?"""
+        if jid is None:
+            return True
+        if self.jid is None:
+            return False
+        return self.jid == jid or ("/" not in jid and self.jid.split("/", 1)[0] == jid)
+
+
+def parse(xml: str) -> domish.Element | None:
+    """One captured element, parsed in the scope a client stream gives it."""
+    found: list[domish.Element] = []
+    stream = domish.elementStream()
+    stream.DocumentStartEvent = lambda root: None
+    stream.ElementEvent = found.append
+    stream.DocumentEndEvent = lambda: None
+    try:
+        stream.parse(f"<r xmlns='{ns.CLIENT}' xmlns:stream='{ns.STREAMS}'>".encode()
+                     + xml.encode() + b"</r>")
+    except Exception:  # noqa: BLE001  (a header or a fragment: not an element)
+        return None
+    return found[0] if len(found) == 1 else None
+
+
+def matcher(test: str | Callable[[domish.Element], bool]) -> Callable[[Captured], bool]:
+    """A predicate on captured entries from an XPath (``twisted.words.xish.xpath``, as
+    ``"/message/received[@xmlns='urn:xmpp:carbons:2']"``) or a predicate on the element."""
+    if isinstance(test, str):
+        query = xpath.XPathQuery(test)
+
+        def by_xpath(entry: Captured) -> bool:
+            element = entry.element
+            return element is not None and query.matches(element)
+        return by_xpath
+
+    def by_predicate(entry: Captured) -> bool:
+        element = entry.element
+        return element is not None and bool(test(element))
+    return by_predicate
+
+
+class Traffic:
+    """The ring of captured elements, and whoever waits for one."""
+
+    def __init__(self, size: int, clock: Callable[[], float]) -> None:
+        self.size = size
+        self.clock = clock
+        self.ring: deque[Captured] = deque(maxlen=max(size, 1))
+        self._seq = itertools.count(1)
+        self._waiters: list[tuple[Callable[[Captured], bool], defer.Deferred[Captured]]] = []
+
+    @property
+    def on(self) -> bool:
+        return self.size > 0
+
+    def record(self, direction: str, stream: str, jid: str | None,
+               element: domish.Element | str) -> None:
+        """Keep one element (already serialized text is kept as it is)."""
+        xml = element if isinstance(element, str) else stanzalog.masked(element)
+        entry = Captured(next(self._seq), self.clock(), direction, stream, jid, xml)
+        self.ring.append(entry)
+        if self._waiters:
+            for waiter in list(self._waiters):
+                match, d = waiter
+                if match(entry):
+                    self._waiters.remove(waiter)
+                    d.callback(entry)
+
+    def find(self, jid: str | None = None, since: int = 0) -> list[Captured]:
+        """What was captured after ``since`` (a ``seq``), of ``jid`` if given."""
+        return [e for e in self.ring if e.seq > since and e.concerns(jid)]
+
+    def wait_for(self, reactor: Any, match: Callable[[Captured], bool], since: int = 0,
+                 timeout: float = 10.0) -> defer.Deferred[Captured]:
+        """The first captured element after ``since`` that ``match``\\ es (at once if it is
+        in the ring already); fails with ``defer.TimeoutError`` after ``timeout``."""
+        found = next((e for e in self.ring if e.seq > since and match(e)), None)
+        if found is not None:
+            return defer.succeed(found)
+        d: defer.Deferred[Captured] = defer.Deferred()
+        waiter = (lambda e: e.seq > since and match(e), d)
+        self._waiters.append(waiter)
+
+        def forget(failure: Any) -> Any:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            return failure
+
+        d.addTimeout(timeout, reactor)
+        d.addErrback(forget)
+        return d
+
+    def cancel_waiters(self) -> None:
+        for _, d in self._waiters:
+            d.cancel()
+        self._waiters.clear()
+
+    def clear(self) -> None:
+        self.ring.clear()
+
+    @property
+    def last(self) -> int:
+        """The sequence number of the newest entry (0: none yet)."""
+        return self.ring[-1].seq if self.ring else 0

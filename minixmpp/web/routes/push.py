@@ -1,0 +1,102 @@
+"""``/api/push/...``: the XEP-0357 registrations, the in-process App Server's
+notifications (and the failures a test makes it answer with)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.web import server
+from twisted.words.protocols.jabber import error
+
+from minixmpp.clock import real_reactor
+from minixmpp.push.views import notification, registration
+from minixmpp.web.request import HTTPError, arg, json_body, number_arg, timeout_arg
+from minixmpp.web.routes import Route, Routes
+
+
+class Push(Routes):
+    def routes(self) -> Iterable[Route]:
+        return (
+            ("GET", r"push/registrations", self.list_registrations),
+            ("DELETE", r"push/registrations", self.delete_registrations),
+            ("GET", r"push/notifications", self.list_notifications),
+            ("DELETE", r"push/notifications", self.clear_notifications),
+            ("GET", r"push/notifications/wait", self.wait_notification),
+            ("POST", r"push/fail", self.fail_node),
+            ("POST", r"push/recover", self.recover_node),
+        )
+
+    def push(self) -> Any:
+        return self.feature("push", "push notifications are off")
+
+    def appserver(self) -> Any:
+        return self.feature("appserver",
+                            "the in-process App Server is off (--no-push-component)")
+
+    def list_registrations(self, request: server.Request) -> list[dict[str, Any]]:
+        account = arg(request, "account")
+        push = self.push()
+        return [registration(u, r) for u, r in push.registrations(
+            self.account(account) if account else None)]
+
+    def delete_registrations(self, request: server.Request) -> dict[str, Any]:
+        """``node`` absent: any node; ``node=`` (empty): only the node-less registration."""
+        account = arg(request, "account")
+        service, node = arg(request, "jid"), arg(request, "node")
+        push = self.push()
+        removed = 0
+        for user, r in push.registrations(self.account(account) if account else None):
+            if ((service is None or r.jid == service)
+                    and (node is None or r.node == (node or None))
+                    and push.store.remove(user, r.jid, r.node)):
+                push.enable.log_event("removed", user, r, "by the control API")
+                removed += 1
+        return {"removed": removed}
+
+    def list_notifications(self, request: server.Request) -> list[dict[str, Any]]:
+        since = int(number_arg(request, "since", 0))
+        found = self.appserver().find(arg(request, "account"), arg(request, "node"), since)
+        return [notification(n) for n in found]
+
+    def clear_notifications(self, request: server.Request) -> tuple[int, None]:
+        self.appserver().notifications.clear()
+        return 204, None
+
+    def wait_notification(self, request: server.Request) -> defer.Deferred:
+        """Long poll: the first matching notification after ``since``, or 408."""
+        timeout = timeout_arg(request)
+        d = self.appserver().wait_for(
+            real_reactor(self.xmpp.reactor), arg(request, "account"), arg(request, "node"),
+            int(number_arg(request, "since", 0)), timeout)
+        request.notifyFinish().addErrback(lambda _: d.cancel())
+
+        def timed_out(f: Any) -> Any:
+            f.trap(defer.TimeoutError)
+            raise HTTPError(408, f"no matching notification within {timeout:g} s")
+
+        return d.addCallbacks(notification, timed_out)
+
+    def fail_node(self, request: server.Request) -> dict[str, Any]:
+        body = json_body(request)
+        node, condition = body.get("node"), body.get("condition", "item-not-found")
+        kind, count = body.get("type", "cancel"), body.get("count")
+        if node is not None and not isinstance(node, str):
+            raise HTTPError(400, "node must be a string or null")
+        if condition is not None and condition not in error.STANZA_CONDITIONS:
+            raise HTTPError(400, f"{condition!r} is not an RFC 6120 stanza error condition")
+        if kind not in ("cancel", "continue", "modify", "auth", "wait"):
+            raise HTTPError(400, "type must be cancel, continue, modify, auth or wait")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or count < 1):
+            raise HTTPError(400, "count must be a positive integer or null")
+        self.appserver().fail(node, condition, kind, count)
+        return {"node": node, "condition": condition, "type": kind, "count": count}
+
+    def recover_node(self, request: server.Request) -> dict[str, Any]:
+        node = json_body(request).get("node")
+        if node is not None and not isinstance(node, str):
+            raise HTTPError(400, "node must be a string or null")
+        self.appserver().recover(node)
+        return {"node": node}
