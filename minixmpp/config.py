@@ -160,6 +160,15 @@ class Settings:
         "never", "groupchat messages to the account push: never | mentions | always (for "
         "registrations without Tigase's groupchat filter)",
         choices=("never", "mentions", "always"))
+    push_history: int = option(
+        1000, "push decisions, and notifications of the in-process App Server, kept for the "
+        "API, the status page and tests (the newest; 0: none, and no decisions recorded)",
+        min=0)
+    push_generate_max: int = option(
+        10000, "messages one POST /api/push/generate run may send (App Server load tests)",
+        min=1)
+    push_generate_rate: int = option(
+        1000, "messages per second a push generator run may send at most", min=1)
     push_quiet: bool = option(
         False, "no log line per publish or per in-process notification (enable, disable, errors "
         "and auto-disable are still logged)")

@@ -11,8 +11,6 @@ the streams' own send and receive paths (``c2s/stream.py``, ``c2s/framed.py``,
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +19,7 @@ from twisted.internet import defer
 from twisted.words.xish import domish, xpath
 
 from minixmpp import ns, stanzalog
+from minixmpp.ring import Ring
 from minixmpp.timestamps import iso
 
 
@@ -88,65 +87,41 @@ def matcher(test: str | Callable[[domish.Element], bool]) -> Callable[[Captured]
 
 
 class Traffic:
-    """The ring of captured elements, and whoever waits for one."""
+    """The ring of captured elements (``ring.Ring``), and whoever waits for one."""
 
     def __init__(self, size: int, clock: Callable[[], float]) -> None:
         self.size = size
         self.clock = clock
-        self.ring: deque[Captured] = deque(maxlen=max(size, 1))
-        self._seq = itertools.count(1)
-        self._waiters: list[tuple[Callable[[Captured], bool], defer.Deferred[Captured]]] = []
+        self.ring: Ring[Captured] = Ring(size)
 
     @property
     def on(self) -> bool:
         return self.size > 0
 
+    @property
+    def last(self) -> int:
+        """The sequence number of the newest entry (0: none yet)."""
+        return self.ring.last
+
     def record(self, direction: str, stream: str, jid: str | None,
                element: domish.Element | str) -> None:
         """Keep one element (already serialized text is kept as it is)."""
         xml = element if isinstance(element, str) else stanzalog.masked(element)
-        entry = Captured(next(self._seq), self.clock(), direction, stream, jid, xml)
-        self.ring.append(entry)
-        if self._waiters:
-            for waiter in list(self._waiters):
-                match, d = waiter
-                if match(entry):
-                    self._waiters.remove(waiter)
-                    d.callback(entry)
+        self.ring.add(Captured(self.ring.next_seq(), self.clock(), direction, stream, jid,
+                               xml))
 
     def find(self, jid: str | None = None, since: int = 0) -> list[Captured]:
         """What was captured after ``since`` (a ``seq``), of ``jid`` if given."""
-        return [e for e in self.ring if e.seq > since and e.concerns(jid)]
+        return self.ring.find(None if jid is None else lambda e: e.concerns(jid), since)
 
     def wait_for(self, reactor: Any, match: Callable[[Captured], bool], since: int = 0,
                  timeout: float = 10.0) -> defer.Deferred[Captured]:
         """The first captured element after ``since`` that ``match``\\ es (at once if it is
         in the ring already); fails with ``defer.TimeoutError`` after ``timeout``."""
-        found = next((e for e in self.ring if e.seq > since and match(e)), None)
-        if found is not None:
-            return defer.succeed(found)
-        d: defer.Deferred[Captured] = defer.Deferred()
-        waiter = (lambda e: e.seq > since and match(e), d)
-        self._waiters.append(waiter)
-
-        def forget(failure: Any) -> Any:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-            return failure
-
-        d.addTimeout(timeout, reactor)
-        d.addErrback(forget)
-        return d
+        return self.ring.wait_for(reactor, match, since, timeout)
 
     def cancel_waiters(self) -> None:
-        for _, d in self._waiters:
-            d.cancel()
-        self._waiters.clear()
+        self.ring.cancel_waiters()
 
     def clear(self) -> None:
         self.ring.clear()
-
-    @property
-    def last(self) -> int:
-        """The sequence number of the newest entry (0: none yet)."""
-        return self.ring[-1].seq if self.ring else 0

@@ -100,7 +100,7 @@ async def test_push_registrations_notifications_wait_fail_recover(server) -> Non
     # Long-poll first, then make the push happen.
     waiting = asyncio.ensure_future(http(
         "GET", url(server, "push/notifications/wait?account=alice&timeout=10")))
-    await eventually(lambda: server.appserver._waiters)  # the long poll is waiting
+    await eventually(lambda: server.appserver.notifications.waiting)  # the long poll is waiting
     bob = await login(server, "bob", resource="desk")
     bob.send_message(mto="alice@localhost", mbody="Hi", mtype="chat")
     status, n = await waiting
@@ -154,7 +154,7 @@ async def test_reset_returns_to_a_clean_state(server) -> None:
     assert status == 200 and body["accounts"] == ["alice", "bob", "carol"]
     await eventually(lambda: bob.stream_errors == ["reset"])
     assert server.storage.offline.count("alice") == 0
-    assert server.storage.push.users() == [] and server.appserver.notifications == []
+    assert server.storage.push.users() == [] and list(server.appserver.notifications) == []
     await eventually(lambda: len(server.sessions) == 0)  # bob's stream is closed
     alice = await login(server, "alice")  # configured accounts still work
     await close(alice)

@@ -47,9 +47,13 @@ async def test_a_dropped_session_hibernates_pushes_once_and_resumes_with_the_mes
     bob.send_message(mto="alice@localhost", mbody="are you there?", mtype="chat")
     push = await wait_push(server, account="alice")
     assert push.node == "phone-node"
+    first = await future(test_server.assert_pushed_because("alice", "hibernated"))
+    assert first.detail == "queued for alice@localhost/phone, hibernated"
     bob.send_message(mto="alice@localhost", mbody="still?", mtype="chat")
     await barrier(bob)  # handled, push decision included: rule 2 pushes once per sleep
     assert server.appserver.find(account="alice", since=push.seq) == []
+    await future(test_server.assert_not_pushed_because("alice", "already-pushed",
+                                                       since=first.seq))
     await start_session(phone)  # XEP-0198 §5: resumed, and what waited is delivered
     bodies = []
     await eventually(lambda: bodies.extend(m["body"] for m in phone.messages) or

@@ -86,7 +86,7 @@ async def test_http_lists_and_long_polls_the_traffic(test_server) -> None:
     assert got["stream"].startswith("c2s ")
     status, body = await http("GET", f"{api}/traffic/wait?jid=nobody@localhost"
                                      f"&timeout=0.2")
-    assert status == 408 and "nothing matching" in body["error"]
+    assert status == 408 and "no matching element" in body["error"]
     for bad in ("direction=sideways", "since=-1", "since=x", "timeout=0", "timeout=301"):
         status, body = await http("GET", f"{api}/traffic?{bad}" if "timeout" not in bad
                                   else f"{api}/traffic/wait?{bad}")

@@ -84,7 +84,7 @@ class Blocking:
         if stanza.getAttribute("type") == "error":
             return Outcome(stanza, user, DROPPED)
         bounce(stanza, "service-unavailable", self.route)
-        return Outcome(stanza, user, BOUNCED)
+        return Outcome(stanza, user, BOUNCED, reason="blocked")
 
     def inbound(self, stanza: domish.Element, to: jid.JID) -> bool:
         """Guard for an IQ or presence to a local account; True: stopped here."""

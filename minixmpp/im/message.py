@@ -50,6 +50,8 @@ class Outcome:
     delivered: tuple[Session, ...] = ()
     #: hibernated stream-management sessions that queued it (XEP-0198 §5)
     queued: tuple[Session, ...] = ()
+    #: what stopped it, for a stage's outcome (``"blocked"``: XEP-0191)
+    reason: str = ""
 
     @property
     def targets(self) -> tuple[Session, ...]:

@@ -9,7 +9,6 @@ to fail a node (an error condition, or no answer at all) to exercise the error p
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from minixmpp.feature import Context, Feature
 from minixmpp.internal import internal_component
 from minixmpp.pubsubedge import PubSubEdge
 from minixmpp.push.views import notification
+from minixmpp.ring import Ring
 from minixmpp.storage.interfaces import IPushStore
 
 
@@ -57,13 +57,6 @@ class Failure:
     remaining: int | None = None  # None: until recovered
 
 
-@dataclass
-class _Waiter:
-    match: Callable[[Notification], bool]
-    reactor: Any
-    deferred: defer.Deferred = field(default_factory=defer.Deferred)
-
-
 class AppServer(pubsub.PubSubResource):
     """Pubsub resource that takes XEP-0357 notifications on any node."""
 
@@ -73,16 +66,17 @@ class AppServer(pubsub.PubSubResource):
 
     def __init__(self, jid: str, owner: Callable[[str, str | None], str | None],
                  clock: Callable[[], float] = time.time, *,
-                 log_notifications: bool = True) -> None:
+                 log_notifications: bool = True, history: int = 1000) -> None:
         self.jid = jid
         self.log_notifications = log_notifications
         self.owner = owner
         self.clock = clock
-        self.notifications: list[Notification] = []
+        #: the newest notifications (``--push-history``); a waiter fires on the next
+        #: reactor turn, once the publish has been answered: whoever waits (a test) may
+        #: stop the server at once, and the answer must not go out through a stopped
+        #: component
+        self.notifications: Ring[Notification] = Ring(history, later=True)
         self.failures: dict[str | None, Failure] = {}
-        self._waiters: list[_Waiter] = []
-        self._wakeups: list[Any] = []  # delayed calls that will fire waiters
-        self._seq = itertools.count(1)
 
     # -- pubsub (XEP-0060 §7.1, XEP-0357 §7) ----------------------------------------------
 
@@ -101,28 +95,12 @@ class AppServer(pubsub.PubSubResource):
             self.log.info("push App Server: answering publish to node={node} with "
                           "{condition} (told to fail)", node=node, condition=failure.condition)
             return defer.fail(error.StanzaError(failure.condition, type=failure.type))
-        notification = self._record(request, node)
+        notification = self.notifications.add(self._record(request, node))
         if self.log_notifications:
             self.log.info("push notification #{seq} received on {jid} node={node} for {account}: "
                           "{fields}", seq=notification.seq, jid=self.jid, node=node,
                           account=notification.account, fields=notification.fields)
-        for waiter in list(self._waiters):
-            if waiter.match(notification):
-                self._waiters.remove(waiter)
-                self._wake(waiter, notification)
         return defer.succeed(None)
-
-    def _wake(self, waiter: _Waiter, notification: Notification) -> None:
-        """Fire a waiter on the next reactor turn, once the publish has been answered:
-        whoever waits (a test) may stop the server at once, and the answer must not
-        be left to go out through a stopped component."""
-        def fire() -> None:
-            self._wakeups.remove(call)
-            if not waiter.deferred.called:
-                waiter.deferred.callback(notification)
-
-        call = waiter.reactor.callLater(0, fire)
-        self._wakeups.append(call)
 
     def _record(self, request: pubsub.PubSubRequest, node: str | None) -> Notification:
         fields: dict[str, str] = {}
@@ -139,39 +117,26 @@ class AppServer(pubsub.PubSubResource):
                 if form is not None:
                     options = forms.values(form)
         arrived = vars(request.element).get(ARRIVED)  # not getattr: that finds children
-        notification = Notification(
-            seq=next(self._seq), time=arrived if arrived is not None else self.clock(),
-            node=node,
+        return Notification(
+            seq=self.notifications.next_seq(),
+            time=arrived if arrived is not None else self.clock(), node=node,
             account=self.owner(self.jid, node), fields=fields, publish_options=options,
             sender=request.sender.full() if request.sender else "",
             element=request.element)
-        self.notifications.append(notification)
-        return notification
 
     # -- for tests and tools ------------------------------------------------------------------
 
     def find(self, account: str | None = None, node: str | None = None,
              since: int = 0) -> list[Notification]:
         """Recorded notifications (``seq`` > ``since``), filtered by account and node."""
-        return [n for n in self.notifications if n.seq > since and _matches(n, account, node)]
+        return self.notifications.find(lambda n: _matches(n, account, node), since)
 
     def wait_for(self, reactor: Any, account: str | None = None, node: str | None = None,
                  since: int = 0, timeout: float = 5.0) -> defer.Deferred:
         """A Deferred that fires with the first matching notification after ``since``
         (at once if it is already there), or fails with ``defer.TimeoutError``."""
-        found = self.find(account, node, since)
-        if found:
-            return defer.succeed(found[0])
-        waiter = _Waiter(lambda n: n.seq > since and _matches(n, account, node), reactor)
-        self._waiters.append(waiter)
-
-        def cancel(_: Any) -> None:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-
-        waiter.deferred.addTimeout(timeout, reactor)
-        waiter.deferred.addErrback(lambda f: (cancel(None), f)[1])
-        return waiter.deferred
+        return self.notifications.wait_for(reactor, lambda n: _matches(n, account, node),
+                                           since, timeout)
 
     def fail(self, node: str | None, condition: str | None, type: str = "cancel",
              count: int | None = None) -> None:
@@ -184,12 +149,7 @@ class AppServer(pubsub.PubSubResource):
 
     def cancel_waiters(self) -> None:
         """Cancel every pending :meth:`wait_for` (server shutdown)."""
-        for call in self._wakeups:
-            call.cancel()
-        self._wakeups.clear()
-        for waiter in list(self._waiters):
-            waiter.deferred.cancel()
-        self._waiters.clear()
+        self.notifications.cancel_waiters()
 
     def clear(self) -> None:
         self.notifications.clear()
@@ -235,11 +195,13 @@ def build(ctx: Context) -> Feature:
     assert s.push_jid is not None
     store = ctx.storage.push
     app = AppServer(s.push_jid, lambda service, node: owner(store, service, node),
-                    ctx.reactor.seconds, log_notifications=not s.push_quiet)
+                    ctx.reactor.seconds, log_notifications=not s.push_quiet,
+                    history=s.push_history)
     return Feature(
         "appserver", service=app, components=(build_component(ctx.router, s.push_jid, app),),
         items=(disco.DiscoItem(JID(s.push_jid),
                                name="Push notifications (in-process App Server)"),),
         clear=app.clear, stop=app.cancel_waiters,
+        forget=lambda user: app.notifications.remove(lambda n: n.account == user),
         describe=lambda: {"push_jid": app.jid, "notifications": [
-            notification(n) for n in reversed(app.notifications[-100:])]})
+            notification(n) for n in app.notifications.newest(100)]})

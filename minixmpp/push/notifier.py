@@ -27,6 +27,7 @@ from minixmpp.iqtracker import IQTracker
 from minixmpp.push import extensions as ext
 from minixmpp.push import message as push_message
 from minixmpp.push import policy
+from minixmpp.push.decisions import Decisions
 from minixmpp.push.message import PushMessage
 from minixmpp.push.profiles import PROFILES, Profile
 from minixmpp.sessions import Session, SessionManager
@@ -52,8 +53,8 @@ class PushNotifier(XMPPHandler):
                  csi_inactive: bool = False, on_archive: bool = False,
                  profile: Profile = PROFILES["minixmpp"], groupchat: str = "never",
                  nick: ext.NickLookup | None = None, log_publishes: bool = True,
-                 on_event: Callable[[str, str, PushRegistration, str], None] | None = None
-                 ) -> None:
+                 on_event: Callable[[str, str, PushRegistration, str], None] | None = None,
+                 decisions: Decisions | None = None) -> None:
         super().__init__()
         self.domain = domain
         self.store = store
@@ -82,6 +83,8 @@ class PushNotifier(XMPPHandler):
         self._batches: weakref.WeakKeyDictionary[Session, Any] = weakref.WeakKeyDictionary()
         #: called as (event, user, registration, detail): see PushEnableHandler.on_event
         self.on_event = on_event
+        #: every registration's decision per message (``push/decisions.py``)
+        self.decisions = decisions or Decisions(0, reactor.seconds, profile.name)
 
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/iq[@type='result']", self._reply)
@@ -112,6 +115,24 @@ class PushNotifier(XMPPHandler):
             self.message(outcome.stanza, outcome.user,
                          offline=not any(s.available for s in sessions),
                          targets=[s for s in sessions if s.hibernated])
+        elif outcome.result == BOUNCED and self.decisions.on:
+            self._refused(outcome)
+
+    def _refused(self, outcome: Outcome) -> None:
+        """A message bounced before any session or the offline store took it: no push,
+        and the decision says why (a blocked sender, or nowhere to keep it)."""
+        m = push_message.read(outcome.stanza, outcome.user)
+        registrations = self.store.registrations(outcome.user) if m is not None else ()
+        if not registrations or m is None or policy.unworthy(m) is not None:
+            return
+        if outcome.reason == "blocked":
+            verdicts = policy.nothing(registrations, policy.BLOCKED,
+                                      f"{m.sender_bare} is blocked: the message was bounced")
+        else:
+            verdicts = policy.nothing(registrations, policy.BOUNCED,
+                                      "no resource took the message and offline storage "
+                                      "did not (off, or the account's queue is full)")
+        self.decisions.record(outcome.user, verdicts, outcome.stanza.getAttribute("id"))
 
     def available(self, event: Available) -> None:
         """A presence listener: the push message count starts again once the account is
@@ -131,9 +152,17 @@ class PushNotifier(XMPPHandler):
     def message(self, stanza: domish.Element, user: str, *, offline: bool,
                 targets: list[Session]) -> None:
         """A message for ``user`` was delivered to ``targets`` or stored offline: push
-        where the rules say."""
+        where the rules say, and record each registration's decision."""
         m = push_message.read(stanza, user)
-        if m is None or not policy.candidate(m):
+        if m is None:
+            return
+        why = policy.unworthy(m)
+        if why is not None:
+            if self.decisions.on:
+                registrations = self.store.registrations(user)
+                if registrations:
+                    self.decisions.record(user, policy.nothing(
+                        registrations, policy.NOT_PUSH_WORTHY, why), stanza.getAttribute("id"))
             return
         registrations = self.store.registrations(user)
         if not registrations:
@@ -141,7 +170,8 @@ class PushNotifier(XMPPHandler):
         # Rule 2: per the profile, the first message queued for a sleeping session
         # pushes and later ones wait for it to wake ("first"), every one pushes
         # ("every"), or they are batched on a timer ("timer").
-        hibernated = batched = False
+        hibernated = again = None
+        batched = False
         for target in targets:
             sleep = self._asleep(target)
             if sleep is None:
@@ -149,36 +179,52 @@ class PushNotifier(XMPPHandler):
                 continue
             mode = self.profile.hibernation
             if mode == "every":
-                hibernated = True
+                hibernated = target.jid.full()
             elif mode == "timer":
                 self._batch(target, stanza, user)
                 batched = True
                 continue
             elif self._pushed_asleep.get(target) != sleep:
                 self._pushed_asleep[target] = sleep
-                hibernated = True
+                hibernated = target.jid.full()
+            else:
+                again = target.jid.full()
         if batched:
-            return  # the batch decides when its timer fires
-        self._decide(m, stanza, user, registrations, offline=offline, hibernated=hibernated)
+            # the batch decides when its timer fires
+            if self.decisions.on:
+                self.decisions.record(user, policy.nothing(
+                    registrations, policy.BATCHED, f"batched for "
+                    f"{self.profile.batch_seconds:g} s: one push for the latest message"),
+                    stanza.getAttribute("id"))
+            return
+        self._decide(m, stanza, user, registrations, offline=offline, hibernated=hibernated,
+                     again=again)
 
     def _decide(self, m: PushMessage, stanza: domish.Element, user: str,
                 registrations: list[PushRegistration], *, offline: bool,
-                hibernated: bool) -> None:
-        chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline,
-                                hibernated=hibernated,
-                                archived=self.on_archive and m.archivable,
-                                profile=self.profile)
-        if not chosen:
-            return
-        context = policy.Context(user, self.profile, self._subscription(user),
-                                 self.groupchat, self.nick)
-        chosen = [(r, why) for r, why in chosen if policy.wanted(r, m, context)]
+                hibernated: str | None, again: str | None = None) -> None:
+        verdicts = policy.decide(registrations, self.sessions.of(user), offline=offline,
+                                 hibernated=hibernated, again=again,
+                                 archived=self.on_archive and m.archivable,
+                                 profile=self.profile)
+        context: policy.Context | None = None
+        for i, v in enumerate(verdicts):
+            if v.pushed and policy.filtered(v.registration, m):
+                if context is None:
+                    context = policy.Context(user, self.profile, self._subscription(user),
+                                             self.groupchat, self.nick)
+                stop = policy.stopped(v.registration, m, context)
+                if stop is not None:
+                    verdicts[i] = policy.Verdict(v.registration, False, *stop)
+        if self.decisions.on:
+            self.decisions.record(user, verdicts, stanza.getAttribute("id"))
+        chosen = [v for v in verdicts if v.pushed]
         if not chosen:
             return
         if policy.push_worthy(m) or m.type == "groupchat":
             self.unseen[user] += 1
-        for registration, reason in chosen:
-            self.publish(user, registration, stanza, reason, m)
+        for v in chosen:
+            self.publish(user, v.registration, stanza, v.rule, m)
 
     def _subscription(self, user: str) -> Callable[[str], str | None]:
         def subscription(contact: str) -> str | None:
@@ -204,7 +250,8 @@ class PushNotifier(XMPPHandler):
         m = push_message.read(stanza, user)
         registrations = self.store.registrations(user)
         if m is not None and registrations:
-            self._decide(m, stanza, user, registrations, offline=False, hibernated=True)
+            self._decide(m, stanza, user, registrations, offline=False,
+                         hibernated=f"{session.jid.full()} (batched)")
 
     def back(self, session: Session) -> None:
         """The account is back (plainly available, or fetched its offline messages)."""
@@ -239,7 +286,9 @@ class PushNotifier(XMPPHandler):
         return fields
 
     def publish(self, user: str, registration: PushRegistration, stanza: domish.Element,
-                reason: str, m: PushMessage | None = None) -> None:
+                reason: str, m: PushMessage | None = None) -> defer.Deferred[str | None]:
+        """Publish one notification (XEP-0357 §7); fires with how the App Server
+        answered: ``"result"``, an error condition, ``"timeout"`` (None at shutdown)."""
         m = m or push_message.read(stanza, user)
         assert m is not None
         e = (ext.Extensions.from_dict(registration.extensions)
@@ -267,12 +316,13 @@ class PushNotifier(XMPPHandler):
             child(pubsub, ns.PUBSUB, "publish-options").addChild(
                 parse(registration.publish_options, neutral=False))
         key = (user, registration.jid, registration.node)
-        self.requests.request(iq).addCallbacks(self._answered, self._failed, (key,), None,
-                                               (key,))
+        answered = self.requests.request(iq)
+        answered.addCallbacks(self._answered, self._failed, (key,), None, (key,))
         if self.log_publishes:
             # One line per publish, rendered here: cheaper than a multi-field format.
             self.log.info("{line}", line=f"push publish {iq['id']} to {registration.jid} "
                           f"node={registration.node} for {user} ({reason}): {fields}")
+        return answered
 
     # -- replies (XEP-0357 §7.1) -----------------------------------------------------------
 
@@ -284,9 +334,10 @@ class PushNotifier(XMPPHandler):
         if self.reply(iq):
             iq.handled = True
 
-    def _answered(self, iq: domish.Element, key: tuple[str, str, str | None]) -> None:
+    def _answered(self, iq: domish.Element, key: tuple[str, str, str | None]) -> str:
         self._update(key, lambda r: (setattr(r, "errors", 0),
                                      setattr(r, "notifications", r.notifications + 1)))
+        return "result"
 
     def _counts(self, condition: str, kind: str) -> tuple[bool, bool]:
         """(counted, disables at once) for an error, per the profile's error policy."""
@@ -298,15 +349,20 @@ class PushNotifier(XMPPHandler):
         transient = kind == "wait" or condition in TRANSIENT or condition == "timeout"
         return True, not transient
 
-    def _failed(self, failure: Failure, key: tuple[str, str, str | None]) -> None:
-        """An error reply, or none in time (``timeout``, a ``wait`` error)."""
+    def _failed(self, failure: Failure, key: tuple[str, str, str | None]) -> str | None:
+        """An error reply, or none in time (``timeout``, a ``wait`` error): counted or
+        disabling per the profile; returns the condition."""
         if failure.check(defer.CancelledError):
-            return  # shutdown
+            return None  # shutdown
         if failure.check(defer.TimeoutError):
             condition, kind = "timeout", "wait"
         else:
             condition = getattr(failure.value, "condition", "undefined-condition")
             kind = getattr(failure.value, "type", None) or "cancel"
+        self._error(key, condition, kind)
+        return condition
+
+    def _error(self, key: tuple[str, str, str | None], condition: str, kind: str) -> None:
         user, service, node = key
         registration = self._find(key)
         if registration is None:

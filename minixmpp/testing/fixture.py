@@ -15,6 +15,7 @@ from twisted.words.xish import domish
 from minixmpp.clock import ManualClock, real_reactor
 from minixmpp.config import Settings
 from minixmpp.push.appserver import Notification
+from minixmpp.push.decisions import Decision, Decisions
 from minixmpp.server import Server
 from minixmpp.testing.client import TestClient
 from minixmpp.traffic import Captured, Traffic, matcher
@@ -136,8 +137,7 @@ class TestServer:
         push decision included: no waiting. Without it, wait ``within`` seconds."""
         from twisted.internet import task
 
-        start = self.appserver.notifications[-1].seq if since is None and \
-            self.appserver.notifications else (since or 0)
+        start = self.appserver.notifications.last if since is None else since
         if after is not None:
             await after.barrier()
         else:
@@ -152,6 +152,77 @@ class TestServer:
 
     def recover_push(self, node: str | None) -> None:
         self.appserver.recover(node)
+
+    # -- push decisions (push/decisions.py, docs/push.md "Decisions") ---------------------------
+
+    @property
+    def _decisions(self) -> Decisions:
+        push = self.server.service("push")
+        if push is None:
+            raise RuntimeError("push notifications are off")
+        return push.decisions
+
+    def push_decisions(self, account: str | None = None, node: str | None = None,
+                       since: int = 0) -> list[Decision]:
+        """Why each message pushed or not, one :class:`Decision` per registration
+        (``pushed``, ``rule``, ``detail``, ``profile``, ``stanza_id``, ``seq``, ...)."""
+        return self._decisions.find(account, node, since=since)
+
+    def assert_pushed_because(self, account: str, rule: str, node: str | None = None,
+                              since: int | None = None, timeout: float = 5
+                              ) -> defer.Deferred[Decision]:
+        """Assert that the message decided last for ``account`` (or, with ``since``, the
+        first after it; waiting up to ``timeout`` while there is none) pushed by
+        ``rule``: ``offline``, ``hibernated``, ``away`` or ``archived``. A Deferred (fails
+        with ``AssertionError`` saying what was decided instead)."""
+        return defer.ensureDeferred(
+            self._assert_decision(account, True, rule, node, since, timeout))
+
+    def assert_not_pushed_because(self, account: str, rule: str, node: str | None = None,
+                                  since: int | None = None, timeout: float = 5
+                                  ) -> defer.Deferred[Decision]:
+        """As :meth:`assert_pushed_because`, for a message that did not push because of
+        ``rule`` (``online``, ``plainly-available``, ``muted``, ...)."""
+        return defer.ensureDeferred(
+            self._assert_decision(account, False, rule, node, since, timeout))
+
+    async def _assert_decision(self, account: str, pushed: bool, rule: str,
+                               node: str | None, since: int | None, timeout: float
+                               ) -> Decision:
+        from minixmpp.push.policy import RULES
+
+        if rule not in RULES:
+            raise ValueError(f"{rule!r} is not a push rule ({', '.join(RULES)})")
+        decisions = self._decisions
+        found = decisions.find(account, node, since=since or 0)
+        if found and since is None:
+            decision = found[-1]
+        elif found:
+            decision = found[0]
+        else:
+            try:
+                decision = await decisions.ring.wait_for(
+                    real_reactor(self.server.reactor), lambda d: d.matches(account, node),
+                    since or 0, timeout)
+            except defer.TimeoutError:
+                raise AssertionError(f"no push decision for {account} within {timeout:g} s "
+                                     "(a message to it, with push registrations)") from None
+        if decision.pushed != pushed or decision.rule != rule:
+            want = f"{'pushed' if pushed else 'not pushed'} because {rule}"
+            got = f"{'pushed' if decision.pushed else 'not pushed'} because {decision.rule}"
+            raise AssertionError(f"push decision for {account} (node {decision.node}): "
+                                 f"expected {want}, was {got}: {decision.detail}")
+        return decision
+
+    def generate_pushes(self, account: str, count: int, rate: float
+                        ) -> defer.Deferred[dict[str, Any]]:
+        """``count`` synthetic messages at ``rate`` per second, each published to every
+        push registration of ``account`` as a real message would be (App Server load
+        tests); fires with the report: sent, answered, errors, latencies."""
+        push = self.server.service("push")
+        if push is None:
+            raise RuntimeError("push notifications are off")
+        return push.generator.run(account, count, rate)
 
     # -- network faults (c2s/faults.py) ----------------------------------------------------------
 

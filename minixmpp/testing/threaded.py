@@ -275,6 +275,25 @@ class AsyncTestServer:
     def recover_push(self, node: str | None) -> None:
         self._thread.blocking(self.test_server.recover_push, node)
 
+    def push_decisions(self, account: str | None = None, node: str | None = None,
+                       since: int = 0) -> list[Any]:
+        return self._thread.blocking(self.test_server.push_decisions, account, node, since)
+
+    async def assert_pushed_because(self, account: str, rule: str, node: str | None = None,
+                                    since: int | None = None, timeout: float = 5) -> Any:
+        return await _wait(self._thread.submit(self.test_server.assert_pushed_because,
+                                               account, rule, node, since, timeout))
+
+    async def assert_not_pushed_because(self, account: str, rule: str,
+                                        node: str | None = None, since: int | None = None,
+                                        timeout: float = 5) -> Any:
+        return await _wait(self._thread.submit(self.test_server.assert_not_pushed_because,
+                                               account, rule, node, since, timeout))
+
+    async def generate_pushes(self, account: str, count: int, rate: float) -> Any:
+        return await _wait(self._thread.submit(self.test_server.generate_pushes, account,
+                                               count, rate))
+
     # network faults and the clock: TestServer's, run on the reactor thread
     def drop(self, jid: str) -> None:
         self._thread.blocking(self.test_server.drop, jid)

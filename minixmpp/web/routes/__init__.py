@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from twisted.internet import defer
+from twisted.web import server
+
 from minixmpp.web.request import HTTPError
 
 if TYPE_CHECKING:
@@ -45,3 +48,16 @@ class Routes:
         if service is None:
             raise HTTPError(404, off)
         return service
+
+    @staticmethod
+    def long_poll(request: server.Request, d: defer.Deferred, timeout: float, what: str,
+                  render: Callable[[Any], Any]) -> defer.Deferred:
+        """Answer with ``render(entry)`` when ``d`` fires, 408 if it times out; a client
+        that goes away cancels the wait."""
+        request.notifyFinish().addErrback(lambda _: d.cancel())
+
+        def timed_out(f: Any) -> Any:
+            f.trap(defer.TimeoutError)
+            raise HTTPError(408, f"no matching {what} within {timeout:g} s")
+
+        return d.addCallbacks(render, timed_out)

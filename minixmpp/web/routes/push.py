@@ -11,6 +11,7 @@ from twisted.web import server
 from twisted.words.protocols.jabber import error
 
 from minixmpp.clock import real_reactor
+from minixmpp.push.policy import RULES
 from minixmpp.push.views import notification, registration
 from minixmpp.web.request import HTTPError, arg, json_body, number_arg, timeout_arg
 from minixmpp.web.routes import Route, Routes
@@ -24,6 +25,9 @@ class Push(Routes):
             ("GET", r"push/notifications", self.list_notifications),
             ("DELETE", r"push/notifications", self.clear_notifications),
             ("GET", r"push/notifications/wait", self.wait_notification),
+            ("GET", r"push/decisions", self.list_decisions),
+            ("GET", r"push/decisions/wait", self.wait_decision),
+            ("POST", r"push/generate", self.generate),
             ("POST", r"push/fail", self.fail_node),
             ("POST", r"push/recover", self.recover_node),
         )
@@ -70,13 +74,50 @@ class Push(Routes):
         d = self.appserver().wait_for(
             real_reactor(self.xmpp.reactor), arg(request, "account"), arg(request, "node"),
             int(number_arg(request, "since", 0)), timeout)
-        request.notifyFinish().addErrback(lambda _: d.cancel())
+        return self.long_poll(request, d, timeout, "notification", notification)
 
-        def timed_out(f: Any) -> Any:
-            f.trap(defer.TimeoutError)
-            raise HTTPError(408, f"no matching notification within {timeout:g} s")
+    def _decision_filters(self, request: server.Request) -> dict[str, Any]:
+        account = arg(request, "account")
+        pushed = arg(request, "pushed")
+        if pushed not in (None, "true", "false"):
+            raise HTTPError(400, "pushed must be true or false")
+        rule = arg(request, "rule")
+        if rule is not None and rule not in RULES:
+            raise HTTPError(400, f"{rule!r} is not a rule ({', '.join(RULES)})")
+        return {"account": self.account(account) if account else None,
+                "node": arg(request, "node"), "rule": rule,
+                "pushed": None if pushed is None else pushed == "true"}
 
-        return d.addCallbacks(notification, timed_out)
+    def list_decisions(self, request: server.Request) -> list[dict[str, Any]]:
+        """Why each message pushed or not, per registration (docs/push.md "Decisions"):
+        ``?account=&node=&pushed=true|false&rule=&since=``."""
+        filters = self._decision_filters(request)
+        since = int(number_arg(request, "since", 0))
+        return [d.as_dict() for d in self.push().decisions.find(**filters, since=since)]
+
+    def wait_decision(self, request: server.Request) -> defer.Deferred:
+        """Long poll: the first matching decision after ``since``, or 408."""
+        filters = self._decision_filters(request)
+        timeout = timeout_arg(request)
+        d = self.push().decisions.ring.wait_for(
+            real_reactor(self.xmpp.reactor), lambda e: e.matches(**filters),
+            int(number_arg(request, "since", 0)), timeout)
+        return self.long_poll(request, d, timeout, "decision", lambda e: e.as_dict())
+
+    def generate(self, request: server.Request) -> defer.Deferred:
+        """Synthetic pushes to the account's App Servers (``push/generate.py``); answers
+        with the report once every publish is answered or timed out."""
+        body = json_body(request)
+        account, count, rate = body.get("account"), body.get("count"), body.get("rate")
+        if not isinstance(account, str):
+            raise HTTPError(400, "give account (a username), count and rate")
+        push = self.push()
+        problem = push.generator.check(count, rate)
+        if problem is not None:
+            raise HTTPError(400, problem)
+        if not push.store.registrations(self.account(account)):
+            raise HTTPError(409, f"{account!r} has no push registrations")
+        return push.generator.run(account, count, rate)
 
     def fail_node(self, request: server.Request) -> dict[str, Any]:
         body = json_body(request)

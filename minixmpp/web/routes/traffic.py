@@ -57,13 +57,7 @@ class Traffic(Routes):
         d = self.traffic().wait_for(
             real_reactor(self.xmpp.reactor),
             lambda e: e.concerns(jid) and _matches(e, direction, contains), since, timeout)
-        request.notifyFinish().addErrback(lambda _: d.cancel())
-
-        def timed_out(f: Any) -> Any:
-            f.trap(defer.TimeoutError)
-            raise HTTPError(408, f"nothing matching within {timeout:g} s")
-
-        return d.addCallbacks(lambda e: e.as_dict(), timed_out)
+        return self.long_poll(request, d, timeout, "element", lambda e: e.as_dict())
 
 
 def _matches(entry: Any, direction: str | None, contains: str | None) -> bool:
