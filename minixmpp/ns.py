@@ -39,6 +39,7 @@ CAPS = "http://jabber.org/protocol/caps"  # XEP-0115
 SERVERINFO = "http://jabber.org/network/serverinfo"  # XEP-0157
 EXTDISCO = "urn:xmpp:extdisco:2"  # XEP-0215
 X_DATA = "jabber:x:data"  # XEP-0004
+X_DATA_VALIDATE = "http://jabber.org/protocol/xdata-validate"  # XEP-0122
 
 # -- IM extensions -------------------------------------------------------------------------
 PING = "urn:xmpp:ping"  # XEP-0199
@@ -56,7 +57,8 @@ FORWARD = "urn:xmpp:forward:0"  # XEP-0297
 HINTS = "urn:xmpp:hints"  # XEP-0334
 DELAY = "urn:xmpp:delay"  # XEP-0203
 CHATSTATES = "http://jabber.org/protocol/chatstates"  # XEP-0085
-MAM = "urn:xmpp:mam:2"  # XEP-0313
+MAM = "urn:xmpp:mam:2"  # XEP-0313 (and XEP-0441 preferences)
+MAM_EXTENDED = MAM + "#extended"  # XEP-0313 §7: before-id, after-id, ids, flip-page, metadata
 SID = "urn:xmpp:sid:0"  # XEP-0359
 RSM = "http://jabber.org/protocol/rsm"  # XEP-0059
 UPLOAD = "urn:xmpp:http:upload:0"  # XEP-0363
