@@ -166,7 +166,7 @@ class PushNotifier(XMPPHandler):
                 hibernated: bool) -> None:
         chosen = policy.reasons(registrations, self.sessions.of(user), offline=offline,
                                 hibernated=hibernated,
-                                archived=self.on_archive and m.archivable,
+                                archived=self.on_archive and m.archived,
                                 profile=self.profile)
         if not chosen:
             return

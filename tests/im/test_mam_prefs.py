@@ -13,7 +13,7 @@ from minixmpp.sessions import Session
 from minixmpp.storage import open_storage, schema
 from minixmpp.storage.interfaces import ArchivePrefs, RosterItem
 from minixmpp.storage.schema import FILENAME
-from tests.helpers import close, login
+from tests.helpers import barrier, close, enable_push, login, wait_push
 from tests.im.mam_harness import ALICE, Archive, Stream
 from tests.xmlassert import assert_xml
 
@@ -282,3 +282,28 @@ async def test_prefs_are_forgotten_with_the_account(server) -> None:
     assert server.storage.archive_prefs.get("alice") == ArchivePrefs("never")
     server.forget_account("alice")
     assert server.storage.archive_prefs.get("alice") is None
+
+
+@pytest.mark.server_options(push_on_archive=True)
+async def test_push_on_archive_follows_the_prefs(server) -> None:
+    """``--push-on-archive`` notifies archived messages only: with ``never`` (Carol
+    always), a message from Bob is not archived and not pushed, one from Carol is."""
+    phone = await login(server, "alice", resource="phone", plugins=PLUGINS)
+    await enable_push(phone, "phone-node")
+    await phone["xep_0441"].set_preferences("never", always=["carol@localhost"], never=[])
+    await close(phone)
+    desktop = await login(server, "alice", resource="desktop")
+    bob = await login(server, "bob")
+    carol = await login(server, "carol")
+    try:
+        bob.send_message(mto="alice@localhost", mbody="not kept", mtype="chat")
+        assert (await desktop.next_message())["body"] == "not kept"
+        await barrier(bob)
+        assert server.appserver.find(account="alice") == []
+        carol.send_message(mto="alice@localhost", mbody="kept", mtype="chat")
+        assert (await desktop.next_message())["body"] == "kept"
+        await wait_push(server, account="alice")
+        assert [n.fields["last-message-body"]
+                for n in server.appserver.find(account="alice")] == ["kept"]
+    finally:
+        await close(desktop, bob, carol)
