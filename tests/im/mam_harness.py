@@ -4,17 +4,15 @@ and IQs; what a query returns read into plain values."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from twisted.internet import task
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 
-from minixmpp import ns
 from minixmpp.im.mam import ArchiveHandler
 from minixmpp.sessions import Session, SessionManager
 from minixmpp.storage import open_storage
 from tests.harness import Harness
+from tests.im.mam_model import Answer, Item, query_xml, read_answer
 
 ALICE = "alice@localhost/desk"
 PEERS = ("bob@localhost/phone", "carol@localhost/tablet", "dave@example.org")
@@ -91,51 +89,4 @@ class Archive:
               flip: bool = False) -> Answer:
         self.stream.out.clear()
         answer = self.iq(query_xml(fields or {}, rsm or {}, flip))
-        if answer["type"] == "error":
-            [e] = [c for c in answer.elements() if c.name == "error"]
-            return Answer(error=next(e.elements(ns.STANZAS)).name)
-        sent = [next(m.elements(ns.MAM, "result"))["id"] for m in self.stream.out]
-        fin = next(answer.elements(ns.MAM, "fin"))
-        rsm_set = next(fin.elements(ns.RSM, "set"))
-        first = next(rsm_set.elements(ns.RSM, "first"), None)
-        values = {c.name: str(c) for c in rsm_set.elements()}
-        return Answer(sent=sent, complete=fin.getAttribute("complete") == "true",
-                      first=values.get("first"), last=values.get("last"),
-                      index=first.getAttribute("index") if first is not None else None,
-                      count=int(values["count"]))
-
-
-def query_xml(fields: dict, rsm: dict, flip: bool, queryid: str = "q") -> str:
-    form = ""
-    if fields:
-        form = (f"<x xmlns='{ns.X_DATA}' type='submit'><field var='FORM_TYPE' type='hidden'>"
-                f"<value>{ns.MAM}</value></field>")
-        for var, value in fields.items():
-            values = value if isinstance(value, list) else [value]
-            form += f"<field var='{var}'>" + "".join(
-                f"<value>{v}</value>" for v in values) + "</field>"
-        form += "</x>"
-    paging = ""
-    if rsm:
-        paging = f"<set xmlns='{ns.RSM}'>" + "".join(
-            f"<{k}/>" if v == "" else f"<{k}>{v}</{k}>" for k, v in rsm.items()) + "</set>"
-    return (f"<query xmlns='{ns.MAM}' queryid='{queryid}'>{form}{paging}"
-            f"{'<flip-page/>' if flip else ''}</query>")
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    with_jid: str
-    timestamp: float
-
-
-@dataclass(frozen=True)
-class Answer:
-    sent: list[str] | None = None
-    complete: bool | None = None
-    first: str | None = None
-    last: str | None = None
-    index: str | None = None
-    count: int | None = None
-    error: str | None = None
+        return read_answer(answer, self.stream.out)

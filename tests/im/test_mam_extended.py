@@ -19,75 +19,9 @@ from twisted.words.protocols.jabber.jid import JID
 
 from minixmpp import ns
 from tests.helpers import close, iq_error, login, raw_login
-from tests.im.mam_harness import ALICE, Answer, Archive, Item, N
+from tests.im.mam_harness import ALICE, Archive, N
+from tests.im.mam_model import Answer, Item, expected, result_set, walk
 from tests.xmlassert import assert_xml
-
-# -- the model: the archive as a plain list, the XEPs' rules written out -----------------------
-
-def result_set(archive: list[Item], with_jid: str | None = None, after_id: str | None = None,
-               before_id: str | None = None, ids: list[str] | None = None) -> list[Item]:
-    """§4.1: the messages the form selects, in archive order."""
-    order = [m.id for m in archive]
-    chosen = []
-    for m in archive:
-        if after_id is not None and order.index(m.id) <= order.index(after_id):
-            continue
-        if before_id is not None and order.index(m.id) >= order.index(before_id):
-            continue
-        if ids is not None and m.id not in ids:
-            continue
-        if with_jid is not None and m.with_jid.split("/")[0] != with_jid:
-            continue
-        chosen.append(m)
-    return chosen
-
-
-def expected(archive: list[Item], selected: list[Item], size: int, *, after: str | None = None,
-             before: str | None = None, flip: bool = False) -> Answer:
-    """XEP-0059 on ``selected``: RSM ids are places in the whole archive."""
-    order = [m.id for m in archive]
-    candidates = [m for m in selected
-                  if (after is None or order.index(m.id) > order.index(after))
-                  and (not before or order.index(m.id) < order.index(before))]
-    if before is None:
-        page = candidates[:size]
-    else:
-        page = candidates[max(0, len(candidates) - size):] if size else []
-    ids = [m.id for m in page]
-    index = None
-    if page and before is None:
-        index = str(selected.index(page[0]))
-    return Answer(sent=ids[::-1] if flip else ids, complete=len(candidates) <= size,
-                  first=ids[0] if ids else None, last=ids[-1] if ids else None,
-                  index=index, count=len(selected))
-
-
-def walk(archive: Archive, items: list[Item], fields: dict, selected: list[Item], size: int,
-         backward: bool, flip: bool) -> list[str]:
-    """Page through the whole result set with RSM, checking every page against the
-    model; the ids seen, in archive order."""
-    seen: list[str] = []
-    after: str | None = None
-    before: str | None = "" if backward else None
-    for _ in range(len(selected) + 2):
-        rsm = {"max": str(size)}
-        if before is not None:
-            rsm["before"] = before
-        elif after is not None:
-            rsm["after"] = after
-        got = archive.query(fields, rsm, flip)
-        want = expected(items, selected, size, after=after, before=before, flip=flip)
-        assert got == want, (fields, rsm, flip)
-        page = got.sent[::-1] if flip else got.sent
-        seen = page + seen if backward else seen + page
-        if got.complete:
-            return seen
-        if backward:
-            before = got.first
-        else:
-            after = got.last
-    raise AssertionError("the walk never completed")
-
 
 # -- harness: every page against the model ----------------------------------------------------
 
@@ -115,7 +49,7 @@ def test_every_page_of_every_walk_matches_the_model(filled, with_jid, bounds) ->
     for size in range(1, N + 1):
         for backward in (False, True):
             flip = (size + backward) % 2 == 1
-            seen = walk(archive, items, fields, selected, size, backward, flip)
+            seen = walk(archive.query, items, fields, selected, size, backward, flip)
             assert seen == [m.id for m in selected]
 
 
@@ -131,7 +65,7 @@ def test_ids_fetch_exactly_those_messages_in_archive_order(filled) -> None:
         selected = result_set(items, with_jid, ids=chosen)
         size = rng.randint(1, 5)
         for backward in (False, True):
-            seen = walk(archive, items, fields, selected, size, backward, trial % 2 == 0)
+            seen = walk(archive.query, items, fields, selected, size, backward, trial % 2 == 0)
             assert seen == [m.id for m in selected]
     single = archive.query({"ids": items[7].id})
     assert single.sent == [items[7].id] and single.count == 1 and single.complete
