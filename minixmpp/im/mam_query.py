@@ -20,6 +20,8 @@ Where the XEPs leave room:
   backwards from ``<before/>`` (as Prosody).
 - ``<flip-page/>`` (§4.3.4) only reverses the order the page is sent in: ``<first/>``
   stays its oldest message and ``<last/>`` its newest (as Prosody).
+- A field without a value (``ids`` included) restricts nothing; a single-valued field
+  with several values is ``bad-request``.
 """
 
 from __future__ import annotations
