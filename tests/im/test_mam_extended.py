@@ -237,3 +237,11 @@ async def test_metadata_iq_over_a_raw_stream(server) -> None:
         assert re.search(rf"<metadata xmlns='{ns.MAM}'\s*/>", text), text
     finally:
         raw.close()
+
+
+def test_a_single_valued_field_with_two_values_is_a_bad_request(filled) -> None:
+    archive, items = filled
+    assert archive.query({"after-id": [items[0].id, items[1].id]}).error == "bad-request"
+    assert archive.query({"with": ["bob@localhost", "carol@localhost"]}).error == \
+        "bad-request"
+    assert archive.query({"ids": []}).count == N  # a field without a value: no filter

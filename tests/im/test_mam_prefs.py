@@ -13,7 +13,7 @@ from minixmpp.sessions import Session
 from minixmpp.storage import open_storage, schema
 from minixmpp.storage.interfaces import ArchivePrefs, RosterItem
 from minixmpp.storage.schema import FILENAME
-from tests.helpers import barrier, close, enable_push, login, wait_push
+from tests.helpers import barrier, close, enable_push, iq_error, login, wait_push
 from tests.im.mam_harness import ALICE, Archive, Stream
 from tests.xmlassert import assert_xml
 
@@ -307,3 +307,17 @@ async def test_push_on_archive_follows_the_prefs(server) -> None:
                 for n in server.appserver.find(account="alice")] == ["kept"]
     finally:
         await close(desktop, bob, carol)
+
+
+async def test_without_the_archive_prefs_and_metadata_are_unavailable(server_factory) -> None:
+    server = server_factory(no_archive=True)
+    alice = await login(server, "alice", plugins=PLUGINS)
+    try:
+        iq = alice.make_iq_get(ito="alice@localhost")
+        iq.enable("mam_prefs")
+        assert await iq_error(iq) == "service-unavailable"
+        iq = alice.make_iq_get(ito="alice@localhost")
+        iq.enable("mam_metadata")
+        assert await iq_error(iq) == "service-unavailable"
+    finally:
+        await close(alice)
