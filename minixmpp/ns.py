@@ -41,6 +41,7 @@ EXTDISCO = "urn:xmpp:extdisco:2"  # XEP-0215
 X_DATA = "jabber:x:data"  # XEP-0004
 COMMANDS = "http://jabber.org/protocol/commands"  # XEP-0050
 ADMIN = "http://jabber.org/protocol/admin"  # XEP-0133 (FORM_TYPE; nodes are ADMIN#name)
+X_DATA_VALIDATE = "http://jabber.org/protocol/xdata-validate"  # XEP-0122
 
 # -- IM extensions -------------------------------------------------------------------------
 PING = "urn:xmpp:ping"  # XEP-0199
@@ -58,7 +59,8 @@ FORWARD = "urn:xmpp:forward:0"  # XEP-0297
 HINTS = "urn:xmpp:hints"  # XEP-0334
 DELAY = "urn:xmpp:delay"  # XEP-0203
 CHATSTATES = "http://jabber.org/protocol/chatstates"  # XEP-0085
-MAM = "urn:xmpp:mam:2"  # XEP-0313
+MAM = "urn:xmpp:mam:2"  # XEP-0313 (and XEP-0441 preferences)
+MAM_EXTENDED = MAM + "#extended"  # XEP-0313 §7: before-id, after-id, ids, flip-page, metadata
 SID = "urn:xmpp:sid:0"  # XEP-0359
 RSM = "http://jabber.org/protocol/rsm"  # XEP-0059
 UPLOAD = "urn:xmpp:http:upload:0"  # XEP-0363

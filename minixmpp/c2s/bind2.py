@@ -4,7 +4,7 @@ inline stream management enable (XEP-0198), carbons (XEP-0280) and client state
 
 The resource is the client's ``<tag/>`` (or ``minixmpp``) plus a random part (§3).
 ``<bound/>`` carries ``<enabled/>`` for inline SM and, with the archive on, the archive's
-``<metadata/>`` (XEP-0313 §7.1): clients that bind this way catch up through MAM.
+``<metadata/>`` (XEP-0313 §5): clients that bind this way catch up through MAM.
 Offline messages (XEP-0160) are still delivered on the first available presence, as on
 the legacy path, so a client that never queries MAM loses nothing.
 """
@@ -21,8 +21,9 @@ from twisted.words.xish import domish
 from minixmpp import addressing, ns
 from minixmpp.c2s import sm
 from minixmpp.feature import Context, Feature
+from minixmpp.im import mam_query
 from minixmpp.sessions import Session
-from minixmpp.timestamps import utc_stamp
+from minixmpp.storage.interfaces import IArchiveStore
 
 if TYPE_CHECKING:
     from minixmpp.c2s.stream import C2SAuthenticator
@@ -88,17 +89,12 @@ def bind(auth: C2SAuthenticator, request: domish.Element, user_agent: dict[str, 
     return bound
 
 
-def archive_metadata(archive, user: str) -> domish.Element | None:
-    """XEP-0313 §7.1 ``<metadata/>``: the first and last archived message (or empty)."""
+def archive_metadata(archive: IArchiveStore | None, user: str) -> domish.Element | None:
+    """XEP-0386 §3 with XEP-0313 §5: the archive's ``<metadata/>``, as the metadata query
+    answers it (None when the archive is off)."""
     if archive is None:
         return None
-    metadata = domish.Element((ns.MAM, "metadata"))
-    messages = archive.messages(user)
-    if messages:
-        for name, item in (("start", messages[0]), ("end", messages[-1])):
-            edge = metadata.addElement(name)
-            edge["id"], edge["timestamp"] = item.id, utc_stamp(item.timestamp)
-    return metadata
+    return mam_query.metadata(archive.messages(user))
 
 
 def build(ctx: Context) -> Feature:

@@ -1,8 +1,10 @@
-"""Message archive (XEP-0313, urn:xmpp:mam:2) with stanza ids (XEP-0359) and RSM paging
-(XEP-0059).
+"""Message archive (XEP-0313 1.1.3, urn:xmpp:mam:2 and its ``#extended`` feature) with
+stanza ids (XEP-0359) and archiving preferences (XEP-0441).
 
-Chat and normal messages with a body are archived for both parties; the copy
-delivered to the recipient carries ``<stanza-id by='recipient@domain'/>``.
+Chat and normal messages with a body are archived for both parties, each copy as its
+owner's preferences say (:mod:`.mam_prefs`); the copy delivered to the recipient carries
+``<stanza-id by='recipient@domain'/>`` when it is archived. Queries, paging and the
+metadata are :mod:`.mam_query`'s, shared with the rooms' archives.
 """
 
 from __future__ import annotations
@@ -17,37 +19,35 @@ from twisted.words.protocols.jabber import error, jid
 from twisted.words.xish import domish
 from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 
-from minixmpp import addressing, forms, ns
+from minixmpp import addressing, ns
 from minixmpp.discovery import SELF, Discoverable
 from minixmpp.feature import Context, Feature
+from minixmpp.im import mam_prefs, mam_query
 from minixmpp.sessions import Session, SessionManager
-from minixmpp.stanza import parse, qualified
-from minixmpp.storage.interfaces import ArchivedMessage, IArchiveStore
-from minixmpp.timestamps import parse_datetime, utc_stamp
+from minixmpp.storage.interfaces import (
+    ArchivedMessage,
+    ArchivePrefs,
+    IArchivePrefsStore,
+    IArchiveStore,
+    IRosterStore,
+)
 
 if TYPE_CHECKING:
     from minixmpp.im.message import Outcome
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 250
+#: XEP-0441: what an account that never set preferences gets (as Prosody's
+#: ``default_archive_policy``)
+DEFAULT_PREFS = ArchivePrefs("always")
 
 
 def archivable(message: domish.Element) -> bool:
-    """Chat or normal messages with a ``<body/>`` (XEP-0313 §5.1.1)."""
+    """Chat or normal messages with a ``<body/>`` (XEP-0313 §6.1.1)."""
     if (message.attributes.get("type") or "normal") not in ("chat", "normal"):
         return False
     for child in message.children:
         if isinstance(child, domish.Element) and child.name == "body" and child.uri is None:
             return True
     return False
-
-
-def parse_time(value: str) -> float:
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise error.StanzaError("bad-request", text=f"{value!r} is not a XEP-0082 DateTime"
-                                ) from None
 
 
 @dataclass
@@ -63,19 +63,26 @@ class _Copy:
 
 
 class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
-    """Archives messages and answers archive queries to the account's own bare JID."""
+    """Archives messages as their owners' preferences say, and answers the account's own
+    queries, metadata and preferences on its bare JID."""
 
     #: XEP-0313 §7 and XEP-0359 §6, on the account's bare JID for the account itself
-    disco_features = (ns.MAM, ns.SID)
+    disco_features = (ns.MAM, ns.MAM_EXTENDED, ns.SID)
     disco_on = frozenset({SELF})
 
     iqHandlers = {f"/iq[@type='set']/query[@xmlns='{ns.MAM}']": "onQuery",
-                  f"/iq[@type='get']/query[@xmlns='{ns.MAM}']": "onFields"}
+                  f"/iq[@type='get']/query[@xmlns='{ns.MAM}']": "onFields",
+                  f"/iq[@type='get']/metadata[@xmlns='{ns.MAM}']": "onMetadata",
+                  f"/iq[@type='get']/prefs[@xmlns='{ns.MAM}']": "onPrefs",
+                  f"/iq[@type='set']/prefs[@xmlns='{ns.MAM}']": "onSetPrefs"}
 
-    def __init__(self, store: IArchiveStore, sessions: SessionManager, domain: str,
-                 limit: int, clock: Callable[[], float]) -> None:
+    def __init__(self, store: IArchiveStore, prefs: IArchivePrefsStore, rosters: IRosterStore,
+                 sessions: SessionManager, domain: str, limit: int,
+                 clock: Callable[[], float]) -> None:
         super().__init__()
         self.store = store
+        self.prefs = prefs
+        self.rosters = rosters
         self.sessions = sessions
         self.domain = domain
         self.limit = limit
@@ -87,7 +94,8 @@ class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
         self._stamped: _Copy | None = None
 
     def connectionInitialized(self) -> None:
-        self.xmlstream.addObserver(f"/iq/query[@xmlns='{ns.MAM}']", self.handleRequest)
+        for xpath in self.iqHandlers:
+            self.xmlstream.addObserver(xpath, self.handleRequest)
 
     # -- archiving ---------------------------------------------------------------------------
 
@@ -127,6 +135,8 @@ class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
         pending = self._pending
         if self._stamped is not None or (pending is not None and pending.message is not message):
             self.flush()  # left from another message
+        if not self.wanted(user, message.getAttribute("from", "")):
+            return  # not archived: no stanza-id either (XEP-0313 §3.5)
         archive_id = self._reserve()
         sid = domish.Element((ns.SID, "stanza-id"), ns.SID, {"id": archive_id, "by": bare})
         message.addChild(sid)
@@ -143,6 +153,8 @@ class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
         if not archivable(message):
             return
         to = message.getAttribute("to", "")
+        if not self.wanted(session.user, to):
+            return
         if self._local_account(to):
             self._pending = _Copy(message, session.user, to, self._reserve(), self.clock())
         else:
@@ -177,6 +189,18 @@ class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
                 self.store.append(stamped.user, ArchivedMessage(
                     stamped.id, stamped.time, stamped.other, xml), self.limit)
 
+    def wanted(self, user: str, other: str) -> bool:
+        """XEP-0441 §2.3: whether ``user``'s preferences archive a message to (sent) or
+        from (received) ``other``."""
+        prefs = self.prefs.get(user) or DEFAULT_PREFS
+        if not prefs.always and not prefs.never and prefs.default != "roster":
+            return prefs.default == "always"  # the common case, without parsing JIDs
+        return mam_prefs.archives(prefs, other, lambda bare: self._in_roster(user, bare))
+
+    def _in_roster(self, user: str, contact: str) -> bool:
+        item = self.rosters.get(user, contact)
+        return item is not None and item.in_roster
+
     def _local_account(self, to: str) -> bool:
         try:
             address = addressing.parse(to)
@@ -184,7 +208,7 @@ class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
             return False
         return address.user is not None and address.host == self.domain
 
-    # -- querying (XEP-0313 §4) -------------------------------------------------------------------
+    # -- the account's own requests (XEP-0313 §4, §5; XEP-0441 §2.1) -----------------------
 
     def _owner(self, iq: domish.Element) -> tuple[str, Session]:
         self.flush()  # nothing waits while a query is read, but never answer from less
@@ -195,160 +219,49 @@ class ArchiveHandler(Discoverable, XMPPHandler, IQHandlerMixin):
         return sender.user or "", session
 
     def onFields(self, iq: domish.Element) -> domish.Element:
-        """§4.1.3: the fields a query form may have."""
+        """XEP-0313 §4.1.5: the fields a query form may have."""
         self._owner(iq)
-        return fields_form()
+        return mam_query.fields_form()
 
     def onQuery(self, iq: domish.Element) -> domish.Element:
+        """XEP-0313 §4: the results to the querying session, then ``<fin/>``."""
         user, session = self._owner(iq)
-        query = iq.query
-        page, first_index, complete, count = select(self.store.messages(user), query)
-        for item in page:
-            session.send(result(session.jid.full(), session.jid.userhost(),
-                                query.getAttribute("queryid"), item))
-        return fin(page, first_index, complete, count)
+        return mam_query.answer(self.store.messages(user), iq.query, session.send,
+                                session.jid.full(), session.jid.userhost())
 
-# -- the query, shared by every archive (accounts here, rooms in minixmpp.muc) ------------
+    def onMetadata(self, iq: domish.Element) -> domish.Element:
+        """XEP-0313 §5: the first and last archived message."""
+        user, _ = self._owner(iq)
+        return mam_query.metadata(self.store.messages(user))
 
-def fields_form() -> domish.Element:
-    """§4.1.3: the fields a query form may have."""
-    query = domish.Element((ns.MAM, "query"))
-    x = forms.form(ns.MAM)
-    for var, kind in (("with", "jid-single"), ("start", "text-single"),
-                      ("end", "text-single")):
-        forms.field(x, var, kind)
-    query.addChild(x)
-    return query
+    def onPrefs(self, iq: domish.Element) -> domish.Element:
+        """XEP-0441 §2.1: the current preferences."""
+        user, _ = self._owner(iq)
+        return mam_prefs.element(self.prefs.get(user) or DEFAULT_PREFS)
 
-
-def select(items: list[ArchivedMessage], query: domish.Element
-           ) -> tuple[list[ArchivedMessage], int | None, bool, int]:
-    """§4.1 filters (``with``, ``start``, ``end``) and XEP-0059 paging of one archive:
-    (page, index of its first item or None for a backward page, complete, count of
-    matching items)."""
-    filters: dict[str, str] = {}
-    form = forms.find(query, ns.MAM)
-    if form is not None:
-        filters = forms.values(form)
-    elif any(True for _ in query.elements(ns.X_DATA, "x")):
-        raise error.StanzaError("bad-request", text=f"the form's FORM_TYPE must be {ns.MAM}")
-    if filters.get("with"):
-        try:
-            other = addressing.parse(filters["with"])
-        except jid.InvalidFormat:
-            raise error.StanzaError("jid-malformed") from None
-        items = [m for m in items if _matches(m.with_jid, other)]
-    if filters.get("start"):
-        start = parse_time(filters["start"])
-        items = [m for m in items if m.timestamp >= start]
-    if filters.get("end"):
-        end = parse_time(filters["end"])
-        items = [m for m in items if m.timestamp <= end]
-    page, first_index, complete = _page(items, query)
-    return page, first_index, complete, len(items)
-
-
-def _page(items: list[ArchivedMessage], query: domish.Element
-          ) -> tuple[list[ArchivedMessage], int | None, bool]:
-    """XEP-0059 §2: ``max``, ``after``, ``before`` (empty: the last page).
-
-    Returns the page, the index of its first item (None when paging backwards) and
-    whether it reaches the end of the result set in the direction of paging (XEP-0313
-    §4.2: ``complete``). The ``index`` attribute is OPTIONAL (XEP-0059 §2.6) and, like
-    Prosody, we leave it out of backward pages: clients such as slixmpp's
-    ``xep_0059.iterate`` take ``index + page size == count`` as the end of the set in
-    either direction, so with it a backward walk stopped after its first page.
-    """
-    rsm = next(query.elements(ns.RSM, "set"), None)
-    size, after, before = DEFAULT_PAGE, None, None
-    if rsm is not None:
-        for child in rsm.elements():
-            text = str(child).strip()
-            if child.name == "max":
-                try:
-                    size = int(text)
-                except ValueError:
-                    raise error.StanzaError("bad-request", text="max is a number") from None
-                if size < 0:
-                    raise error.StanzaError("bad-request", text="max is not negative")
-            elif child.name == "after":
-                after = text
-            elif child.name == "before":
-                before = text
-    size = min(size, MAX_PAGE)
-    ids = [m.id for m in items]
-    if before is not None:
-        end = len(items) if before == "" else _index(ids, before)
-        start = max(0, end - size)
-        return items[start:end], None, start == 0
-    start = _index(ids, after) + 1 if after else 0
-    end = min(len(items), start + size)
-    return items[start:end], start, end == len(items)
-
-
-def result(to: str, frm: str, queryid: str | None, item: ArchivedMessage) -> domish.Element:
-    """§4.2: one archived message, forwarded (XEP-0297) with its delay."""
-    message = domish.Element((None, "message"))
-    message["to"] = to
-    message["from"] = frm
-    element = message.addElement((ns.MAM, "result"))
-    if queryid:
-        element["queryid"] = queryid
-    element["id"] = item.id
-    forwarded = element.addElement((ns.FORWARD, "forwarded"))
-    forwarded.addElement((ns.DELAY, "delay"))["stamp"] = utc_stamp(item.timestamp,
-                                                                   microseconds=True)
-    forwarded.addChild(qualified(parse(item.xml)))
-    return message
-
-
-def fin(page: list[ArchivedMessage], first_index: int | None, complete: bool,
-        count: int) -> domish.Element:
-    """§4.3: the ``<fin/>`` that ends a query, with its XEP-0059 set."""
-    element = domish.Element((ns.MAM, "fin"))
-    if complete:
-        element["complete"] = "true"
-    rsm = element.addElement((ns.RSM, "set"))
-    if page:
-        first = rsm.addElement("first", content=page[0].id)
-        if first_index is not None:
-            first["index"] = str(first_index)
-        rsm.addElement("last", content=page[-1].id)
-    rsm.addElement("count", content=str(count))
-    return element
-
-
-
-def _index(ids: list[str], wanted: str) -> int:
-    try:
-        return ids.index(wanted)
-    except ValueError:
-        raise error.StanzaError("item-not-found", text=f"no archived message {wanted!r}"
-                                ) from None
-
-
-def _matches(with_jid: str, other: jid.JID) -> bool:
-    try:
-        stored = addressing.parse(with_jid)
-    except jid.InvalidFormat:
-        return False
-    if other.resource:
-        return stored == other
-    return stored.userhost() == other.userhost()
+    def onSetPrefs(self, iq: domish.Element) -> domish.Element:
+        """XEP-0441 §2.1: store the preferences; the answer is what was applied."""
+        user, _ = self._owner(iq)
+        request = next(iq.elements(ns.MAM, "prefs"))
+        prefs = mam_prefs.read(request, self.prefs.get(user) or DEFAULT_PREFS)
+        self.prefs.put(user, prefs)
+        return mam_prefs.element(prefs)
 
 
 def build(ctx: Context) -> Feature:
     """The ``mam`` feature (off with ``--no-archive``): a delivery stage that stamps the
-    stanza-id, a listener and a sent listener that write both copies, the queries;
-    ``provides["archive"]`` for Bind2's metadata."""
+    stanza-id, a listener and a sent listener that write both copies, the queries,
+    metadata and preferences; ``provides["archive"]`` for Bind2's metadata."""
     s = ctx.settings
-    store = ctx.storage.archive
-    archive = ArchiveHandler(store, ctx.sessions, ctx.domain, s.max_archive,
-                             ctx.reactor.seconds)
+    store, prefs = ctx.storage.archive, ctx.storage.archive_prefs
+    assert prefs is not None
+    archive = ArchiveHandler(store, prefs, ctx.storage.rosters, ctx.sessions, ctx.domain,
+                             s.max_archive, ctx.reactor.seconds)
 
     def forget(user: str) -> None:
         archive.flush()  # nothing written after the drop
         store.drop(user)
+        prefs.drop(user)
 
     return Feature("mam", service=archive, handlers=(archive,), stages=(archive,),
                    listeners=(archive,), sent=(archive,), provides={"archive": store},

@@ -18,8 +18,8 @@ from minixmpp.muc.registry import RoomRegistry
 from minixmpp.muc.room import Room
 
 #: what every room offers beyond XEP-0045 (§6.4 lists its muc_* features first)
-ROOM_FEATURES = (ns.MAM, ns.SID, ns.OCCUPANT_ID, ns.MODERATE, ns.MODERATE_0, ns.PING,
-                 ns.REGISTER, ns.DISCO_INFO)
+ROOM_FEATURES = (ns.MAM, ns.MAM_EXTENDED, ns.SID, ns.OCCUPANT_ID, ns.MODERATE,
+                 ns.MODERATE_0, ns.PING, ns.REGISTER, ns.DISCO_INFO)
 
 
 class RoomDisco(Discoverable, XMPPHandler):

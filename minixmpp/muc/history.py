@@ -12,7 +12,7 @@ from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 
 from minixmpp import ns
-from minixmpp.im import mam
+from minixmpp.im import mam_query
 from minixmpp.muc import render
 from minixmpp.muc.registry import RoomRegistry
 from minixmpp.muc.request import Request, child_text
@@ -82,21 +82,22 @@ class History:
     # -- XEP-0313 on the room ----------------------------------------------------------------
 
     def archive_form(self, request: Request) -> domish.Element:
-        """XEP-0313 §4.1.3: the query form's fields."""
+        """XEP-0313 §4.1.5: the query form's fields."""
         self._check_archive(request)
-        return mam.fields_form()
+        return mam_query.fields_form()
 
     def archive_query(self, request: Request) -> domish.Element:
         """XEP-0313 §4 (as Prosody's mod_muc_mam): the results, then ``<fin/>``."""
         room = self._check_archive(request)
-        query = request.payload
-        assert query is not None
-        page, first_index, complete, count = mam.select(
-            self.registry.archive.messages(room.name), query)
-        for item in page:
-            self.send(mam.result(request.full, room.jid, query.getAttribute("queryid"),
-                                 item))
-        return mam.fin(page, first_index, complete, count)
+        assert request.payload is not None
+        return mam_query.answer(self.registry.archive.messages(room.name), request.payload,
+                                self.send, request.full, room.jid)
+
+    def archive_metadata(self, request: Request) -> domish.Element:
+        """XEP-0313 §5: the room archive's first and last message (Prosody's
+        mod_muc_mam advertises ``#extended`` but has no metadata query)."""
+        room = self._check_archive(request)
+        return mam_query.metadata(self.registry.archive.messages(room.name))
 
     def _check_archive(self, request: Request) -> Room:
         """Anyone but outcasts, and members only in a members-only room."""
@@ -216,7 +217,7 @@ def _filter(history: list[ArchivedMessage], request: domish.Element,
     since = request.getAttribute("since")
     if since:
         try:
-            moment: float | None = mam.parse_time(since)
+            moment: float | None = mam_query.parse_time(since)
         except error.StanzaError:
             moment = None
         if moment is not None:

@@ -74,6 +74,7 @@ ROUTES: dict[Key, tuple[str, str] | None] = {
     # XEP-0313 and XEP-0425 on the room
     ("iq/get", ns.MAM, "query", ROOM): ("history", "archive_form"),
     ("iq/set", ns.MAM, "query", ROOM): ("history", "archive_query"),
+    ("iq/get", ns.MAM, "metadata", ROOM): ("history", "archive_metadata"),
     ("iq/set", ns.MODERATE, "moderate", ROOM): ("history", "moderate"),
     ("iq/set", ns.FASTEN, "apply-to", ROOM): ("history", "moderate_0"),
     # §7.10

@@ -41,7 +41,9 @@ class PushMessage:
     encrypted: bool
     carbon: bool
     call: Call | None
-    archivable: bool
+    #: the account's archive kept it: the archive stage stamped its ``<stanza-id/>``
+    #: (XEP-0313 §3.5), which it does only as the account's preferences say (XEP-0441)
+    archived: bool
 
     @property
     def nick(self) -> str:
@@ -69,13 +71,14 @@ def read(stanza: domish.Element, user: str) -> PushMessage | None:
         return None
     mtype = attributes.get("type") or "normal"
     body = call = None
-    encrypted = carbon = archivable = False
+    encrypted = carbon = archived = False
+    archive = f"{user}@{to.host}"
     for child in stanza.children:
         if not isinstance(child, domish.Element):
             continue
         uri, name = child.uri, child.name
-        if name == "body" and uri is None:
-            archivable = True  # XEP-0313 §5.1.1, as mam.archivable
+        if uri == ns.SID and name == "stanza-id" and child.attributes.get("by") == archive:
+            archived = True  # stamped by the archive stage: kept under the account's prefs
         if body is None and name == "body" and uri in (None, ns.CLIENT):
             body = str(child)
         elif uri == ns.CARBONS:
@@ -89,4 +92,4 @@ def read(stanza: domish.Element, user: str) -> PushMessage | None:
         type=mtype, sender=sender.full(), sender_bare=sender.userhost(),
         own=sender.user == user and sender.host == to.host, body=body,
         encrypted=encrypted, carbon=carbon, call=call,
-        archivable=archivable and mtype in ("chat", "normal"))
+        archived=archived)

@@ -205,7 +205,7 @@ class PushNotifier(XMPPHandler):
                 hibernated: str | None, again: str | None = None) -> None:
         verdicts = policy.decide(registrations, self.sessions.of(user), offline=offline,
                                  hibernated=hibernated, again=again,
-                                 archived=self.on_archive and m.archivable,
+                                 archived=self.on_archive and m.archived,
                                  profile=self.profile)
         context: policy.Context | None = None
         for i, v in enumerate(verdicts):

@@ -1,6 +1,6 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
 registrations, PEP, private XML, uploads, block lists, last activity, FAST tokens, group
-chat rooms): in memory by default, SQLite with ``--data-dir``."""
+chat rooms, archiving preferences): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from minixmpp.storage.interfaces import (
     IAccountStore,
+    IArchivePrefsStore,
     IArchiveStore,
     IBlockStore,
     ILastActivityStore,
@@ -41,6 +42,7 @@ class Storage:
     tokens: ITokenStore
     rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
     room_archive: IArchiveStore | None = None
+    archive_prefs: IArchivePrefsStore | None = None  # XEP-0441
     db: Any = None
 
     def close(self) -> None:
@@ -64,7 +66,8 @@ def open_storage(data_dir: str | None) -> Storage:
                        last_activity=memory.MemoryLastActivityStore(),
                        tokens=memory.MemoryTokenStore(),
                        rooms=memory.MemoryRoomStore(),
-                       room_archive=memory.MemoryArchiveStore())
+                       room_archive=memory.MemoryArchiveStore(),
+                       archive_prefs=memory.MemoryArchivePrefsStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
@@ -83,4 +86,5 @@ def open_storage(data_dir: str | None) -> Storage:
                    last_activity=sqlite.SQLiteLastActivityStore(db),
                    tokens=sqlite.SQLiteTokenStore(db),
                    rooms=sqlite.SQLiteRoomStore(db),
-                   room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"), db=db)
+                   room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"),
+                   archive_prefs=sqlite.SQLiteArchivePrefsStore(db), db=db)

@@ -170,6 +170,27 @@ class IArchiveStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ArchivePrefs:
+    """An account's archiving preferences (XEP-0441 §2.1): the default (``always``,
+    ``never`` or ``roster``) and the JIDs always and never archived, prepared, in the
+    order given."""
+
+    default: str = "always"
+    always: tuple[str, ...] = ()
+    never: tuple[str, ...] = ()
+
+
+class IArchivePrefsStore(Protocol):
+    """Archiving preferences per account (XEP-0441); None: never set."""
+
+    def get(self, user: str) -> ArchivePrefs | None: ...
+
+    def put(self, user: str, prefs: ArchivePrefs) -> None: ...
+
+    def drop(self, user: str) -> None: ...
+
+
 @dataclass
 class StoredRoom:
     """One persistent group chat room (XEP-0045): its configuration (the

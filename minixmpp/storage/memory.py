@@ -13,6 +13,7 @@ from scramp import ScramMechanism
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
+    ArchivePrefs,
     FastToken,
     NoSuchAccount,
     PepItem,
@@ -208,6 +209,22 @@ class MemoryArchiveStore:
                 archive[i] = replace(m, xml=xml)
                 return True
         return False
+
+
+class MemoryArchivePrefsStore:
+    """Archiving preferences in a dict (frozen values: no copies needed)."""
+
+    def __init__(self) -> None:
+        self._prefs: dict[str, ArchivePrefs] = {}
+
+    def get(self, user: str) -> ArchivePrefs | None:
+        return self._prefs.get(user)
+
+    def put(self, user: str, prefs: ArchivePrefs) -> None:
+        self._prefs[user] = prefs
+
+    def drop(self, user: str) -> None:
+        self._prefs.pop(user, None)
 
 
 class MemoryRoomStore:

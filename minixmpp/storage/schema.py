@@ -84,9 +84,16 @@ def _fast_tokens(db: sqlite3.Connection) -> None:
     """)
 
 
+def _archive_prefs(db: sqlite3.Connection) -> None:
+    """Archiving preferences (XEP-0441) by account (one statement: it stays inside the
+    step's transaction, which ``executescript`` would commit first)."""
+    db.execute("CREATE TABLE archive_prefs (user TEXT PRIMARY KEY, prefs TEXT NOT NULL)")
+
+
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions, _pep, _v_web,
-                                                          _fast_tokens, _muc]
+                                                          _fast_tokens, _muc,
+                                                          _archive_prefs]
 VERSION = len(MIGRATIONS)
 
 

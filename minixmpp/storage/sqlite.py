@@ -17,6 +17,7 @@ from dataclasses import asdict
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
+    ArchivePrefs,
     FastToken,
     NoSuchAccount,
     PepItem,
@@ -174,6 +175,28 @@ class SQLiteArchiveStore:
     def replace(self, user: str, id: str, xml: str) -> bool:
         return self.db.execute(f"UPDATE {self.table} SET xml = ? WHERE user = ? AND id = ?",
                                (xml, user, id)).rowcount > 0
+
+
+class SQLiteArchivePrefsStore:
+    """Archiving preferences (XEP-0441), one JSON row per account."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, user: str) -> ArchivePrefs | None:
+        row = self.db.execute("SELECT prefs FROM archive_prefs WHERE user = ?",
+                              (user,)).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return ArchivePrefs(data["default"], tuple(data["always"]), tuple(data["never"]))
+
+    def put(self, user: str, prefs: ArchivePrefs) -> None:
+        self.db.execute("INSERT OR REPLACE INTO archive_prefs VALUES (?, ?)",
+                        (user, json.dumps(asdict(prefs))))
+
+    def drop(self, user: str) -> None:
+        self.db.execute("DELETE FROM archive_prefs WHERE user = ?", (user,))
 
 
 class SQLiteRoomStore:
