@@ -48,3 +48,18 @@ def test_every_namespace_string_is_defined_once_in_ns_py() -> None:
     outside = {value: where for value, where in spelled.items() if where != ["ns.py"]}
     assert outside == {}
     assert "urn:xmpp:push:0" in spelled  # the scan sees ns.py's definitions
+
+
+#: reading wall time instead of the injected reactor's clock (``--clock manual``)
+WALL_CLOCK = re.compile(r"\btime\.(time|monotonic|perf_counter)\b|\bdatetime\.(datetime\.)?"
+                        r"(now|utcnow|today)\b|\bdate\.today\b")
+#: where wall time is right: the clock itself, the test fixtures' real-time waits, and
+#: the TLS certificate's validity (clients check it against their own clock)
+REAL_TIME = {"clock.py", "testing/process.py", "c2s/tls.py"}
+
+
+def test_no_module_reads_wall_time_but_the_clock() -> None:
+    readers = {str(p.relative_to(PACKAGE)) for p in modules()
+               if WALL_CLOCK.search(p.read_text())}
+    assert readers - REAL_TIME == set()
+    assert "clock.py" in readers  # the scan sees a read at all

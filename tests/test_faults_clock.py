@@ -171,3 +171,30 @@ async def test_the_clock_is_real_unless_asked(test_server) -> None:
     assert status == 409 and "--clock manual" in body["error"]
     with pytest.raises(RuntimeError, match="manual clock"):
         test_server.advance(1)
+
+
+@pytest.mark.server_options(clock="manual", bosh_max_inactivity=30)
+async def test_with_a_manual_clock_bosh_and_acks_still_flow_and_inactivity_waits_for_the_test(
+        test_server) -> None:
+    from tests.test_bosh import Bosh
+
+    server = test_server.server
+    bosh = Bosh(server)
+    await bosh.login("alice")  # every answer is flushed on the next turn, not a timer
+    session = server.service("bosh").sessions[bosh.sid]
+    session.wait = 0.2  # the hold is HTTP pacing: real time even on the manual clock
+    assert (await bosh.send()).endswith("></body>")
+    phone = await sm_phone(server, "bob")
+    phone.send_message(mto="alice@localhost/bosh", mbody="on a manual clock", mtype="chat")
+    assert "on a manual clock" in await bosh.send()
+    # the server asks for acks on the next turn, not on a timer: what it sent the phone
+    # is acknowledged without the test moving the clock
+    await bosh.send("<message xmlns='jabber:client' to='bob@localhost/phone' type='chat'>"
+                    "<body>to the phone</body></message>")
+    await eventually(lambda: any(m["body"] == "to the phone" for m in phone.messages))
+    await eventually(lambda: not session_of(server, "bob@localhost/phone").sm.queue)
+    test_server.advance(29)
+    assert bosh.sid in server.service("bosh").sessions
+    test_server.advance(2)  # no request held for 31 s of the server's time
+    assert bosh.sid not in server.service("bosh").sessions
+    await close(phone)

@@ -1,5 +1,6 @@
-"""The README's example of shaping the server per test (switches, domains) runs as a user
-would run it: in a fresh pytest, against the installed plugin."""
+"""The README's examples of shaping the server per test (switches, domains) and of
+controlling it (decisions, traffic) run as a user would run them: in a fresh pytest,
+against the installed plugin."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.launch  # pytest in pytest
 
 
-def test_the_readme_example_with_switches_and_domains_passes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("marker", ["domains=", "assert_pushed_because"],
+                         ids=["switches-and-domains", "faults-and-decisions"])
+def test_the_readme_example_passes(tmp_path: Path, marker: str) -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Use it in your tests"):readme.index("## Options")]
     example = next(block for block in re.findall(r"```python\n(.*?)```", section, re.S)
-                   if "domains=" in block)
+                   if marker in block)
     (tmp_path / "test_shapes.py").write_text(
         "\n".join(line.removeprefix("  ") for line in example.splitlines()) + "\n")
     result = subprocess.run(

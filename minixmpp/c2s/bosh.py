@@ -39,6 +39,7 @@ from minixmpp import ns
 from minixmpp.c2s import features
 from minixmpp.c2s.framed import FramedStream, FrameTransport
 from minixmpp.c2s.parser import RestrictedXML
+from minixmpp.clock import real_reactor
 from minixmpp.feature import Context, Feature, Mount
 
 CONTENT_TYPE = b"text/xml; charset=utf-8"
@@ -151,7 +152,9 @@ class BoshSession:
     def _process(self, rid: int, request: server.Request, body: domish.Element) -> None:
         self._cancel(self._inactivity_call)
         self._inactivity_call = None
-        timer = self.reactor.callLater(self.wait, self._answer_oldest)
+        # the hold is HTTP pacing the client times itself against: real time, even on a
+        # test's manual clock (inactivity, below, is server time)
+        timer = real_reactor(self.reactor).callLater(self.wait, self._answer_oldest)
         self.held.append((rid, request, timer))
         request.notifyFinish().addErrback(lambda _: self._gone(request))
         xs = self.xs

@@ -9,7 +9,6 @@ to fail a node (an error condition, or no answer at all) to exercise the error p
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +64,7 @@ class AppServer(pubsub.PubSubResource):
     discoIdentity = disco.DiscoIdentity("pubsub", "push", "minixmpp push App Server")
 
     def __init__(self, jid: str, owner: Callable[[str, str | None], str | None],
-                 clock: Callable[[], float] = time.time, *,
+                 clock: Callable[[], float], *,
                  log_notifications: bool = True, history: int = 1000) -> None:
         self.jid = jid
         self.log_notifications = log_notifications

@@ -5,7 +5,6 @@ Rules: ``shared/specs/push-rules.md`` ("Enable", "Disable").
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +42,7 @@ class PushEnableHandler(Discoverable, XMPPHandler, IQHandlerMixin):
     }
 
     def __init__(self, store: IPushStore, *, strict: bool = False, limit: int = 5,
-                 clock: Callable[[], float] = time.time,
+                 clock: Callable[[], float],
                  profile: Profile = PROFILES["minixmpp"],
                  on_event: Callable[[str, str, PushRegistration, str], None] | None = None
                  ) -> None:

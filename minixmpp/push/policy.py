@@ -60,8 +60,9 @@ RULES = {
     ALREADY_PUSHED: "rule 2 pushes once per hibernation: this one already pushed",
     BATCHED: "rule 2 under a batching profile: one push for the latest when the timer fires",
     PROFILE: "the push profile does not push in this case",
-    MUTED: "tigase:push:filter:muted:0 lists the sender",
-    IGNORE_UNKNOWN: "tigase:push:filter:ignore-unknown:0 and the sender has no subscription",
+    MUTED: "the registration's muted filter (Tigase) lists the sender",
+    IGNORE_UNKNOWN: "the registration ignores unknown senders (Tigase) and the sender has "
+                    "no subscription",
     GROUPCHAT: "a group chat message the groupchat filter or --push-groupchat does not allow",
     JINGLE: "a call (XEP-0353) without tigase:push:jingle:0",
     BLOCKED: "the account blocks the sender (XEP-0191): bounced, never delivered",
