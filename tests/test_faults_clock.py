@@ -198,3 +198,23 @@ async def test_with_a_manual_clock_bosh_and_acks_still_flow_and_inactivity_waits
     test_server.advance(2)  # no request held for 31 s of the server's time
     assert bosh.sid not in server.service("bosh").sessions
     await close(phone)
+
+
+async def test_resumption_across_a_restart_fails_as_in_prosody(test_server) -> None:
+    import re
+
+    from tests.helpers import raw_authenticated, raw_login
+
+    server = test_server.server
+    raw = await raw_login(server, "alice", "phone")
+    raw.send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+    enabled = await raw.read_until("<enabled")
+    previd = re.search(r"id='([^']+)'", enabled).group(1)
+    test_server.drop("alice@localhost/phone")
+    await eventually(lambda: session_of(server, "alice@localhost/phone").hibernated)
+    await future(test_server.restart())  # the hibernated session does not survive it
+    raw, _ = await raw_authenticated(server, "alice")
+    raw.send(f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='0'/>")
+    failed = await raw.read_until("</failed>|<failed[^>]*/>")
+    assert "<failed xmlns='urn:xmpp:sm:3'" in failed and "item-not-found" in failed
+    raw.close()
