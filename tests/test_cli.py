@@ -56,10 +56,16 @@ async def start_twistd(executable: str, *args: str, cwd: Path) -> tuple[Any, str
         executable, *args, cwd=cwd, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     output = b""
-    while b"connect a client to" not in output:
-        line = await asyncio.wait_for(proc.stdout.readline(), 15)
-        assert line, output.decode()
-        output += line
+    try:
+        while b"connect a client to" not in output:
+            line = await asyncio.wait_for(proc.stdout.readline(), 15)
+            assert line, output.decode()
+            output += line
+    except BaseException:
+        if proc.returncode is None:  # never leave a server behind holding its ports
+            proc.kill()
+            await proc.wait()
+        raise
     return proc, output.decode()
 
 
@@ -253,8 +259,9 @@ async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, co
     ready = tmp_path / "ready.json"
     executable, *args = PLAIN_COMMANDS[command]
     proc, text = await start_twistd(
-        executable, *args, "--c2s", "tcp:0:interface=127.0.0.1", "--http", "tcp:0",
-        "--ready-file", str(ready), cwd=tmp_path)
+        executable, *args, "--c2s", "tcp:0:interface=127.0.0.1", "--c2s-tls",
+        "tcp:0:interface=127.0.0.1", "--http", "tcp:0", "--ready-file", str(ready),
+        cwd=tmp_path)
     try:
         info = json.loads(ready.read_text())
         assert f"serving localhost on 127.0.0.1:{info['c2s']}" in text
@@ -270,7 +277,12 @@ async def test_plain_command_serves_clients_and_stops_cleanly(tmp_path: Path, co
         closed = asyncio.ensure_future(alice.wait_until("disconnected", 10))
     finally:
         proc.send_signal(sig)
-        rest = await asyncio.wait_for(proc.communicate(), 15)
+        try:
+            rest = await asyncio.wait_for(proc.communicate(), 15)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
     await closed  # the server closed alice's stream on the way down
     assert "system-shutdown" in alice.stream_errors
     await close(bob)
@@ -303,8 +315,10 @@ def test_plain_command_has_the_same_options_and_one_line_errors(tmp_path: Path) 
 
 @pytest.mark.launch
 def test_unwritable_ready_file_is_one_clear_line(tmp_path: Path) -> None:
-    result = run_twistd("--c2s", "tcp:0:interface=127.0.0.1", "--ready-file",
-                        str(tmp_path / "missing-dir" / "ready.json"), cwd=tmp_path)
+    result = run_twistd("--c2s", "tcp:0:interface=127.0.0.1", "--c2s-tls",
+                        "tcp:0:interface=127.0.0.1", "--http", "tcp:0:interface=127.0.0.1",
+                        "--ready-file", str(tmp_path / "missing-dir" / "ready.json"),
+                        cwd=tmp_path)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("minixmpp: error: --ready-file"), \
