@@ -238,3 +238,27 @@ async def test_status_page_says_when_traffic_capture_is_off(server) -> None:
         await until(driver, "#status", "live")
     finally:
         await asyncio.to_thread(driver.quit)
+
+
+@pytest.mark.server_options(http="tcp:0")
+async def test_status_page_runs_no_script_it_did_not_ship(server) -> None:
+    """Its Content-Security-Policy allows its own inline script by hash: the page runs,
+    and an inline handler that reached the DOM some other way is refused."""
+    driver = await asyncio.to_thread(browser)
+    try:
+        await asyncio.to_thread(driver.get, f"http://127.0.0.1:{server.ports().http}/")
+        await until(driver, "#status", "live")
+        await asyncio.to_thread(driver.execute_script, """
+            window.refused = [];
+            document.addEventListener("securitypolicyviolation",
+                                      e => window.refused.push(e.effectiveDirective));
+            const img = document.createElement("img");
+            img.setAttribute("onerror", "window.injected = true");
+            img.src = "x";
+            document.body.append(img);""")
+        await wait(driver, lambda d: d.execute_script(
+            "return window.refused.includes('script-src-attr')"), "the handler is refused")
+        assert await asyncio.to_thread(driver.execute_script,
+                                       "return window.injected === undefined")
+    finally:
+        await asyncio.to_thread(driver.quit)
