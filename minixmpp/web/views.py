@@ -2,7 +2,7 @@
 
 The state is the core (accounts, sessions, authentication failures) plus what each
 feature describes of itself (``Feature.describe``), merged at the top level: push gives
-``registrations`` and ``push_events``, the App Server ``push_jid`` and
+``registrations``, ``push_events`` and ``push_decisions``, the App Server ``push_jid`` and
 ``notifications``, group chat ``muc_jid`` and ``rooms``.
 """
 
@@ -38,7 +38,7 @@ def session(s: Session) -> dict[str, Any]:
 
 #: what the status page expects even when the feature that fills it is off
 EMPTY = {"push_jid": None, "registrations": [], "notifications": [], "push_events": [],
-         "muc_jid": None, "rooms": []}
+         "push_decisions": [], "muc_jid": None, "rooms": []}
 
 
 def state(view: ServerView) -> dict[str, Any]:
