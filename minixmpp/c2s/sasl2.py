@@ -87,11 +87,12 @@ class SASL2Stage(SASLStage):
                     self.user_agent[name] = _text(child)
         name = element.getAttribute("mechanism") or ""
         bindings = self.bindings()
+        offered = mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms)
         if name in fast.MECHANISMS and self.context.fast is not None:
             self.mechanism = fast.HashedToken(name, self.context.fast, settings.domain,
                                               self.user_agent.get("id", ""), bindings)
-        elif name in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
-            self.mechanism = create(name, self.context, bindings)
+        elif name in offered:  # XEP-0474 §4.1: SASL2's own list is what is hashed
+            self.mechanism = create(name, self.context, bindings, offered)
         else:
             return self._failure("invalid-mechanism")
         initial = _child(element, ns.SASL2, "initial-response")
