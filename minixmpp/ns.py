@@ -28,6 +28,7 @@ SASL2 = "urn:xmpp:sasl:2"  # XEP-0388
 BIND2 = "urn:xmpp:bind:0"  # XEP-0386
 FAST = "urn:xmpp:fast:0"  # XEP-0484
 SASL_CB = "urn:xmpp:sasl-cb:0"  # XEP-0440
+STREAM_LIMITS = "urn:xmpp:stream-limits:0"  # XEP-0478
 REGISTER_FEATURE = "http://jabber.org/features/iq-register"  # XEP-0077 §4
 HTTPBIND = "http://jabber.org/protocol/httpbind"  # XEP-0124
 XBOSH = "urn:xmpp:xbosh"  # XEP-0206
