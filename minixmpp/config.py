@@ -218,6 +218,9 @@ class Settings:
     contact_address: tuple[str, ...] = option(
         (), "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, feedback, "
         "sales, security, status, support), repeatable")
+    outage_status_address: tuple[str, ...] = option(
+        (), "URL of a service outage status document (XEP-0455) to advertise instead of the "
+        "server's own on the HTTP listener, repeatable", url=True)
     disable: tuple[str, ...] = option(
         (), "switch a feature off: not built, not advertised, its requests answered as a "
         "server without it would (docs/features.md lists the names), repeatable")

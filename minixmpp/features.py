@@ -45,6 +45,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("time", "minixmpp.im.entitytime"),  # XEP-0202
     ("extdisco", "minixmpp.im.extdisco"),  # XEP-0215
     ("contact", "minixmpp.im.contact"),  # XEP-0157
+    ("sos", "minixmpp.im.sos"),  # XEP-0455: outage status (the form, the document)
     ("appserver", "minixmpp.push.appserver"),  # the in-process push App Server
     ("muc", "minixmpp.muc"),  # XEP-0045
     ("upload", "minixmpp.upload"),  # XEP-0363

@@ -41,6 +41,7 @@ DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 CAPS = "http://jabber.org/protocol/caps"  # XEP-0115
 SERVERINFO = "http://jabber.org/network/serverinfo"  # XEP-0157
 EXTDISCO = "urn:xmpp:extdisco:2"  # XEP-0215
+SOS = "urn:xmpp:sos:0"  # XEP-0455
 X_DATA = "jabber:x:data"  # XEP-0004
 
 # -- IM extensions -------------------------------------------------------------------------

@@ -70,6 +70,9 @@ class ControlAPI(resource.Resource):
             ("GET", r"offline/(?P<name>[^/]+)", self.offline),
             ("GET", r"archive/(?P<name>[^/]+)", self.archive),
             ("GET", r"uploads", self.list_uploads),
+            ("GET", r"outage", self.outage),
+            ("POST", r"outage", self.declare_outage),
+            ("DELETE", r"outage", self.end_outage),
             ("POST", r"reset", self.reset),
         ):
             self.routes.append((method, re.compile(pattern + r"/?\Z"), handler))
@@ -350,6 +353,29 @@ class ControlAPI(resource.Resource):
                  "content_type": u.content_type, "created": iso(u.created),
                  "uploaded": iso(u.uploaded) if u.uploaded is not None else None,
                  "url": uploads.url(u)} for u in uploads.uploads(account)]
+
+    # -- service outage status (XEP-0455) -------------------------------------------------
+
+    def _outage(self) -> Any:
+        return self._feature("sos", "the outage status (XEP-0455) is off")
+
+    def outage(self, request: server.Request) -> dict[str, Any]:
+        """The served status document: ``{}`` when there is no outage."""
+        return self._outage().document
+
+    def declare_outage(self, request: server.Request) -> dict[str, Any]:
+        """Serve an outage: XEP-0455 §2.2's fields (``beginning`` required)."""
+        from minixmpp.im.sos import OutageError
+
+        status = self._outage()
+        try:
+            return status.declare(self._json(request))
+        except OutageError as e:
+            raise HTTPError(400, str(e)) from None
+
+    def end_outage(self, request: server.Request) -> tuple[int, None]:
+        self._outage().clear()
+        return 204, None
 
     def reset(self, request: server.Request) -> dict[str, Any]:
         """Every served domain back to the state right after start."""
