@@ -202,6 +202,15 @@ class Settings:
         104857600, "bytes of uploads kept per account; past it slot requests wait (0: no limit)",
         min=0)
     upload_slot_timeout: int = option(300, "seconds an upload slot's PUT URL stays valid", min=1)
+    proxy65: str = option("tcp:0:interface=127.0.0.1", "SOCKS5 bytestream proxy listener "
+                          "(XEP-0065) of proxy.DOMAIN; tcp:0 takes a free port, announced to "
+                          "clients", endpoint=True)
+    proxy65_max_streams: int = option(100, "bytestreams through the proxy at once", min=1)
+    proxy65_max_bytes: int = option(
+        104857600, "bytes one bytestream may relay (both ways); then both ends are closed "
+        "(0: no limit)", min=0, unit="bytes")
+    proxy65_timeout: int = option(60, "seconds a proxy connection may wait to be activated",
+                                  min=1)
     stun: tuple[str, ...] = option((), "STUN server HOST:PORT announced by XEP-0215, repeatable")
     turn: tuple[str, ...] = option(
         (), "TURN server HOST:PORT:SECRET announced by XEP-0215 with time-limited credentials "

@@ -67,6 +67,7 @@ MAM = "urn:xmpp:mam:2"  # XEP-0313
 SID = "urn:xmpp:sid:0"  # XEP-0359
 RSM = "http://jabber.org/protocol/rsm"  # XEP-0059
 UPLOAD = "urn:xmpp:http:upload:0"  # XEP-0363
+BYTESTREAMS = "http://jabber.org/protocol/bytestreams"  # XEP-0065
 JINGLE_MESSAGE = "urn:xmpp:jingle-message:0"  # XEP-0353
 JINGLE_RTP = "urn:xmpp:jingle:apps:rtp:1"  # XEP-0167
 FALLBACK = "urn:xmpp:fallback:0"  # XEP-0428

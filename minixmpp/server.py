@@ -195,6 +195,11 @@ class Server(service.MultiService):
                                    tls.direct_tls_factory(self.tls, self.c2s_factory))
             if self.component_factory is not None:
                 await self._listen("components", s.components, self.component_factory)
+            for port in (p for h in self.hosts.values() for f in h.features.values()
+                         for p in f.listen):
+                await self._listen(port.option, port.endpoint, port.factory)
+                if port.bound is not None:
+                    port.bound(self._ports[port.option].getHost())
             if s.http:
                 from minixmpp.web import site
 
