@@ -197,3 +197,25 @@ async def test_switched_off_there_is_no_proxy(server) -> None:
         "remote-server-not-found"
     assert server.service("proxy65") is None
     await close(alice)
+
+
+@pytest.mark.server_options(domains=["a.test", "b.test"],
+                            user=("alice@a.test:alice", "bob@b.test:bob"))
+async def test_one_proxy_serves_every_domain(server) -> None:
+    """The process has one proxy, at proxy.a.test; b.test lists it too, and its accounts
+    use it."""
+
+    class B:  # what login() reads of a server, for the second domain
+        port, tls, settings = server.port, server.tls, type("S", (), {"domain": "b.test"})
+
+    bob = await login(B, "bob", plugins=("xep_0030", "xep_0065"))
+    alice = await login(server, "alice", plugins=("xep_0030", "xep_0065"))
+    alice["xep_0065"].auto_accept = True
+    received: list[bytes] = []
+    alice.add_event_handler("socks5_data", received.append)
+    assert list(map(str, await bob["xep_0065"].discover_proxies(timeout=5))) == ["proxy.a.test"]
+    sock = await bob["xep_0065"].handshake("alice@a.test/test", sid="cross", timeout=5)
+    await sock.write(b"across domains")
+    await eventually(lambda: b"".join(received) == b"across domains")
+    sock.transport.close()
+    await close(alice, bob)
