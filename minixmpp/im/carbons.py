@@ -34,7 +34,8 @@ def _bare(address: str | None) -> str | None:
 
 
 def _has_resource(address: str | None) -> bool:
-    return bool(address) and "/" in address  # type: ignore[operator]
+    """Is ``address`` a full JID (stamped by the server, so well-formed)?"""
+    return address is not None and "/" in address
 
 
 class Rules:
