@@ -211,6 +211,15 @@ class Settings:
         104857600, "bytes of uploads kept per account; past it slot requests wait (0: no limit)",
         min=0)
     upload_slot_timeout: int = option(300, "seconds an upload slot's PUT URL stays valid", min=1)
+    proxy65: str = option("tcp:0:interface=127.0.0.1", "SOCKS5 bytestream proxy listener "
+                          "(XEP-0065) of proxy.DOMAIN; tcp:0 takes a free port, announced to "
+                          "clients", endpoint=True)
+    proxy65_max_streams: int = option(100, "bytestreams through the proxy at once", min=1)
+    proxy65_max_bytes: int = option(
+        104857600, "bytes one bytestream may relay (both ways); then both ends are closed "
+        "(0: no limit)", min=0, unit="bytes")
+    proxy65_timeout: int = option(60, "seconds a proxy connection may wait to be activated",
+                                  min=1)
     stun: tuple[str, ...] = option((), "STUN server HOST:PORT announced by XEP-0215, repeatable")
     turn: tuple[str, ...] = option(
         (), "TURN server HOST:PORT:SECRET announced by XEP-0215 with time-limited credentials "
@@ -227,6 +236,9 @@ class Settings:
     contact_address: tuple[str, ...] = option(
         (), "contact address KIND=URI of the service (XEP-0157; KIND: abuse, admin, feedback, "
         "sales, security, status, support), repeatable")
+    outage_status_address: tuple[str, ...] = option(
+        (), "URL of a service outage status document (XEP-0455) to advertise instead of the "
+        "server's own on the HTTP listener, repeatable", url=True)
     disable: tuple[str, ...] = option(
         (), "switch a feature off: not built, not advertised, its requests answered as a "
         "server without it would (docs/features.md lists the names), repeatable")

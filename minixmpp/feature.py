@@ -70,6 +70,18 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class Listen:
+    """A listener of a feature's own (``--OPTION ENDPOINT``): ``factory`` behind the strports
+    ``endpoint``, opened with the server's other listeners (a failure is the same one-line
+    configuration error); ``bound`` is told the address once it listens."""
+
+    option: str
+    endpoint: str
+    factory: Any
+    bound: Callable[[Any], None] | None = None
+
+
+@dataclass(frozen=True)
 class Feature:
     """A capability as the server assembles it: built, switched off, forgotten and
     described the same way as every other."""
@@ -116,6 +128,8 @@ class Feature:
     c2s_stages: tuple[Any, ...] = ()
     #: HTTP resources
     mounts: tuple[Mount, ...] = ()
+    #: listeners of its own (the SOCKS5 bytestream proxy)
+    listen: tuple[Listen, ...] = ()
 
     #: what other features may ask for (``Context.provided``), by name
     provides: Mapping[str, Any] = field(default_factory=dict)

@@ -46,9 +46,11 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("extdisco", "minixmpp.im.extdisco"),  # XEP-0215
     ("contact", "minixmpp.im.contact"),  # XEP-0157
     ("adhoc", "minixmpp.adhoc"),  # XEP-0050 with XEP-0133 service administration
+    ("sos", "minixmpp.im.sos"),  # XEP-0455: outage status (the form, the document)
     ("appserver", "minixmpp.push.appserver"),  # the in-process push App Server
     ("muc", "minixmpp.muc"),  # XEP-0045
     ("upload", "minixmpp.upload"),  # XEP-0363
+    ("proxy65", "minixmpp.proxy65"),  # XEP-0065: the SOCKS5 bytestream proxy
     ("websocket", "minixmpp.c2s.websocket"),  # RFC 7395
     ("bosh", "minixmpp.c2s.bosh"),  # XEP-0206
 )

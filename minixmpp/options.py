@@ -52,6 +52,7 @@ class Option:
     off: bool = False  # with endpoint: or the word "off"
     domain: bool = False  # a domain JID; the value becomes its prepared form
     readable: bool = False  # a file that can be read
+    url: bool = False  # an http:// or https:// URL (each, for a list)
     optional: bool = False  # typed ``str | None``: None or "" is unset, not checked
 
     def check(self, value: object) -> object:
@@ -74,6 +75,9 @@ class Option:
             return domain_jid(self.name, value)
         if self.readable and not _readable(value):
             raise ConfigError(f"--{self.name} {value}: file not readable")
+        for url in (value if isinstance(value, tuple | list) else (value,)) if self.url else ():
+            if not str(url).startswith(("http://", "https://")):
+                raise ConfigError(f"--{self.name} {url!r}: expected http://... or https://...")
         return value
 
 
@@ -87,6 +91,7 @@ class Checks(TypedDict, total=False):
     off: bool
     domain: bool
     readable: bool
+    url: bool
 
 
 def option(default: T, help: str, *, cli: str | None = None, **checks: Unpack[Checks]) -> T:

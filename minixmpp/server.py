@@ -263,6 +263,11 @@ class Server(service.MultiService):
                                    tls.direct_tls_factory(self.tls, self.c2s_factory))
             if self.component_factory is not None:
                 await self._listen("components", s.components, self.component_factory)
+            for port in (p for h in self.hosts.values() for f in h.features.values()
+                         for p in f.listen):
+                await self._listen(port.option, port.endpoint, port.factory)
+                if port.bound is not None:
+                    port.bound(self._ports[port.option].getHost())
             if s.http:
                 from minixmpp.web import site
 
@@ -360,6 +365,10 @@ class Server(service.MultiService):
             if self.uploads is not None:
                 self.log.info("HTTP file upload (XEP-0363) at {jid}, up to {size} bytes",
                               jid=s.upload_jid, size=s.upload_max_size)
+        proxy = self.service("proxy65")
+        if proxy is not None and proxy.address is not None:
+            self.log.info("SOCKS5 bytestream proxy (XEP-0065) at {jid} on {host}:{port}",
+                          jid=proxy.jid, host=proxy.address[0], port=proxy.address[1])
         self.log.info("features: {names}", names=" ".join(self.features))
         self.log.info("connect a client to {host}:{port} as e.g. {user}@{domain}",
                       host=ports.host, port=ports.c2s, user=next(iter(s.accounts)),

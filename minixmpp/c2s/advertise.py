@@ -1,6 +1,6 @@
 """Stream features that only announce what the server does (no negotiation): entity
-capabilities (XEP-0115 §6.3), roster versioning (RFC 6121 §2.6.1) and subscription
-pre-approval (RFC 6121 §3.4.1)."""
+capabilities (XEP-0115 §6.3), roster versioning (RFC 6121 §2.6.1), subscription
+pre-approval (RFC 6121 §3.4.1) and the stream's limits (XEP-0478)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,19 @@ from minixmpp import ns
 from minixmpp.c2s.stage import AUTHENTICATED, UNAUTHENTICATED, Stage
 
 
+def limits(max_bytes: int, idle_seconds: int) -> domish.Element:
+    """XEP-0478 §3.1: the largest top-level element taken (``--max-stanza-size``) and,
+    when streams are closed for silence (``--idle-timeout``), after how long."""
+    element = domish.Element((ns.STREAM_LIMITS, "limits"))
+    element.addElement("max-bytes", content=str(max_bytes))
+    if idle_seconds:
+        element.addElement("idle-seconds", content=str(idle_seconds))
+    return element
+
+
 class Advertised(Stage):
-    """``<c/>`` before and after authentication; ``<ver/>`` and ``<sub/>`` after it."""
+    """``<c/>`` and ``<limits/>`` before and after authentication (XEP-0478 §4: the same
+    limits in both, as Prosody); ``<ver/>`` and ``<sub/>`` after it."""
 
     phases = frozenset({UNAUTHENTICATED, AUTHENTICATED})
     order = 90
@@ -27,6 +38,8 @@ class Advertised(Stage):
         if self.auth.phase == AUTHENTICATED:
             out.append(domish.Element((ns.ROSTERVER, "ver")))
             out.append(domish.Element((ns.PREAPPROVAL, "sub")))
+        settings = self.context.settings
+        out.append(limits(settings.max_stanza_size, settings.idle_timeout))
         return out
 
     def feature_key(self) -> Hashable:

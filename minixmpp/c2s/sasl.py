@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
 import ipaddress
 import os
 import unicodedata
@@ -92,23 +93,53 @@ class Plain:
         return "success", None
 
 
+#: the hash function of each SCRAM family (RFC 5802 §2.2, RFC 7677)
+HASHES = {"SCRAM-SHA-1": hashlib.sha1, "SCRAM-SHA-256": hashlib.sha256,
+          "SCRAM-SHA-512": hashlib.sha512}
+
+
+def downgrade_protection(scram_hash: str, offered: list[str],
+                         cb_types: list[str] | None) -> str:
+    """XEP-0474 (SSDP): the attributes the server-first-message gains, each the hash
+    (of the mechanism's own family, base64) of the SASL mechanisms offered on this
+    profile and the XEP-0440 channel-binding types advertised (None: none were).
+
+    ``h`` is §4.1 of v0.4+: the sorted mechanisms joined by %x1E, then %x1F and the
+    sorted types joined by %x1E. ``d`` is the same in v0.3 (``,`` and ``|``), which
+    ejabberd sends and Monal before 6.4 checks; clients ignore attributes they do not
+    know (RFC 5802 §5.1)."""
+    digest = HASHES[scram_hash]
+
+    def attribute(name: str, item: str, group: str) -> str:
+        text = item.join(sorted(offered))
+        if cb_types is not None:
+            text += group + item.join(sorted(cb_types))
+        return f",{name}={base64.b64encode(digest(text.encode()).digest()).decode()}"
+
+    return attribute("h", "\x1e", "\x1f") + attribute("d", ",", "|")
+
+
 class Scram:
     """SCRAM-SHA-1/-256/-512 (RFC 5802, RFC 7677) and their ``-PLUS`` variants with
     channel binding (RFC 5802 §6; types of RFC 5929 and RFC 9266, offered per XEP-0440).
 
     ``bindings`` are the channel-binding data of this connection by type (empty without
     TLS). A client that says ``y`` (it could bind, but thinks we cannot) while we offer
-    ``-PLUS`` fails: that is a downgrade (RFC 5802 §6).
+    ``-PLUS`` fails: that is a downgrade (RFC 5802 §6). ``offered`` (the mechanisms and
+    channel-binding types the stream advertised) adds XEP-0474's downgrade protection
+    to the server-first-message.
     """
 
     def __init__(self, name: str, accounts: IAccountStore, domain: str,
-                 bindings: dict[str, bytes] | None = None) -> None:
+                 bindings: dict[str, bytes] | None = None,
+                 offered: tuple[list[str], list[str] | None] | None = None) -> None:
         self.name = name
         self.hash = name.removesuffix("-PLUS")
         self.plus = name.endswith("-PLUS")
         self.accounts = accounts
         self.domain = domain
         self.bindings = bindings or {}
+        self.offered = offered
         self.user: str | None = None
         self._candidate = ""
         self._server: Any = None
@@ -137,6 +168,9 @@ class Scram:
             try:
                 self._server.set_client_first(text)
                 first = self._server.get_server_first()
+                if self.offered is not None:  # XEP-0474: signed with the rest (§4.1)
+                    first += downgrade_protection(self.hash, *self.offered)
+                    self._server.server_first = first
             except ScramException as e:
                 raise SASLFailure("malformed-request", str(e)) from None
             except Exception:  # noqa: BLE001  (scramp raises plain errors on garbage)
@@ -209,8 +243,10 @@ def mechanisms(plain: bool, channel_binding: bool = False,
             and (plain or name != "PLAIN")]
 
 
-def create(name: str, context: Any, bindings: dict[str, bytes] | None = None) -> Any:
-    """A fresh mechanism object for one exchange on a stream of ``context``'s domain."""
+def create(name: str, context: Any, bindings: dict[str, bytes] | None = None,
+           offered: list[str] | None = None) -> Any:
+    """A fresh mechanism object for one exchange on a stream of ``context``'s domain;
+    ``offered``: the mechanisms this profile advertised (for XEP-0474)."""
     settings = context.settings
     if name == "PLAIN":
         return Plain(context.accounts, settings.domain, settings.auth_mode == "any-password")
@@ -218,7 +254,9 @@ def create(name: str, context: Any, bindings: dict[str, bytes] | None = None) ->
         from minixmpp.c2s.anonymous import Anonymous
 
         return Anonymous(context.anonymous)
-    return Scram(name, context.accounts, settings.domain, bindings)
+    cb_types = sorted(bindings) if bindings else None  # advertised per XEP-0440 then
+    return Scram(name, context.accounts, settings.domain, bindings,
+                 None if offered is None else (offered, cb_types))
 
 
 def channel_binding_feature(types: list[str]) -> domish.Element:
@@ -307,9 +345,10 @@ class SASLStage(Stage):
             return self._failure("encryption-required")
         name = element.getAttribute("mechanism") or ""
         bindings = self.bindings()
-        if name not in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
+        offered = mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms)
+        if name not in offered:
             return self._failure("invalid-mechanism")
-        self.mechanism = create(name, self.context, bindings)
+        self.mechanism = create(name, self.context, bindings, offered)
         self._step(element)
 
     def _step(self, element: domish.Element) -> None:

@@ -4,7 +4,8 @@
 ``<inline/>``, Bind 2 (XEP-0386), stream management resumption (XEP-0198) and FAST
 (XEP-0484). ``<authenticate/>`` carries the first message, the client's
 ``<user-agent/>`` and the inline requests; ``<success/>`` answers all of them at once,
-and the stream is *not* restarted (§2.5).
+and the stream is *not* restarted (§2.5). Between the two, ``<continue/>`` runs the SASL
+upgrade tasks (XEP-0480, ``c2s/upgrade.py``) an account needs and the client asked for.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from twisted.words.protocols.jabber import error
 from twisted.words.xish import domish
 
 from minixmpp import ns
-from minixmpp.c2s import bind2, fast, sm
+from minixmpp.c2s import bind2, fast, sm, upgrade
 from minixmpp.c2s.sasl import SASLFailure, SASLStage, create, mechanisms
 from minixmpp.feature import Context, Feature
 
@@ -37,6 +39,10 @@ class SASL2Stage(SASLStage):
         super().__init__(auth)
         self.request: domish.Element | None = None
         self.user_agent: dict[str, str] = {}
+        #: the upgrade tasks the client asked for (XEP-0480 §2.2)
+        self.tasks: list[str] = []
+        #: after ``<continue/>``: the tasks still to do, and the mechanism that succeeded
+        self.upgrade: tuple[upgrade.Upgrade, Any] | None = None
 
     def features(self) -> list[domish.Element]:
         if not self.auth.tls and self.context.settings.require_tls:
@@ -53,12 +59,16 @@ class SASL2Stage(SASLStage):
             inline.addChild(domish.Element((ns.SM, "sm")))
         if self.context.fast is not None:
             inline.addChild(fast.inline_feature())
+        for task in upgrade.features(self.context.mechanisms):
+            authentication.addChild(task)
         return [authentication]
 
     def receive(self, element: domish.Element) -> bool:
         if element.uri != ns.SASL2:
             return False
-        if element.name == "authenticate":
+        if self.upgrade is not None and element.name != "abort":
+            self._task(element)
+        elif element.name == "authenticate":
             self._authenticate(element)
         elif element.name == "response":
             if self.mechanism is None:
@@ -66,11 +76,36 @@ class SASL2Stage(SASLStage):
             else:
                 self._step_data(_text(element), initial=False)
         elif element.name == "abort":
-            self.mechanism = None
+            self.mechanism = self.upgrade = None
             self._failure("aborted")
+        elif element.name in ("next", "task-data"):
+            self._failure("malformed-request", "no task in progress")
         else:
             return False
         return True
+
+    def _task(self, element: domish.Element) -> None:
+        """XEP-0388 §2.6.2: ``<next/>`` and ``<task-data/>`` of the task in progress; a
+        new ``<authenticate/>`` after ``<continue/>`` is a stream error (§4)."""
+        assert self.upgrade is not None
+        tasks, mechanism = self.upgrade
+        if element.name == "authenticate":
+            self.auth.xmlstream.sendStreamError(error.StreamError(
+                "policy-violation", "already authenticated: finish the task"))
+            return
+        try:
+            if element.name == "next":
+                return self.auth.send(tasks.next(element))
+            if element.name != "task-data":
+                raise SASLFailure("malformed-request", f"<{element.name}/> during a task")
+            tasks.task_data(element)
+        except SASLFailure as e:
+            self.upgrade = None
+            return self._failure(e.condition, e.text)
+        if tasks.pending:
+            return self.auth.send(tasks.continue_element(None))
+        self.upgrade = None
+        self._succeed(mechanism, None)
 
     def _authenticate(self, element: domish.Element) -> None:
         settings = self.context.settings
@@ -87,13 +122,15 @@ class SASL2Stage(SASLStage):
                     self.user_agent[name] = _text(child)
         name = element.getAttribute("mechanism") or ""
         bindings = self.bindings()
+        offered = mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms)
         if name in fast.MECHANISMS and self.context.fast is not None:
             self.mechanism = fast.HashedToken(name, self.context.fast, settings.domain,
                                               self.user_agent.get("id", ""), bindings)
-        elif name in mechanisms(self.plain_allowed(), bool(bindings), self.context.mechanisms):
-            self.mechanism = create(name, self.context, bindings)
+        elif name in offered:  # XEP-0474 §4.1: SASL2's own list is what is hashed
+            self.mechanism = create(name, self.context, bindings, offered)
         else:
             return self._failure("invalid-mechanism")
+        self.tasks = upgrade.requested(element, self.context.mechanisms)
         initial = _child(element, ns.SASL2, "initial-response")
         self._step_data(None if initial is None else _text(initial), initial=True)
 
@@ -108,8 +145,33 @@ class SASL2Stage(SASLStage):
             self.auth.send(challenge)
             return None
         self.mechanism = None
+        if isinstance(mechanism, fast.HashedToken) and not self._fast_count(mechanism):
+            return None
+        if self.tasks:
+            tasks = upgrade.Upgrade(self.context.accounts, mechanism.user, self.tasks)
+            if tasks.pending:  # §2.6.2: authenticated, but not done yet
+                self.upgrade = (tasks, mechanism)
+                self.auth.send(tasks.continue_element(payload))
+                return None
         self._succeed(mechanism, payload)
         return None
+
+    def _fast_count(self, mechanism: fast.HashedToken) -> bool:
+        """XEP-0484 §3.3: the login's ``count`` is recorded; a replayed one fails."""
+        assert self.request is not None and mechanism.user is not None
+        fast_request = _child(self.request, ns.FAST, "fast")
+        count = None
+        if fast_request is not None and fast_request.getAttribute("count"):
+            try:
+                count = int(fast_request["count"])
+            except ValueError:
+                self._failed(SASLFailure("malformed-request", "count"))
+                return False
+        if not self.context.fast.used(mechanism.user, self.user_agent.get("id", ""),
+                                      mechanism.secret, count):
+            self._failed(SASLFailure("not-authorized", "replayed FAST count"))
+            return False
+        return True
 
     def _succeed(self, mechanism: Any, payload: bytes | None) -> None:
         """§2.5 success with every inline answer; no stream restart."""
@@ -118,15 +180,6 @@ class SASL2Stage(SASLStage):
         user = mechanism.user
         agent = self.user_agent.get("id", "")
         fast_request = _child(request, ns.FAST, "fast")
-        if isinstance(mechanism, fast.HashedToken):
-            count = None
-            if fast_request is not None and fast_request.getAttribute("count"):
-                try:
-                    count = int(fast_request["count"])
-                except ValueError:
-                    return self._failed(SASLFailure("malformed-request", "count"))
-            if not context.fast.used(user, agent, mechanism.secret, count):
-                return self._failed(SASLFailure("not-authorized", "replayed FAST count"))
         auth.authenticated(user, mechanism.name, restart=False)  # §2.5: no restart
         success = domish.Element((ns.SASL2, "success"))
         if payload:

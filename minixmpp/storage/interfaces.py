@@ -69,6 +69,9 @@ class IAccountStore(Protocol):
 
     def scram(self, user: str, mechanism: str) -> ScramCredentials | None: ...
 
+    def set_scram(self, user: str, mechanism: str, credentials: ScramCredentials) -> None:
+        """Store one hash's keys beside the others (XEP-0480 upgrade tasks)."""
+
     def check_password(self, user: str, password: str) -> bool: ...
 
 

@@ -98,6 +98,11 @@ class MemoryAccountStore:
     def scram(self, user: str, mechanism: str) -> ScramCredentials | None:
         return self._accounts.get(user, {}).get(mechanism)
 
+    def set_scram(self, user: str, mechanism: str, credentials: ScramCredentials) -> None:
+        if user not in self._accounts:
+            raise NoSuchAccount(user)
+        self._accounts[user] = {**self._accounts[user], mechanism: credentials}
+
     def check_password(self, user: str, password: str) -> bool:
         creds = self.scram(user, "SCRAM-SHA-256")
         return creds is not None and verify_password(creds, password)

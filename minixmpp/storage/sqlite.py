@@ -13,6 +13,7 @@ import base64
 import json
 import sqlite3
 from dataclasses import asdict
+from typing import Any
 
 from minixmpp.storage.interfaces import (
     AccountExists,
@@ -41,10 +42,13 @@ class SQLiteAccountStore:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
+    @staticmethod
+    def _stored(c: ScramCredentials) -> dict[str, Any]:
+        return {"salt": _b64(c.salt), "stored_key": _b64(c.stored_key),
+                "server_key": _b64(c.server_key), "i": c.iteration_count}
+
     def _save(self, user: str, password: str, insert: bool) -> None:
-        creds = {name: {"salt": _b64(c.salt), "stored_key": _b64(c.stored_key),
-                        "server_key": _b64(c.server_key), "i": c.iteration_count}
-                 for name, c in make_credentials(password).items()}
+        creds = {name: self._stored(c) for name, c in make_credentials(password).items()}
         if insert:
             try:
                 self.db.execute("INSERT INTO accounts VALUES (?, ?)", (user, json.dumps(creds)))
@@ -81,6 +85,15 @@ class SQLiteAccountStore:
             return None
         return ScramCredentials(base64.b64decode(c["salt"]), base64.b64decode(c["stored_key"]),
                                 base64.b64decode(c["server_key"]), int(c["i"]))
+
+    def set_scram(self, user: str, mechanism: str, credentials: ScramCredentials) -> None:
+        row = self.db.execute("SELECT credentials FROM accounts WHERE user = ?",
+                              (user,)).fetchone()
+        if row is None:
+            raise NoSuchAccount(user)
+        creds = {**json.loads(row[0]), mechanism: self._stored(credentials)}
+        self.db.execute("UPDATE accounts SET credentials = ? WHERE user = ?",
+                        (json.dumps(creds), user))
 
     def check_password(self, user: str, password: str) -> bool:
         creds = self.scram(user, "SCRAM-SHA-256")

@@ -21,6 +21,7 @@ from minixmpp.web.request import HTTPError, arg
 from minixmpp.web.routes import Handler
 from minixmpp.web.routes.accounts import Accounts
 from minixmpp.web.routes.clock import Clock
+from minixmpp.web.routes.outage import Outage
 from minixmpp.web.routes.push import Push
 from minixmpp.web.routes.sessions import Sessions
 from minixmpp.web.routes.stores import Stores
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from minixmpp.view import ServerView
 
 #: the route groups, one module each under ``web/routes/``
-GROUPS = (Accounts, Sessions, Push, Stores, Clock, Traffic)
+GROUPS = (Accounts, Sessions, Push, Stores, Clock, Traffic, Outage)
 
 __all__ = ["GROUPS", "ControlAPI", "HTTPError"]
 
