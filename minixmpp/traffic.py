@@ -12,8 +12,7 @@ the streams' own send and receive paths (``c2s/stream.py``, ``c2s/framed.py``,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from twisted.internet import defer
 from twisted.words.xish import domish, xpath
@@ -23,9 +22,8 @@ from minixmpp.ring import Ring
 from minixmpp.timestamps import iso
 
 
-@dataclass(frozen=True, slots=True)
-class Captured:
-    """One element seen on a stream."""
+class Captured(NamedTuple):
+    """One element seen on a stream (a tuple: one is made per element)."""
 
     seq: int
     time: float

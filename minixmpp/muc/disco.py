@@ -19,7 +19,7 @@ from minixmpp.muc.room import Room
 
 #: what every room offers beyond XEP-0045 (§6.4 lists its muc_* features first)
 ROOM_FEATURES = (ns.MAM, ns.MAM_EXTENDED, ns.SID, ns.OCCUPANT_ID, ns.MODERATE,
-                 ns.MODERATE_0, ns.PING, ns.REGISTER, ns.DISCO_INFO)
+                 ns.MODERATE_0, ns.PING, ns.REGISTER, ns.DISCO_INFO, ns.DISCO_ITEMS)
 
 
 class RoomDisco(Discoverable, XMPPHandler):

@@ -7,17 +7,16 @@ docs/push.md "Decisions"). "Why did my phone not get a push?" answered by
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from minixmpp.push.policy import Verdict
 from minixmpp.ring import Ring
 from minixmpp.timestamps import iso
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """One registration's push decision for one message."""
+class Decision(NamedTuple):
+    """One registration's push decision for one message (a tuple: one is made per
+    registration and message, on the push path)."""
 
     seq: int
     time: float
