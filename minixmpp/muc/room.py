@@ -296,6 +296,27 @@ class Room:
         if RANK[current] >= RANK["admin"] or affiliation in ("admin", "owner"):
             raise MucError("not-allowed", "admins manage members and outcasts only")
 
+    def list_changes(self, actor_bare: str, lists: dict[str, list[str]]
+                     ) -> list[tuple[str, str]]:
+        """§10.2 ``muc#roomconfig_roomowners`` / ``_roomadmins``: the full lists of owners
+        and admins (bare JIDs) as (JID, new affiliation) changes, each allowed as an
+        affiliation change (:meth:`check_affiliation_change`); a JID in both lists is an
+        owner; a room keeps an owner (§10.6)."""
+        wanted = {j: a for a in ("admin", "owner") for j in lists.get(a, ())}
+        changes = []
+        for bare, current in self.affiliations.items():
+            if current in lists and bare not in wanted:
+                changes.append((bare, "none"))
+        changes += [(j, a) for j, a in wanted.items() if self.affiliation(j) != a]
+        owners = set(self.owners()) - {j for j, a in changes if a != "owner"} | {
+            j for j, a in changes if a == "owner"}
+        if not owners:
+            raise MucError("conflict", "a room needs an owner")
+        for bare, affiliation in changes:
+            if self.owners() != [bare]:  # the last owner may go: the list names another
+                self.check_affiliation_change(actor_bare, bare, affiliation)
+        return changes
+
     def set_affiliation(self, bare: str, affiliation: str, nick: str | None = None) -> None:
         if affiliation == "none":
             self.affiliations.pop(bare, None)
