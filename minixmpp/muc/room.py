@@ -141,6 +141,10 @@ class Room:
         occupant = self.occupants.get(nick)
         return [occupant] if occupant is not None else []
 
+    def reserved_by(self, nick: str) -> str | None:
+        """§7.10, §7.12: the affiliated bare JID whose reserved (or last used) nick this is."""
+        return next((bare for bare, reserved in self.nicks.items() if reserved == nick), None)
+
     def sees_jid(self, viewer: Occupant | None) -> bool:
         """§5.2.1/§7.2.3–4: real JIDs are shown to moderators, or to all when non-anonymous."""
         return self.config.whois == "anyone" or (viewer is not None
@@ -178,6 +182,8 @@ class Room:
         existing = self.occupants.get(nick)
         if existing is not None and existing.bare != bare:
             raise MucError("conflict", "that nickname is taken")  # §7.2.9
+        if self.reserved_by(nick) not in (None, bare):
+            raise MucError("conflict", "that nickname is reserved")  # §7.12
         if self.locked and affiliation != "owner":
             raise MucError("item-not-found", "the room is being set up")  # §10.1.1
         if (self.config.members_only and RANK[affiliation] < RANK["member"]):
@@ -231,6 +237,8 @@ class Room:
         other = self.occupants.get(new)
         if other is not None and other is not occupant:
             raise MucError("conflict", "that nickname is taken")  # §7.6.2
+        if self.reserved_by(new) not in (None, occupant.bare):
+            raise MucError("conflict", "that nickname is reserved")  # §7.12
 
     # -- §7.4–§7.5, §8.1 speaking ----------------------------------------------------------
 
