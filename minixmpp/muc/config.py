@@ -132,6 +132,9 @@ def roominfo(room: Room) -> data_form.Form:
             (P + "allowinvites", "boolean", room.config.allow_invites,
              "Members may invite")):
         form.addField(data_form.Field(kind, var, value, label=label))
+    if room.avatar_hashes:  # XEP-0486 §3.3, §4: only when the room has an avatar
+        form.addField(data_form.Field("text-multi", "muc#roominfo_avatarhash",
+                                      values=list(room.avatar_hashes), label="Avatar hash"))
     return form
 
 

@@ -20,17 +20,18 @@ from minixmpp.muc.room import Room
 #: what every room offers beyond its muc_* features (§6.4): the message id reflected
 #: (§7.4, ``muc#stable_id``), voice requests (§7.13, §8.6), registration (§7.10), the
 #: room's own answer to a self-ping (XEP-0410 §3.2)
-ROOM_FEATURES = (ns.MUC_STABLE_ID, ns.MUC_REQUEST, ns.MUC_SELF_PING, ns.MAM, ns.SID,
-                 ns.OCCUPANT_ID, ns.MODERATE, ns.MODERATE_0, ns.PING, ns.REGISTER,
+ROOM_FEATURES = (ns.MUC_STABLE_ID, ns.MUC_REQUEST, ns.MUC_SELF_PING, ns.VCARD, ns.MAM,
+                 ns.SID, ns.OCCUPANT_ID, ns.MODERATE, ns.MODERATE_0, ns.PING, ns.REGISTER,
                  ns.DISCO_INFO)
 
 
 class RoomDisco(Discoverable, XMPPHandler):
-    """§6.1–§6.2 the service, §6.3 its public rooms, §6.4 a room, §6.5 its occupants."""
+    """§6.1–§6.2 the service, §6.3 its public rooms, §6.4 a room, §6.5 its occupants;
+    ``vcard-temp`` on the service and rooms (XEP-0486 §3.1)."""
 
     disco_identities = (("conference", "text", "Chatrooms (minixmpp)"),)
     #: §7.4: ``muc#stable_id`` on the service and on each room
-    disco_features = (ns.MUC, ns.MUC_STABLE_ID, ns.PING, ns.OCCUPANT_ID)
+    disco_features = (ns.MUC, ns.MUC_STABLE_ID, ns.VCARD, ns.PING, ns.OCCUPANT_ID)
     #: the service's JID, and rooms (JIDs with a localpart)
     disco_on = EVERY_JID
 

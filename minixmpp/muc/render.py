@@ -94,6 +94,16 @@ def affiliation_item(room: Room, bare: str, affiliation: str, to: str,
     return message
 
 
+def avatar_presence(room: Room, to: str) -> domish.Element:
+    """XEP-0486 §5.2 (as Prosody): the room's avatar hash as an XEP-0153 presence from its
+    bare JID; an empty ``<photo/>`` when it has none."""
+    stanza = domish.Element((None, "presence"))
+    stanza["from"], stanza["to"] = room.jid, to
+    update = stanza.addElement((ns.VCARD_UPDATE, "x"))
+    update.addElement("photo", content=room.avatar_hashes[0] if room.avatar_hashes else "")
+    return stanza
+
+
 def self_codes(room: Room, created: bool = False) -> list[str]:
     """The codes of an occupant's own presence on entering: 110 (§7.2.3), 100
     non-anonymous (§7.2.4), 170 archived (§7.2.12), 201 a new room (§10.1.1)."""

@@ -100,6 +100,9 @@ class Room:
         self.salt = salt or secrets.token_hex(16)
         #: §10.1.1: a new room is locked until its owner configures it
         self.locked = False
+        #: XEP-0486: the room's vCard (XML text, "" for none) and the SHA-1 of each PHOTO
+        self.vcard = ""
+        self.avatar_hashes: list[str] = []
         #: voice requests / invitations: nothing stored
 
     # -- persistence ---------------------------------------------------------------------------
@@ -107,7 +110,7 @@ class Room:
     def stored(self) -> StoredRoom:
         return StoredRoom(self.name, asdict(self.config), dict(self.affiliations),
                           dict(self.nicks), self.subject, self.subject_nick, self.created,
-                          self.salt)
+                          self.salt, self.vcard, list(self.avatar_hashes))
 
     @classmethod
     def restore(cls, stored: StoredRoom, jid: str) -> Room:
@@ -116,6 +119,7 @@ class Room:
         room.affiliations = dict(stored.affiliations)
         room.nicks = dict(stored.nicks)
         room.subject, room.subject_nick = stored.subject, stored.subject_nick
+        room.vcard, room.avatar_hashes = stored.vcard, list(stored.avatar_hashes)
         return room
 
     # -- who is who ------------------------------------------------------------------------------

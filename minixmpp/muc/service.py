@@ -17,6 +17,7 @@ from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from minixmpp import addressing, ns
 from minixmpp.iqtracker import IQTracker
 from minixmpp.muc.administration import Administration
+from minixmpp.muc.avatar import Avatars
 from minixmpp.muc.disco import RoomDisco
 from minixmpp.muc.history import History
 from minixmpp.muc.invitations import Invitations
@@ -79,6 +80,9 @@ ROUTES: dict[Key, tuple[str, str] | None] = {
     ("iq/set", ns.MAM, "query", ROOM): ("history", "archive_query"),
     ("iq/set", ns.MODERATE, "moderate", ROOM): ("history", "moderate"),
     ("iq/set", ns.FASTEN, "apply-to", ROOM): ("history", "moderate_0"),
+    # XEP-0486 room avatars
+    ("iq/get", ns.VCARD, "vCard", ROOM): ("avatars", "get"),
+    ("iq/set", ns.VCARD, "vCard", ROOM): ("avatars", "set"),
     # §7.10
     ("iq/get", ns.REGISTER, "query", ROOM): ("registration", "form"),
     ("iq/set", ns.REGISTER, "query", ROOM): ("registration", "register"),
@@ -119,6 +123,7 @@ class MucService(XMPPHandler, IQHandlerMixin):
         self.registration = Registration(self.registry, self.send, self.occupancy,
                                          self.administration)
         self.invitations = Invitations(self.registry, self.send)
+        self.avatars = Avatars(self.registry, self.send)
         #: the IDisco handler to put beside this one on the component
         self.disco = RoomDisco(self.registry)
         self._routes: dict[Key, Handler | None] = {
