@@ -144,6 +144,9 @@ class Settings:
         200, "occupants per room (a room's own max users is at most this)", min=1)
     muc_max_history: int = option(
         50, "group chat messages kept per room for the history sent on join", min=1)
+    muc_search_max: int = option(
+        50, "rooms in one page of a channel search (XEP-0433) on the group chat service; a "
+        "larger RSM max is cut to it", min=1)
     muc_rate: int = option(
         10, "groupchat messages per second per occupant (more: policy-violation; 0: no limit)",
         min=0)

@@ -44,7 +44,8 @@ def build(ctx: Context) -> Feature:
     service = MucService(jid, ctx.domain, ctx.storage.rooms, ctx.storage.room_archive,
                          Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
                                 history=s.muc_max_history, rate=s.muc_rate,
-                                archive=s.max_archive, vcard=s.pep_max_item_size),
+                                archive=s.max_archive, vcard=s.pep_max_item_size,
+                                search=s.muc_search_max),
                          ctx.reactor)
     return Feature(
         name="muc", service=service,

@@ -29,6 +29,7 @@ FIELDS: tuple[tuple[str, str, str, str], ...] = (
     (P + "historylength", "history_length", "text-single", "History messages sent on join"),
     (P + "allowinvites", "allow_invites", "boolean", "Members may invite"),
     (P + "enablearchiving", "archiving", "boolean", "Archive messages (XEP-0313)"),
+    (P + "lang", "language", "text-single", "Language of the room (xml:lang)"),
 )
 #: older or other servers' names for the same settings
 ALIASES = {"muc#maxhistoryfetch": P + "historylength",
@@ -130,7 +131,8 @@ def roominfo(room: Room) -> data_form.Form:
             (P + "changesubject", "boolean", room.config.change_subject,
              "Participants may change the subject"),
             (P + "allowinvites", "boolean", room.config.allow_invites,
-             "Members may invite")):
+             "Members may invite"),
+            ("muc#roominfo_lang", "text-single", room.config.language, "Language")):
         form.addField(data_form.Field(kind, var, value, label=label))
     if room.avatar_hashes:  # XEP-0486 §3.3, §4: only when the room has an avatar
         form.addField(data_form.Field("text-multi", "muc#roominfo_avatarhash",

@@ -27,11 +27,13 @@ ROOM_FEATURES = (ns.MUC_STABLE_ID, ns.MUC_REQUEST, ns.MUC_SELF_PING, ns.VCARD, n
 
 class RoomDisco(Discoverable, XMPPHandler):
     """§6.1–§6.2 the service, §6.3 its public rooms, §6.4 a room, §6.5 its occupants;
-    ``vcard-temp`` on the service and rooms (XEP-0486 §3.1)."""
+    ``vcard-temp`` on the service and rooms (XEP-0486 §3.1), the channel search on the
+    service (XEP-0433 §4.1)."""
 
     disco_identities = (("conference", "text", "Chatrooms (minixmpp)"),)
     #: §7.4: ``muc#stable_id`` on the service and on each room
-    disco_features = (ns.MUC, ns.MUC_STABLE_ID, ns.VCARD, ns.PING, ns.OCCUPANT_ID)
+    disco_features = (ns.MUC, ns.MUC_STABLE_ID, ns.VCARD, ns.CHANNEL_SEARCH, ns.PING,
+                      ns.OCCUPANT_ID)
     #: the service's JID, and rooms (JIDs with a localpart)
     disco_on = EVERY_JID
 

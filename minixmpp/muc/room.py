@@ -59,6 +59,7 @@ class RoomConfig:
     history_length: int = 20
     allow_invites: bool = False
     archiving: bool = True
+    language: str = ""  # xml:lang of the room (Prosody's muc#roomconfig_lang)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RoomConfig:

@@ -27,6 +27,7 @@ from minixmpp.muc.registration import ROOMUSER_ITEM, Registration
 from minixmpp.muc.registry import Limits, RoomRegistry
 from minixmpp.muc.request import OCCUPANT, ROOM, SERVICE, Request, stanza_error
 from minixmpp.muc.room import MucError, Room
+from minixmpp.muc.search import Search
 from minixmpp.storage.interfaces import IArchiveStore, IRoomStore
 
 #: seconds an IQ forwarded to an occupant waits for its answer
@@ -65,6 +66,10 @@ ROUTES: dict[Key, tuple[str, str] | None] = {
     # §7.12 a reserved nick: disco#info with node x-roomuser-item (keyed name#node)
     ("iq/get", ns.DISCO_INFO, "query#" + ROOMUSER_ITEM, ROOM): ("registration", "reserved"),
     ("iq/get", ns.DISCO_ITEMS, "query", ROOM): None,
+    # XEP-0433 extended channel search on the service (the form is asked with get, a
+    # search submitted with get as in the XEP's examples, or set)
+    ("iq/get", ns.CHANNEL_SEARCH, "search", SERVICE): ("search", "search"),
+    ("iq/set", ns.CHANNEL_SEARCH, "search", SERVICE): ("search", "search"),
     # XEP-0199 on the service and rooms; XEP-0410 self-ping
     ("iq/get", ns.PING, "ping", SERVICE): ("messages", "pong"),
     ("iq/get", ns.PING, "ping", ROOM): ("messages", "pong"),
@@ -124,6 +129,7 @@ class MucService(XMPPHandler, IQHandlerMixin):
                                          self.administration)
         self.invitations = Invitations(self.registry, self.send)
         self.avatars = Avatars(self.registry, self.send)
+        self.search = Search(self.registry)
         #: the IDisco handler to put beside this one on the component
         self.disco = RoomDisco(self.registry)
         self._routes: dict[Key, Handler | None] = {
