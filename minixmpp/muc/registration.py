@@ -1,5 +1,6 @@
-"""Registering with a room (XEP-0045 §7.10: a reserved nick, and membership) and voice
-requests (§7.13 a visitor asks, §8.6 a moderator approves)."""
+"""Registering with a room (XEP-0045 §7.10: a reserved nick, and membership), the reserved
+nick discovered (§7.12) and voice requests (§7.13 a visitor asks, §8.6 a moderator
+approves)."""
 
 from __future__ import annotations
 

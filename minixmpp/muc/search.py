@@ -64,6 +64,8 @@ class Search:
                                         f"the form's FORM_TYPE is {ns.CHANNEL_SEARCH_PARAMS}")
             return self.form()
         query = parse(x)
+        for room in self.registry.rooms.values():
+            self.registry.expire_lock(room)
         found = sorted((room for room in self.registry.rooms.values()
                         if query.muc and matches(room, query)), key=order(query.key))
         return page(found, payload, self.registry.limits.search)
