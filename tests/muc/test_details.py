@@ -11,7 +11,7 @@ import pytest
 
 from minixmpp import ns
 from tests.helpers import close, eventually
-from tests.muc.helpers import ROOM, create, expect, muc_login
+from tests.muc.helpers import ROOM, create, expect, join, muc_login
 from tests.muc.test_rules import ALICE, BOB, CAROL, opened, sent_to
 
 aioxmpp = pytest.importorskip("aioxmpp", reason="aioxmpp (the second client library) is "
@@ -127,3 +127,35 @@ async def test_a_self_ping_with_aioxmpp_is_answered_by_the_room(server):
                                      payload=aioxmpp.ping.Ping()))
         await room.leave()
     await close(alice)
+
+
+async def test_an_aioxmpp_moderator_answers_a_slixmpp_voice_request(server):
+    """The request form the room sends is one aioxmpp reads (``on_muc_role_request``), and
+    the answer aioxmpp renders from it grants voice."""
+    bob = await muc_login(server, "bob")
+    client = aioxmpp_client(server, "carol")
+    async with client.connected():
+        muc = client.summon(aioxmpp.MUCClient)
+        room, joined = muc.join(aioxmpp.JID.fromstr(ROOM), "Carol")
+        await asyncio.wait_for(joined, 5)
+        form = aioxmpp.muc.xso.ConfigurationForm.from_xso(
+            await muc.get_room_config(aioxmpp.JID.fromstr(ROOM)))
+        form.moderatedroom.value = True
+        await muc.set_room_config(aioxmpp.JID.fromstr(ROOM), form.render_reply())
+        asked: list[str] = []
+
+        def on_request(request, answer) -> None:
+            asked.append(request.roomnick.value)
+            request.request_allow.value = True
+            answer.set_result(request.render_reply())
+
+        room.on_muc_role_request.connect(on_request)
+        pres, *_ = await join(bob, ROOM, "Bob")
+        assert pres["muc"]["role"] == "visitor"
+        bob.muc_presences.clear()
+        bob["xep_0045"].request_voice(ROOM, "participant")
+        await eventually(lambda: any(p["muc"]["role"] == "participant"
+                                     for p in bob.muc_presences))
+        assert asked == ["Bob"]
+        await room.leave()
+    await close(bob)
