@@ -117,7 +117,8 @@ class Settings:
         256, "items kept per PEP node (XEP-0163); pubsub#max_items 'max' means this", min=1)
     pep_max_nodes: int = option(256, "PEP nodes per account; creating more is refused", min=1)
     pep_max_item_size: int = option(
-        131072, "bytes of one PEP item's payload; larger: not-acceptable/payload-too-big", min=1)
+        131072, "bytes of one PEP item's payload (also private XML, vCards and group chat "
+        "rooms' vCards); larger: not-acceptable/payload-too-big", min=1)
     push_on_archive: bool = option(
         False, "also push when a message is archived for a registration whose session is not live "
         "(Prosody/ejabberd behaviour; makes AWAY/XA moot)")
@@ -144,6 +145,9 @@ class Settings:
         200, "occupants per room (a room's own max users is at most this)", min=1)
     muc_max_history: int = option(
         50, "group chat messages kept per room for the history sent on join", min=1)
+    muc_search_max: int = option(
+        50, "rooms in one page of a channel search (XEP-0433) on the group chat service; a "
+        "larger RSM max is cut to it", min=1)
     muc_rate: int = option(
         10, "groupchat messages per second per occupant (more: policy-violation; 0: no limit)",
         min=0)

@@ -116,6 +116,8 @@ MUC_ROOMCONFIG = MUC + "#roomconfig"
 MUC_ROOMINFO = MUC + "#roominfo"
 MUC_REQUEST = MUC + "#request"
 MUC_REGISTER = MUC + "#register"
+MUC_STABLE_ID = MUC + "#stable_id"  # §7.4: the room reflects a message's id
+MUC_SELF_PING = MUC + "#self-ping-optimization"  # XEP-0410 §3.2
 CONFERENCE = "jabber:x:conference"  # XEP-0249
 OCCUPANT_ID = "urn:xmpp:occupant-id:0"  # XEP-0421
 MODERATE = "urn:xmpp:message-moderate:1"  # XEP-0425
@@ -123,6 +125,12 @@ MODERATE_0 = "urn:xmpp:message-moderate:0"
 RETRACT = "urn:xmpp:message-retract:1"  # XEP-0424
 RETRACT_0 = "urn:xmpp:message-retract:0"
 TIGASE_MUC = "http://tigase.org/protocol/muc"
+CHANNEL_SEARCH_BASE = "urn:xmpp:channel-search:0"  # XEP-0433
+CHANNEL_SEARCH = CHANNEL_SEARCH_BASE + ":search"
+CHANNEL_SEARCH_PARAMS = CHANNEL_SEARCH_BASE + ":search-params"
+CHANNEL_SEARCH_ORDER = CHANNEL_SEARCH_BASE + ":order"
+CHANNEL_SEARCH_ERROR = CHANNEL_SEARCH_BASE + ":error"
+CHANNEL_SEARCH_ANONYMITY = CHANNEL_SEARCH_BASE + ":anonymity"
 
 # -- XEP-0156 link relations (host-meta): not XML namespaces, but XMPP URNs all the same ----
 ALT_CONNECTIONS_XBOSH = "urn:xmpp:alt-connections:xbosh"

@@ -10,7 +10,8 @@ section of the XEP, as Prosody cuts ``plugins/muc/``:
   :mod:`~minixmpp.muc.messages` (§7.4, §7.5, IQs between occupants, XEP-0410),
   :mod:`~minixmpp.muc.history` (§7.2.13–§7.2.15, §8.1, XEP-0313, XEP-0425),
   :mod:`~minixmpp.muc.administration` (§8–§10), :mod:`~minixmpp.muc.registration`
-  (§7.10, §7.13, §8.6), :mod:`~minixmpp.muc.invitations` (§7.8),
+  (§7.10, §7.12, §7.13, §8.6), :mod:`~minixmpp.muc.invitations` (§7.8),
+  :mod:`~minixmpp.muc.avatar` (XEP-0486), :mod:`~minixmpp.muc.search` (XEP-0433),
   :mod:`~minixmpp.muc.disco` (§6);
 - :mod:`~minixmpp.muc.render`: occupants' presence and status codes (§7.2.3, §15.6);
 - :mod:`~minixmpp.muc.room`: the rules (affiliations, roles, who may do what), plain
@@ -44,7 +45,8 @@ def build(ctx: Context) -> Feature:
     service = MucService(jid, ctx.domain, ctx.storage.rooms, ctx.storage.room_archive,
                          Limits(rooms=s.muc_max_rooms, occupants=s.muc_max_occupants,
                                 history=s.muc_max_history, rate=s.muc_rate,
-                                archive=s.max_archive),
+                                archive=s.max_archive, vcard=s.pep_max_item_size,
+                                search=s.muc_search_max),
                          ctx.reactor)
     return Feature(
         name="muc", service=service,

@@ -81,10 +81,7 @@ class Administration:
                     target, reserved = (occupant.bare if occupant else None), None
                 if not target:
                     raise MucError("bad-request", "an affiliation is changed by jid")
-                try:
-                    target = addressing.parse(target).userhost()
-                except jid.InvalidFormat:
-                    raise MucError("jid-malformed") from None
+                target = _bare(target)
                 reserved = nickname(reserved) if reserved else None
                 room.check_affiliation_change(bare, target, item["affiliation"])
                 changes.append(("affiliation", (target, reserved), item["affiliation"], reason))
@@ -123,8 +120,11 @@ class Administration:
     def set_affiliation(self, room: Room, bare: str, nick: str | None, affiliation: str,
                         actor: Occupant | None, reason: str | None) -> None:
         """§9.1 ban (301), §9.4 membership revoked in a members-only room (321), else the
-        role that goes with the new affiliation."""
+        role that goes with the new affiliation; for a JID not in the room,
+        :meth:`_tell_out_of_room`."""
         room.set_affiliation(bare, affiliation, nick)
+        if not room.occupants_of(bare):
+            return self._tell_out_of_room(room, bare, affiliation, reason)
         for occupant in room.occupants_of(bare):
             if affiliation == "outcast":
                 self.occupancy.remove(room, occupant, "301", actor, reason)
@@ -137,6 +137,17 @@ class Administration:
                 self.occupancy.broadcast(room, occupant,
                                          actor=actor.nick if actor else None, reason=reason)
 
+    def _tell_out_of_room(self, room: Room, bare: str, affiliation: str,
+                          reason: str | None) -> None:
+        """The affiliation of a JID not in the room changed: the occupants who may see real
+        JIDs are told by a message from the room (§9.3, §10.3, §10.6, as Prosody: every
+        occupant of a non-anonymous room, the moderators of a semi-anonymous one), and the
+        JID itself at its bare JID with status 101 (§18.1 item 2, Prosody's affiliation_notify)."""
+        for occupant, full in room.sessions():
+            if room.sees_jid(occupant):
+                self.send(render.affiliation_item(room, bare, affiliation, full, reason))
+        self.send(render.affiliation_item(room, bare, affiliation, bare, reason, ("101",)))
+
     # -- muc#owner -------------------------------------------------------------------------
 
     def config_form(self, request: Request) -> domish.Element:
@@ -144,7 +155,8 @@ class Administration:
         room = request.existing_room()
         room.check_owner(request.bare)
         out = domish.Element((ns.MUC_OWNER, "query"))
-        out.addChild(roomconfig.form(room.config, self.registry.limits.history))
+        out.addChild(roomconfig.form(room.config, self.registry.limits.history,
+                                     room.affiliations))
         return out
 
     def configure(self, request: Request) -> None:
@@ -164,9 +176,15 @@ class Administration:
                 self.destroy(room, None)
             return None
         before = room.config
-        room.config = roomconfig.submitted(x, before, self.registry.limits.history,
-                                           self.registry.limits.occupants)
+        config = roomconfig.submitted(x, before, self.registry.limits.history,
+                                      self.registry.limits.occupants)
+        changes = room.list_changes(request.bare, {
+            affiliation: [_bare(j) for j in jids]
+            for affiliation, jids in roomconfig.lists(x).items()})
+        room.config = config
         room.locked = False
+        for bare, affiliation in changes:  # §10.2: the owner and admin lists
+            self.set_affiliation(room, bare, None, affiliation, request.occupant, None)
         self._configured(room, before)
         return None
 
@@ -200,3 +218,11 @@ class Administration:
                                       destroy=render.destroyed(destroy)))
         self.log.info("room {room} destroyed", room=room.jid)
         self.registry.drop(room.name)
+
+
+def _bare(text: str) -> str:
+    """The bare JID an affiliation is kept by (§5.2), from the JID given."""
+    try:
+        return addressing.parse(text.strip()).userhost()
+    except jid.InvalidFormat:
+        raise MucError("jid-malformed", f"{text!r} is not a JID") from None

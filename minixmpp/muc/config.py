@@ -29,6 +29,7 @@ FIELDS: tuple[tuple[str, str, str, str], ...] = (
     (P + "historylength", "history_length", "text-single", "History messages sent on join"),
     (P + "allowinvites", "allow_invites", "boolean", "Members may invite"),
     (P + "enablearchiving", "archiving", "boolean", "Archive messages (XEP-0313)"),
+    (P + "lang", "language", "text-single", "Language of the room (xml:lang)"),
 )
 #: older or other servers' names for the same settings
 ALIASES = {"muc#maxhistoryfetch": P + "historylength",
@@ -45,15 +46,33 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def form(config: RoomConfig, max_history: int) -> domish.Element:
-    """§10.2 Example 165: the form the owner fills in, with the current values."""
+#: §10.2, §15.5.3: the full lists of admins and owners (jid-multi), by affiliation
+LISTS = {P + "roomadmins": ("admin", "Full list of room admins"),
+         P + "roomowners": ("owner", "Full list of room owners")}
+
+
+def form(config: RoomConfig, max_history: int,
+         affiliations: dict[str, str] | None = None) -> domish.Element:
+    """§10.2 Example 165: the form the owner fills in, with the current values and the
+    full lists of admins and owners."""
     x = forms.form(ns.MUC_ROOMCONFIG, "form", "Room configuration")
     for var, attribute, kind, label in FIELDS:
         if var == P + "historylength":
             label = f"{label} (at most {max_history})"
         forms.field(x, var, kind, [_text(getattr(config, attribute))], label,
                     options=OPTIONS.get(var, ()))
+    for var, (affiliation, label) in LISTS.items():
+        forms.field(x, var, "jid-multi", sorted(
+            j for j, a in (affiliations or {}).items() if a == affiliation), label)
     return x
+
+
+def lists(x: domish.Element) -> dict[str, list[str]]:
+    """The admin and owner lists a submitted form gives, by affiliation (a field left out
+    changes nothing; a field without values empties its list). The JIDs as sent."""
+    values = forms.multi_values(x)
+    return {affiliation: [v.strip() for v in values[var] if v.strip()]
+            for var, (affiliation, _) in LISTS.items() if var in values}
 
 
 def submitted(x: domish.Element, config: RoomConfig, max_history: int,
@@ -112,8 +131,12 @@ def roominfo(room: Room) -> data_form.Form:
             (P + "changesubject", "boolean", room.config.change_subject,
              "Participants may change the subject"),
             (P + "allowinvites", "boolean", room.config.allow_invites,
-             "Members may invite")):
+             "Members may invite"),
+            ("muc#roominfo_lang", "text-single", room.config.language, "Language")):
         form.addField(data_form.Field(kind, var, value, label=label))
+    if room.avatar_hashes:  # XEP-0486 §3.3, §4: only when the room has an avatar
+        form.addField(data_form.Field("text-multi", "muc#roominfo_avatarhash",
+                                      values=list(room.avatar_hashes), label="Avatar hash"))
     return form
 
 

@@ -17,16 +17,23 @@ from minixmpp.muc import render
 from minixmpp.muc.registry import RoomRegistry
 from minixmpp.muc.room import Room
 
-#: what every room offers beyond XEP-0045 (§6.4 lists its muc_* features first)
-ROOM_FEATURES = (ns.MAM, ns.MAM_EXTENDED, ns.SID, ns.OCCUPANT_ID, ns.MODERATE,
-                 ns.MODERATE_0, ns.PING, ns.REGISTER, ns.DISCO_INFO, ns.DISCO_ITEMS)
+#: what every room offers beyond its muc_* features (§6.4): the message id reflected
+#: (§7.4, ``muc#stable_id``), voice requests (§7.13, §8.6), registration (§7.10), the
+#: room's own answer to a self-ping (XEP-0410 §3.2)
+ROOM_FEATURES = (ns.MUC_STABLE_ID, ns.MUC_REQUEST, ns.MUC_SELF_PING, ns.VCARD, ns.MAM,
+                 ns.MAM_EXTENDED, ns.SID, ns.OCCUPANT_ID, ns.MODERATE, ns.MODERATE_0,
+                 ns.PING, ns.REGISTER, ns.DISCO_INFO, ns.DISCO_ITEMS)
 
 
 class RoomDisco(Discoverable, XMPPHandler):
-    """§6.1–§6.2 the service, §6.3 its public rooms, §6.4 a room, §6.5 its occupants."""
+    """§6.1–§6.2 the service, §6.3 its public rooms, §6.4 a room, §6.5 its occupants;
+    ``vcard-temp`` on the service and rooms (XEP-0486 §3.1), the channel search on the
+    service (XEP-0433 §4.1)."""
 
     disco_identities = (("conference", "text", "Chatrooms (minixmpp)"),)
-    disco_features = (ns.MUC, ns.PING, ns.OCCUPANT_ID)
+    #: §7.4: ``muc#stable_id`` on the service and on each room
+    disco_features = (ns.MUC, ns.MUC_STABLE_ID, ns.VCARD, ns.CHANNEL_SEARCH, ns.PING,
+                      ns.OCCUPANT_ID)
     #: the service's JID, and rooms (JIDs with a localpart)
     disco_on = EVERY_JID
 

@@ -6,6 +6,7 @@ self-ping (XEP-0410)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -75,8 +76,8 @@ class Messages:
         out = domish.Element((None, "message"))
         out["type"] = "groupchat"
         out["from"] = render.occupant_jid(room, sender.nick)
-        if message.getAttribute("id"):
-            out["id"] = message["id"]
+        # §7.4 (muc#stable_id): the client's id on every reflection, else one of ours
+        out["id"] = message.getAttribute("id") or str(uuid.uuid4())
         out.children = render.passed_on(message, room)
         render.occupant_id(out, room, sender.bare)
         if has_body:

@@ -122,6 +122,8 @@ class Occupancy:
         self.send(render.presence(room, occupant, full, True, codes=codes))
         self.history.replay(room, full, x)
         self.send(self.history.subject(room, full))  # §7.2.15
+        if room.avatar_hashes:  # XEP-0486 §5.2, as Prosody: after the join flow
+            self.send(render.avatar_presence(room, full))
 
     # -- §7.6 changing nick, §7.14 exiting -----------------------------------------------
 

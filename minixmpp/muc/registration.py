@@ -1,5 +1,6 @@
-"""Registering with a room (XEP-0045 §7.10: a reserved nick, and membership) and voice
-requests (§7.13 a visitor asks, §8.6 a moderator approves)."""
+"""Registering with a room (XEP-0045 §7.10: a reserved nick, and membership), the reserved
+nick discovered (§7.12) and voice requests (§7.13 a visitor asks, §8.6 a moderator
+approves)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from minixmpp import forms, ns
 from minixmpp.muc.administration import Administration
 from minixmpp.muc.occupancy import Occupancy
 from minixmpp.muc.registry import RoomRegistry
-from minixmpp.muc.request import Request, nickname
+from minixmpp.muc.request import Request, child_text, nickname
 from minixmpp.muc.room import RANK, MucError
 
+#: §7.12: the disco node of the sender's reserved nick
+ROOMUSER_ITEM = "x-roomuser-item"
 #: Tigase's opt-in for copies to members not in the room (we send them to every member)
 TIGASE_OFFLINE = f"{{{ns.TIGASE_MUC}}}offline"
 
@@ -44,6 +47,9 @@ class Registration:
             return out
         if room.config.members_only and affiliation == "none":
             raise MucError("registration-required", "members only")
+        out.addElement("instructions", content="Choose the nickname reserved for you in "
+                                               "this room; you become a member.")
+        out.addElement("nick")  # XEP-0077 §3.1's field, for clients without data forms
         x = forms.form(ns.MUC_REGISTER, "form", f"Register with {room.jid}")
         forms.field(x, "muc#register_roomnick", "text-single", [], "Nickname", required=True)
         forms.field(x, TIGASE_OFFLINE, "boolean", ["1"],
@@ -65,9 +71,13 @@ class Registration:
                 self.registry.save(room)
             return None
         form = forms.find(query, ns.MUC_REGISTER)
-        if form is None:
-            raise MucError("bad-request", f"a {ns.MUC_REGISTER} form is needed")
-        nick = forms.values(form).get("muc#register_roomnick", "").strip()
+        if form is not None:
+            nick = forms.values(form).get("muc#register_roomnick", "").strip()
+        else:  # XEP-0077 §3.1 fields (aioxmpp's ibr.Query has no data form)
+            legacy = child_text(query, "nick") or child_text(query, "username")
+            if legacy is None:
+                raise MucError("bad-request", f"a {ns.MUC_REGISTER} form is needed")
+            nick = legacy.strip()
         if not nick:
             raise MucError("not-acceptable", "a nickname is needed")
         nick = nickname(nick)
@@ -83,6 +93,18 @@ class Registration:
             occupant.role = room.role_after_affiliation(occupant)
             self.occupancy.broadcast(room, occupant)
         return None
+
+    def reserved(self, request: Request) -> domish.Element:
+        """§7.12: disco#info at node ``x-roomuser-item``: the sender's reserved nick as an
+        identity, or an empty query when it has none."""
+        room = request.existing_room()
+        out = domish.Element((ns.DISCO_INFO, "query"))
+        out["node"] = ROOMUSER_ITEM
+        nick = room.nicks.get(request.bare)
+        if nick is not None:
+            identity = out.addElement("identity")
+            identity["category"], identity["type"], identity["name"] = "conference", "text", nick
+        return out
 
     # -- §7.13, §8.6 ------------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ class Limits:
     history: int = 50  # history messages kept per room for joins
     rate: float = 10.0  # groupchat messages per second per occupant (0: no limit)
     archive: int = 10000  # archived messages per room
+    vcard: int = 131072  # bytes of a room's vCard (XEP-0486; --pep-max-item-size)
+    search: int = 50  # rooms in one page of a channel search (XEP-0433)
 
 
 class RoomRegistry:

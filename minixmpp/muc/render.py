@@ -73,6 +73,37 @@ def presence(room: Room, occupant: Occupant, to: str, show_jid: bool, *,
     return stanza
 
 
+def affiliation_item(room: Room, bare: str, affiliation: str, to: str,
+                     reason: str | None = None, codes: Iterable[str] = ()) -> domish.Element:
+    """A message from the room about ``bare``, who is not in it: its new affiliation, to
+    the occupants (§9.3, §10.3, §10.6 "the service MAY send a message from the room
+    itself", role ``none``), or to ``bare`` itself with status 101 (§18.1, item 2)."""
+    message = domish.Element((None, "message"))
+    message["from"], message["to"] = room.jid, to
+    if "101" in codes:
+        message["type"] = "headline"  # as Prosody: told now, not stored offline
+        message.addElement("body", content=f"Your affiliation in room {room.jid} is now "
+                                           f"{affiliation}.")
+    x = user_x(message)
+    item = x.addElement("item")
+    item["affiliation"], item["jid"], item["role"] = affiliation, bare, "none"
+    if reason:
+        item.addElement("reason", content=reason)
+    for code in codes:
+        x.addElement("status")["code"] = code
+    return message
+
+
+def avatar_presence(room: Room, to: str) -> domish.Element:
+    """XEP-0486 §5.2 (as Prosody): the room's avatar hash as an XEP-0153 presence from its
+    bare JID; an empty ``<photo/>`` when it has none."""
+    stanza = domish.Element((None, "presence"))
+    stanza["from"], stanza["to"] = room.jid, to
+    update = stanza.addElement((ns.VCARD_UPDATE, "x"))
+    update.addElement("photo", content=room.avatar_hashes[0] if room.avatar_hashes else "")
+    return stanza
+
+
 def self_codes(room: Room, created: bool = False) -> list[str]:
     """The codes of an occupant's own presence on entering: 110 (§7.2.3), 100
     non-anonymous (§7.2.4), 170 archived (§7.2.12), 201 a new room (§10.1.1)."""

@@ -59,6 +59,7 @@ class RoomConfig:
     history_length: int = 20
     allow_invites: bool = False
     archiving: bool = True
+    language: str = ""  # xml:lang of the room (Prosody's muc#roomconfig_lang)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RoomConfig:
@@ -100,6 +101,9 @@ class Room:
         self.salt = salt or secrets.token_hex(16)
         #: §10.1.1: a new room is locked until its owner configures it
         self.locked = False
+        #: XEP-0486: the room's vCard (XML text, "" for none) and the SHA-1 of each PHOTO
+        self.vcard = ""
+        self.avatar_hashes: list[str] = []
         #: voice requests / invitations: nothing stored
 
     # -- persistence ---------------------------------------------------------------------------
@@ -107,7 +111,7 @@ class Room:
     def stored(self) -> StoredRoom:
         return StoredRoom(self.name, asdict(self.config), dict(self.affiliations),
                           dict(self.nicks), self.subject, self.subject_nick, self.created,
-                          self.salt)
+                          self.salt, self.vcard, list(self.avatar_hashes))
 
     @classmethod
     def restore(cls, stored: StoredRoom, jid: str) -> Room:
@@ -116,6 +120,7 @@ class Room:
         room.affiliations = dict(stored.affiliations)
         room.nicks = dict(stored.nicks)
         room.subject, room.subject_nick = stored.subject, stored.subject_nick
+        room.vcard, room.avatar_hashes = stored.vcard, list(stored.avatar_hashes)
         return room
 
     # -- who is who ------------------------------------------------------------------------------
@@ -140,6 +145,10 @@ class Room:
     def occupants_of_nick(self, nick: str) -> list[Occupant]:
         occupant = self.occupants.get(nick)
         return [occupant] if occupant is not None else []
+
+    def reserved_by(self, nick: str) -> str | None:
+        """§7.10, §7.12: the affiliated bare JID whose reserved (or last used) nick this is."""
+        return next((bare for bare, reserved in self.nicks.items() if reserved == nick), None)
 
     def sees_jid(self, viewer: Occupant | None) -> bool:
         """§5.2.1/§7.2.3–4: real JIDs are shown to moderators, or to all when non-anonymous."""
@@ -178,6 +187,8 @@ class Room:
         existing = self.occupants.get(nick)
         if existing is not None and existing.bare != bare:
             raise MucError("conflict", "that nickname is taken")  # §7.2.9
+        if self.reserved_by(nick) not in (None, bare):
+            raise MucError("conflict", "that nickname is reserved")  # §7.12
         if self.locked and affiliation != "owner":
             raise MucError("item-not-found", "the room is being set up")  # §10.1.1
         if (self.config.members_only and RANK[affiliation] < RANK["member"]):
@@ -231,6 +242,8 @@ class Room:
         other = self.occupants.get(new)
         if other is not None and other is not occupant:
             raise MucError("conflict", "that nickname is taken")  # §7.6.2
+        if self.reserved_by(new) not in (None, occupant.bare):
+            raise MucError("conflict", "that nickname is reserved")  # §7.12
 
     # -- §7.4–§7.5, §8.1 speaking ----------------------------------------------------------
 
@@ -295,6 +308,27 @@ class Room:
             raise MucError("forbidden", "only admins and owners change affiliations")
         if RANK[current] >= RANK["admin"] or affiliation in ("admin", "owner"):
             raise MucError("not-allowed", "admins manage members and outcasts only")
+
+    def list_changes(self, actor_bare: str, lists: dict[str, list[str]]
+                     ) -> list[tuple[str, str]]:
+        """§10.2 ``muc#roomconfig_roomowners`` / ``_roomadmins``: the full lists of owners
+        and admins (bare JIDs) as (JID, new affiliation) changes, each allowed as an
+        affiliation change (:meth:`check_affiliation_change`); a JID in both lists is an
+        owner; a room keeps an owner (§10.6)."""
+        wanted = {j: a for a in ("admin", "owner") for j in lists.get(a, ())}
+        changes = []
+        for bare, current in self.affiliations.items():
+            if current in lists and bare not in wanted:
+                changes.append((bare, "none"))
+        changes += [(j, a) for j, a in wanted.items() if self.affiliation(j) != a]
+        owners = set(self.owners()) - {j for j, a in changes if a != "owner"} | {
+            j for j, a in changes if a == "owner"}
+        if not owners:
+            raise MucError("conflict", "a room needs an owner")
+        for bare, affiliation in changes:
+            if self.owners() != [bare]:  # the last owner may go: the list names another
+                self.check_affiliation_change(actor_bare, bare, affiliation)
+        return changes
 
     def set_affiliation(self, bare: str, affiliation: str, nick: str | None = None) -> None:
         if affiliation == "none":

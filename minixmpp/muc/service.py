@@ -17,15 +17,17 @@ from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from minixmpp import addressing, ns
 from minixmpp.iqtracker import IQTracker
 from minixmpp.muc.administration import Administration
+from minixmpp.muc.avatar import Avatars
 from minixmpp.muc.disco import RoomDisco
 from minixmpp.muc.history import History
 from minixmpp.muc.invitations import Invitations
 from minixmpp.muc.messages import Messages, Rates
 from minixmpp.muc.occupancy import Occupancy
-from minixmpp.muc.registration import Registration
+from minixmpp.muc.registration import ROOMUSER_ITEM, Registration
 from minixmpp.muc.registry import Limits, RoomRegistry
 from minixmpp.muc.request import OCCUPANT, ROOM, SERVICE, Request, stanza_error
 from minixmpp.muc.room import MucError, Room
+from minixmpp.muc.search import Search
 from minixmpp.storage.interfaces import IArchiveStore, IRoomStore
 
 #: seconds an IQ forwarded to an occupant waits for its answer
@@ -35,7 +37,8 @@ REQUEST = "/iq[@type='get' or @type='set']"
 Key = tuple[str, str | None, str | None, str]
 #: (stanza/type, payload namespace, payload name, target) → (module, method), or None:
 #: not ours (wokkel's DiscoHandler answers disco). The payload is an IQ's child or a
-#: message child that has an entry; (…, None, None, target) takes any other payload.
+#: message child that has an entry; (…, None, None, target) takes any other payload. An
+#: IQ payload with a ``node`` is looked up as ``name#node`` first, then as ``name``.
 #: Message types chat, headline and normal are all "normal" to a room.
 ROUTES: dict[Key, tuple[str, str] | None] = {
     # §7.1–§7.3, §7.6–§7.7, §7.14 presence
@@ -60,7 +63,13 @@ ROUTES: dict[Key, tuple[str, str] | None] = {
     ("iq/get", ns.DISCO_INFO, "query", SERVICE): None,
     ("iq/get", ns.DISCO_ITEMS, "query", SERVICE): None,
     ("iq/get", ns.DISCO_INFO, "query", ROOM): None,
+    # §7.12 a reserved nick: disco#info with node x-roomuser-item (keyed name#node)
+    ("iq/get", ns.DISCO_INFO, "query#" + ROOMUSER_ITEM, ROOM): ("registration", "reserved"),
     ("iq/get", ns.DISCO_ITEMS, "query", ROOM): None,
+    # XEP-0433 extended channel search on the service (the form is asked with get, a
+    # search submitted with get as in the XEP's examples, or set)
+    ("iq/get", ns.CHANNEL_SEARCH, "search", SERVICE): ("search", "search"),
+    ("iq/set", ns.CHANNEL_SEARCH, "search", SERVICE): ("search", "search"),
     # XEP-0199 on the service and rooms; XEP-0410 self-ping
     ("iq/get", ns.PING, "ping", SERVICE): ("messages", "pong"),
     ("iq/get", ns.PING, "ping", ROOM): ("messages", "pong"),
@@ -77,6 +86,9 @@ ROUTES: dict[Key, tuple[str, str] | None] = {
     ("iq/get", ns.MAM, "metadata", ROOM): ("history", "archive_metadata"),
     ("iq/set", ns.MODERATE, "moderate", ROOM): ("history", "moderate"),
     ("iq/set", ns.FASTEN, "apply-to", ROOM): ("history", "moderate_0"),
+    # XEP-0486 room avatars
+    ("iq/get", ns.VCARD, "vCard", ROOM): ("avatars", "get"),
+    ("iq/set", ns.VCARD, "vCard", ROOM): ("avatars", "set"),
     # §7.10
     ("iq/get", ns.REGISTER, "query", ROOM): ("registration", "form"),
     ("iq/set", ns.REGISTER, "query", ROOM): ("registration", "register"),
@@ -117,6 +129,8 @@ class MucService(XMPPHandler, IQHandlerMixin):
         self.registration = Registration(self.registry, self.send, self.occupancy,
                                          self.administration)
         self.invitations = Invitations(self.registry, self.send)
+        self.avatars = Avatars(self.registry, self.send)
+        self.search = Search(self.registry)
         #: the IDisco handler to put beside this one on the component
         self.disco = RoomDisco(self.registry)
         self._routes: dict[Key, Handler | None] = {
@@ -176,13 +190,20 @@ class MucService(XMPPHandler, IQHandlerMixin):
     # -- dispatch ------------------------------------------------------------------------
 
     def takes_first(self, stanza: domish.Element) -> bool:
-        """IQs to an occupant JID are the occupant's to answer (forwarded, as Prosody):
-        the component gives them here before its disco handler and fallback see them."""
+        """IQs to an occupant JID are the occupant's to answer (forwarded, as Prosody),
+        and a disco node with a route of its own (§7.12) is this table's: the component
+        gives them here before its disco handler and fallback see them."""
         if stanza.name != "iq":
             return False
         try:
-            if addressing.parse(stanza.getAttribute("to") or "").resource is None:
-                return False
+            to = addressing.parse(stanza.getAttribute("to") or "")
+            if to.resource is None:
+                payload = stanza.firstChildElement()
+                node = payload.getAttribute("node") if payload is not None else None
+                if not node or to.user is None or (
+                        _kind(stanza), payload.uri, f"{payload.name}#{node}",
+                        ROOM) not in self._routes:
+                    return False
         except jid.InvalidFormat:
             return False
         self.onIQ(stanza)
@@ -248,9 +269,13 @@ class MucService(XMPPHandler, IQHandlerMixin):
         for child in children:
             if child is None:
                 continue
-            key = (kind, child.uri, child.name, request.target)
-            if key in self._routes:
-                return request, self._routes[key]
+            names = [child.name]
+            if stanza.name == "iq" and child.getAttribute("node"):
+                names.insert(0, f"{child.name}#{child['node']}")  # a node of its own first
+            for name in names:
+                key = (kind, child.uri, name, request.target)
+                if key in self._routes:
+                    return request, self._routes[key]
         return request, self._routes.get((kind, None, None, request.target))
 
     # -- refusals of the edge -------------------------------------------------------------

@@ -209,6 +209,9 @@ class StoredRoom:
     created: float = 0.0
     #: the room's secret for XEP-0421 occupant ids (stable across restarts)
     salt: str = ""
+    #: XEP-0486: the room's vCard (``vcard-temp`` XML, "" for none) and its PHOTO hashes
+    vcard: str = ""
+    avatar_hashes: list = field(default_factory=list)
 
 
 class IRoomStore(Protocol):

@@ -241,7 +241,7 @@ class MemoryRoomStore:
     @staticmethod
     def _copy(room: StoredRoom) -> StoredRoom:
         return replace(room, config=dict(room.config), affiliations=dict(room.affiliations),
-                       nicks=dict(room.nicks))
+                       nicks=dict(room.nicks), avatar_hashes=list(room.avatar_hashes))
 
     def rooms(self) -> list[StoredRoom]:
         return [self._copy(r) for _, r in sorted(self._rooms.items())]

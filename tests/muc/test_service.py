@@ -145,8 +145,8 @@ BAD_INPUT = [
      "bad-request"),
     ("<iq type='get' id='h10' to='lounge@conference.localhost'><query xmlns='http://jabber."
      "org/protocol/muc#admin'><item affiliation='none'/></query></iq>", "bad-request"),
-    ("<iq type='get' id='h11' to='lounge@conference.localhost'><vCard xmlns='vcard-temp'/>"
-     "</iq>", "service-unavailable"),
+    ("<iq type='set' id='h11' to='lounge@conference.localhost'><vCard xmlns='vcard-temp'>"
+     "<PHOTO><BINVAL>not base64!</BINVAL></PHOTO></vCard></iq>", "bad-request"),
     ("<message type='chat' id='h12' to='lounge@conference.localhost'><body>x</body></message>",
      "bad-request"),
     ("<message id='h13' to='lounge@conference.localhost'><x xmlns='http://jabber.org/"
