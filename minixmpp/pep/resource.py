@@ -60,13 +60,15 @@ class PEPResource(pubsub.PubSubResource):
 
     log = Logger()
     discoIdentity = disco.DiscoIdentity("pubsub", "pep")
+    #: XEP-0060 §10 (the registry's names), exactly what the rules implement; the access
+    #: models supported are all listed (as ejabberd; Prosody lists the default only)
     features = ["access-open", "access-presence", "access-roster", "access-whitelist",
-                "auto-create", "auto-subscribe", "config-node", "create-and-configure",
-                "create-nodes", "delete-items", "delete-nodes", "filtered-notifications",
-                "item-ids",
-                "last-published", "multi-items", "persistent-items", "presence-notifications",
-                "publish", "publish-options", "purge-nodes", "retract-items",
-                "retrieve-default", "retrieve-items"]
+                "auto-create", "auto-subscribe", "config-node", "config-node-max",
+                "create-and-configure", "create-nodes", "delete-items", "delete-nodes",
+                "filtered-notifications", "item-ids", "last-published", "meta-data",
+                "multi-items", "persistent-items", "presence-notifications", "publish",
+                "publish-options", "purge-nodes", "retract-items", "retrieve-default",
+                "retrieve-items"]
 
     def __init__(self, domain: str, store: IPepStore, rosters: IRosterStore,
                  sessions: SessionManager, reactor: Any,
