@@ -1,6 +1,7 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
 registrations, PEP, private XML, uploads, block lists, last activity, FAST tokens, group
-chat rooms): in memory by default, SQLite with ``--data-dir``."""
+chat rooms, the pubsub service, pubsub subscriptions and affiliations): in memory by
+default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from minixmpp.storage.interfaces import (
     IPushStore,
     IRoomStore,
     IRosterStore,
+    ISubscriptionStore,
     ITokenStore,
     IUploadStore,
     StorageError,
@@ -41,6 +43,11 @@ class Storage:
     tokens: ITokenStore
     rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
     room_archive: IArchiveStore | None = None
+    #: affiliations and subscriptions of PEP nodes (service: the account's bare JID)
+    pep_subscriptions: ISubscriptionStore | None = None
+    #: the pubsub service (minixmpp.pubsub): nodes and items by its JID, and theirs
+    pubsub: IPepStore | None = None
+    pubsub_subscriptions: ISubscriptionStore | None = None
     db: Any = None
 
     def close(self) -> None:
@@ -64,11 +71,15 @@ def open_storage(data_dir: str | None) -> Storage:
                        last_activity=memory.MemoryLastActivityStore(),
                        tokens=memory.MemoryTokenStore(),
                        rooms=memory.MemoryRoomStore(),
-                       room_archive=memory.MemoryArchiveStore())
+                       room_archive=memory.MemoryArchiveStore(),
+                       pep_subscriptions=memory.MemorySubscriptionStore(),
+                       pubsub=memory.MemoryPepStore(),
+                       pubsub_subscriptions=memory.MemorySubscriptionStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
     from minixmpp.storage.schema import connect
+    from minixmpp.storage.sqlite_pubsub import SQLitePepStore, SQLiteSubscriptionStore
 
     try:
         db = connect(data_dir)
@@ -76,11 +87,14 @@ def open_storage(data_dir: str | None) -> Storage:
         raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), pep=sqlite.SQLitePepStore(db),
+                   sqlite.SQLitePushStore(db), pep=SQLitePepStore(db),
                    private=sqlite.SQLitePrivateStore(db),
                    uploads=sqlite.SQLiteUploadStore(db),
                    blocking=sqlite.SQLiteBlockStore(db),
                    last_activity=sqlite.SQLiteLastActivityStore(db),
                    tokens=sqlite.SQLiteTokenStore(db),
                    rooms=sqlite.SQLiteRoomStore(db),
-                   room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"), db=db)
+                   room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"),
+                   pep_subscriptions=SQLiteSubscriptionStore(db, "pep"),
+                   pubsub=SQLitePepStore(db, "pubsub"),
+                   pubsub_subscriptions=SQLiteSubscriptionStore(db, "pubsub"), db=db)
