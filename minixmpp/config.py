@@ -25,6 +25,7 @@ from minixmpp.options import (
     Option,
     attr,
     bare_domain,
+    contact_address,
     domain_jid,
     host_port,
     http_host,
@@ -42,9 +43,6 @@ DEMO_USERS: tuple[tuple[str, str], ...] = (("alice", "alice"), ("bob", "bob"))
 AUTH_MODES = ("accounts", "anonymous", "any-password")
 #: plural names the fixture and the TOML file accept for repeatable options
 PLURALS = {"domains": "domain", "users": "user", "admins": "admin"}
-
-#: The kinds of ``--contact-address`` (XEP-0157).
-CONTACT_KINDS = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
 
 
 @dataclass
@@ -105,8 +103,8 @@ class Settings:
     max_components: int = option(100, "external components connected at once")
     data_dir: str | None = option(
         None, "keep accounts, rosters, offline messages, archive, push registrations, PEP data "
-        "(nodes, items, private XML, vCards) and the generated certificate in this directory "
-        "(SQLite) [default: memory only]")
+        "(nodes, items, subscriptions, private XML, vCards), rooms and the generated "
+        "certificate in this directory (SQLite) [default: memory only]")
     max_offline: int = option(
         1000, "offline messages kept per account (XEP-0160); more bounce service-unavailable",
         min=1)
@@ -118,6 +116,8 @@ class Settings:
     pep_max_nodes: int = option(256, "PEP nodes per account; creating more is refused", min=1)
     pep_max_item_size: int = option(
         131072, "bytes of one PEP item's payload; larger: not-acceptable/payload-too-big", min=1)
+    pep_max_subscriptions: int = option(
+        1000, "explicit subscriptions per PEP node (XEP-0060 §6.1); more: policy-violation", min=1)
     push_on_archive: bool = option(
         False, "also push when a message is archived for a registration whose session is not live "
         "(Prosody/ejabberd behaviour; makes AWAY/XA moot)")
@@ -317,7 +317,7 @@ class Settings:
         self.component_secrets = dict(self._component(spec) for spec in self.component)
         self.contact_addresses = {}
         for spec in self.contact_address:
-            kind, uri = self._contact_address(spec)
+            kind, uri = contact_address(spec, self.domain)
             self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
         self.users = {domain: {} for domain in self.domains}
         for spec in self.user:
@@ -416,15 +416,6 @@ class Settings:
             raise ConfigError(f"--component {name}: that domain is served in-process "
                               "(use --no-muc to serve the group chat JID externally)")
         return domain, secret
-
-    def _contact_address(self, spec: str) -> tuple[str, str]:
-        """``--contact-address KIND=URI``: (kind, URI) (XEP-0157)."""
-        kind, sep, uri = str(spec).partition("=")
-        if not sep or kind not in CONTACT_KINDS or ":" not in uri:
-            raise ConfigError(f"--contact-address {spec!r}: expected KIND=URI with KIND one "
-                              f"of {', '.join(CONTACT_KINDS)} (e.g. admin=xmpp:admin@"
-                              f"{self.domain})")
-        return kind, uri
 
     def _account(self, spec: str) -> tuple[str, str, str]:
         """``--user NAME:PASSWORD`` or ``NAME@DOMAIN:PASSWORD``: (domain, prepared

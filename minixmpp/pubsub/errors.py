@@ -7,6 +7,10 @@ edge (:func:`stanza_error`) turns it into the stanza error XEP-0060 names for it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
 from twisted.words.protocols.jabber import error
 from wokkel.pubsub import PubSubError
 
@@ -68,3 +72,16 @@ def stanza_error(e: PubSubRefusal) -> error.StanzaError:
     if usual is not None and usual[0] == e.condition:
         failure.type = usual[1]  # else the stanza condition's own type (RFC 6120 §8.3.3)
     return failure
+
+
+def edge(method: Callable[..., Any]) -> Callable[..., defer.Deferred]:
+    """A wokkel ``PubSubResource`` verb from a rule: its result, or the stanza error of the
+    :class:`PubSubRefusal` it raised (the protocol edge)."""
+    def run(self: Any, request: Any) -> defer.Deferred:
+        try:
+            return defer.succeed(method(self, request))
+        except PubSubRefusal as e:
+            return defer.fail(stanza_error(e))
+    run.__name__ = method.__name__
+    run.__doc__ = method.__doc__
+    return run
