@@ -47,6 +47,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("contact", "minixmpp.im.contact"),  # XEP-0157
     ("appserver", "minixmpp.push.appserver"),  # the in-process push App Server
     ("muc", "minixmpp.muc"),  # XEP-0045
+    ("pubsub", "minixmpp.pubsub"),  # XEP-0060 at pubsub.DOMAIN
     ("upload", "minixmpp.upload"),  # XEP-0363
     ("websocket", "minixmpp.c2s.websocket"),  # RFC 7395
     ("bosh", "minixmpp.c2s.bosh"),  # XEP-0206

@@ -59,3 +59,11 @@ class PubSubEdge(pubsub.PubSubService):
         if isinstance(result, domish.Element):
             return result
         return super()._toResponse_subscribe(result, resource, request)
+
+    def _toResponse_items(self, result: object, resource: object,
+                          request: pubsub.PubSubRequest) -> domish.Element:
+        """A resource may answer an items request with the whole ``<pubsub/>`` (XEP-0060
+        §6.5.4: the items and their XEP-0059 ``<set/>``)."""
+        if isinstance(result, domish.Element):
+            return result
+        return super()._toResponse_items(result, resource, request)

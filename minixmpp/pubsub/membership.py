@@ -185,6 +185,8 @@ class Membership:
         current = self.members.subscription(service, node.name, subscriber.full())
         if current is not None and current.state == "pending":
             raise refuse("pending-subscription", "an owner has not approved it yet")
+        if current is not None:
+            state = current.state  # approved once, it stays so
         options = dict(current.options) if current else {}
         if request.options is not None:
             options.update(read_options(request.options))
