@@ -3,6 +3,7 @@ xep_0060 as the independent client (raw XML where slixmpp cannot say it)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -345,3 +346,79 @@ async def test_switched_off_the_service_is_not_there(server) -> None:
     assert (await pubsub_error(alice["xep_0060"].create_node(PUBSUB, NS)))[0] == \
         "remote-server-not-found"
     await close(alice)
+
+
+try:
+    import aioxmpp
+    import aioxmpp.connector
+    import aioxmpp.pubsub
+    import aioxmpp.xso
+except ImportError:  # pragma: no cover  (it is a test dependency)
+    aioxmpp = None
+
+
+def _aioxmpp_entry() -> type:
+    """A payload class aioxmpp can publish and parse (registered once per process)."""
+    global _ENTRY
+    if _ENTRY is None:
+        @aioxmpp.pubsub.xso.as_payload_class
+        class Entry(aioxmpp.xso.XSO):
+            TAG = (NS, "entry")
+            text = aioxmpp.xso.Text(default=None)
+
+        _ENTRY = Entry
+    return _ENTRY
+
+
+_ENTRY: type | None = None
+
+
+@pytest.mark.skipif(aioxmpp is None, reason="aioxmpp is not installed (pip install -e "
+                                            "'.[test]' installs it)")
+async def test_aioxmpp_creates_publishes_and_hears_through_its_pubsub_client(server
+                                                                            ) -> None:
+    entry = _aioxmpp_entry()
+    service = aioxmpp.JID.fromstr(PUBSUB)
+    client = aioxmpp.PresenceManagedClient(
+        aioxmpp.JID.fromstr("alice@localhost/aioxmpp"),
+        aioxmpp.make_security_layer("alice", no_verify=True),
+        override_peer=[("127.0.0.1", server.port, aioxmpp.connector.STARTTLSConnector())])
+    bob = await pep_client(server, "bob")
+
+    async def session() -> None:
+        async with client.connected():
+            ps = client.summon(aioxmpp.PubSubClient)
+            features = await ps.get_features(service)
+            assert aioxmpp.pubsub.xso.Feature.CREATE_NODES in features
+            node = await ps.create(service)  # an instant node (§8.1.2)
+            assert node and [n for n, _ in await ps.get_nodes(service)] == [node]
+            await bob["xep_0060"].subscribe(PUBSUB, node)
+            published = entry()
+            published.text = "from aioxmpp"
+            await ps.publish(service, node, published, id_="a1")
+            event = await notified(bob)
+            assert event["pubsub_event"]["items"]["item"]["payload"].text == "from aioxmpp"
+            items = await ps.get_items(service, node)
+            assert [i.registered_payload.text for i in items.payload.items] == [
+                "from aioxmpp"]
+            # aioxmpp subscribes to bob's node and hears of his publish
+            heard: asyncio.Future = asyncio.get_event_loop().create_future()
+            ps.on_item_published.connect(
+                lambda jid, n, item, message=None: heard.done() or heard.set_result(item))
+            await bob["xep_0060"].create_node(PUBSUB, "bobs")
+            await ps.subscribe(service, "bobs")
+            await bob["xep_0060"].publish(PUBSUB, "bobs", id="b1", payload=payload(NS))
+            assert (await asyncio.wait_for(heard, 10)).id_ == "b1"
+            await ps.change_node_affiliations(service, node, [
+                (aioxmpp.JID.fromstr("bob@localhost"), "publisher")])
+            affiliations = await ps.get_node_affiliations(service, node)
+            assert {(str(a.jid), a.affiliation) for a in
+                    affiliations.payload.affiliations} == {
+                ("alice@localhost", "owner"), ("bob@localhost", "publisher")}
+            await ps.delete(service, node)
+            await notified(bob, "pubsub_delete")
+
+    try:
+        await asyncio.wait_for(session(), 30)
+    finally:
+        await close(bob)
