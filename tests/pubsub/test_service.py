@@ -422,3 +422,19 @@ async def test_aioxmpp_creates_publishes_and_hears_through_its_pubsub_client(ser
         await asyncio.wait_for(session(), 30)
     finally:
         await close(bob)
+
+
+def test_the_service_jid_is_one_of_its_own() -> None:
+    from minixmpp.config import ConfigError, Settings
+
+    assert Settings.build({}).pubsub_jid == "pubsub.localhost"
+    assert Settings.build({"domain": ("a.test", "b.test")}).for_domain(
+        "b.test").pubsub_jid == "pubsub.b.test"
+    with pytest.raises(ConfigError, match="--pubsub-jid conference.localhost: that JID is "
+                                          "already served"):
+        Settings.build({"pubsub_jid": "conference.localhost"})
+    with pytest.raises(ConfigError, match="--disable pubsub"):
+        Settings.build({"component": ("pubsub.localhost:secret",)})
+    external = Settings.build({"component": ("pubsub.localhost:secret",),
+                               "disable": ("pubsub",)})
+    assert external.component_secrets == {"pubsub.localhost": "secret"}
