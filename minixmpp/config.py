@@ -25,6 +25,7 @@ from minixmpp.options import (
     Option,
     attr,
     bare_domain,
+    contact_address,
     domain_jid,
     host_port,
     http_host,
@@ -39,9 +40,6 @@ __all__ = ["DEMO_USERS", "OPTIONS", "ConfigError", "Option", "Settings", "attr",
 DEMO_USERS: tuple[tuple[str, str], ...] = (("alice", "alice"), ("bob", "bob"))
 #: plural names the fixture and the TOML file accept for repeatable options
 PLURALS = {"domains": "domain", "users": "user", "admins": "admin"}
-
-#: The kinds of ``--contact-address`` (XEP-0157).
-CONTACT_KINDS = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
 
 
 @dataclass
@@ -105,8 +103,8 @@ class Settings:
     max_components: int = option(100, "external components connected at once")
     data_dir: str | None = option(
         None, "keep accounts, rosters, offline messages, archive, push registrations, PEP data "
-        "(nodes, items, private XML, vCards) and the generated certificate in this directory "
-        "(SQLite) [default: memory only]")
+        "(nodes, items, subscriptions, private XML, vCards), rooms, pubsub nodes and the "
+        "generated certificate in this directory (SQLite) [default: memory only]")
     max_offline: int = option(
         1000, "offline messages kept per account (XEP-0160); more bounce service-unavailable",
         min=1)
@@ -119,6 +117,8 @@ class Settings:
     pep_max_item_size: int = option(
         131072, "bytes of one PEP item's payload (also private XML, vCards and group chat "
         "rooms' vCards); larger: not-acceptable/payload-too-big", min=1)
+    pep_max_subscriptions: int = option(
+        1000, "explicit subscriptions per PEP node (XEP-0060 §6.1); more: policy-violation", min=1)
     push_on_archive: bool = option(
         False, "also push when a message is archived for a registration whose session is not live "
         "(Prosody/ejabberd behaviour; makes AWAY/XA moot)")
@@ -151,6 +151,18 @@ class Settings:
     muc_rate: int = option(
         10, "groupchat messages per second per occupant (more: policy-violation; 0: no limit)",
         min=0)
+    pubsub_jid: str | None = option(
+        None, "JID of the in-process publish-subscribe service (XEP-0060) [default: "
+        "pubsub.DOMAIN]", domain=True)
+    pubsub_max_nodes: int = option(1000, "nodes on the pubsub service; more: not-allowed", min=1)
+    pubsub_max_owned_nodes: int = option(
+        100, "pubsub nodes one account may own; creating more: not-allowed", min=1)
+    pubsub_max_items: int = option(
+        1000, "items kept per pubsub node; pubsub#max_items 'max' means this", min=1)
+    pubsub_max_item_size: int = option(
+        65536, "bytes of one pubsub item's payload; larger: not-acceptable/payload-too-big", min=1)
+    pubsub_max_subscriptions: int = option(
+        1000, "subscriptions per pubsub node; more: policy-violation", min=1)
     resume_timeout: int = option(
         300, "seconds a dropped stream-management session stays resumable (XEP-0198)", min=1)
     resume_timeout_push: int = option(
@@ -314,6 +326,7 @@ class Settings:
         self.push_jid = self.push_jid or f"push.{self.domain}"
         self.muc_jid = self.muc_jid or f"conference.{self.domain}"
         self.upload_jid = self.upload_jid or f"upload.{self.domain}"
+        self.pubsub_jid = self.pubsub_jid or f"pubsub.{self.domain}"
         if self.no_http:
             self.http = None
         elif self.http and self.http.startswith("tcp:") and "interface=" not in self.http:
@@ -333,6 +346,9 @@ class Settings:
                               "(pushing on archive needs the archive)")
         if "muc" not in self.disabled and self.muc_jid in (self.domain, self.push_jid):
             raise ConfigError(f"--muc-jid {self.muc_jid}: that JID is already served")
+        if "pubsub" not in self.disabled and self.pubsub_jid in (
+                self.domain, self.push_jid, self.muc_jid, self.upload_jid):
+            raise ConfigError(f"--pubsub-jid {self.pubsub_jid}: that JID is already served")
         if self.http_url is not None:
             if not self.http_url.startswith(("http://", "https://")):
                 raise ConfigError(f"--http-url {self.http_url!r}: expected http://... or "
@@ -348,7 +364,7 @@ class Settings:
         self.component_secrets = dict(self._component(spec) for spec in self.component)
         self.contact_addresses = {}
         for spec in self.contact_address:
-            kind, uri = self._contact_address(spec)
+            kind, uri = contact_address(spec, self.domain)
             self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
         self.users = {domain: {} for domain in self.domains}
         for spec in self.user:
@@ -362,19 +378,20 @@ class Settings:
         self.auth_modes = switches.auth_modes(self)
         self.auth_mode = self.auth_modes[self.domain]
         for domain in self.domains[1:]:
-            for served in ("push_jid", "muc_jid", "upload_jid"):
+            for served in ("push_jid", "muc_jid", "upload_jid", "pubsub_jid"):
                 if getattr(self, served) == domain:
                     raise ConfigError(f"--domain {domain}: that JID is already served "
                                       f"(--{served.replace('_', '-')})")
 
     def for_domain(self, domain: str) -> Settings:
         """The settings of one served domain: its accounts and authentication mode, and its
-        services at ``push.``, ``conference.`` and ``upload.`` (``--push-jid``, ``--muc-jid``
-        and ``--upload-jid`` name the first domain's)."""
+        services at ``push.``, ``conference.``, ``upload.`` and ``pubsub.`` (``--push-jid``,
+        ``--muc-jid``, ``--upload-jid`` and ``--pubsub-jid`` name the first domain's)."""
         if domain == self.domain:
             return self
         return replace(self, domain=domain, push_jid=f"push.{domain}",
                        muc_jid=f"conference.{domain}", upload_jid=f"upload.{domain}",
+                       pubsub_jid=f"pubsub.{domain}",
                        accounts=self.users[domain], auth_mode=self.auth_modes[domain])
 
     def _component(self, spec: str) -> tuple[str, str]:
@@ -387,19 +404,11 @@ class Settings:
                                      and "appserver" not in self.disabled):
             raise ConfigError(f"--component {name}: that domain is served in-process "
                               "(use --no-push-component to serve the push JID externally)")
-        if domain == self.muc_jid and "muc" not in self.disabled:
-            raise ConfigError(f"--component {name}: that domain is served in-process "
-                              "(use --no-muc to serve the group chat JID externally)")
+        for served, feature in ((self.muc_jid, "muc"), (self.pubsub_jid, "pubsub")):
+            if domain == served and feature not in self.disabled:
+                raise ConfigError(f"--component {name}: that domain is served in-process "
+                                  f"(use --disable {feature} to serve it externally)")
         return domain, secret
-
-    def _contact_address(self, spec: str) -> tuple[str, str]:
-        """``--contact-address KIND=URI``: (kind, URI) (XEP-0157)."""
-        kind, sep, uri = str(spec).partition("=")
-        if not sep or kind not in CONTACT_KINDS or ":" not in uri:
-            raise ConfigError(f"--contact-address {spec!r}: expected KIND=URI with KIND one "
-                              f"of {', '.join(CONTACT_KINDS)} (e.g. admin=xmpp:admin@"
-                              f"{self.domain})")
-        return kind, uri
 
     def _admin(self, spec: str) -> str:
         """``--admin JID``: the prepared bare JID of an account on a served domain (its

@@ -49,6 +49,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("sos", "minixmpp.im.sos"),  # XEP-0455: outage status (the form, the document)
     ("appserver", "minixmpp.push.appserver"),  # the in-process push App Server
     ("muc", "minixmpp.muc"),  # XEP-0045
+    ("pubsub", "minixmpp.pubsub"),  # XEP-0060 at pubsub.DOMAIN
     ("upload", "minixmpp.upload"),  # XEP-0363
     ("proxy65", "minixmpp.proxy65"),  # XEP-0065: the SOCKS5 bytestream proxy
     ("websocket", "minixmpp.c2s.websocket"),  # RFC 7395

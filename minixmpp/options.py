@@ -201,6 +201,19 @@ def turn(spec: str) -> tuple[str, int, str]:
     return (*host_port("turn", host), secret)
 
 
+#: The kinds of ``--contact-address`` (XEP-0157).
+CONTACT_KINDS = ("abuse", "admin", "feedback", "sales", "security", "status", "support")
+
+
+def contact_address(spec: str, domain: str) -> tuple[str, str]:
+    """``--contact-address KIND=URI``: (kind, URI) (XEP-0157)."""
+    kind, sep, uri = str(spec).partition("=")
+    if not sep or kind not in CONTACT_KINDS or ":" not in uri:
+        raise ConfigError(f"--contact-address {spec!r}: expected KIND=URI with KIND one "
+                          f"of {', '.join(CONTACT_KINDS)} (e.g. admin=xmpp:admin@{domain})")
+    return kind, uri
+
+
 def http_host(value: str) -> str:
     """``--http-host NAME``: a host name or address (IPv6 with or without brackets), without
     scheme or port; its canonical form (``guard.host_name``)."""

@@ -5,7 +5,7 @@ subscriptions) with Twisted's parser, which fails with an ``IndexError`` on an e
 domain label, and an unexpected exception in its parsing is a logged traceback and
 ``internal-server-error``. Here a JID that RFC 7622 forbids is ``bad-request`` with
 ``<invalid-jid/>`` (XEP-0060 §6.1.3.1) and anything else wokkel cannot parse is
-``bad-request``. PEP and the in-process App Server are built on it.
+``bad-request``. PEP, the pubsub service and the in-process App Server are built on it.
 """
 
 from __future__ import annotations
@@ -51,3 +51,19 @@ class PubSubEdge(pubsub.PubSubService):
             raise error.StanzaError("bad-request", text=f"cannot parse the request: {e}"
                                     ) from None
         return super()._onPubSubRequest(iq)
+
+    def _toResponse_subscribe(self, result: object, resource: object,
+                              request: pubsub.PubSubRequest) -> domish.Element:
+        """A resource may answer a subscribe with the whole ``<pubsub/>`` (XEP-0060
+        §6.3.6: the subscription and its options form)."""
+        if isinstance(result, domish.Element):
+            return result
+        return super()._toResponse_subscribe(result, resource, request)
+
+    def _toResponse_items(self, result: object, resource: object,
+                          request: pubsub.PubSubRequest) -> domish.Element:
+        """A resource may answer an items request with the whole ``<pubsub/>`` (XEP-0060
+        §6.5.4: the items and their XEP-0059 ``<set/>``)."""
+        if isinstance(result, domish.Element):
+            return result
+        return super()._toResponse_items(result, resource, request)

@@ -328,7 +328,7 @@ async def test_disco_shows_pep_on_the_account_and_readable_nodes_only(server) ->
               "access-whitelist", "access-roster", "multi-items", "item-ids",
               "filtered-notifications", "retract-items", "purge-nodes", "publish"):
         assert f"http://jabber.org/protocol/pubsub#{f}" in features
-    assert "http://jabber.org/protocol/pubsub#subscribe" not in features  # not built
+    assert "http://jabber.org/protocol/pubsub#subscribe" in features  # XEP-0060 §6.1
     server_info = await carol["xep_0030"].get_info(jid="localhost")
     assert not [i for i in server_info["disco_info"]["identities"] if i[0] == "pubsub"]
     items = await carol["xep_0030"].get_items(jid="alice@localhost")

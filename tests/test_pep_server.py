@@ -71,7 +71,7 @@ BAD = [
     ("<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='n' jid='a@b@c'/>"
      "</pubsub>", "set", "bad-request"),
     ("<pubsub xmlns='http://jabber.org/protocol/pubsub'><subscribe node='n' "
-     "jid='alice@localhost'/></pubsub>", "set", "feature-not-implemented"),
+     "jid='alice@localhost'/></pubsub>", "set", "item-not-found"),  # no such node
     ("<pubsub xmlns='http://jabber.org/protocol/pubsub'><unknown-verb/></pubsub>", "set",
      "feature-not-implemented"),
     ("<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='n'><x "

@@ -234,10 +234,12 @@ class BlockingHandler(Discoverable, XMPPHandler, IQHandlerMixin):
 
 def build(ctx: Context) -> Feature:
     """The ``blocking`` feature: a delivery stage for messages (before the archive), a
-    guard for IQs and presence, a filter on the presence the server sends, the IQs."""
+    guard for IQs and presence, a filter on the presence the server sends, the IQs; it
+    provides ``blocks(user, jid)`` (PEP sends a blocked subscriber no notifications)."""
     blocking = Blocking(ctx.storage.blocking, ctx.domain, ctx.local.route)
     return Feature("blocking", service=blocking,
                    handlers=(BlockingHandler(blocking, ctx.sessions, ctx.storage.rosters),),
                    stages=(blocking,), guards=(blocking,),
                    presence_filters=(blocking.presence_route,),
+                   provides={"blocks": blocking.blocks},
                    forget=lambda user: ctx.storage.blocking.unblock(user, None))

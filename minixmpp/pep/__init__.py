@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
 
 def build(ctx: Context) -> Feature:
-    """The ``pep`` feature: the pubsub protocol on bare JIDs, private XML, bookmarks and
-    vCards; an available-presence listener (own resources, their ``<c/>``) and a presence
-    observer (contacts' resources, XEP-0153 hashes, approvals)."""
+    """The ``pep`` feature: the pubsub protocol on bare JIDs (explicit subscriptions and
+    affiliations included), private XML, bookmarks and vCards; an available-presence
+    listener (own resources, their ``<c/>``) and a presence observer (contacts'
+    resources, XEP-0153 hashes, approvals). Forgetting an account drops its nodes with
+    their subscribers and its own subscriptions to other accounts' nodes."""
     from minixmpp.feature import Feature
     from minixmpp.pep.bookmarks import Bookmarks
     from minixmpp.pep.presence import PepPresence
@@ -28,9 +30,16 @@ def build(ctx: Context) -> Feature:
     from minixmpp.pep.vcard import VCardHandler
 
     s, storage = ctx.settings, ctx.storage
-    limits = Limits(s.pep_max_items, s.pep_max_nodes, s.pep_max_item_size)
+    limits = Limits(s.pep_max_items, s.pep_max_nodes, s.pep_max_item_size,
+                    s.pep_max_subscriptions)
+
+    def blocks(user: str, peer: str) -> bool:
+        blocking = ctx.provided("blocks")  # XEP-0191, when that feature is on
+        return blocking is not None and blocking(user, peer)
+
     resource = PEPResource(ctx.domain, storage.pep, storage.rosters, ctx.sessions,
-                           ctx.reactor, ctx.local.route, limits)
+                           ctx.reactor, ctx.local.route, limits,
+                           storage.pep_subscriptions, blocks)
     bookmarks = Bookmarks(resource)
     vcard = VCardHandler(storage.private, resource, limits.item_size)
     resource.changed = (bookmarks.changed, vcard.changed)

@@ -1,9 +1,12 @@
-"""Who may read a PEP node (XEP-0060 §4.5 access models; XEP-0163 §4.2 and §6).
+"""Who may read a PEP node or subscribe to it (XEP-0060 §4.5 access models, §6.1.3 and
+§6.5.9 refusals; XEP-0163 §4.2 and §6).
 
-The owner always may. ``open``: anyone. ``presence``: contacts subscribed to the owner's
-presence (the owner's roster item is ``from`` or ``both``). ``roster``: those contacts in
-one of ``pubsub#roster_groups_allowed``. ``whitelist``: the owner only (there are no
-affiliations to add others; XEP-0223 private data).
+The owner always may, an ``outcast`` never (``forbidden``), a ``member`` always (the
+owner made it one, XEP-0060 §8.9). Otherwise the model decides: ``open``: anyone.
+``presence``: contacts subscribed to the owner's presence (the owner's roster item is
+``from`` or ``both``). ``roster``: those contacts in one of
+``pubsub#roster_groups_allowed``. ``whitelist``: members only (XEP-0223 private data has
+none).
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from minixmpp.storage.interfaces import IRosterStore
 
 
 def check(rosters: IRosterStore, owner: str, owner_bare: str, requester_bare: str,
-          config: dict[str, str]) -> None:
-    """Raise the XEP-0060 §6.5.9 error if ``requester_bare`` may not read."""
+          config: dict[str, str], affiliation: str = "none") -> None:
+    """Raise the XEP-0060 error if ``requester_bare`` may not read or subscribe."""
     if requester_bare == owner_bare:
+        return
+    if affiliation == "outcast":
+        raise PepError("forbidden", text="the owner blocked you from this node")
+    if affiliation == "member":
         return
     c = effective(config)
     model = c["pubsub#access_model"]
@@ -34,9 +41,9 @@ def check(rosters: IRosterStore, owner: str, owner_bare: str, requester_bare: st
 
 
 def allowed(rosters: IRosterStore, owner: str, owner_bare: str, requester_bare: str,
-            config: dict[str, str]) -> bool:
+            config: dict[str, str], affiliation: str = "none") -> bool:
     try:
-        check(rosters, owner, owner_bare, requester_bare, config)
+        check(rosters, owner, owner_bare, requester_bare, config, affiliation)
     except PepError:
         return False
     return True

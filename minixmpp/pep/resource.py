@@ -1,10 +1,13 @@
 """The PEP rules (XEP-0163) as a wokkel ``PubSubResource``, as Idavoll's backend is.
 
 The service (``PubSubService``) parses each request; this resource checks it against the
-account that owns the bare JID (only the owner publishes, configures, retracts, purges or
-deletes; readers pass the node's access model), keeps nodes and items in an
-``IPepStore`` and sends notifications to the available resources that asked for them
-with ``NODE+notify`` in their capabilities (XEP-0163 §4.3).
+account that owns the bare JID (only the owner publishes, configures, retracts, purges,
+deletes and sets affiliations: XEP-0163 §3.2, one publisher per node; readers and
+subscribers pass the node's access model and their affiliation, ``member`` or
+``outcast``), keeps nodes and items in an ``IPepStore`` and affiliations and
+subscriptions in an ``ISubscriptionStore`` (the service: the account's bare JID).
+Subscriptions are XEP-0060's verbs (``pubsub.membership``); notifications and presence
+are ``pep.notify``'s.
 """
 
 from __future__ import annotations
@@ -24,10 +27,19 @@ from minixmpp import ns
 from minixmpp.forms import form_type, multi_values
 from minixmpp.pep import access, config
 from minixmpp.pep.caps import CapsCache
-from minixmpp.pep.errors import PepError, refuse, stanza_error
-from minixmpp.sessions import Session, SessionManager
+from minixmpp.pep.errors import PepError, refuse, unsupported
+from minixmpp.pep.notify import PEPNotifications
+from minixmpp.pubsub.errors import edge as _edge
+from minixmpp.pubsub.membership import Membership
+from minixmpp.sessions import SessionManager
 from minixmpp.stanza import parse
-from minixmpp.storage.interfaces import IPepStore, IRosterStore, PepItem, PepNode
+from minixmpp.storage.interfaces import (
+    IPepStore,
+    IRosterStore,
+    ISubscriptionStore,
+    PepItem,
+    PepNode,
+)
 
 #: a callback gets (owner, node, item) after a publish, or (owner, node, None) after a
 #: retract, purge or delete
@@ -36,43 +48,47 @@ Changed = Callable[[str, str, PepItem | None], None]
 
 @dataclass(frozen=True)
 class Limits:
-    """``--pep-max-items``, ``--pep-max-nodes``, ``--pep-max-item-size``."""
+    """``--pep-max-items``, ``--pep-max-nodes``, ``--pep-max-item-size``,
+    ``--pep-max-subscriptions``."""
 
     items: int = 256
     nodes: int = 256
     item_size: int = 131072
+    subscriptions: int = 1000
 
 
-def _edge(method: Callable[..., Any]) -> Callable[..., defer.Deferred]:
-    """Run a rule; a :class:`PepError` becomes its stanza error (the protocol edge)."""
-    def run(self: PEPResource, request: pubsub.PubSubRequest) -> defer.Deferred:
-        try:
-            return defer.succeed(method(self, request))
-        except PepError as e:
-            return defer.fail(stanza_error(e))
-    run.__name__ = method.__name__
-    run.__doc__ = method.__doc__
-    return run
-
-
-class PEPResource(pubsub.PubSubResource):
+class PEPResource(PEPNotifications, Membership, pubsub.PubSubResource):
     """Nodes on ``user@domain``, owned by that account."""
 
     log = Logger()
     discoIdentity = disco.DiscoIdentity("pubsub", "pep")
+    #: XEP-0060 §10 (the registry's names), exactly what the rules implement; the access
+    #: models supported are all listed (as ejabberd; Prosody lists the default only)
     features = ["access-open", "access-presence", "access-roster", "access-whitelist",
-                "auto-create", "auto-subscribe", "config-node", "create-and-configure",
-                "create-nodes", "delete-items", "delete-nodes", "filtered-notifications",
-                "item-ids",
-                "last-published", "multi-items", "persistent-items", "presence-notifications",
-                "publish", "publish-options", "purge-nodes", "retract-items",
-                "retrieve-default", "retrieve-items"]
+                "auto-create", "auto-subscribe", "config-node", "config-node-max",
+                "create-and-configure", "create-nodes", "delete-items", "delete-nodes",
+                "filtered-notifications", "item-ids", "last-published",
+                "manage-subscriptions", "member-affiliation", "meta-data",
+                "modify-affiliations", "multi-items", "outcast-affiliation",
+                "persistent-items", "presence-notifications", "publish", "publish-options",
+                "purge-nodes", "retract-items", "retrieve-affiliations", "retrieve-default",
+                "retrieve-items", "retrieve-subscriptions", "subscribe",
+                "subscription-notifications", "subscription-options"]
+    #: XEP-0163 §3.2: the account is the one publisher of its nodes
+    settable = ("member", "outcast")
 
     def __init__(self, domain: str, store: IPepStore, rosters: IRosterStore,
                  sessions: SessionManager, reactor: Any,
-                 send: Callable[[domish.Element], None], limits: Limits = Limits()) -> None:
+                 send: Callable[[domish.Element], None], limits: Limits = Limits(),
+                 members: ISubscriptionStore | None = None,
+                 blocks: Callable[[str, str], bool] = lambda user, peer: False) -> None:
+        from minixmpp.storage.memory import MemorySubscriptionStore
+
         self.domain = domain
         self.store = store
+        self.members = members if members is not None else MemorySubscriptionStore()
+        self.max_subscriptions = limits.subscriptions
+        self.blocks = blocks
         self.rosters = rosters
         self.sessions = sessions
         self.clock: Callable[[], float] = reactor.seconds
@@ -125,13 +141,57 @@ class PEPResource(pubsub.PubSubResource):
         self.store.put_node(owner, node)
         return node
 
-    @staticmethod
-    def _item_element(item: PepItem, payload: bool = True) -> pubsub.Item:
-        return pubsub.Item(item.id, item.payload if payload else None)
-
-    def readable(self, owner: str, node: PepNode, requester_bare: str) -> bool:
+    def readable(self, owner: str, node: PepNode, requester_bare: str,
+                 affiliations: dict[str, str] | None = None) -> bool:
+        if affiliations is None:
+            affiliations = self.members.affiliations(self.bare(owner), node.name)
         return access.allowed(self.rosters, owner, self.bare(owner), requester_bare,
-                              node.config)
+                              node.config, affiliations.get(requester_bare, "none"))
+
+    # -- Membership: what subscriptions and affiliations are on PEP (XEP-0163 §4) -------
+
+    def service_of(self, request: pubsub.PubSubRequest) -> str:
+        return self.bare(self._owner(request))
+
+    def service_jid(self, service: str) -> str:
+        return service
+
+    def _user(self, service: str) -> str:
+        return service.partition("@")[0]
+
+    def existing(self, service: str, name: str) -> PepNode:
+        return self._node(self._user(service), name)
+
+    def affiliation(self, service: str, node: PepNode, bare: str) -> str:
+        if bare == service:
+            return "owner"
+        return super().affiliation(service, node, bare)
+
+    def admit(self, service: str, node: PepNode, bare: str) -> str:
+        """The node's access model against the roster, as for reading (§6.1.3.2–4)."""
+        access.check(self.rosters, self._user(service), service, bare, node.config,
+                     self.affiliation(service, node, bare))
+        return "subscribed"
+
+    def on_subscribed(self, service: str, node: PepNode, subscription: Any) -> None:
+        """XEP-0163 §4.3.2: a new subscriber gets the last published item."""
+        self.send_last(self._user(service), subscription.jid, {node.name},
+                       "on_sub", "on_sub_and_presence")
+
+    def node_affiliations(self, service: str, node: PepNode) -> dict[str, str]:
+        return {service: "owner", **super().node_affiliations(service, node)}
+
+    def entity_affiliations(self, service: str, bare: str) -> dict[str, str]:
+        if bare == service:
+            return {n.name: "owner" for n in self.store.nodes(self._user(service))}
+        return super().entity_affiliations(service, bare)
+
+    def check_affiliations(self, service: str, node: PepNode, changes: dict[str, str]
+                           ) -> None:
+        if service in changes:
+            raise PepError("not-acceptable", text="the account is its nodes' one owner")
+        if "owner" in changes.values():
+            raise unsupported("owner-affiliation", "a PEP node has one owner: the account")
 
     # -- wokkel PubSubResource: requests -----------------------------------------------
 
@@ -209,6 +269,7 @@ class PEPResource(pubsub.PubSubResource):
         node = self._node(owner, request.nodeIdentifier)
         node.config.update(config.parse(self._fields(request.options), self.limits.items))
         self.store.put_node(owner, node)
+        self.revoke(self.bare(owner), node)  # XEP-0163 §7.1: lost access, no subscription
         keep = config.keep(node.config, self.limits.items)
         items = self.store.items(owner, node.name)
         for item in items[:max(0, len(items) - keep)]:
@@ -223,7 +284,8 @@ class PEPResource(pubsub.PubSubResource):
             raise PepError("bad-request", text="max_items is a positive integer")
         node = self._node(owner, request.nodeIdentifier)
         sender = request.sender.userhost() if request.sender else ""
-        access.check(self.rosters, owner, self.bare(owner), sender, node.config)
+        access.check(self.rosters, owner, self.bare(owner), sender, node.config,
+                     self.affiliation(self.bare(owner), node, sender))
         stored = self.store.items(owner, node.name)
         if request.itemIdentifiers:
             wanted = set(request.itemIdentifiers)
@@ -332,6 +394,7 @@ class PEPResource(pubsub.PubSubResource):
     def delete_node(self, owner: str, node: PepNode) -> None:
         targets = self.targets(owner, node)
         self.store.delete_node(owner, node.name)
+        self.members.drop_node(self.bare(owner), node.name)
         if config.effective(node.config)["pubsub#notify_delete"] == "true":
             self._broadcast(owner, node, lambda e: e.addElement("delete").__setitem__(
                 "node", node.name), targets)
@@ -340,125 +403,6 @@ class PEPResource(pubsub.PubSubResource):
     def _changed(self, owner: str, name: str, item: PepItem | None) -> None:
         for callback in self.changed:
             callback(owner, name, item)
-
-    # -- notifications (XEP-0163 §4.3, XEP-0060 §7.1.2) -----------------------------------
-
-    def targets(self, owner: str, node: PepNode) -> list[str]:
-        """Available resources, of the owner or of others that sent it presence, that
-        asked for ``NODE+notify`` and may read the node."""
-        out = []
-        own = [s.jid.full() for s in self.sessions.available(owner)]
-        for full in own + sorted(self.recipients.get(owner, ())):
-            if node.name not in self.interests.get((owner, full), ()):
-                continue
-            if self.readable(owner, node, full.split("/", 1)[0]):
-                out.append(full)
-        return out
-
-    def _message(self, owner: str, to: str) -> tuple[domish.Element, domish.Element]:
-        message = domish.Element((None, "message"))
-        message["from"], message["to"], message["type"] = self.bare(owner), to, "headline"
-        message["id"] = uuid.uuid4().hex[:12]
-        return message, message.addElement((ns.PUBSUB_EVENT, "event"))
-
-    def _broadcast(self, owner: str, node: PepNode, fill: Callable[[domish.Element], Any],
-                   targets: list[str] | None = None) -> None:
-        for to in self.targets(owner, node) if targets is None else targets:
-            message, event = self._message(owner, to)
-            fill(event)
-            self.notifications_sent += 1
-            self.send(message)
-
-    def notify(self, owner: str, node: PepNode, item: PepItem,
-               targets: list[str] | None = None) -> None:
-        c = config.effective(node.config)
-        if c["pubsub#deliver_notifications"] == "false":
-            return
-        payload = c["pubsub#deliver_payloads"] == "true"
-
-        def fill(event: domish.Element) -> None:
-            items = event.addElement("items")
-            items["node"] = node.name
-            element = self._item_element(item, payload)
-            element.uri = ns.PUBSUB_EVENT
-            items.addChild(element)
-        self._broadcast(owner, node, fill, targets)
-
-    def _interest(self, owner: str, full: str) -> None:
-        """Capabilities known: remember the interests; the last item of every node
-        newly of interest goes out (XEP-0163 §4.3.2, on presence)."""
-        if not self._present(owner, full):
-            return
-        wanted = frozenset(f[:-len("+notify")] for f in self.caps.features(full)
-                           if f.endswith("+notify"))
-        old = self.interests.get((owner, full), frozenset())
-        self.interests[(owner, full)] = wanted
-        self.send_last(owner, full, wanted - old, "on_sub_and_presence")
-
-    def _present(self, owner: str, full: str) -> bool:
-        if full in self.recipients.get(owner, ()):
-            return True
-        session = self.sessions.get(JID(full))
-        return session is not None and session.available and session.user == owner
-
-    def send_last(self, owner: str, full: str, names: frozenset[str] | set[str],
-                  *when: str) -> None:
-        """The newest item of each node in ``names`` whose ``send_last_published_item``
-        is one of ``when``, if ``full`` may read it."""
-        for name in sorted(names):
-            node = self.store.node(owner, name)
-            if node is None or config.effective(node.config)[
-                    "pubsub#send_last_published_item"] not in when:
-                continue
-            if not self.readable(owner, node, full.split("/", 1)[0]):
-                continue
-            items = self.store.items(owner, name)
-            if items:
-                self.notify(owner, node, items[-1], [full])
-
-    # -- presence events (hooks in im/presence.py) ---------------------------------------
-
-    def own_available(self, session: Session, initial: bool) -> None:
-        assert session.presence is not None
-        owner, full = session.user, session.jid.full()
-        if initial:
-            self.interests.pop((owner, full), None)
-        self.caps.observe(full, session.presence, self.bare(owner),
-                          lambda: self._interest(owner, full))
-
-    def own_unavailable(self, session: Session) -> None:
-        self.interests.pop((session.user, session.jid.full()), None)
-        self.caps.forget(session.jid.full())
-
-    def inbound(self, stanza: domish.Element, owner: str) -> None:
-        """Presence from someone else to the owner's bare JID."""
-        full = stanza.getAttribute("from", "")
-        if "/" not in full:
-            return
-        ptype = stanza.getAttribute("type")
-        if ptype is None:
-            self.recipients.setdefault(owner, set()).add(full)
-            self.caps.observe(full, stanza, self.bare(owner),
-                              lambda: self._interest(owner, full))
-        elif ptype in ("unavailable", "error"):
-            gone = self.recipients.get(owner, set())
-            gone.discard(full)
-            if not gone:
-                self.recipients.pop(owner, None)
-            self.interests.pop((owner, full), None)
-
-    def subscribed(self, owner: str, contact: str) -> None:
-        """The owner approved ``contact``: the last items go out (XEP-0060 §6.1.7)."""
-        for full in sorted(self.recipients.get(owner, ())):
-            if full.split("/", 1)[0] == contact:
-                self.send_last(owner, full, self.interests.get((owner, full), frozenset()),
-                               "on_sub", "on_sub_and_presence")
-
-    def forget(self, owner: str) -> None:
-        """The account is gone (its stored nodes are dropped by the caller)."""
-        self.recipients.pop(owner, None)
-        for key in [k for k in self.interests if k[0] == owner]:
-            del self.interests[key]
 
 
 def parse_payload(item: PepItem) -> domish.Element:

@@ -1,6 +1,7 @@
 """Storage behind small interfaces (accounts, rosters, offline messages, archive, push
 registrations, PEP, private XML, uploads, block lists, last activity, FAST tokens, group
-chat rooms, archiving preferences): in memory by default, SQLite with ``--data-dir``."""
+chat rooms, archiving preferences, the pubsub service, pubsub subscriptions and
+affiliations): in memory by default, SQLite with ``--data-dir``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from minixmpp.storage.interfaces import (
     IPushStore,
     IRoomStore,
     IRosterStore,
+    ISubscriptionStore,
     ITokenStore,
     IUploadStore,
     StorageError,
@@ -43,6 +45,11 @@ class Storage:
     rooms: IRoomStore | None = None  # group chat (minixmpp.muc)
     room_archive: IArchiveStore | None = None
     archive_prefs: IArchivePrefsStore | None = None  # XEP-0441
+    #: affiliations and subscriptions of PEP nodes (service: the account's bare JID)
+    pep_subscriptions: ISubscriptionStore | None = None
+    #: the pubsub service (minixmpp.pubsub): nodes and items by its JID, and theirs
+    pubsub: IPepStore | None = None
+    pubsub_subscriptions: ISubscriptionStore | None = None
     db: Any = None
 
     def close(self) -> None:
@@ -67,11 +74,15 @@ def open_storage(data_dir: str | None) -> Storage:
                        tokens=memory.MemoryTokenStore(),
                        rooms=memory.MemoryRoomStore(),
                        room_archive=memory.MemoryArchiveStore(),
-                       archive_prefs=memory.MemoryArchivePrefsStore())
+                       archive_prefs=memory.MemoryArchivePrefsStore(),
+                       pep_subscriptions=memory.MemorySubscriptionStore(),
+                       pubsub=memory.MemoryPepStore(),
+                       pubsub_subscriptions=memory.MemorySubscriptionStore())
     import sqlite3
 
     from minixmpp.storage import sqlite
     from minixmpp.storage.schema import connect
+    from minixmpp.storage.sqlite_pubsub import SQLitePepStore, SQLiteSubscriptionStore
 
     try:
         db = connect(data_dir)
@@ -79,7 +90,7 @@ def open_storage(data_dir: str | None) -> Storage:
         raise StorageError(str(e)) from e
     return Storage(sqlite.SQLiteAccountStore(db), sqlite.SQLiteRosterStore(db),
                    sqlite.SQLiteOfflineStore(db), sqlite.SQLiteArchiveStore(db),
-                   sqlite.SQLitePushStore(db), pep=sqlite.SQLitePepStore(db),
+                   sqlite.SQLitePushStore(db), pep=SQLitePepStore(db),
                    private=sqlite.SQLitePrivateStore(db),
                    uploads=sqlite.SQLiteUploadStore(db),
                    blocking=sqlite.SQLiteBlockStore(db),
@@ -87,4 +98,7 @@ def open_storage(data_dir: str | None) -> Storage:
                    tokens=sqlite.SQLiteTokenStore(db),
                    rooms=sqlite.SQLiteRoomStore(db),
                    room_archive=sqlite.SQLiteArchiveStore(db, "muc_archive"),
-                   archive_prefs=sqlite.SQLiteArchivePrefsStore(db), db=db)
+                   archive_prefs=sqlite.SQLiteArchivePrefsStore(db),
+                   pep_subscriptions=SQLiteSubscriptionStore(db, "pep"),
+                   pubsub=SQLitePepStore(db, "pubsub"),
+                   pubsub_subscriptions=SQLiteSubscriptionStore(db, "pubsub"), db=db)

@@ -246,7 +246,8 @@ class PepItem:
 
 
 class IPepStore(Protocol):
-    """PEP nodes and items per account (XEP-0163); items oldest first."""
+    """PEP nodes and items per account (XEP-0163), or the pubsub service's by its JID;
+    items oldest first."""
 
     def nodes(self, user: str) -> list[PepNode]: ...
 
@@ -269,6 +270,56 @@ class IPepStore(Protocol):
     def purge(self, user: str, name: str) -> None: ...
 
     def drop(self, user: str) -> None: ...
+
+
+@dataclass
+class NodeSubscription:
+    """One subscription to a pubsub node (XEP-0060 §4.2): the JID as subscribed (bare or
+    full), its state and its options (``pubsub#subscribe_options`` values, §6.3)."""
+
+    jid: str
+    state: str = "subscribed"  # subscribed | pending (an ``authorize`` node, §6.1.4)
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bare(self) -> str:
+        return self.jid.split("/", 1)[0]
+
+
+class ISubscriptionStore(Protocol):
+    """Affiliations and subscriptions of pubsub nodes (XEP-0060 §4.1, §4.2) by service
+    (a PEP service: the account's bare JID; the pubsub service: its JID) and node.
+    Affiliations are by bare JID, subscriptions by the JID as subscribed, oldest first."""
+
+    def affiliations(self, service: str, node: str) -> dict[str, str]: ...
+
+    def set_affiliation(self, service: str, node: str, jid: str,
+                        affiliation: str | None) -> None:
+        """Set ``jid``'s affiliation; None removes it (``none``, §8.9.3)."""
+
+    def affiliated(self, service: str, jid: str) -> dict[str, str]:
+        """node → affiliation of one bare JID at a service (§5.7)."""
+        ...
+
+    def subscriptions(self, service: str, node: str) -> list[NodeSubscription]: ...
+
+    def subscription(self, service: str, node: str, jid: str) -> NodeSubscription | None: ...
+
+    def subscribe(self, service: str, node: str, subscription: NodeSubscription) -> None:
+        """Add the subscription, or replace the one of its JID (keeping its place)."""
+
+    def unsubscribe(self, service: str, node: str, jid: str) -> bool: ...
+
+    def subscribed(self, service: str, jid: str) -> list[tuple[str, NodeSubscription]]:
+        """(node, subscription) of every JID whose bare JID is ``jid`` at a service (§5.6)."""
+        ...
+
+    def drop_node(self, service: str, node: str) -> None: ...
+
+    def drop_service(self, service: str) -> None: ...
+
+    def forget(self, jid: str) -> None:
+        """A bare JID's affiliations and subscriptions, at every service, are gone."""
 
 
 class IPrivateStore(Protocol):

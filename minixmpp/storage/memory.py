@@ -15,6 +15,7 @@ from minixmpp.storage.interfaces import (
     ArchivedMessage,
     ArchivePrefs,
     FastToken,
+    NodeSubscription,
     NoSuchAccount,
     PepItem,
     PepNode,
@@ -299,6 +300,74 @@ class MemoryPepStore:
     def drop(self, user: str) -> None:
         for name in self._nodes.pop(user, {}):
             self._items.pop((user, name), None)
+
+
+class MemorySubscriptionStore:
+    """Affiliations and subscriptions in dicts by (service, node); copies in and out."""
+
+    def __init__(self) -> None:
+        self._affiliations: dict[tuple[str, str], dict[str, str]] = {}
+        self._subscriptions: dict[tuple[str, str], dict[str, NodeSubscription]] = {}
+
+    @staticmethod
+    def _copy(s: NodeSubscription) -> NodeSubscription:
+        return NodeSubscription(s.jid, s.state, dict(s.options))
+
+    def affiliations(self, service: str, node: str) -> dict[str, str]:
+        return dict(self._affiliations.get((service, node), {}))
+
+    def set_affiliation(self, service: str, node: str, jid: str,
+                        affiliation: str | None) -> None:
+        affs = self._affiliations.setdefault((service, node), {})
+        if affiliation in (None, "none"):
+            affs.pop(jid, None)
+        else:
+            affs[jid] = affiliation
+        if not affs:
+            del self._affiliations[(service, node)]
+
+    def affiliated(self, service: str, jid: str) -> dict[str, str]:
+        return {node: affs[jid] for (s, node), affs in self._affiliations.items()
+                if s == service and jid in affs}
+
+    def subscriptions(self, service: str, node: str) -> list[NodeSubscription]:
+        return [self._copy(s) for s in self._subscriptions.get((service, node), {}).values()]
+
+    def subscription(self, service: str, node: str, jid: str) -> NodeSubscription | None:
+        s = self._subscriptions.get((service, node), {}).get(jid)
+        return self._copy(s) if s else None
+
+    def subscribe(self, service: str, node: str, subscription: NodeSubscription) -> None:
+        self._subscriptions.setdefault((service, node), {})[subscription.jid] = \
+            self._copy(subscription)
+
+    def unsubscribe(self, service: str, node: str, jid: str) -> bool:
+        subs = self._subscriptions.get((service, node), {})
+        gone = subs.pop(jid, None) is not None
+        if not subs:
+            self._subscriptions.pop((service, node), None)
+        return gone
+
+    def subscribed(self, service: str, jid: str) -> list[tuple[str, NodeSubscription]]:
+        return [(node, self._copy(s)) for (svc, node), subs in self._subscriptions.items()
+                if svc == service for s in subs.values() if s.bare == jid]
+
+    def drop_node(self, service: str, node: str) -> None:
+        self._affiliations.pop((service, node), None)
+        self._subscriptions.pop((service, node), None)
+
+    def drop_service(self, service: str) -> None:
+        for table in (self._affiliations, self._subscriptions):
+            for key in [k for k in table if k[0] == service]:
+                del table[key]
+
+    def forget(self, jid: str) -> None:
+        for (service, node), affs in list(self._affiliations.items()):
+            if jid in affs:
+                self.set_affiliation(service, node, jid, None)
+        for (service, node), subs in list(self._subscriptions.items()):
+            for s in [s for s in subs.values() if s.bare == jid]:
+                self.unsubscribe(service, node, s.jid)
 
 
 class MemoryPrivateStore:

@@ -90,10 +90,37 @@ def _archive_prefs(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE archive_prefs (user TEXT PRIMARY KEY, prefs TEXT NOT NULL)")
 
 
+def _pubsub(db: sqlite3.Connection) -> None:
+    """Affiliations and subscriptions of PEP and pubsub nodes (XEP-0060 §4.1, §4.2), and
+    the pubsub service's nodes and items (shaped as PEP's, keyed by the service JID)."""
+    db.executescript("""
+        CREATE TABLE pubsub_nodes (seq INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+                                   node TEXT NOT NULL, config TEXT NOT NULL,
+                                   UNIQUE (user, node));
+        CREATE TABLE pubsub_items (seq INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+                                   node TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL,
+                                   publisher TEXT NOT NULL, ts REAL NOT NULL,
+                                   UNIQUE (user, node, id));
+        CREATE INDEX pubsub_items_node ON pubsub_items (user, node, seq);
+        CREATE TABLE node_affiliations (kind TEXT NOT NULL, service TEXT NOT NULL,
+                                        node TEXT NOT NULL, jid TEXT NOT NULL,
+                                        affiliation TEXT NOT NULL,
+                                        PRIMARY KEY (kind, service, node, jid));
+        CREATE INDEX node_affiliations_jid ON node_affiliations (kind, jid);
+        CREATE TABLE node_subscriptions (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                                         kind TEXT NOT NULL, service TEXT NOT NULL,
+                                         node TEXT NOT NULL, jid TEXT NOT NULL,
+                                         bare TEXT NOT NULL, state TEXT NOT NULL,
+                                         options TEXT NOT NULL,
+                                         UNIQUE (kind, service, node, jid));
+        CREATE INDEX node_subscriptions_bare ON node_subscriptions (kind, bare);
+    """)
+
+
 #: ``MIGRATIONS[n]`` brings a file from version n to n + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _push_extensions, _pep, _v_web,
                                                           _fast_tokens, _muc,
-                                                          _archive_prefs]
+                                                          _archive_prefs, _pubsub]
 VERSION = len(MIGRATIONS)
 
 

@@ -21,8 +21,6 @@ from minixmpp.storage.interfaces import (
     ArchivePrefs,
     FastToken,
     NoSuchAccount,
-    PepItem,
-    PepNode,
     PushRegistration,
     RosterItem,
     ScramCredentials,
@@ -264,67 +262,6 @@ class SQLitePushStore:
 
     def users(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT user FROM push ORDER BY user")]
-
-
-class SQLitePepStore:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def nodes(self, user: str) -> list[PepNode]:
-        return [PepNode(r[0], json.loads(r[1])) for r in self.db.execute(
-            "SELECT node, config FROM pep_nodes WHERE user = ? ORDER BY seq", (user,))]
-
-    def node(self, user: str, name: str) -> PepNode | None:
-        row = self.db.execute("SELECT config FROM pep_nodes WHERE user = ? AND node = ?",
-                              (user, name)).fetchone()
-        return PepNode(name, json.loads(row[0])) if row else None
-
-    def put_node(self, user: str, node: PepNode) -> None:
-        self.db.execute("INSERT INTO pep_nodes (user, node, config) VALUES (?, ?, ?) "
-                        "ON CONFLICT (user, node) DO UPDATE SET config = excluded.config",
-                        (user, node.name, json.dumps(node.config)))
-
-    def delete_node(self, user: str, name: str) -> bool:
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("DELETE FROM pep_items WHERE user = ? AND node = ?", (user, name))
-            return self.db.execute("DELETE FROM pep_nodes WHERE user = ? AND node = ?",
-                                   (user, name)).rowcount > 0
-
-    def items(self, user: str, name: str) -> list[PepItem]:
-        return [PepItem(*r) for r in self.db.execute(
-            "SELECT id, payload, publisher, ts FROM pep_items WHERE user = ? AND node = ? "
-            "ORDER BY seq", (user, name))]
-
-    def item(self, user: str, name: str, item_id: str) -> PepItem | None:
-        row = self.db.execute("SELECT id, payload, publisher, ts FROM pep_items WHERE user = ? "
-                              "AND node = ? AND id = ?", (user, name, item_id)).fetchone()
-        return PepItem(*row) if row else None
-
-    def publish(self, user: str, name: str, item: PepItem, keep: int) -> None:
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("DELETE FROM pep_items WHERE user = ? AND node = ? AND id = ?",
-                            (user, name, item.id))
-            self.db.execute("INSERT INTO pep_items (user, node, id, payload, publisher, ts) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (user, name, item.id, item.payload,
-                                                          item.publisher, item.timestamp))
-            self.db.execute("DELETE FROM pep_items WHERE user = ? AND node = ? AND seq NOT IN "
-                            "(SELECT seq FROM pep_items WHERE user = ? AND node = ? "
-                            "ORDER BY seq DESC LIMIT ?)", (user, name, user, name, keep))
-
-    def retract(self, user: str, name: str, item_id: str) -> bool:
-        return self.db.execute("DELETE FROM pep_items WHERE user = ? AND node = ? AND id = ?",
-                               (user, name, item_id)).rowcount > 0
-
-    def purge(self, user: str, name: str) -> None:
-        self.db.execute("DELETE FROM pep_items WHERE user = ? AND node = ?", (user, name))
-
-    def drop(self, user: str) -> None:
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("DELETE FROM pep_items WHERE user = ?", (user,))
-            self.db.execute("DELETE FROM pep_nodes WHERE user = ?", (user,))
 
 
 class SQLitePrivateStore:
