@@ -115,5 +115,8 @@ class _Captured:
         self.domain = domain
 
     def send(self, stanza: domish.Element) -> None:
-        self.traffic.record("out", f"component {self.domain}", self.domain, stanza)
-        self.xs.send(stanza)
+        xs = self.xs  # serialized once, as the stream would, for the wire and the record
+        text = stanza.toXml(prefixes=xs.prefixes, defaultUri=xs.namespace,
+                            prefixesInScope=list(xs.prefixes.values()))
+        self.traffic.record("out", f"component {self.domain}", self.domain, text)
+        xs.send(text)

@@ -43,7 +43,13 @@ async def test_without_sasl2_xmppjs_logs_in_through_legacy_sasl_and_bind(server,
         "legacy hello", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "NODE_EXTRA_CA_CERTS": str(cert)}, cwd=str(XMPPJS))
     try:
-        message = await bob.next_message(timeout=20)
+        try:
+            message = await bob.next_message(timeout=20)
+        except TimeoutError:
+            proc.kill()
+            out, _ = await proc.communicate()
+            raise AssertionError(f"no message from xmpp.js; it said: {out[-3000:]!r}") \
+                from None
         assert message["body"] == "legacy hello"
         # RFC 6120 §7 binding: the resource the client asked for, not Bind2's tag + a
         # random part (XEP-0386 §3, which the SASL2 test sees)

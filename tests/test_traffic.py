@@ -138,3 +138,58 @@ async def test_websocket_and_component_streams_are_captured(test_server) -> None
     assert (await answered).stream == "component pushapp.localhost"
     app.disconnect()
     await close(bob)
+
+
+async def test_what_came_in_is_kept_byte_for_byte(test_server) -> None:
+    import asyncio
+
+    from tests.helpers import raw_login
+
+    raw = await raw_login(test_server.server, "alice", "raw")
+    mark = test_server.mark()
+    sent = ["<message to='bob@localhost' type=\"chat\" id='m1'><body>Grüße &amp; 😀</body>"
+            "<x xmlns='urn:example'/></message >",
+            "<presence/>",
+            "<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>"]
+    whole = "".join(sent).encode()
+    for i in range(0, len(whole), 7):  # arriving in small pieces, split mid-character
+        raw.send(whole[i:i + 7])
+        await asyncio.sleep(0)
+    await raw.read_until("id='p1'")
+    ins = test_server.traffic("alice@localhost/raw", since=mark, direction="in")
+    assert [e.xml for e in ins] == sent
+    assert ins[0].element.body.children == ["Grüße & 😀"]
+    raw.send("<presence type='unavailable'/></stream:stream>")
+    await raw.read_to_close()
+    last = test_server.traffic("alice@localhost/raw", since=ins[-1].seq, direction="in")
+    assert [e.xml for e in last] == ["<presence type='unavailable'/>"]
+
+
+async def test_credentials_are_masked_in_and_out(test_server) -> None:
+    import base64
+    import re
+
+    from tests.helpers import Raw, plain
+
+    server = test_server.server
+    raw = await Raw.connect(server)
+    await raw.open_stream()
+    raw.send("<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>"
+             f"{plain('alice', 'alice')}</initial-response><user-agent id='"
+             "d4565fa7-4d72-4749-b3d3-740edbf87770'><software>Tester</software>"
+             "</user-agent><request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'"
+             "/></authenticate>")
+    success = await raw.read_until("</success>")
+    token = re.search(r"token='([^']+)'", success)
+    captured = " ".join(e.xml for e in test_server.traffic())
+    assert plain("alice", "alice") not in captured
+    assert base64.b64encode(b"alice").decode() not in captured
+    assert "<software>Tester</software>" in captured  # what is no secret stays
+    if token is not None:
+        assert token.group(1) not in captured and "token='***'" in captured
+    raw.send("<iq type='set' id='r1'><query xmlns='jabber:iq:register'><username>alice"
+             "</username><password>n3w-s3cret</password></query></iq>")
+    await raw.read_until("id='r1'")
+    captured = " ".join(e.xml for e in test_server.traffic())
+    assert "n3w-s3cret" not in captured and "<password>***</password>" in captured
+    raw.close()

@@ -17,7 +17,7 @@ from xml.sax.saxutils import quoteattr
 
 from twisted.words.xish import domish
 
-from minixmpp import ns
+from minixmpp import ns, stanzalog
 from minixmpp.c2s.stream import C2SStream
 
 _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -158,8 +158,9 @@ class FramedStream(C2SStream):
             if text.startswith("<stream:features"):
                 text = text.replace("<stream:features",
                                     f"<stream:features xmlns:stream='{ns.STREAMS}'", 1)
-        if self.authenticator.context.traffic is not None:
-            self.authenticator.captured("out", text)
+        if self.keep_raw:  # traffic capture; a credential is masked
+            self.authenticator.captured("out", stanzalog.masked(obj) if isinstance(
+                obj, domish.Element) and stanzalog.sensitive(obj) else text)
         self.transport.write(text.encode())
 
     def _send_open(self, header: str) -> None:

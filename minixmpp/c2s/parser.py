@@ -9,11 +9,16 @@ that feeds bytes into an ``XmlStream`` gets the same protection by using it.
 from __future__ import annotations
 
 import pyexpat
+import re
 from typing import Any
 
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, xmlstream
 from twisted.words.xish import domish
+
+#: an element's start tag name, and what may follow a name in an end tag (``_take_raw``)
+_TAG = re.compile(rb"<([^\s/>]+)")
+_AFTER_NAME = (b">", b" ", b"\t", b"\r", b"\n")
 
 
 class RestrictedXML(Exception):
@@ -31,6 +36,10 @@ class HardenedStream(xmlstream.XmlStream):
     max_stanza_size = 262144
     max_depth = 100
     _closing = False
+    #: keep each top-level element's bytes as they came (traffic capture, ``traffic.py``):
+    #: ``raw_element`` is the one ``onElement`` is handing on, else None
+    keep_raw = False
+    raw_element: bytes | None = None
 
     def _initializeStream(self) -> None:
         super()._initializeStream()
@@ -39,6 +48,8 @@ class HardenedStream(xmlstream.XmlStream):
         stream.maxStanzaSize = 1 << 62
         self._fed = 0
         self._stanza_start = 0
+        self._raw = bytearray()  # what was fed since _raw_base (keep_raw)
+        self._raw_base = 0
 
         def restricted(*_: Any) -> None:
             raise RestrictedXML()
@@ -73,9 +84,13 @@ class HardenedStream(xmlstream.XmlStream):
             return  # after a stream error nothing more is processed
         self._fed += len(data)
         self.authenticator.activity()
+        if self.keep_raw:
+            self._raw += data
         try:
             self.stream.parse(data)
             stream = self.stream
+            if self.keep_raw and (stream is None or stream.currElem is None):
+                self._trim_raw()
             if (stream is not None and stream.currElem is not None
                     and self._fed - self._stanza_start > self.max_stanza_size):
                 self._too_big()  # an unfinished stanza already over the limit
@@ -97,6 +112,39 @@ class HardenedStream(xmlstream.XmlStream):
     def onElement(self, element: domish.Element) -> None:
         if self._closing or self.stream is None:  # closed, or lost within this chunk
             return
-        if self.stream.parser.CurrentByteIndex - self._stanza_start > self.max_stanza_size:
+        end = self.stream.parser.CurrentByteIndex
+        if end - self._stanza_start > self.max_stanza_size:
             return self._too_big()
-        self.authenticator.elementReceived(element)
+        if self.keep_raw:
+            self.raw_element = self._take_raw(end)
+        try:
+            self.authenticator.elementReceived(element)
+        finally:
+            self.raw_element = None
+
+    def _trim_raw(self) -> None:
+        """No element in progress: keep only a start tag still arriving (from the last
+        ``<``: none may stand inside an attribute value), not whitespace or headers."""
+        raw = self._raw
+        cut = raw.rfind(b"<")
+        cut = len(raw) if cut < 0 else cut
+        del raw[:cut]
+        self._raw_base += cut
+
+    def _take_raw(self, end: int) -> bytes | None:
+        """The bytes of the top-level element that ended at ``end`` (expat's index at
+        its end event: the start of ``</name>``, or just past an empty ``<name/>``)."""
+        raw, base = self._raw, self._raw_base
+        start = self._stanza_start - base
+        if start < 0 or end - base > len(raw):
+            return None  # the parser was reset under it: no bytes to show
+        stop = end - base
+        tag = _TAG.match(raw, start)
+        if tag is not None:
+            close = stop + 2 + len(tag[1])
+            if raw.startswith(b"</" + tag[1], stop) and raw[close:close + 1] in _AFTER_NAME:
+                stop = raw.index(b">", close) + 1  # </name>, not an empty <name/>
+        element = bytes(raw[start:stop])
+        del raw[:stop]
+        self._raw_base = base + stop
+        return element

@@ -84,12 +84,13 @@ class C2SStream(HardenedStream):
             return
         if self.faults is not None and self.faults.hold(obj):
             return
-        traffic = self.authenticator.context.traffic
-        if traffic is not None:
+        if self.keep_raw:  # traffic capture: serialize once, for the wire and the record
+            shown = obj
             if isinstance(obj, domish.Element):
+                shown = stanzalog.masked(obj) if stanzalog.sensitive(obj) else None
                 obj = obj.toXml(prefixes=self.prefixes, defaultUri=self.namespace,
                                 prefixesInScope=list(self.prefixes.values()))
-            self.authenticator.captured("out", obj)
+            self.authenticator.captured("out", obj if shown is None else shown)
         super().send(obj)
         if _pending(self.transport) > self.max_send_buffer and not self._closing:
             self.log.info("{peer}: {n} bytes unread, dropping the connection",
@@ -170,6 +171,7 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         peer = transport.getPeer()
         self.ip = getattr(peer, "host", "")
         self.peer = f"{self.ip}:{getattr(peer, 'port', '')}"
+        self.xmlstream.keep_raw = self.context.traffic is not None
         refusal = self.factory.refusal(self.xmlstream, self.ip)
         reactor, settings = self.context.reactor, self.settings
         if refusal:
@@ -223,8 +225,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
 
     def elementReceived(self, element: domish.Element) -> None:
         """Every top-level element of the stream, in every phase."""
-        if self.context.traffic is not None:
-            self.captured("in", element)
+        if self.context.traffic is not None:  # as it came, unless it shows a credential
+            raw = self.xmlstream.raw_element
+            self.captured("in", raw if raw is not None and not stanzalog.sensitive(element)
+                          else stanzalog.masked(element))
         if self.settings.log_stanzas:
             stanzalog.stanza("IN", self.session.jid.full() if self.session else self.peer,
                              element)
