@@ -30,7 +30,12 @@ class Captured(NamedTuple):
     direction: str  # "in" (from the peer) | "out" (to it)
     stream: str  # "c2s 127.0.0.1:40000", "websocket …", "bosh …", "component push.example"
     jid: str | None  # the session's full JID (a component's domain), None before binding
-    xml: str
+    data: str | bytes | bytearray  # as written, or the bytes as read (decoded when read)
+
+    @property
+    def xml(self) -> str:
+        data = self.data
+        return data if isinstance(data, str) else data.decode("utf-8", "replace")
 
     def as_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, "time": iso(self.time, "microseconds"),
@@ -102,11 +107,13 @@ class Traffic:
         return self.ring.last
 
     def record(self, direction: str, stream: str, jid: str | None,
-               element: domish.Element | str) -> None:
-        """Keep one element (already serialized text is kept as it is)."""
-        xml = element if isinstance(element, str) else stanzalog.masked(element)
-        self.ring.add(Captured(self.ring.next_seq(), self.clock(), direction, stream, jid,
-                               xml))
+               element: domish.Element | str | bytes | bytearray) -> None:
+        """Keep one element: text or bytes as they are (decoded when read), an element
+        serialized with its credentials masked."""
+        if isinstance(element, domish.Element):
+            element = stanzalog.masked(element)
+        ring = self.ring
+        ring.add(Captured(ring.next_seq(), self.clock(), direction, stream, jid, element))
 
     def find(self, jid: str | None = None, since: int = 0) -> list[Captured]:
         """What was captured after ``since`` (a ``seq``), of ``jid`` if given."""

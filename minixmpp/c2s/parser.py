@@ -16,9 +16,8 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import error, xmlstream
 from twisted.words.xish import domish
 
-#: an element's start tag name, and what may follow a name in an end tag (``_take_raw``)
+#: a start tag's name (``_root_end``)
 _TAG = re.compile(rb"<([^\s/>]+)")
-_AFTER_NAME = (b">", b" ", b"\t", b"\r", b"\n")
 
 
 class RestrictedXML(Exception):
@@ -39,7 +38,8 @@ class HardenedStream(xmlstream.XmlStream):
     #: keep each top-level element's bytes as they came (traffic capture, ``traffic.py``):
     #: ``raw_element`` is the one ``onElement`` is handing on, else None
     keep_raw = False
-    raw_element: bytes | None = None
+    raw_element: bytearray | None = None
+    _root_close = b"</stream:stream"
 
     def _initializeStream(self) -> None:
         super()._initializeStream()
@@ -64,8 +64,11 @@ class HardenedStream(xmlstream.XmlStream):
         limit = self.max_depth + 1  # the stream element itself is depth 1
 
         def on_start(name: str, attrs: dict) -> None:
-            if stream.documentStarted and stream.currElem is None:
-                self._stanza_start = parser.CurrentByteIndex  # a top-level element begins
+            if stream.currElem is None:
+                if stream.documentStarted:  # a top-level element begins
+                    self._stanza_start = parser.CurrentByteIndex
+                elif self.keep_raw:  # the stream's root: how its end tag will look
+                    self._root_close = self._root_end(parser.CurrentByteIndex)
             depth[0] += 1
             if depth[0] > limit:
                 raise TooDeep()
@@ -89,8 +92,8 @@ class HardenedStream(xmlstream.XmlStream):
         try:
             self.stream.parse(data)
             stream = self.stream
-            if self.keep_raw and (stream is None or stream.currElem is None):
-                self._trim_raw()
+            if self.keep_raw:
+                self._trim_raw(stream is None or stream.currElem is None)
             if (stream is not None and stream.currElem is not None
                     and self._fed - self._stanza_start > self.max_stanza_size):
                 self._too_big()  # an unfinished stanza already over the limit
@@ -122,29 +125,33 @@ class HardenedStream(xmlstream.XmlStream):
         finally:
             self.raw_element = None
 
-    def _trim_raw(self) -> None:
-        """No element in progress: keep only a start tag still arriving (from the last
-        ``<``: none may stand inside an attribute value), not whitespace or headers."""
+    def _trim_raw(self, idle: bool) -> None:
+        """After a chunk: keep only what an element still arriving needs: from its start
+        tag, or with none in progress from the last ``<`` (a start tag still arriving;
+        none may stand inside an attribute value). Once per chunk, not per element."""
         raw = self._raw
-        cut = raw.rfind(b"<")
-        cut = len(raw) if cut < 0 else cut
-        del raw[:cut]
-        self._raw_base += cut
+        if idle:
+            cut = raw.rfind(b"<")
+            cut = len(raw) if cut < 0 else cut
+        else:
+            cut = max(self._stanza_start - self._raw_base, 0)
+        if cut:
+            del raw[:cut]
+            self._raw_base += cut
 
-    def _take_raw(self, end: int) -> bytes | None:
-        """The bytes of the top-level element that ended at ``end`` (expat's index at
-        its end event: the start of ``</name>``, or just past an empty ``<name/>``)."""
+    def _root_end(self, at: int) -> bytes:
+        """``</stream:stream`` as this stream's root spells it (its prefix may vary)."""
+        tag = _TAG.match(self._raw, at - self._raw_base)
+        return b"</" + tag[1] if tag is not None else b"</stream:stream"
+
+    def _take_raw(self, end: int) -> bytearray | None:
+        """The bytes of the top-level element that ended at ``end``: expat's index at its
+        end event is the start of ``</name>``, or just past an empty ``<name/>`` (after
+        which only the stream's own end tag may follow at once)."""
         raw, base = self._raw, self._raw_base
-        start = self._stanza_start - base
-        if start < 0 or end - base > len(raw):
+        start, stop = self._stanza_start - base, end - base
+        if start < 0 or stop > len(raw):
             return None  # the parser was reset under it: no bytes to show
-        stop = end - base
-        tag = _TAG.match(raw, start)
-        if tag is not None:
-            close = stop + 2 + len(tag[1])
-            if raw.startswith(b"</" + tag[1], stop) and raw[close:close + 1] in _AFTER_NAME:
-                stop = raw.index(b">", close) + 1  # </name>, not an empty <name/>
-        element = bytes(raw[start:stop])
-        del raw[:stop]
-        self._raw_base = base + stop
-        return element
+        if raw.startswith(b"</", stop) and not raw.startswith(self._root_close, stop):
+            stop = raw.index(b">", stop) + 1
+        return raw[start:stop]

@@ -141,6 +141,9 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self._ack_call: Any = None
         self._auth_timer: Any = None
         self._idle_timer: Any = None
+        #: traffic capture's names for this stream and its session, made once
+        self._capture_label: str | None = None
+        self._capture_jid: str | None = None
 
     @property
     def settings(self) -> Any:
@@ -215,13 +218,16 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
 
     # -- elements -----------------------------------------------------------------------
 
-    def captured(self, direction: str, element: domish.Element | str | bytes) -> None:
+    def captured(self, direction: str, element: domish.Element | str | bytes | bytearray
+                 ) -> None:
         """Traffic capture (``traffic.py``): what this stream read or wrote."""
-        traffic = self.context.traffic
-        if isinstance(element, bytes):
-            element = element.decode("utf-8", "replace")
-        jid = self.session.jid.full() if self.session is not None else None
-        traffic.record(direction, f"{self.xmlstream.transport_name} {self.peer}", jid, element)
+        label = self._capture_label
+        if label is None:
+            label = self._capture_label = f"{self.xmlstream.transport_name} {self.peer}"
+        session = self.session
+        if session is not None and self._capture_jid is None:
+            self._capture_jid = session.jid.full()
+        self.context.traffic.record(direction, label, self._capture_jid, element)
 
     def elementReceived(self, element: domish.Element) -> None:
         """Every top-level element of the stream, in every phase."""

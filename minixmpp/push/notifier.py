@@ -153,19 +153,17 @@ class PushNotifier(XMPPHandler):
                 targets: list[Session]) -> None:
         """A message for ``user`` was delivered to ``targets`` or stored offline: push
         where the rules say, and record each registration's decision."""
+        registrations = self.store.registrations(user)
+        if not registrations:
+            return  # the common case, and nothing to decide: read nothing
         m = push_message.read(stanza, user)
         if m is None:
             return
         why = policy.unworthy(m)
         if why is not None:
             if self.decisions.on:
-                registrations = self.store.registrations(user)
-                if registrations:
-                    self.decisions.record(user, policy.nothing(
-                        registrations, policy.NOT_PUSH_WORTHY, why), stanza.getAttribute("id"))
-            return
-        registrations = self.store.registrations(user)
-        if not registrations:
+                self.decisions.record(user, policy.nothing(
+                    registrations, policy.NOT_PUSH_WORTHY, why), stanza.getAttribute("id"))
             return
         # Rule 2: per the profile, the first message queued for a sleeping session
         # pushes and later ones wait for it to wake ("first"), every one pushes
