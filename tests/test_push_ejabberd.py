@@ -133,3 +133,33 @@ async def test_wake_on_start_pushes_every_registration_when_the_server_starts(
     assert {n.node for n in test_server.notifications()} == {"alice-node", "bob-node"}
     assert all(n.fields == {} for n in test_server.notifications())  # ejabberd's none
     await future(test_server.assert_pushed_because("bob", "start"))
+
+
+CHAT_STATE = ("<message xmlns='jabber:client' to='alice@localhost' type='chat' id='cs1'>"
+              "<composing xmlns='http://jabber.org/protocol/chatstates'/></message>")
+
+
+@pytest.mark.parametrize("profile, pushed", [("ejabberd", True), ("minixmpp", False)])
+async def test_ejabberd_pushes_any_stanza_for_a_hibernated_session_as_an_empty_notification(
+        xmpp_server_factory, profile, pushed) -> None:
+    """mod_push:c2s_stanza notifies for every stanza sent to a pending session; one that
+    is no chat message has no summary (make_summary: undefined)."""
+    test_server = xmpp_server_factory(user=("alice:alice", "bob:bob"), push_profile=profile,
+                                      **TIMEOUTS)
+    phone = await push_phone(test_server, "phone-node")
+    await hibernate(test_server)
+    bob = await login(test_server.server, "bob", resource="desk")
+    bob.send_raw(CHAT_STATE)
+    await barrier(bob)
+    found = test_server.notifications(account="alice")
+    if not pushed:
+        assert found == []
+        await future(test_server.assert_not_pushed_because("alice", "not-push-worthy"))
+    else:
+        [n] = found
+        assert n.fields == {} and "<notification xmlns='urn:xmpp:push:0'/>" in n.xml
+        rules = [(d.rule, d.pushed, d.stanza_id) for d in test_server.push_decisions("alice")]
+        assert rules[-2:] == [("unimportant", True, "cs1"),  # the queue, as it was queued
+                              ("not-push-worthy", False, "cs1")]  # the message rules
+    phone.abort()
+    await close(bob)

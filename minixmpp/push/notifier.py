@@ -19,7 +19,7 @@ from twisted.words.xish import domish
 from wokkel.subprotocols import XMPPHandler
 
 from minixmpp import ns
-from minixmpp.forms import child
+from minixmpp.forms import child, submit
 from minixmpp.im.message import BOUNCED, DELIVERED, OFFLINE, Outcome
 from minixmpp.im.presence import Available
 from minixmpp.iqtracker import IQTracker
@@ -289,8 +289,15 @@ class PushNotifier(XMPPHandler):
         elif m is None and not self.profile.bare_form:
             fields = {}  # an empty <notification/> (ejabberd)
         else:
-            fields = self.summary(user, m, count=count, important=important)
-            notification.addChild(summary.form(self.profile, fields))
+            profile = self.profile  # the summary built here: the push path's calls counted
+            fields = summary.fields(profile, m, unseen=count if count is not None else max(
+                self.unseen[user], 1 if m is not None else 0),
+                pending=self.rosters.pending_in(user), privacy=self.privacy,
+                important=important)
+            notification.addChild(
+                summary.form(profile, fields) if profile.all_fields else submit(
+                    ns.PUSH_SUMMARY, fields, profile.form_type,
+                    summary.LABELS if profile.labels else None))
             if e is not None and e.jingle and m is not None and m.call is not None:
                 notification.addChild(ext.jingle_element(m))
         if e is not None and e.priority and m is not None:
