@@ -185,6 +185,21 @@ class Settings:
         min=1)
     push_generate_rate: int = option(
         1000, "messages per second a push generator run may send at most", min=1)
+    push_ack_delay: int = option(
+        30, "seconds an open connection may leave stanzas unacknowledged before it pushes, "
+        "once per episode (the minixmpp and prosody profiles; Prosody's smacks_max_ack_delay; "
+        "0: never)", min=0)
+    push_wake_on_start: bool = option(
+        False, "push to every registration when the server starts (ejabberd's wake_on_start)")
+    push_count_reset: bool = option(
+        False, "a message-count 0 push when the account fetches its offline messages (always "
+        "with the tigase profile)")
+    push_account_removed: bool = option(
+        False, "a last push to every registration when the account is deleted (Tigase's "
+        "account-removal notice)")
+    push_virtual_pubsub: bool = option(
+        False, "the in-process App Server is a virtual pubsub host: pushes reach it without a "
+        "publish IQ (MongooseIM's virtual_pubsub_hosts; needs --push-profile mongooseim)")
     push_quiet: bool = option(
         False, "no log line per publish or per in-process notification (enable, disable, errors "
         "and auto-disable are still logged)")
@@ -344,6 +359,12 @@ class Settings:
         if "mam" in self.disabled and self.push_on_archive:
             raise ConfigError("--disable mam and --push-on-archive contradict each other "
                               "(pushing on archive needs the archive)")
+        if self.push_virtual_pubsub and not PROFILES[self.push_profile].virtual_pubsub:
+            raise ConfigError("--push-virtual-pubsub is MongooseIM's (virtual_pubsub_hosts): "
+                              "use it with --push-profile mongooseim")
+        if self.push_virtual_pubsub and "appserver" in self.disabled:
+            raise ConfigError("--push-virtual-pubsub makes the in-process App Server virtual: "
+                              "it cannot go with --no-push-component")
         if "muc" not in self.disabled and self.muc_jid in (self.domain, self.push_jid):
             raise ConfigError(f"--muc-jid {self.muc_jid}: that JID is already served")
         if "pubsub" not in self.disabled and self.pubsub_jid in (

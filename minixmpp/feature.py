@@ -7,7 +7,8 @@ handlers answer nothing (the local domain's fallback says ``service-unavailable`
 Prosody does for a module that is not loaded), its disco features and stream features are
 not offered, and nothing it stores exists.
 
-``forget(user)`` drops what the feature keeps for a deleted account, ``clear()`` what it
+``started()`` runs once the server listens, ``forget(user)`` drops what the feature
+keeps for a deleted account, ``clear()`` what it
 keeps at all (``reset``), ``stop()`` its timers and files at shutdown, ``describe()`` its
 state for the status page, the control API and the ready file. ``docs/architecture.md``
 lists the features and how to add one.
@@ -122,6 +123,9 @@ class Feature:
     presence_filters: tuple[Callable[[Route], Route], ...] = ()
     #: told when a session is gone
     unbound: tuple[Callable[[Session], None], ...] = ()
+    #: told of a stream-management session's acks asked for and given, its hibernation,
+    #: the stanzas queued meanwhile, its resumption and its end (``c2s/sm.py``)
+    sleep: tuple[Any, ...] = ()
 
     # -- streams and the web -----------------------------------------------------------
     #: c2s negotiation stages (``c2s.stage.Stage`` classes), offered in this order
@@ -135,6 +139,8 @@ class Feature:
     provides: Mapping[str, Any] = field(default_factory=dict)
 
     # -- lifecycle -------------------------------------------------------------------
+    #: called once the server listens (at start, and after a restart)
+    started: Callable[[], None] | None = None
     forget: Callable[[str], None] | None = None
     clear: Callable[[], None] | None = None
     stop: Callable[[], Any] | None = None

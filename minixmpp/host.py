@@ -116,7 +116,8 @@ class Host(service.MultiService):
         has_push = self.provided("push-registered") or (lambda _user: False)
         self.resumption = Resumption(
             self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
-            has_push=has_push, unacked=messages.redeliver, queue_limit=settings.max_offline)
+            has_push=has_push, unacked=messages.redeliver, queue_limit=settings.max_offline,
+            watchers=tuple(self._declared("sleep")))
         # A session ends: unavailable presence, then its stream id is forgotten; a new
         # login with the full JID of a hibernated session ends that session.
         self.sessions.install(unbound=(presence.disconnected, self.resumption.forget,
@@ -184,6 +185,12 @@ class Host(service.MultiService):
                 self.accounts.create(user, password)
             elif not self.settings.demo_accounts:
                 self.accounts.set_password(user, password)
+
+    def started(self) -> None:
+        """The server listens (start, restart): the features that want to know."""
+        for feature in self.features.values():
+            if feature.started is not None:
+                feature.started()
 
     def stop_features(self) -> None:
         """Shutdown: cancel what the features keep running (timers, temporary files)."""

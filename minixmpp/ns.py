@@ -108,6 +108,7 @@ PUSH_IGNORE_UNKNOWN = "tigase:push:filter:ignore-unknown:0"
 PUSH_ENCRYPT = "tigase:push:encrypt:0"
 PUSH_ENCRYPT_AES_128_GCM = "tigase:push:encrypt:aes-128-gcm"
 PUSH_JINGLE = "tigase:push:jingle:0"
+PUSH_ACCOUNT_EVENT = "http://tigase.org/protocol/account#event"  # Tigase's account removal
 
 # -- group chat (XEP-0045) and its companions ----------------------------------------------
 MUC = "http://jabber.org/protocol/muc"

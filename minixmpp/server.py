@@ -247,7 +247,12 @@ class Server(service.MultiService):
         done.addCallback(lambda _: self.resume_accepting())
         done.addCallback(lambda _: self.log.info("restarted: the same ports, what is stored "
                                                  "kept"))
+        done.addCallback(lambda _: self._started())
         return done
+
+    def _started(self) -> None:
+        for host in self.hosts.values():
+            host.started()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -277,6 +282,7 @@ class Server(service.MultiService):
             if s.ready_file:  # before the log says so: a reader of either finds the
                 ready.write([h.view() for h in self.hosts.values()], s.ready_file)
             self._announce()
+            self._started()
 
         return defer.ensureDeferred(listen_all())
 

@@ -45,6 +45,8 @@ class Session:
         self.user_agent: dict[str, str] = {}
         #: called when a hibernated session's queue passes its limit (set by XEP-0198)
         self.on_overflow: Callable[[Session], None] = lambda _session: None
+        #: told of each stanza queued while hibernated (set by XEP-0198 for push)
+        self.on_queued: Callable[[Session, domish.Element], None] | None = None
 
     @property
     def user(self) -> str:
@@ -82,8 +84,11 @@ class Session:
             self.stream.send(stanza)
             if self.sm is not None:
                 self.stream.request_ack()
-        elif self.sm is not None and len(self.sm.queue) > self.sm.limit:
-            self.on_overflow(self)
+        elif self.sm is not None:
+            if len(self.sm.queue) > self.sm.limit:
+                self.on_overflow(self)
+            elif self.on_queued is not None:
+                self.on_queued(self, stanza)
 
     def __repr__(self) -> str:
         return f"<Session {self.jid.full()}>"

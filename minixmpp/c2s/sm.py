@@ -84,7 +84,7 @@ class Resumption:
     def __init__(self, sessions: SessionManager, reactor: Any, timeout: int,
                  push_timeout: int, has_push: Callable[[str], bool],
                  unacked: Callable[[Session, list[domish.Element]], None],
-                 queue_limit: int = 1000) -> None:
+                 queue_limit: int = 1000, watchers: tuple[Any, ...] = ()) -> None:
         self.sessions = sessions
         self.reactor = reactor
         self.timeout = timeout
@@ -93,6 +93,9 @@ class Resumption:
         self.unacked = unacked
         self.queue_limit = queue_limit
         self.by_id: dict[str, Session] = {}
+        #: told of acks asked for and given, hibernation, queued stanzas, resumption
+        #: and the end (``Feature.sleep``: push, ``push/keepalive.py``)
+        self.watchers = watchers
 
     def max_for(self, user: str) -> int:
         """Resumption timeout: longer while the account has push registrations
@@ -116,6 +119,25 @@ class Resumption:
         sm.timer = self.reactor.callLater(seconds, self.expire, session)
         self.log.info("{jid} hibernated ({n} unacknowledged; resumable for {s} s)",
                       jid=session.jid.full(), n=len(sm.queue), s=seconds)
+        if self.watchers:
+            session.on_queued = self.queued
+            for watcher in self.watchers:
+                watcher.hibernated(session)
+
+    def queued(self, session: Session, stanza: domish.Element) -> None:
+        """A stanza was queued for a hibernated session."""
+        for watcher in self.watchers:
+            watcher.queued(session, stanza)
+
+    def ack_requested(self, session: Session) -> None:
+        """The server sent ``<r/>`` on the session's open connection (§4)."""
+        for watcher in self.watchers:
+            watcher.ack_requested(session)
+
+    def acked(self, session: Session) -> None:
+        """The client sent ``<a/>`` (§4)."""
+        for watcher in self.watchers:
+            watcher.acked(session)
 
     def resume(self, user: str, previd: str, h: int) -> Session:
         """The hibernated (or not yet noticed dead) session to resume, acked up to h."""
@@ -129,6 +151,9 @@ class Resumption:
         if sm.timer is not None and sm.timer.active():
             sm.timer.cancel()
         sm.timer = None
+        session.on_queued = None
+        for watcher in self.watchers:
+            watcher.resumed(session)
         return session
 
     def overflow(self, session: Session) -> None:
@@ -150,6 +175,9 @@ class Resumption:
             sm.queue.clear()
             if sm.timer is not None and sm.timer.active():
                 sm.timer.cancel()
+        session.on_queued = None
+        for watcher in self.watchers:
+            watcher.ended(session)
         self.sessions.unbind(session)
         if queued:
             self.unacked(session, queued)
@@ -223,6 +251,8 @@ class SMStage(Stage):
                     "undefined-condition", text="acknowledged more stanzas than were sent",
                     appCondition=domish.Element((ns.SM, "handled-count-too-high")))
                 self.auth.xmlstream.sendStreamError(reason)
+            elif self.context.resumption.watchers:
+                self.context.resumption.acked(session)
         # anything else from the SM namespace is ignored (§4: unknown elements)
         return True
 

@@ -267,6 +267,9 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self._ack_call = None
         if self.session is not None and self.open():
             self.send(sm.element("r"))
+            resumption = self.context.resumption
+            if resumption.watchers:
+                resumption.ack_requested(self.session)
 
     def sendStreamError(self, streamError: error.StreamError) -> None:
         """Close this client's stream with an error (used on ``conflict``)."""

@@ -4,7 +4,10 @@ Built on wokkel's ``PubSubService`` (client input checked by
 :class:`~minixmpp.pubsubedge.PubSubEdge`) and wired to the router as an internal component,
 so it receives exactly the stanzas an external App Server would. It accepts publishes
 to any node, records every notification, wakes whoever waits for one, and can be told
-to fail a node (an error condition, or no answer at all) to exercise the error paths.
+to fail a node (an error condition, or no answer at all) to exercise the error paths,
+or to disable one remotely (XEP-0357 §8, :meth:`AppServer.remote_disable`). It takes
+p2's registration commands (``push/p2.py``), and with ``--push-virtual-pubsub``
+(MongooseIM) pushes reach it through :meth:`AppServer.hook`, with no IQ at all.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error
 from twisted.words.protocols.jabber.jid import JID
+from twisted.words.xish import domish
 from wokkel import disco, pubsub
 
 from minixmpp import forms, ns
 from minixmpp.feature import Context, Feature
 from minixmpp.internal import internal_component
 from minixmpp.pubsubedge import PubSubEdge
+from minixmpp.push.p2 import P2Commands, Targets
 from minixmpp.push.views import notification
 from minixmpp.ring import Ring
+from minixmpp.stanza import parse
 from minixmpp.storage.interfaces import IPushStore
 
 
@@ -40,11 +46,15 @@ class Notification:
     publish_options: dict[str, str]
     sender: str
     element: Any = field(repr=False, compare=False, default=None)
+    #: "iq": a publish (XEP-0357 §7); "hook": handed over with no stanza (a virtual
+    #: pubsub host, MongooseIM's push_notifications hook)
+    via: str = "iq"
 
     @property
     def xml(self) -> str:
-        """The publish IQ as received (serialized when first asked for)."""
-        return self.element.toXml()
+        """The publish IQ as received (serialized when first asked for); empty for a
+        notification that came through the hook."""
+        return self.element.toXml() if self.element is not None else ""
 
 
 @dataclass
@@ -65,8 +75,15 @@ class AppServer(pubsub.PubSubResource):
 
     def __init__(self, jid: str, owner: Callable[[str, str | None], str | None],
                  clock: Callable[[], float], *,
-                 log_notifications: bool = True, history: int = 1000) -> None:
+                 log_notifications: bool = True, history: int = 1000,
+                 domain: str = "localhost") -> None:
         self.jid = jid
+        #: the served domain: the accounts it pushes for live there
+        self.domain = domain
+        #: how it sends a stanza (its component's, set when it is built)
+        self.send: Callable[[domish.Element], None] = lambda _stanza: None
+        #: p2's registered devices (``push/p2.py``)
+        self.targets = Targets()
         self.log_notifications = log_notifications
         self.owner = owner
         self.clock = clock
@@ -81,40 +98,49 @@ class AppServer(pubsub.PubSubResource):
 
     def publish(self, request: pubsub.PubSubRequest) -> defer.Deferred:
         node = request.nodeIdentifier or None
-        failure = self.failures.get(node)
+        failure = self._failure(node)
         if failure is not None:
-            if failure.remaining is not None:
-                failure.remaining -= 1
-                if failure.remaining <= 0:
-                    del self.failures[node]
             if failure.condition is None:
-                self.log.info("push App Server: not answering publish to node={node} "
-                              "(told to stay silent)", node=node)
                 return defer.Deferred()  # never fires: the server's timeout path
-            self.log.info("push App Server: answering publish to node={node} with "
-                          "{condition} (told to fail)", node=node, condition=failure.condition)
             return defer.fail(error.StanzaError(failure.condition, type=failure.type))
-        notification = self.notifications.add(self._record(request, node))
-        if self.log_notifications:
-            self.log.info("push notification #{seq} received on {jid} node={node} for {account}: "
-                          "{fields}", seq=notification.seq, jid=self.jid, node=node,
-                          account=notification.account, fields=notification.fields)
+        options = _publish_options(request)
+        self.targets.check(node, request.sender, options)  # p2's rules for its nodes
+        self._received(self._record(request, node, options))
         return defer.succeed(None)
 
-    def _record(self, request: pubsub.PubSubRequest, node: str | None) -> Notification:
+    def _failure(self, node: str | None) -> Failure | None:
+        """How a test told it to answer ``node`` this time, if it did."""
+        failure = self.failures.get(node)
+        if failure is None:
+            return None
+        if failure.remaining is not None:
+            failure.remaining -= 1
+            if failure.remaining <= 0:
+                del self.failures[node]
+        if failure.condition is None:
+            self.log.info("push App Server: not answering publish to node={node} "
+                          "(told to stay silent)", node=node)
+        else:
+            self.log.info("push App Server: answering publish to node={node} with "
+                          "{condition} (told to fail)", node=node, condition=failure.condition)
+        return failure
+
+    def _received(self, notification: Notification) -> None:
+        self.notifications.add(notification)
+        if self.log_notifications:
+            self.log.info("push notification #{seq} received on {jid} node={node} for "
+                          "{account} ({via}): {fields}", seq=notification.seq, jid=self.jid,
+                          node=notification.node, account=notification.account,
+                          via=notification.via, fields=notification.fields)
+
+    def _record(self, request: pubsub.PubSubRequest, node: str | None,
+                options: dict[str, str]) -> Notification:
         fields: dict[str, str] = {}
         for item in request.items:
             for child in item.elements(ns.PUSH, "notification"):
                 form = forms.find(child, ns.PUSH_SUMMARY)
                 if form is not None:
                     fields = forms.values(form)
-        options: dict[str, str] = {}
-        pubsub_element = request.element.pubsub
-        for child in pubsub_element.elements() if pubsub_element else ():
-            if child.name == "publish-options":
-                form = forms.find(child, ns.PUBLISH_OPTIONS)
-                if form is not None:
-                    options = forms.values(form)
         arrived = vars(request.element).get(ARRIVED)  # not getattr: that finds children
         return Notification(
             seq=self.notifications.next_seq(),
@@ -122,6 +148,46 @@ class AppServer(pubsub.PubSubResource):
             account=self.owner(self.jid, node), fields=fields, publish_options=options,
             sender=request.sender.full() if request.sender else "",
             element=request.element)
+
+    # -- a virtual pubsub host (MongooseIM's virtual_pubsub_hosts) --------------------------
+
+    def hook(self, user: str, registration: Any, fields: dict[str, str]) -> defer.Deferred:
+        """A push handed over in-process, with no publish IQ (MongooseIM's
+        push_notifications hook, as mod_push_service_mongoosepush takes it): recorded
+        like a publish; fires with "result" or the condition a test told it to fail
+        with ("timeout" for silence)."""
+        node = registration.node
+        failure = self._failure(node)
+        if failure is not None:
+            return defer.succeed(failure.condition or "timeout")
+        options = forms.values(parse(registration.publish_options, neutral=False)) \
+            if registration.publish_options else {}
+        self._received(Notification(
+            seq=self.notifications.next_seq(), time=self.clock(), node=node, account=user,
+            fields={k: v for k, v in fields.items() if v}, publish_options=options,
+            sender="", via="hook"))
+        return defer.succeed("result")
+
+    # -- remote disabling (XEP-0357 §8) --------------------------------------------------------
+
+    def remote_disable(self, node: str | None) -> dict[str, Any] | None:
+        """Take the publish affiliation of ``node``'s account away and tell its bare JID
+        (XEP-0357 §8); later publishes to the node are ``forbidden`` (XEP-0060 §7.1.3.1),
+        until :meth:`recover`. None when no account registered the node here."""
+        account = self.owner(self.jid, node)
+        if account is None or node is None:
+            return None
+        user = f"{account}@{self.domain}"
+        message = domish.Element((None, "message"), None, {"from": self.jid, "to": user})
+        pubsub_element = message.addElement((ns.PUBSUB, "pubsub"))
+        pubsub_element["node"] = node
+        affiliation = pubsub_element.addElement("affiliation")
+        affiliation["jid"], affiliation["affiliation"] = user, "none"
+        self.failures[node] = Failure("forbidden", "auth")
+        self.log.info("push App Server {jid}: affiliation of {user} with node={node} set to "
+                      "none (XEP-0357 §8)", jid=self.jid, user=user, node=node)
+        self.send(message)
+        return {"node": node, "account": account, "jid": self.jid}
 
     # -- for tests and tools ------------------------------------------------------------------
 
@@ -153,6 +219,17 @@ class AppServer(pubsub.PubSubResource):
     def clear(self) -> None:
         self.notifications.clear()
         self.failures.clear()
+        self.targets.clear()
+
+
+def _publish_options(request: pubsub.PubSubRequest) -> dict[str, str]:
+    pubsub_element = request.element.pubsub
+    for child in pubsub_element.elements() if pubsub_element else ():
+        if child.name == "publish-options":
+            form = forms.find(child, ns.PUBLISH_OPTIONS)
+            if form is not None:
+                return forms.values(form)
+    return {}
 
 
 def _matches(notification: Notification, account: str | None, node: str | None) -> bool:
@@ -164,7 +241,7 @@ def _matches(notification: Notification, account: str | None, node: str | None) 
 ARRIVED = "_minixmpp_arrived"
 
 
-def build_component(router: Any, jid: str, app: AppServer) -> Any:
+def build_component(router: Any, jid: str, app: AppServer, *handlers: Any) -> Any:
     """The App Server as a wokkel internal component on ``router`` at ``jid``. It notes
     when each stanza reaches it: the moment the router hands it over, before any dispatch
     or parsing, as an external App Server stamps the bytes it reads (a notification's
@@ -175,7 +252,9 @@ def build_component(router: Any, jid: str, app: AppServer) -> Any:
         setattr(stanza, ARRIVED, clock())
         return False  # and on to the handlers
 
-    return internal_component(router, jid, PubSubEdge(app), before=arrived)
+    component = internal_component(router, jid, PubSubEdge(app), *handlers, before=arrived)
+    app.send = component.send
+    return component
 
 
 def owner(store: IPushStore, service: str, node: str | None) -> str | None:
@@ -195,9 +274,12 @@ def build(ctx: Context) -> Feature:
     store = ctx.storage.push
     app = AppServer(s.push_jid, lambda service, node: owner(store, service, node),
                     ctx.reactor.seconds, log_notifications=not s.push_quiet,
-                    history=s.push_history)
+                    history=s.push_history, domain=ctx.domain)
+    commands = P2Commands(s.push_jid, app.targets, ctx.reactor.seconds)
     return Feature(
-        "appserver", service=app, components=(build_component(ctx.router, s.push_jid, app),),
+        "appserver", service=app,
+        components=(build_component(ctx.router, s.push_jid, app, commands),),
+        provides={"push-hook": app.hook},
         items=(disco.DiscoItem(JID(s.push_jid),
                                name="Push notifications (in-process App Server)"),),
         clear=app.clear, stop=app.cancel_waiters,

@@ -16,6 +16,8 @@ from minixmpp import addressing, ns
 #: Payloads that stand for an encrypted body (OMEMO legacy and v2, OX, legacy PGP).
 ENCRYPTED = {(ns.OMEMO_LEGACY, "encrypted"), (ns.OMEMO, "encrypted"), (ns.OPENPGP, "openpgp"),
              (ns.ENCRYPTED, "x")}
+#: where an App Server's affiliation change comes (XEP-0357 §8, XEP-0060 §8.9.4)
+PUBSUB = (ns.PUBSUB, ns.PUBSUB_EVENT)
 #: XEP-0353 §3 actions a message may carry
 JMI_ACTIONS = ("propose", "retract", "accept", "reject", "proceed")
 
@@ -44,6 +46,8 @@ class PushMessage:
     #: the account's archive kept it: the archive stage stamped its ``<stanza-id/>``
     #: (XEP-0313 §3.5), which it does only as the account's preferences say (XEP-0441)
     archived: bool
+    #: a ``<pubsub/>`` child: an App Server's affiliation change (XEP-0357 §8)
+    pubsub: domish.Element | None = None
 
     @property
     def nick(self) -> str:
@@ -70,7 +74,7 @@ def read(stanza: domish.Element, user: str) -> PushMessage | None:
     except jid.InvalidFormat:
         return None
     mtype = attributes.get("type") or "normal"
-    body = call = None
+    body = call = pubsub = None
     encrypted = carbon = archived = False
     archive = f"{user}@{to.host}"
     for child in stanza.children:
@@ -88,8 +92,10 @@ def read(stanza: domish.Element, user: str) -> PushMessage | None:
                 call = _call(child)
         elif (uri, name) in ENCRYPTED:
             encrypted = True
+        elif name == "pubsub" and uri in PUBSUB:
+            pubsub = child
     return PushMessage(
         type=mtype, sender=sender.full(), sender_bare=sender.userhost(),
         own=sender.user == user and sender.host == to.host, body=body,
         encrypted=encrypted, carbon=carbon, call=call,
-        archived=archived)
+        archived=archived, pubsub=pubsub)

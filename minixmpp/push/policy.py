@@ -32,6 +32,14 @@ HIBERNATED = "hibernated"
 AWAY = "away"
 ARCHIVED = "archived"
 GENERATED = "generated"
+ACK_DELAYED = "ack-delayed"
+UNIMPORTANT = "unimportant"
+CALL = "call"
+WAKE = "wake"
+START = "start"
+PING = "ping"
+COUNT_RESET = "count-reset"
+ACCOUNT_REMOVED = "account-removed"
 # -- the rules that stop a push --------------------------------------------------------------
 NOT_PUSH_WORTHY = "not-push-worthy"
 ONLINE = "online"
@@ -53,6 +61,16 @@ RULES = {
     AWAY: "rule 3: away='true' and no connected resource is plainly available",
     ARCHIVED: "--push-on-archive: archived while the registration's own session is not live",
     GENERATED: "POST /api/push/generate: a synthetic message for App Server load tests",
+    ACK_DELAYED: "rule 2 for a connection still open: its client left stanzas "
+                 "unacknowledged for --push-ack-delay seconds (once per such episode)",
+    UNIMPORTANT: "a sleeping session queued a stanza that is not an important message "
+                 "(presence, chat state, receipt): a body-less or empty push",
+    CALL: "a XEP-0353 call proposal: pushed to every registration at once",
+    WAKE: "a hibernated push session is about to expire: a push so that it resumes",
+    START: "the server started (--push-wake-on-start): every registration is woken",
+    PING: "a push for no message, asked for (POST /api/push/ping, cloud-notify-ping)",
+    COUNT_RESET: "the account fetched its offline messages: message-count 0",
+    ACCOUNT_REMOVED: "the account was deleted (--push-account-removed)",
     NOT_PUSH_WORTHY: "not a chat or normal message with a body or an encrypted payload "
                      "from someone else (or a carbon copy)",
     ONLINE: "delivered to a live session; without away='true' only rules 1 and 2 push",
@@ -148,7 +166,7 @@ def stopped(registration: PushRegistration, message: PushMessage, context: Conte
         e = ext.Extensions.from_dict(registration.extensions)
     if message.call is not None and message.call.action in CALL_ACTIONS \
             and not push_worthy(message):
-        if not e.jingle:
+        if not e.jingle and context.profile.calls == "jingle":
             return JINGLE, f"a call {message.call.action} and the registration has no " \
                            "tigase:push:jingle:0"
     elif message.type == "groupchat":
@@ -171,8 +189,8 @@ def stopped(registration: PushRegistration, message: PushMessage, context: Conte
 
 def decide(registrations: Iterable[PushRegistration], sessions: list[Session], *,
            offline: bool, hibernated: str | None = None, archived: bool = False,
-           again: str | None = None, profile: Profile = PROFILES["minixmpp"]
-           ) -> list[Verdict]:
+           again: str | None = None, profile: Profile = PROFILES["minixmpp"],
+           sleep: str = HIBERNATED, call: bool = False) -> list[Verdict]:
     """Per registration: push or not, and by which rule (at most once each).
 
     ``offline``: the message went to offline storage (rule 1); ``hibernated``: the full
@@ -182,8 +200,13 @@ def decide(registrations: Iterable[PushRegistration], sessions: list[Session], *
     keeps its presence, so it still counts as plainly available: while it sleeps, rule
     2 alone decides. ``archived``: the message was archived, which notifies a
     registration whose own session is not live (Prosody and ejabberd do this;
-    ``--push-on-archive``).
+    ``--push-on-archive``). ``sleep``: the rule that pushes for ``hibernated``
+    (``ack-delayed`` for a connection still open); ``call``: a call proposal the
+    profile pushes to every registration.
     """
+    if call:
+        return [Verdict(r, True, CALL, "a call proposal (XEP-0353): every registration, "
+                                       "live sessions or not") for r in registrations]
     available: Session | None = None
     checked = False
     live: set[str | None] | None = None
@@ -194,7 +217,8 @@ def decide(registrations: Iterable[PushRegistration], sessions: list[Session], *
                                                  "offline"))
             continue
         if hibernated is not None and profile.hibernated:
-            out.append(Verdict(r, True, HIBERNATED, f"queued for {hibernated}, hibernated"))
+            out.append(Verdict(r, True, sleep, f"queued for {hibernated}, hibernated"
+                               if sleep == HIBERNATED else hibernated))
             continue
         if r.away and profile.away_extension:
             if not checked:

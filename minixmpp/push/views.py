@@ -31,4 +31,4 @@ def notification(n: Any) -> dict[str, Any]:
     a push's latency is well under a millisecond, benchmarks/)."""
     return {"seq": n.seq, "time": iso(n.time, "microseconds"), "node": n.node,
             "account": n.account, "fields": n.fields, "publish_options": n.publish_options,
-            "from": n.sender, "xml": n.xml}
+            "from": n.sender, "via": n.via, "xml": n.xml}

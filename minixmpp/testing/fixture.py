@@ -153,6 +153,23 @@ class TestServer:
     def recover_push(self, node: str | None) -> None:
         self.appserver.recover(node)
 
+    def remote_disable_push(self, node: str) -> dict[str, Any]:
+        """The in-process App Server takes away the publish affiliation of ``node``'s
+        account and tells its bare JID (XEP-0357 §8); ``LookupError`` when no account
+        registered that node with it."""
+        told = self.appserver.remote_disable(node)
+        if told is None:
+            raise LookupError(f"no account registered node {node!r} with {self.push_jid}")
+        return told
+
+    def push_ping(self, account: str, node: str | None = None) -> int:
+        """A push for no message to the account's registrations (``node``: that one),
+        as Prosody's ``cloud-notify-ping`` sends it; how many were pushed."""
+        push = self.server.service("push")
+        if push is None:
+            raise RuntimeError("push notifications are off")
+        return int(push.ping(account, node))
+
     # -- push decisions (push/decisions.py, docs/push.md "Decisions") ---------------------------
 
     @property

@@ -272,6 +272,12 @@ class AsyncTestServer:
                   type: str = "cancel", count: int | None = None) -> None:
         self._thread.blocking(self.test_server.fail_push, node, condition, type, count)
 
+    def remote_disable_push(self, node: str) -> Any:
+        return self._thread.blocking(self.test_server.remote_disable_push, node)
+
+    def push_ping(self, account: str, node: str | None = None) -> int:
+        return int(self._thread.blocking(self.test_server.push_ping, account, node))
+
     def recover_push(self, node: str | None) -> None:
         self._thread.blocking(self.test_server.recover_push, node)
 

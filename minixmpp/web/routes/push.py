@@ -30,6 +30,8 @@ class Push(Routes):
             ("POST", r"push/generate", self.generate),
             ("POST", r"push/fail", self.fail_node),
             ("POST", r"push/recover", self.recover_node),
+            ("POST", r"push/remote-disable", self.remote_disable),
+            ("POST", r"push/ping", self.ping),
         )
 
     def push(self) -> Any:
@@ -141,3 +143,29 @@ class Push(Routes):
             raise HTTPError(400, "node must be a string or null")
         self.appserver().recover(node)
         return {"node": node}
+
+    def remote_disable(self, request: server.Request) -> dict[str, Any]:
+        """XEP-0357 §8 from the in-process App Server: ``{"node": N}``."""
+        node = json_body(request).get("node")
+        if not isinstance(node, str):
+            raise HTTPError(400, "give node (a string)")
+        told = self.appserver().remote_disable(node)
+        if told is None:
+            raise HTTPError(404, f"no account registered node {node!r} with the "
+                                 "in-process App Server")
+        return told
+
+    def ping(self, request: server.Request) -> dict[str, Any]:
+        """A push for no message (Prosody's cloud-notify-ping): ``{"account": A,
+        "node": N}``; without node, every registration of the account."""
+        body = json_body(request)
+        account, node = body.get("account"), body.get("node")
+        if not isinstance(account, str):
+            raise HTTPError(400, "give account (a username) and optionally node")
+        if node is not None and not isinstance(node, str):
+            raise HTTPError(400, "node must be a string or null")
+        user = self.account(account)
+        pushed = self.push().ping(user, node)
+        if not pushed:
+            raise HTTPError(409, f"{account!r} has no such push registration")
+        return {"account": account, "node": node, "pushed": pushed}
