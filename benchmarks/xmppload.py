@@ -199,6 +199,7 @@ class Conn:
 
 
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+STANZA = re.compile(rb"^<(iq|message|presence)(?=[\s/>])(?![^>]*\bxmlns=)")
 
 
 class WSConn(Conn):
@@ -222,8 +223,11 @@ class WSConn(Conn):
         return cls(reader, writer, domain)
 
     def send(self, data: str | bytes) -> None:
+        """One element per frame; a stanza gets its ``jabber:client`` namespace, which no
+        stream element declares here (RFC 7395 §3.3.3: every frame is a whole XML
+        document; Prosody refuses stanzas without it)."""
         payload = data.encode() if isinstance(data, str) else data
-        self.writer.write(_frame(payload))
+        self.writer.write(_frame(STANZA.sub(rb"<\1 xmlns='jabber:client'", payload, 1)))
 
     async def read(self) -> bytes:
         """The payloads of the next complete text frames (b"" once closed)."""
