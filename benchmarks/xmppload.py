@@ -194,6 +194,13 @@ class Conn:
             pass
         self.writer.close()
 
+    def leave(self) -> None:
+        """End the stream and go, without waiting for the server's end (RFC 6120 §4.4
+        lets the closing side wait; a client that is done need not). ejabberd answers a
+        stream end about 100 ms later: idle time, not the server's work."""
+        self.send("</stream:stream>")
+        self.writer.close()
+
     def abort(self) -> None:
         self.writer.transport.abort()
 
@@ -251,6 +258,12 @@ class WSConn(Conn):
             self.writer.write(b"\x88\x80" + os.urandom(4))  # close frame, empty, masked
         except (TimeoutError, XMPPError, ConnectionError):
             pass
+        self.writer.close()
+
+    def leave(self) -> None:
+        """:meth:`Conn.leave` over WebSocket: the framing's close, then the frame's."""
+        self.send(f"<close xmlns='{FRAMING}'/>")
+        self.writer.write(b"\x88\x80" + os.urandom(4))  # close frame, empty, masked
         self.writer.close()
 
     def abort(self) -> None:
