@@ -44,8 +44,10 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ratios = {}
         for peer in PEERS:
             theirs = by_server.get(peer, {})
+            # no ratio of a value at or below zero (RSS can shrink under a measurement)
             per_round = [ours[r]["value"] / theirs[r]["value"]
-                         for r in sorted(ours.keys() & theirs.keys()) if theirs[r]["value"]]
+                         for r in sorted(ours.keys() & theirs.keys())
+                         if ours[r]["value"] > 0 and theirs[r]["value"] > 0]
             if per_round:
                 ratios[peer] = {"median": statistics.median(per_round),
                                 "min": min(per_round), "max": max(per_round),
