@@ -56,7 +56,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "metric": metric, "unit": first["unit"], "better": first["better"],
             "median": {s: statistics.median(r["value"] for r in by_server[s].values())
                        for s in by_server},
-            "rounds": {s: len(by_server[s]) for s in by_server},
+            "rounds_by_server": {s: len(by_server[s]) for s in by_server},
             "ratio": ratios})
     return summaries
 
@@ -104,7 +104,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     summaries = [s for s in summarize(rows) if SUB not in s["metric"]]
     servers = [s for s in SERVERS if any(s in x["median"] for x in summaries)]
     width = 0.8 / max(1, len(servers))
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.5))
     groups = [("login rate", "logins/s"), ("messages/s", "messages/s"), ("latency", "ms")]
     for ax, (prefix, unit) in zip(axes, groups, strict=True):
         chosen = [s for s in summaries if s["metric"].startswith(prefix)]
@@ -113,7 +113,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
                    [s["median"].get(server, 0) for s in chosen], width, label=TITLES[server])
         ax.set_xticks([i + width * (len(servers) - 1) / 2 for i in range(len(chosen))])
         ax.set_xticklabels([s["metric"].replace(prefix, "").strip(" ,") or prefix
-                            for s in chosen], fontsize=7, rotation=12)
+                            for s in chosen], fontsize=7, rotation=25, ha="right")
         ax.set_title(f"{prefix} (median of rounds)")
         ax.set_ylabel(unit)
         if unit == "ms":
