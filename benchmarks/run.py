@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -354,6 +355,13 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
+def _quietly(*command: str) -> None:
+    """Run ``command`` if it exists here; its failure is not ours (no init system in a
+    container, a service already stopped)."""
+    if shutil.which(command[0]):
+        subprocess.run(list(command), check=False, capture_output=True)
+
+
 def _apt_install(*packages: str) -> None:
     env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     subprocess.run(["apt-get", "update", "-qq"], check=False)
@@ -363,15 +371,15 @@ def _apt_install(*packages: str) -> None:
 def install_prosody() -> None:
     _apt_install("prosody", "prosody-modules")
     # Debian starts a system-wide Prosody on install; the benchmark never uses it.
-    subprocess.run(["service", "prosody", "stop"], check=False, capture_output=True)
+    _quietly("service", "prosody", "stop")
 
 
 def install_ejabberd() -> None:
     _apt_install("ejabberd")
     # Debian starts (where its policy lets it) and enables a system-wide ejabberd on
     # install; the benchmark never uses it, so it is stopped and disabled.
-    subprocess.run(["service", "ejabberd", "stop"], check=False, capture_output=True)
-    subprocess.run(["systemctl", "disable", "ejabberd"], check=False, capture_output=True)
+    _quietly("service", "ejabberd", "stop")
+    _quietly("systemctl", "disable", "ejabberd")
 
 
 def choose_kinds(args: argparse.Namespace) -> list[type]:
