@@ -1,11 +1,15 @@
-"""Benchmarks: minixmpp side by side with Prosody (when installed), one command.
+"""Benchmarks: minixmpp beside Prosody and ejabberd (when installed), in rounds, one command.
 
-    .venv/bin/python -m benchmarks.run [--quick] [--install-prosody] [--plot FILE]
+    .venv/bin/python -m benchmarks.run [--quick] [--rounds N] [--install-prosody]
+        [--install-ejabberd] [--peers prosody,ejabberd] [--rows logins,...] [--plot FILE]
 
-Prints a table (minixmpp, Prosody, ratio) and appends JSON lines to
-``benchmarks/results.jsonl``. Everything runs on loopback, bounded in count and time.
-The load generator runs in two worker processes; its CPU is reported beside the
-server's.
+Every measurement runs in ``--rounds`` rounds (3 by default), the servers taking turns
+(round 1: minixmpp, Prosody, ejabberd; round 2: Prosody, ejabberd, minixmpp; ...). The
+table gives each server's median, minixmpp / peer as the median of the per-round ratios
+with their range, and the server's CPU per operation under the rows where the load
+generator could be the limit. JSON lines (one per server, metric and round, and one
+summary per row) are appended to ``benchmarks/results.jsonl``. Everything runs on
+loopback, bounded in count and time; the generator runs in two worker processes.
 """
 
 from __future__ import annotations
@@ -19,17 +23,34 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks import hop, pep, scenarios
-from benchmarks.servers import COMPONENT, SECRET, Minixmpp, Prosody, cpu_seconds, rss_kib
+from benchmarks import hop, pep, report, scenarios
+from benchmarks.servers import (
+    COMPONENT,
+    SECRET,
+    Ejabberd,
+    Minixmpp,
+    Prosody,
+    cpu_seconds,
+    package_version,
+    rss_kib,
+)
 
 ROOT = Path(__file__).resolve().parent
 USERS = [f"bench{i}" for i in range(1, 51)] + ["pushee"]  # 50: the MUC room
+PEER_KINDS = {"prosody": Prosody, "ejabberd": Ejabberd}
+# Measurement groups, in the order they run on the archive-on server, then on the
+# archive-off one. WebSocket beside TCP runs with the archive off: a transport's cost,
+# not an archive's (ejabberd's and Prosody's take seconds at 1,000 msg/s).
+ARCHIVE_ON = ["logins", "push", "muc", "pep", "messages", "memory"]
+ARCHIVE_OFF = ["messages", "websocket"]
+GROUPS = [*ARCHIVE_ON, "websocket"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -37,20 +58,62 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
+class CpuSampler(threading.Thread):
+    """A process's CPU seconds every 20 ms, for a window only a worker knows the wall-clock
+    start and end of (the MUC fan-out starts after the joins)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples: list[tuple[float, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append((time.time(), cpu_seconds(self.pid)))
+            self.done.wait(0.02)
+
+    def __enter__(self) -> CpuSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.join()
+
+    def between(self, start: float, end: float) -> float:
+        before = [c for t, c in self.samples if t <= start] or [self.samples[0][1]]
+        after = [c for t, c in self.samples if t >= end] or [self.samples[-1][1]]
+        return after[0] - before[-1]
+
+
 class Bench:
     def __init__(self, quick: bool) -> None:
         self.quick = quick
         self.pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
         self.rows: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []
+        self.round = 1
         self.last_cpu = 0.0
 
     def record(self, server: str, metric: str, value: float, unit: str,
                better: str, **extra: Any) -> None:
         row = {"server": server, "metric": metric, "value": value, "unit": unit,
-               "better": better, **extra}
+               "better": better, "round": self.round, **extra}
         self.rows.append(row)
-        print(f"  {server:9} {metric:42} {value:12.2f} {unit}  "
+        print(f"  {server:9} {metric:58} {value:12.2f} {unit}  "
               + " ".join(f"{k}={v}" for k, v in extra.items()), flush=True)
+
+    def per_op(self, server: str, metric: str, seconds: float, ops: int, op: str,
+               unit: str = "µs") -> None:
+        """The server's CPU per operation, as a sub-row of ``metric``: a ratio that holds
+        here too was not made by the generator."""
+        if ops <= 0:
+            return
+        scale = 1e3 if unit == "ms" else 1e6
+        self.record(server, f"{metric}{report.SUB}server CPU per {op}",
+                    seconds / ops * scale, unit, "lower", cpu_s=round(seconds, 3),
+                    ops=ops)
 
     def two_workers(self, fn: Any, args: list[tuple[Any, ...]], cpu_of: int | None = None,
                     window: tuple[float, float] | None = None) -> list[dict[str, Any]]:
@@ -68,114 +131,96 @@ class Bench:
 
     # -- measurements ----------------------------------------------------------------------
 
+    def sequential_logins(self, server: Any, mechanism: str, metric: str, n: int) -> None:
+        cpu0 = cpu_seconds(server.pid)
+        result = self.pool.submit(scenarios.run, scenarios.logins, server.port, n, 1,
+                                  mechanism, 0).result()
+        cpu = cpu_seconds(server.pid) - cpu0
+        self.record(server.name, metric, n / result["elapsed"], "logins/s", "higher",
+                    p50_ms=round(pct(result["latencies"], .5) * 1e3, 2),
+                    p99_ms=round(pct(result["latencies"], .99) * 1e3, 2),
+                    server_cpu=round(cpu, 2), loadgen_cpu=round(result["worker_cpu"], 2))
+        self.per_op(server.name, metric, cpu, n, "login", "ms")
+
     def logins(self, server: Any) -> None:
         n_seq = 150 if self.quick else 500
-        cpu0 = cpu_seconds(server.pid)
-        result = self.pool.submit(scenarios.run, scenarios.logins, server.port, n_seq, 1,
-                                  "SCRAM-SHA-1", 0).result()
-        self.record(server.name, "login rate, sequential", n_seq / result["elapsed"],
-                    "logins/s", "higher", p50_ms=round(pct(result["latencies"], .5) * 1e3, 2),
-                    p99_ms=round(pct(result["latencies"], .99) * 1e3, 2),
-                    server_cpu=round(cpu_seconds(server.pid) - cpu0, 2),
-                    loadgen_cpu=round(result["worker_cpu"], 2))
+        self.sequential_logins(server, "SCRAM-SHA-1", "login rate, sequential", n_seq)
         n = 600 if self.quick else 2000
         cpu0 = cpu_seconds(server.pid)
         results = self.two_workers(scenarios.logins, [(server.port, n // 2, 25, "SCRAM-SHA-1", w)
                                                       for w in range(2)])
+        cpu = cpu_seconds(server.pid) - cpu0
         latencies = results[0]["latencies"] + results[1]["latencies"]
         elapsed = max(r["elapsed"] for r in results)
-        self.record(server.name, "login rate, 50 concurrent", n / elapsed, "logins/s",
+        metric = "login rate, 50 concurrent"
+        self.record(server.name, metric, n / elapsed, "logins/s",
                     "higher", p50_ms=round(pct(latencies, .5) * 1e3, 2),
-                    p99_ms=round(pct(latencies, .99) * 1e3, 2),
-                    server_cpu=round(cpu_seconds(server.pid) - cpu0, 2),
+                    p99_ms=round(pct(latencies, .99) * 1e3, 2), server_cpu=round(cpu, 2),
                     loadgen_cpu=round(sum(r["worker_cpu"] for r in results), 2))
-
-    def modern_logins(self, server: Any) -> None:
-        """SASL2 + Bind2 logins and FAST re-logins (XEP-0388/0386/0484), sequential, beside
-        the legacy path above (Prosody 13 has them only as community modules: minixmpp
-        only)."""
-        n_seq = 150 if self.quick else 500
-        for mechanism, label in (("SASL2", "login rate, SASL2+Bind2, sequential"),
-                                 ("FAST", "FAST re-login rate, sequential")):
-            cpu0 = cpu_seconds(server.pid)
-            result = self.pool.submit(scenarios.run, scenarios.logins, server.port, n_seq, 1,
-                                      mechanism, 0).result()
-            self.record(server.name, label, n_seq / result["elapsed"], "logins/s", "higher",
-                        p50_ms=round(pct(result["latencies"], .5) * 1e3, 2),
-                        p99_ms=round(pct(result["latencies"], .99) * 1e3, 2),
-                        server_cpu=round(cpu_seconds(server.pid) - cpu0, 2),
-                        loadgen_cpu=round(result["worker_cpu"], 2))
+        self.per_op(server.name, metric, cpu, n, "login", "ms")
+        if isinstance(server, Minixmpp):
+            # SASL2 + Bind2 and FAST (XEP-0388/0386/0484): Prosody 0.12 and ejabberd
+            # 23.01 have neither, so these rows are minixmpp's alone.
+            self.sequential_logins(server, "SASL2", "login rate, SASL2+Bind2, sequential",
+                                   n_seq)
+            self.sequential_logins(server, "FAST", "FAST re-login rate, sequential", n_seq)
 
     def messages(self, server: Any, label: str) -> None:
         seconds = 3 if self.quick else 6
         start_at = time.time() + 3
-        cpu0 = cpu_seconds(server.pid)
         results = self.two_workers(scenarios.throughput, [
             (server.port, range(1, 11), seconds, 50, start_at),
-            (server.port, range(11, 21), seconds, 50, start_at)])
+            (server.port, range(11, 21), seconds, 50, start_at)],
+            cpu_of=server.pid, window=(start_at, seconds))
         total = sum(r["received"] for r in results)
-        self.record(server.name, f"messages/s at saturation, 20 pairs ({label})",
-                    total / seconds, "msg/s", "higher",
-                    server_cpu=round(cpu_seconds(server.pid) - cpu0, 2),
+        metric = f"messages/s at saturation, 20 pairs ({label})"
+        self.record(server.name, metric, total / seconds, "msg/s", "higher",
+                    server_cpu=round(self.last_cpu, 2),
                     loadgen_cpu=round(sum(r["worker_cpu"] for r in results), 2))
+        self.per_op(server.name, metric, self.last_cpu, total, "message")
+        self.latency(server, scenarios.latency, server.port, label)
+
+    def latency(self, server: Any, fn: Any, port: int, label: str) -> None:
+        """One-way latency at a steady 1,000 msg/s (20 senders); server CPU per message
+        in the sending window, like for like between servers."""
         seconds = 3 if self.quick else 5
-        start_at = time.time() + 3
-        results = self.two_workers(scenarios.latency, [
-            (server.port, range(1, 11), 50.0, seconds, start_at),
-            (server.port, range(11, 21), 50.0, seconds, start_at)])
+        start_at = time.time() + 2
+        results = self.two_workers(fn, [(port, range(1, 11), 50.0, seconds, start_at),
+                                        (port, range(11, 21), 50.0, seconds, start_at)],
+                                   cpu_of=server.pid, window=(start_at, seconds))
         latencies = results[0]["latencies"] + results[1]["latencies"]
-        self.record(server.name, f"latency p50 at 1,000 msg/s ({label})",
-                    pct(latencies, .5) * 1e3, "ms", "lower", n=len(latencies))
+        if not latencies:  # the column says "—" and the failure says why
+            raise RuntimeError(f"latency ({label}): no message arrived within a second of "
+                               "the sending window (the server is that far behind)")
+        metric = f"latency p50 at 1,000 msg/s ({label})"
+        self.record(server.name, metric, pct(latencies, .5) * 1e3, "ms", "lower",
+                    n=len(latencies))
+        self.per_op(server.name, metric, self.last_cpu, len(latencies), "message")
         self.record(server.name, f"latency p99 at 1,000 msg/s ({label})",
                     pct(latencies, .99) * 1e3, "ms", "lower", n=len(latencies))
 
     def websocket(self, server: Any) -> None:
-        """WebSocket (RFC 7395) next to TCP: login rate and message latency, PLAIN.
-
-        The two transports take turns, several rounds on the same server, and each
-        row pools its rounds: one run of either moves by ±50% on this shared machine,
-        more than the difference being measured."""
-        rounds = 3 if self.quick else 5
+        """WebSocket (RFC 7395) beside TCP on the same server, PLAIN: sequential logins
+        and the 1,000 msg/s latency run. The transports alternate which goes first from
+        one round to the next."""
+        if not server.websocket:
+            return
         n = 50 if self.quick else 100
-        seconds = 2 if self.quick else 3
-        logins = {"TCP": (scenarios.logins, server.port, ("PLAIN", 0)),
-                  "WebSocket": (scenarios.ws_logins, server.http_port, (0,))}
-        latency = {"TCP": (scenarios.latency, server.port),
-                   "WebSocket": (scenarios.ws_latency, server.http_port)}
-        stats: dict[str, dict[str, Any]] = {
-            k: {"login_s": 0.0, "login_cpu": 0.0, "logins": [], "lat": [], "cpu": 0.0}
-            for k in logins}
-        for _ in range(rounds):
-            for label, (fn, port, extra) in logins.items():
-                cpu0 = cpu_seconds(server.pid)
-                result = self.pool.submit(scenarios.run, fn, port, n, 1, *extra).result()
-                stats[label]["login_cpu"] += cpu_seconds(server.pid) - cpu0
-                stats[label]["login_s"] += result["elapsed"]
-                stats[label]["logins"] += result["latencies"]
-            for label, (fn, port) in latency.items():
-                start_at = time.time() + 2
-                results = self.two_workers(
-                    fn, [(port, range(1, 11), 50.0, seconds, start_at),
-                         (port, range(11, 21), 50.0, seconds, start_at)],
-                    cpu_of=server.pid, window=(start_at, seconds))
-                stats[label]["lat"] += results[0]["latencies"] + results[1]["latencies"]
-                stats[label]["cpu"] += self.last_cpu
-        for label, st in stats.items():
-            total = n * rounds
-            self.record(server.name, f"login rate, sequential, PLAIN ({label})",
-                        total / st["login_s"], "logins/s", "higher",
-                        p50_ms=round(pct(st["logins"], .5) * 1e3, 2), rounds=rounds)
-            self.record(server.name, f"server CPU per login, PLAIN ({label})",
-                        st["login_cpu"] / total * 1e3, "ms", "lower")
-            name = "TCP beside WebSocket" if label == "TCP" else label
-            lat = st["lat"]
-            self.record(server.name, f"latency p50 at 1,000 msg/s ({name})",
-                        pct(lat, .5) * 1e3, "ms", "lower", n=len(lat), rounds=rounds)
-            self.record(server.name, f"latency p99 at 1,000 msg/s ({name})",
-                        pct(lat, .99) * 1e3, "ms", "lower", n=len(lat))
-            # the same messages at the same rate: server CPU per stanza, like for like
-            self.record(server.name, f"server CPU per message at 1,000 msg/s ({name})",
-                        st["cpu"] / max(1, len(lat)) * 1e6, "µs", "lower")
+        transports = [("TCP", scenarios.logins, server.port, ("PLAIN", 0), scenarios.latency,
+                       "TCP beside WebSocket"),
+                      ("WebSocket", scenarios.ws_logins, server.http_port, (0,),
+                       scenarios.ws_latency, "WebSocket")]
+        if self.round % 2 == 0:
+            transports.reverse()
+        for label, login_fn, port, extra, latency_fn, name in transports:
+            cpu0 = cpu_seconds(server.pid)
+            result = self.pool.submit(scenarios.run, login_fn, port, n, 1, *extra).result()
+            cpu = cpu_seconds(server.pid) - cpu0
+            metric = f"login rate, sequential, PLAIN ({label})"
+            self.record(server.name, metric, n / result["elapsed"], "logins/s", "higher",
+                        p50_ms=round(pct(result["latencies"], .5) * 1e3, 2))
+            self.per_op(server.name, metric, cpu, n, "login", "ms")
+            self.latency(server, latency_fn, port, name)
 
     def memory(self, server: Any) -> None:
         sizes = [1000, 2000] if self.quick else [1000, 5000, 10000]
@@ -230,7 +275,7 @@ class Bench:
             # process that does nothing (benchmarks/hop.py).
             floor = self.pool.submit(hop.one_way, count).result()
             self.record("machine", "floor: loopback one-way hop p50 into an idle process "
-                        "that does no work (the machine's, for both servers)",
+                        "that does no work (the machine's, for every server)",
                         pct(floor, .5) * 1e3, "ms", "lower", n=len(floor))
             # And with the least Python work a push needs at all: building the 15 or so
             # elements of a message and its publish, right after the idle wake-up.
@@ -242,16 +287,22 @@ class Bench:
     def muc(self, server: Any) -> None:
         """Group chat: join latency, and fan-out in a 50-occupant room (5 senders)."""
         occupants, senders, messages = (50, 5, 20) if self.quick else (50, 5, 100)
-        result = self.pool.submit(scenarios.run, scenarios.muc_room, server.port, occupants,
-                                  senders, messages).result()
+        with CpuSampler(server.pid) as sampler:
+            result = self.pool.submit(scenarios.run, scenarios.muc_room, server.port,
+                                      occupants, senders, messages).result()
+            time.sleep(0.05)  # one sample after the window's end
         joins = result["joins"]
         self.record(server.name, "MUC join latency p50", pct(joins, 0.5) * 1000, "ms",
                     "lower")
         self.record(server.name, "MUC join latency p99", pct(joins, 0.99) * 1000, "ms",
                     "lower")
-        self.record(server.name, f"MUC fan-out ({occupants} occupants)",
-                    result["deliveries"] / result["elapsed"], "deliveries/s", "higher",
-                    delivered=result["deliveries"], expected=result["expected"])
+        metric = f"MUC fan-out ({occupants} occupants)"
+        self.record(server.name, metric, result["deliveries"] / result["elapsed"],
+                    "deliveries/s", "higher", delivered=result["deliveries"],
+                    expected=result["expected"])
+        self.per_op(server.name, metric, sampler.between(*result["window"]),
+                    result["deliveries"], "delivery")
+
     def pep(self, server: Any) -> None:
         """Publish → notification latency with 10 contacts; PEP memory per account."""
         count = 50 if self.quick else 200
@@ -280,6 +331,23 @@ class Bench:
             median = float(rest.split("median")[1].split("ms")[0])
             self.record("minixmpp", f"fixture: {name.strip()} (median)", median, "ms", "lower")
 
+    def run_groups(self, server: Any, groups: list[str], label: str) -> None:
+        """Each group in turn; one that fails is reported and the run goes on."""
+        for group in groups:
+            try:
+                if group == "messages":
+                    self.messages(server, label)
+                else:
+                    getattr(self, group)(server)
+            except Exception as error:  # noqa: BLE001  (reported with the table)
+                self.fail(server.name, group, label, error)
+
+    def fail(self, server: str, group: str, label: str, error: BaseException) -> None:
+        print(f"  {server}: {group} ({label}) failed in round {self.round}: {error!r}",
+              flush=True)
+        self.failures.append({"server": server, "group": group, "label": label,
+                              "round": self.round, "error": repr(error)[:500]})
+
 
 def _epoch(iso: str) -> float:
     from datetime import datetime
@@ -287,124 +355,137 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    metrics: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in rows:
-        metrics.setdefault(row["metric"], {})[row["server"]] = row
-    lines = ["| measurement | minixmpp | Prosody | minixmpp / Prosody |",
-             "| --- | --- | --- | --- |"]
-    for metric, by in metrics.items():
-        # the machine's own floor (benchmarks/hop.py) goes in the first column
-        ours, theirs = by.get("minixmpp") or by.get("machine"), by.get("prosody")
-
-        def show(r: dict[str, Any] | None) -> str:
-            return f"{r['value']:,.2f} {r['unit']}" if r else "—"
-
-        ratio = "—"
-        if ours and theirs and theirs["value"]:
-            ratio = f"{ours['value'] / theirs['value']:.2f}×"
-        lines.append(f"| {metric} | {show(ours)} | {show(theirs)} | {ratio} |")
-    return "\n".join(lines)
+def _quietly(*command: str) -> None:
+    """Run ``command`` if it exists here; its failure is not ours (no init system in a
+    container, a service already stopped)."""
+    if shutil.which(command[0]):
+        subprocess.run(list(command), check=False, capture_output=True)
 
 
-def plot(rows: list[dict[str, Any]], path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed (pip install -e '.[bench]'): no plot")
-        return
-    wanted = [r for r in rows if r["metric"].startswith(("messages/s", "latency", "login rate"))]
-    metrics = list(dict.fromkeys(r["metric"] for r in wanted))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    groups = [("login rate", "logins/s"), ("messages/s", "messages/s"), ("latency", "ms")]
-    for ax, (prefix, unit) in zip(axes, groups, strict=True):
-        names = [m for m in metrics if m.startswith(prefix)]
-        for k, server in enumerate(["minixmpp", "prosody"]):
-            values = [next((r["value"] for r in wanted if r["metric"] == m and
-                            r["server"] == server), 0) for m in names]
-            ax.bar([i + k * 0.4 for i in range(len(names))], values, 0.4, label=server)
-        ax.set_xticks([i + 0.2 for i in range(len(names))])
-        ax.set_xticklabels([m.replace(prefix, "").strip(" ,") or prefix for m in names],
-                           fontsize=8, rotation=10)
-        ax.set_title(prefix)
-        ax.set_ylabel(unit)
-        if unit == "ms":
-            ax.set_yscale("log")  # Prosody's memory archive is orders of magnitude slower
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    print(f"plot written to {path}")
+def _apt_install(*packages: str) -> None:
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env)
 
 
 def install_prosody() -> None:
-    subprocess.run(["apt-get", "update", "-qq"], check=False)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "prosody", "prosody-modules"],
-                   check=False, env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:"
-                                     "/usr/bin:/sbin:/bin"})
+    _apt_install("prosody", "prosody-modules")
     # Debian starts a system-wide Prosody on install; the benchmark never uses it.
-    subprocess.run(["service", "prosody", "stop"], check=False, capture_output=True)
+    _quietly("service", "prosody", "stop")
 
 
-def main() -> None:
+def install_ejabberd() -> None:
+    _apt_install("ejabberd")
+    # Debian starts (where its policy lets it) and enables a system-wide ejabberd on
+    # install; the benchmark never uses it, so it is stopped and disabled.
+    _quietly("service", "ejabberd", "stop")
+    _quietly("systemctl", "disable", "ejabberd")
+
+
+def choose_kinds(args: argparse.Namespace) -> list[type]:
+    """minixmpp and the peers asked for that can run here, in table order; a peer that
+    cannot says why (its column then shows "—")."""
+    kinds: list[type] = [] if args.no_minixmpp else [Minixmpp]
+    for name, kind in PEER_KINDS.items():
+        if name not in args.peers or getattr(args, f"no_{name}"):
+            continue
+        reason = kind.why_not()
+        if reason is None:
+            kinds.append(kind)
+        else:
+            print(f"{reason}: the {kind.title} column says —")
+    return kinds
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts (about 2 min)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller counts (about a quarter of an hour with both peers)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per measurement, servers taking turns (default 3)")
+    parser.add_argument("--peers", type=lambda s: [p for p in s.split(",") if p],
+                        default=list(PEER_KINDS), metavar="prosody,ejabberd",
+                        help="the peers to measure beside minixmpp (default both)")
+    parser.add_argument("--rows", type=lambda s: [g for g in s.split(",") if g],
+                        default=[*GROUPS, "fixture"], metavar=",".join([*GROUPS, "fixture"]),
+                        help="only these measurement groups (default all)")
     parser.add_argument("--install-prosody", action="store_true",
                         help="apt-get install prosody prosody-modules first")
-    parser.add_argument("--no-prosody", action="store_true", help="minixmpp only")
+    parser.add_argument("--install-ejabberd", action="store_true",
+                        help="apt-get install ejabberd first")
+    parser.add_argument("--no-prosody", action="store_true", help="without Prosody")
+    parser.add_argument("--no-ejabberd", action="store_true", help="without ejabberd")
+    parser.add_argument("--no-minixmpp", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--only-prosody", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=ROOT / "results.jsonl")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    unknown = set(args.peers) - set(PEER_KINDS) | set(args.rows) - {*GROUPS, "fixture"}
+    if unknown:
+        parser.error(f"unknown: {', '.join(sorted(unknown))}")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if args.only_prosody:
+        args.no_minixmpp, args.peers = True, ["prosody"]
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
     if args.install_prosody and not Prosody.available():
         install_prosody()
-    kinds: list[type] = [] if args.only_prosody else [Minixmpp]
-    if not args.no_prosody:
-        if Prosody.available():
-            kinds.append(Prosody)
-        else:
-            print("prosody is not installed: measuring minixmpp only "
-                  "(--install-prosody installs Debian's prosody and prosody-modules)")
+    if args.install_ejabberd and not Ejabberd.available():
+        install_ejabberd()
+    kinds = choose_kinds(args)
     bench = Bench(args.quick)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="minixmpp-bench-") as tmp:
-        Path(tmp).chmod(0o755)  # Prosody runs as its own user and must reach its directory
-        for kind in kinds:
-            for archive in (True, False):
-                workdir = Path(tmp) / f"{kind.name}-{archive}"
-                workdir.mkdir()
-                label = "archive on" if archive else "archive off"
-                print(f"{kind.name} ({label})", flush=True)
-                with kind(workdir, USERS, archive) as server:
-                    if archive:
-                        bench.logins(server)
-                        if kind.name == "minixmpp":
-                            bench.modern_logins(server)
-                        bench.push(server)
-                        bench.muc(server)
-                        bench.pep(server)
-                        if kind is Minixmpp:
-                            bench.websocket(server)
-                    bench.messages(server, label)
-                    if archive:
-                        bench.memory(server)
-    if not args.only_prosody:
+        Path(tmp).chmod(0o755)  # the peers run as their own users and must reach it
+        for round_no in range(1, args.rounds + 1):
+            bench.round = round_no
+            order = report.turns(kinds, round_no)
+            print(f"round {round_no} of {args.rounds}: "
+                  + ", ".join(k.title for k in order), flush=True)
+            for kind in order:
+                for archive in (True, False):
+                    label = "archive on" if archive else "archive off"
+                    groups = [g for g in (ARCHIVE_ON if archive else ARCHIVE_OFF)
+                              if g in args.rows]
+                    if not groups:
+                        continue
+                    workdir = Path(tmp) / f"{kind.name}-{label.replace(' ', '-')}-{round_no}"
+                    workdir.mkdir()
+                    print(f"{kind.title} ({label})", flush=True)
+                    try:
+                        with kind(workdir, USERS, archive) as server:
+                            bench.run_groups(server, groups, label)
+                    except Exception as error:  # noqa: BLE001  (a peer that fails to start)
+                        bench.fail(kind.name, "start", label, error)
+    bench.round = 1
+    if not args.no_minixmpp and "fixture" in args.rows:
         bench.fixture()
     bench.pool.shutdown()
-    print()
-    print(table(bench.rows))
+    print(f"\nMedians over {args.rounds} round(s); minixmpp / peer is the median of the "
+          "per-round ratios (min–max); ↳ rows are the server's CPU per operation.\n")
+    print(report.table(bench.rows))
+    for failure in bench.failures:
+        print(f"failed: {failure}")
     machine = {"python": platform.python_version(), "cpus": multiprocessing.cpu_count(),
-               "machine": platform.machine(), "prosody": shutil.which("prosody") is not None}
+               "machine": platform.machine(), "prosody": package_version("prosody"),
+               "ejabberd": package_version("ejabberd")}
+    head = {"run": started, "quick": args.quick, "rounds": args.rounds, **machine}
     with args.json.open("a") as f:
         for row in bench.rows:
-            f.write(json.dumps({"run": started, "quick": args.quick, **machine, **row}) + "\n")
+            f.write(json.dumps({**head, **row}) + "\n")
+        for summary in report.summarize(bench.rows):
+            f.write(json.dumps({**head, "summary": True, **summary}) + "\n")
+        for failure in bench.failures:
+            f.write(json.dumps({**head, "failure": True, **failure}) + "\n")
     print(f"\nJSON lines appended to {args.json}")
     if args.plot:
-        plot(bench.rows, args.plot)
+        report.plot(bench.rows, args.plot)
 
 
 if __name__ == "__main__":

@@ -194,11 +194,19 @@ class Conn:
             pass
         self.writer.close()
 
+    def leave(self) -> None:
+        """End the stream and go, without waiting for the server's end (RFC 6120 §4.4
+        lets the closing side wait; a client that is done need not). ejabberd answers a
+        stream end about 100 ms later: idle time, not the server's work."""
+        self.send("</stream:stream>")
+        self.writer.close()
+
     def abort(self) -> None:
         self.writer.transport.abort()
 
 
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+STANZA = re.compile(rb"^<(iq|message|presence)(?=[\s/>])(?![^>]*\bxmlns=)")
 
 
 class WSConn(Conn):
@@ -222,8 +230,11 @@ class WSConn(Conn):
         return cls(reader, writer, domain)
 
     def send(self, data: str | bytes) -> None:
+        """One element per frame; a stanza gets its ``jabber:client`` namespace, which no
+        stream element declares here (RFC 7395 §3.3.3: every frame is a whole XML
+        document; Prosody refuses stanzas without it)."""
         payload = data.encode() if isinstance(data, str) else data
-        self.writer.write(_frame(payload))
+        self.writer.write(_frame(STANZA.sub(rb"<\1 xmlns='jabber:client'", payload, 1)))
 
     async def read(self) -> bytes:
         """The payloads of the next complete text frames (b"" once closed)."""
@@ -247,6 +258,12 @@ class WSConn(Conn):
             self.writer.write(b"\x88\x80" + os.urandom(4))  # close frame, empty, masked
         except (TimeoutError, XMPPError, ConnectionError):
             pass
+        self.writer.close()
+
+    def leave(self) -> None:
+        """:meth:`Conn.leave` over WebSocket: the framing's close, then the frame's."""
+        self.send(f"<close xmlns='{FRAMING}'/>")
+        self.writer.write(b"\x88\x80" + os.urandom(4))  # close frame, empty, masked
         self.writer.close()
 
     def abort(self) -> None:
