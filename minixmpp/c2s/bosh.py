@@ -76,6 +76,22 @@ def parse_body(data: bytes) -> domish.Element:
     return root[0]
 
 
+def _client_qualified(element: domish.Element) -> domish.Element:
+    """A child of ``<body/>`` as the stream reads it: a stanza the client left
+    unqualified inherits the ``httpbind`` namespace, and is taken as ``jabber:client``
+    (XEP-0206 asks clients to qualify it; Prosody's mod_bosh accepts either)."""
+    if element.uri == ns.HTTPBIND:
+        pending = [element]
+        while pending:
+            e = pending.pop()
+            if e.uri == ns.HTTPBIND:
+                e.uri = ns.CLIENT
+            if e.defaultUri == ns.HTTPBIND:
+                e.defaultUri = ns.CLIENT
+            pending.extend(e.elements())
+    return element
+
+
 def _body(**attrs: str) -> str:
     extra = "".join(f" {k}='{v}'" for k, v in attrs.items())
     return f"<body xmlns='{ns.HTTPBIND}'{extra}>"
@@ -155,7 +171,7 @@ class BoshSession:
             if self.ended:
                 break
             self._open_if_reset(body)
-            xs.element_bytes(child.toXml().encode())
+            xs.element_bytes(_client_qualified(child).toXml().encode())
         if not terminate and not self.ended:
             self._open_if_reset(body)
         if self.ended:
