@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fuzz.clients import BoshStream
+from tests.fuzz.clients import BoshStream, WebSocketStream
 from tests.fuzz.conftest import Fuzz
 
 pytestmark = pytest.mark.launch
@@ -27,4 +27,20 @@ def test_bosh_stanzas_left_in_the_body_namespace_are_client_stanzas(fuzz: Fuzz) 
             bosh.since(mark)
     finally:
         bosh.close()
+    fuzz.server_checks()
+
+
+def test_invalid_utf8_over_websocket_is_a_stream_error(fuzz: Fuzz) -> None:
+    """A text frame that is not UTF-8 gets ``not-well-formed`` and ``<close/>``, as the
+    same bytes get over TCP, not a bare WebSocket close an XMPP client cannot read."""
+    ws = WebSocketStream(fuzz.server)
+    try:
+        ws.open()
+        mark = ws.mark()
+        ws.send(b"\x80<iq type='get' id='x'><ping xmlns='urn:xmpp:ping'/></iq>")
+        assert ws.read_until("<close "), ws.since(mark)
+        assert "<not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in \
+            ws.since(mark), ws.since(mark)
+    finally:
+        ws.close()
     fuzz.server_checks()
