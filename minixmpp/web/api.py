@@ -19,7 +19,7 @@ from twisted.words.protocols.jabber import error, jid
 
 from minixmpp import addressing
 from minixmpp.push.views import notification, registration
-from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
+from minixmpp.storage.interfaces import AccountExists, InvalidPassword, NoSuchAccount
 from minixmpp.timestamps import iso
 from minixmpp.web import views
 
@@ -207,6 +207,8 @@ class ControlAPI(resource.Resource):
             self.xmpp.accounts.create(user, password)
         except AccountExists:
             raise HTTPError(409, f"account {user!r} exists") from None
+        except InvalidPassword as e:
+            raise HTTPError(400, f"the password is not valid ({e})") from None
         return 201, views.account(self.xmpp, user)
 
     def delete_account(self, request: server.Request, name: str) -> tuple[int, None]:
@@ -222,7 +224,10 @@ class ControlAPI(resource.Resource):
         password = self._json(request).get("password")
         if not isinstance(password, str) or not password:
             raise HTTPError(400, "give the new password as a string")
-        self.xmpp.accounts.set_password(name, password)
+        try:
+            self.xmpp.accounts.set_password(name, password)
+        except InvalidPassword as e:
+            raise HTTPError(400, f"the password is not valid ({e})") from None
         return views.account(self.xmpp, name)
 
     # -- sessions ------------------------------------------------------------------------------
