@@ -106,7 +106,9 @@ class Fuzz:
     def verdict(self, stream: Stream, mark: int, idents: list[str], probe: str, *,
                 strict: bool, may_end: bool = False) -> None:
         """Every request answered (a result or an error), or the stream ended with a
-        stream error; then the server-wide checks."""
+        stream error; then the server-wide checks. Not ``strict`` (mutated bytes): the
+        probe may also go unanswered on a stream transport that is still waiting for the
+        rest of an element the mutation cut (TCP, WebSocket: the bytes go on)."""
         missing = self.answered(stream, mark, idents, probe)
         seen = stream.since(mark)
         if stream.ended:
@@ -115,7 +117,7 @@ class Fuzz:
             if strict and not may_end:
                 assert re.search(f"id=['\"]{probe}['\"]", seen) or not missing, \
                     f"{stream.name}: unanswered {missing} before the end: {seen[-800:]}"
-        else:
+        elif strict or stream.name == "bosh":
             assert re.search(f"id=['\"]{probe}['\"]", seen), \
                 f"{stream.name}: the probe got no answer: {seen[-800:]}"
             assert not missing, f"{stream.name}: no answer to {missing}: {seen[-1500:]}"

@@ -31,6 +31,11 @@ ODD = ["", " ", "a" * 1100, "\u00ad", "\u200b", "\u2168", "\ufb00", "\u212b", "a
 XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc"),
                                  blacklist_characters="\ufffe\uffff"), max_size=12)
 VALUE = st.one_of(st.sampled_from(ODD), XML_TEXT)
+#: namespace names: URIs (a value that is no URI reference is not namespace-well-formed)
+NAMESPACES = st.one_of(st.sampled_from([
+    "urn:x", "jabber:client", "jabber:iq:roster", "http://jabber.org/protocol/pubsub",
+    "urn:ietf:params:xml:ns:xmpp-stanzas", "http://example.com/a?b#c"]),
+    st.from_regex(r"urn:[a-z]{1,8}:[A-Za-z0-9.%-]{0,12}", fullmatch=True))
 JIDS = st.one_of(
     st.sampled_from(["alice@localhost", "nosuch@localhost", "localhost", MUC_SERVICE,
                      f"r1@{MUC_SERVICE}", f"r1@{MUC_SERVICE}/n", "example.com",
@@ -131,7 +136,7 @@ def item_payload(draw) -> str:
         f"<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><fn><text>{v()}</text></fn>"
         f"<photo><uri>{v()}</uri></photo></vcard>",
         f"<entry xmlns='http://www.w3.org/2005/Atom'><title>{v()}</title></entry>",
-        f"<x xmlns='{v()}'/>" if draw(st.booleans()) else "<x xmlns='urn:x'>y</x>"]))
+        f"<x xmlns='{draw(NAMESPACES)}'>{v()}</x>"]))
 
 
 @st.composite
@@ -285,7 +290,7 @@ def muc_iq_payload(draw) -> str:
                 f"{draw(st.sampled_from(['info', 'items']))}'{attrs(node=draw(maybe(VALUE)))}/>")
     if verb == "ping":
         return "<ping xmlns='urn:xmpp:ping'/>"
-    return f"<query xmlns='{esc(draw(VALUE)) or 'urn:x'}'/>"
+    return f"<query xmlns='{draw(NAMESPACES)}'/>"
 
 
 @st.composite
@@ -373,6 +378,8 @@ def sasl2_exchange(draw) -> Authenticate:
          "equals", "value"])))
     if initial == "value":
         initial = "value:" + draw(VALUE)
+    elif initial == "plain-wrong" and draw(st.booleans()):
+        initial = "password:" + draw(VALUE)  # any password, SASLprep's or not
     agent = draw(maybe(st.one_of(st.just("fuzz-agent"), VALUE)))
     then = tuple(draw(st.lists(st.sampled_from([
         f"<response xmlns='urn:xmpp:sasl:2'>{esc(draw(VALUE))}</response>",
