@@ -48,9 +48,19 @@ class BadRequest(Exception):
     """Not a BOSH body (HTTP 400, §17.1 ``bad-request``)."""
 
 
-def parse_body(data: bytes) -> domish.Element:
+class TooDeep(BadRequest):
+    """A child of ``<body/>`` nests deeper than ``--max-stanza-depth``: as over TCP, a
+    ``policy-violation`` (the session named by ``sid``, if any, ends)."""
+
+    def __init__(self, sid: str | None) -> None:
+        super().__init__("too deep")
+        self.sid = sid
+
+
+def parse_body(data: bytes, max_depth: int = 100) -> domish.Element:
     """The ``<body/>`` of a request, with its children; restricted XML (no DOCTYPE,
-    entities, comments or processing instructions)."""
+    entities, comments or processing instructions), stanzas at most ``max_depth``
+    deep (:class:`TooDeep`: the tree is never built, nor serialized again)."""
     stream = domish.elementStream()
     root: list[domish.Element] = []
     done: list[bool] = []
@@ -66,6 +76,20 @@ def parse_body(data: bytes) -> domish.Element:
     parser.EntityDeclHandler = restricted
     parser.ProcessingInstructionHandler = restricted
     parser.CommentHandler = restricted
+    start, end = parser.StartElementHandler, parser.EndElementHandler
+    depth = [0]
+
+    def on_start(name: str, attrs: dict) -> None:
+        depth[0] += 1
+        if depth[0] > max_depth + 1:  # <body/>, then a stanza of max_depth levels
+            raise TooDeep(root[0].getAttribute("sid") if root else None)
+        start(name, attrs)
+
+    def on_end(name: str) -> None:
+        depth[0] -= 1
+        end(name)
+
+    parser.StartElementHandler, parser.EndElementHandler = on_start, on_end
     try:
         stream.parse(data.lstrip().removeprefix(b"<?xml version='1.0'?>")
                      .removeprefix(b'<?xml version="1.0"?>'))
@@ -420,7 +444,7 @@ class BoshResource(resource.Resource):
             request.setResponseCode(413)
             return _terminate("policy-violation")
         try:
-            body = parse_body(data)
+            body = parse_body(data, self.manager.settings.max_stanza_depth)
             sid = body.getAttribute("sid")
             if sid is None:
                 return self.manager.create(request, body)
@@ -428,6 +452,13 @@ class BoshResource(resource.Resource):
                 rid = int(body.getAttribute("rid") or "")
             except ValueError:
                 raise BadRequest("rid must be an integer") from None
+        except TooDeep as e:
+            self.log.info("BOSH: elements nested deeper than --max-stanza-depth")
+            session = self.manager.sessions.get(e.sid or "")
+            if session is None:
+                return _terminate("policy-violation")
+            session.terminate(condition="policy-violation", request=request)
+            return server.NOT_DONE_YET
         except BadRequest as e:
             request.setResponseCode(400)
             self.log.info("BOSH: bad request ({why})", why=str(e))

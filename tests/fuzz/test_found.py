@@ -108,3 +108,25 @@ def test_the_api_and_the_command_line_refuse_such_a_password(fuzz: Fuzz) -> None
     with pytest.raises(ConfigError, match="password is not valid"):
         Settings.build({"user": (f"x:{UNPREPARABLE}",)})
     fuzz.server_checks()
+
+
+def test_a_deeply_nested_bosh_stanza_is_a_policy_violation_not_a_traceback(fuzz: Fuzz) -> None:
+    """Over TCP a stanza nested deeper than ``--max-stanza-depth`` is
+    ``policy-violation``; in a BOSH body it was built into a tree and serialized again,
+    recursively (``RecursionError``, a traceback and HTTP 500). Now the body parser
+    counts depth: the session ends with ``policy-violation``."""
+    deep = "<message to='by1@localhost'>" + "<a>" * 3000 + "</a>" * 3000 + "</message>"
+    bosh = BoshStream(fuzz.server)
+    try:
+        bosh.login("fuzz1", "fuzz1", "deep")
+        mark = bosh.mark()
+        bosh.send(deep)
+        assert bosh.ended and "condition='policy-violation'" in bosh.since(mark), \
+            bosh.since(mark)
+    finally:
+        bosh.close()
+    bosh = BoshStream(fuzz.server)  # no session at all
+    text = bosh.post(f"<body xmlns='http://jabber.org/protocol/httpbind' rid='1' "
+                     f"to='localhost'>{deep}</body>".encode())
+    assert "condition='policy-violation'" in text, text
+    fuzz.server_checks()
