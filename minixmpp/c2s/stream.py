@@ -195,6 +195,10 @@ class C2SAuthenticator(xmlstream.ListenAuthenticator):
         self._cancel(self._auth_timer)
         for stage in self.stages:
             stage.bound(session)
+        # a bound stream never goes back to an earlier phase: the stages of those go,
+        # with what they kept (the SASL exchange, SASL2's request); an idle session
+        # holds only what it still uses
+        self.stages = [stage for stage in self.stages if BOUND in stage.phases]
 
     # -- elements -----------------------------------------------------------------------
 
