@@ -26,7 +26,6 @@ writes waits in the session until a held request can carry it. The rules:
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict, deque
 from typing import Any
 
 from twisted.internet import error as ierror
@@ -129,6 +128,8 @@ def _terminate(condition: str) -> bytes:
 class BoshFrames(FrameTransport):
     """The stream's transport: frames wait in the session for a request to carry them."""
 
+    __slots__ = ("session",)
+
     def __init__(self, session: BoshSession, peer: Any, host: Any) -> None:
         super().__init__(peer, host)
         self.session = session
@@ -141,7 +142,16 @@ class BoshFrames(FrameTransport):
 
 
 class BoshSession:
+    """One BOSH session: its stream, the requests held, the last answers (§14.3).
+
+    Thousands of these sit idle at once (one request held each), so a session keeps
+    only what it needs: slots, no parser between requests (``release_parser``), plain
+    lists."""
+
     log = Logger()
+    __slots__ = ("manager", "reactor", "sid", "to", "rid", "wait", "hold", "xs", "frames",
+                 "queued_bytes", "held", "early", "answers", "inactivity",
+                 "_inactivity_call", "_flush_call", "ended", "stream_error")
 
     def __init__(self, manager: BoshManager, sid: str, rid: int, wait: int, hold: int,
                  xs: FramedStream, to: str) -> None:
@@ -155,9 +165,12 @@ class BoshSession:
         self.xs = xs
         self.frames: list[bytes] = []
         self.queued_bytes = 0
-        self.held: deque[tuple[int, server.Request, Any]] = deque()
-        self.early: dict[int, tuple[server.Request, domish.Element]] = {}
-        self.answers: OrderedDict[int, bytes] = OrderedDict()
+        #: (rid, request, its wait timer), oldest first
+        self.held: list[tuple[int, server.Request, Any]] = []
+        #: requests that came before the one due (§8), by rid; None while there is none
+        self.early: dict[int, tuple[server.Request, domish.Element]] | None = None
+        #: the last ``hold + 1`` answers as (rid, body), for resent requests (§14.3)
+        self.answers: list[tuple[int, bytes]] = []
         self.inactivity = manager.settings.bosh_max_inactivity
         self._inactivity_call: Any = None
         self._flush_call: Any = None
@@ -168,16 +181,25 @@ class BoshSession:
     # -- requests -------------------------------------------------------------------------
 
     def request(self, rid: int, request: server.Request, body: domish.Element) -> Any:
-        if rid in self.answers:  # §14.3: a resent request gets the same answer
-            return self.answers[rid]
+        for answered, data in self.answers:
+            if answered == rid:  # §14.3: a resent request gets the same answer
+                return data
         if rid <= self.rid or rid > self.rid + self.hold + 1:
             self.terminate(condition="item-not-found", request=request)
             return server.NOT_DONE_YET
-        self.early[rid] = (request, body)
-        while self.rid + 1 in self.early and not self.ended:
+        if rid == self.rid + 1:
+            self.rid = rid
+            self._process(rid, request, body)
+        else:
+            if self.early is None:
+                self.early = {}
+            self.early[rid] = (request, body)
+        while self.early and self.rid + 1 in self.early and not self.ended:
             self.rid += 1
             req, element = self.early.pop(self.rid)
             self._process(self.rid, req, element)
+        if not self.early:
+            self.early = None
         return server.NOT_DONE_YET
 
     def _process(self, rid: int, request: server.Request, body: domish.Element) -> None:
@@ -185,7 +207,7 @@ class BoshSession:
         self._inactivity_call = None
         timer = self.reactor.callLater(self.wait, self._answer_oldest)
         self.held.append((rid, request, timer))
-        request.notifyFinish().addErrback(lambda _: self._gone(request))
+        request.notifyFinish().addErrback(self._gone, request)
         xs = self.xs
         terminate = body.getAttribute("type") == "terminate"
         if body.getAttribute((ns.XBOSH, "restart")) == "true" or \
@@ -200,6 +222,7 @@ class BoshSession:
             self._open_if_reset(body)
         if self.ended:
             return
+        xs.release_parser()  # every element of the body is in: none is open
         if terminate:  # §13
             xs.close_stream()
             return self.terminate()
@@ -229,7 +252,7 @@ class BoshSession:
         if self.xs is not None and self.xs.awaiting_header():
             self.xs.open_stream(body.getAttribute("to") or self.to, "1.0", None)
 
-    def _gone(self, request: server.Request) -> None:
+    def _gone(self, _: Any, request: server.Request) -> None:
         for entry in list(self.held):
             if entry[1] is request:
                 self.held.remove(entry)
@@ -263,7 +286,7 @@ class BoshSession:
     def _answer_oldest(self, force: bool = False) -> None:
         if not self.held:
             return
-        rid, request, timer = self.held.popleft()
+        rid, request, timer = self.held.pop(0)
         self._cancel(timer)
         payload = b"".join(self.frames)
         self.frames.clear()
@@ -273,9 +296,9 @@ class BoshSession:
             self._arm_inactivity()
 
     def _write(self, rid: int, request: server.Request, data: bytes) -> None:
-        self.answers[rid] = data
-        while len(self.answers) > self.hold + 1:
-            self.answers.popitem(last=False)
+        self.answers.append((rid, data))
+        if len(self.answers) > self.hold + 1:
+            del self.answers[:-self.hold - 1]
         if request.finished or request._disconnected:
             return
         request.setHeader(b"content-type", CONTENT_TYPE)
@@ -310,14 +333,14 @@ class BoshSession:
         while len(self.held) > 1:
             self._answer_oldest(force=True)
         if self.held:
-            rid, held_request, timer = self.held.popleft()
+            rid, held_request, timer = self.held.pop(0)
             self._cancel(timer)
             self._terminate_answer(held_request, condition)
         if request is not None:
             self._terminate_answer(request, condition)
-        for early_request, _ in self.early.values():
+        for early_request, _ in (self.early or {}).values():
             self._terminate_answer(early_request, condition)
-        self.early.clear()
+        self.early = None
         xs, self.xs = self.xs, None
         if xs is not None and xs.transport is not None:
             xs.transport.disconnecting = True
@@ -377,12 +400,13 @@ class BoshManager:
             return _terminate("host-unknown")
         sid = secrets.token_urlsafe(18)
         channel = request.channel.transport
-        xs = self.factory.buildProtocol(channel.getPeer())
+        peer = channel.getPeer()
+        xs = self.factory.buildProtocol(peer)
         xs.framing = False
         xs.authenticator.tls = self.secure
         session = BoshSession(self, sid, rid, wait, max(1, hold), xs, domain)
         self.sessions[sid] = session
-        xs.makeConnection(BoshFrames(session, channel.getPeer(), channel.getHost()))
+        xs.makeConnection(BoshFrames(session, peer, channel.getHost()))
         if not session.ended:  # else refused (--max-connections)
             xs.open_stream(to, "1.0", None)
         if session.ended:  # the stream error, in a terminate body: no session is kept
@@ -399,8 +423,9 @@ class BoshManager:
         session.frames.clear()
         session.queued_bytes = 0
         data = head.encode() + payload + b"</body>"
-        session.answers[rid] = data
+        session.answers.append((rid, data))
         session._arm_inactivity()
+        xs.release_parser()
         return data
 
     def stop(self) -> None:

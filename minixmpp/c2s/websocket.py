@@ -27,6 +27,8 @@ SUBPROTOCOL = "xmpp"
 
 
 class WebSocketFrames(FrameTransport):
+    __slots__ = ("protocol", "stream_ref")
+
     def __init__(self, protocol: XMPPWebSocket) -> None:
         super().__init__(protocol.transport.getPeer(), protocol.transport.getHost())
         self.protocol = protocol
