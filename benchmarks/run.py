@@ -1,6 +1,7 @@
 """Benchmarks: minixmpp side by side with Prosody (when installed), one command.
 
     .venv/bin/python -m benchmarks.run [--quick] [--install-prosody] [--plot FILE]
+                                       [--only memory,bosh-memory]
 
 Prints a table (minixmpp, Prosody, ratio) and appends JSON lines to
 ``benchmarks/results.jsonl``. Everything runs on loopback, bounded in count and time.
@@ -29,6 +30,9 @@ from benchmarks import hop, pep, scenarios
 from benchmarks.servers import COMPONENT, SECRET, Minixmpp, Prosody, cpu_seconds, rss_kib
 
 ROOT = Path(__file__).resolve().parent
+#: what ``--only`` may name
+MEASUREMENTS = ("logins", "push", "muc", "pep", "websocket", "messages", "memory",
+                "bosh-memory", "fixture")
 USERS = [f"bench{i}" for i in range(1, 51)] + ["pushee"]  # 50: the MUC room
 
 
@@ -177,16 +181,21 @@ class Bench:
             self.record(server.name, f"server CPU per message at 1,000 msg/s ({name})",
                         st["cpu"] / max(1, len(lat)) * 1e6, "µs", "lower")
 
-    def memory(self, server: Any) -> None:
+    def memory(self, server: Any, bosh: bool = False) -> None:
+        """Server RSS per idle session: TCP c2s sessions, or BOSH sessions (``bosh``),
+        each logged in and bound, with one request held."""
         sizes = [1000, 2000] if self.quick else [1000, 5000, 10000]
+        target, port = ((scenarios.run_bosh_idle, server.http_port) if bosh
+                        else (scenarios.run_idle, server.port))
+        label = "memory per idle BOSH session, one request held" if bosh else \
+            "memory per idle session"
         base = rss_kib(server.pid)
         for size in sizes:
             pipes, procs = [], []
             ctx = multiprocessing.get_context("fork")
             for w in range(2):
                 ours, theirs = ctx.Pipe()
-                proc = ctx.Process(target=scenarios.run_idle,
-                                   args=(server.port, size // 2, w, theirs))
+                proc = ctx.Process(target=target, args=(port, size // 2, w, theirs))
                 proc.start()
                 pipes.append(ours)
                 procs.append(proc)
@@ -201,7 +210,7 @@ class Bench:
                 p.recv()
             for proc in procs:
                 proc.join()
-            self.record(server.name, f"memory per idle session ({size:,})",
+            self.record(server.name, f"{label} ({size:,})",
                         (rss - base) / max(1, sessions), "KiB", "lower",
                         sessions=sessions, errors=errors, rss_mib=round(rss / 1024, 1))
             time.sleep(1.5)
@@ -357,6 +366,10 @@ def main() -> None:
     parser.add_argument("--only-prosody", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=ROOT / "results.jsonl")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
+    parser.add_argument("--only", default="", metavar="NAMES",
+                        help="only these measurements, comma-separated, of: "
+                             + ", ".join(MEASUREMENTS) + " (memory numbers do not depend "
+                             "on the machine's load; timings do)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -369,6 +382,13 @@ def main() -> None:
         else:
             print("prosody is not installed: measuring minixmpp only "
                   "(--install-prosody installs Debian's prosody and prosody-modules)")
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if only - set(MEASUREMENTS):
+        parser.error(f"--only: unknown {', '.join(sorted(only - set(MEASUREMENTS)))}")
+
+    def want(name: str) -> bool:
+        return not only or name in only
+
     bench = Bench(args.quick)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="minixmpp-bench-") as tmp:
@@ -379,20 +399,33 @@ def main() -> None:
                 workdir.mkdir()
                 label = "archive on" if archive else "archive off"
                 print(f"{kind.name} ({label})", flush=True)
+                if only and not archive and not want("messages"):
+                    continue  # the archive-off run only measures messages
                 with kind(workdir, USERS, archive) as server:
                     if archive:
-                        bench.logins(server)
-                        if kind.name == "minixmpp":
-                            bench.modern_logins(server)
-                        bench.push(server)
-                        bench.muc(server)
-                        bench.pep(server)
-                        if kind is Minixmpp:
+                        if want("logins"):
+                            bench.logins(server)
+                            if kind.name == "minixmpp":
+                                bench.modern_logins(server)
+                        if want("push"):
+                            bench.push(server)
+                        if want("muc"):
+                            bench.muc(server)
+                        if want("pep"):
+                            bench.pep(server)
+                        if kind is Minixmpp and want("websocket"):
                             bench.websocket(server)
-                    bench.messages(server, label)
-                    if archive:
+                    if want("messages"):
+                        bench.messages(server, label)
+                    if archive and want("memory"):
                         bench.memory(server)
-    if not args.only_prosody:
+                if archive and want("bosh-memory"):
+                    # a fresh server: memory the TCP sessions freed would be reused
+                    fresh = Path(tmp) / f"{kind.name}-bosh"
+                    fresh.mkdir()
+                    with kind(fresh, USERS, archive) as server:
+                        bench.memory(server, bosh=True)
+    if not args.only_prosody and want("fixture"):
         bench.fixture()
     bench.pool.shutdown()
     print()

@@ -4,7 +4,8 @@
   component for the external App Server and the HTTP API (to read push timings).
 - :class:`Prosody`: Debian's ``prosody`` with its own config (memory storage except
   accounts, which ``prosodyctl`` must write to files), the same modules on, and
-  ``mod_cloud_notify`` from ``prosody-modules``. Never touches a system-wide service.
+  ``mod_cloud_notify`` from ``prosody-modules``, ``mod_bosh`` on an HTTP port of its
+  own. Never touches a system-wide service.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Server:
         self.archive = archive
         self.port = free_port()
         self.component_port = free_port()
+        self.http_port = free_port()  # BOSH (and, for minixmpp, WebSocket and the API)
 
     @property
     def pid(self) -> int:
@@ -139,11 +141,13 @@ legacy_ssl_ports = {{ }}
 s2s_ports = {{ }}
 component_ports = {{ {component_port} }}
 component_interface = "127.0.0.1"
-http_ports = {{ }}
+http_ports = {{ {http_port} }}
+http_interfaces = {{ "127.0.0.1" }}
+http_default_host = "{domain}"
 https_ports = {{ }}
 admin_socket = "{dir}/prosody.sock"
 modules_enabled = {{ "roster", "saslauth", "disco", "ping", "carbons", "smacks", "csi_simple",
-                    "cloud_notify", "offline", "pep"{mam} }}
+                    "cloud_notify", "offline", "pep", "bosh"{mam} }}
 modules_disabled = {{ "tls", "s2s" }}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -175,6 +179,7 @@ class Prosody(Server):
         config = directory / "prosody.cfg.lua"
         config.write_text(PROSODY_CONFIG.format(
             dir=directory, port=self.port, component_port=self.component_port,
+            http_port=self.http_port,
             domain=DOMAIN, component=COMPONENT, secret=SECRET,
             mam=', "mam"' if self.archive else "",
             muc_mam='"muc_mam"' if self.archive else ""))
