@@ -50,7 +50,10 @@ PEER_KINDS = {"prosody": Prosody, "ejabberd": Ejabberd}
 # not an archive's (ejabberd's and Prosody's take seconds at 1,000 msg/s).
 ARCHIVE_ON = ["logins", "push", "muc", "pep", "messages", "memory"]
 ARCHIVE_OFF = ["messages", "websocket"]
-GROUPS = [*ARCHIVE_ON, "websocket"]
+GROUPS = [*ARCHIVE_ON, "websocket", "bosh-memory"]
+#: groups measured on a server of their own, started fresh (memory the TCP sessions freed
+#: would be reused)
+FRESH = ["bosh-memory"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -222,16 +225,21 @@ class Bench:
             self.per_op(server.name, metric, cpu, n, "login", "ms")
             self.latency(server, latency_fn, port, name)
 
-    def memory(self, server: Any) -> None:
+    def memory(self, server: Any, bosh: bool = False) -> None:
+        """Server RSS per idle session: TCP c2s sessions, or BOSH sessions (``bosh``),
+        each logged in and bound, with one request held."""
         sizes = [1000, 2000] if self.quick else [1000, 5000, 10000]
+        target, port = ((scenarios.run_bosh_idle, server.http_port) if bosh
+                        else (scenarios.run_idle, server.port))
+        label = "memory per idle BOSH session, one request held" if bosh else \
+            "memory per idle session"
         base = rss_kib(server.pid)
         for size in sizes:
             pipes, procs = [], []
             ctx = multiprocessing.get_context("fork")
             for w in range(2):
                 ours, theirs = ctx.Pipe()
-                proc = ctx.Process(target=scenarios.run_idle,
-                                   args=(server.port, size // 2, w, theirs))
+                proc = ctx.Process(target=target, args=(port, size // 2, w, theirs))
                 proc.start()
                 pipes.append(ours)
                 procs.append(proc)
@@ -246,7 +254,7 @@ class Bench:
                 p.recv()
             for proc in procs:
                 proc.join()
-            self.record(server.name, f"memory per idle session ({size:,})",
+            self.record(server.name, f"{label} ({size:,})",
                         (rss - base) / max(1, sessions), "KiB", "lower",
                         sessions=sessions, errors=errors, rss_mib=round(rss / 1024, 1))
             time.sleep(1.5)
@@ -337,6 +345,8 @@ class Bench:
             try:
                 if group == "messages":
                     self.messages(server, label)
+                elif group == "bosh-memory":
+                    self.memory(server, bosh=True)
                 else:
                     getattr(self, group)(server)
             except Exception as error:  # noqa: BLE001  (reported with the table)
@@ -463,6 +473,16 @@ def main() -> None:
                             bench.run_groups(server, groups, label)
                     except Exception as error:  # noqa: BLE001  (a peer that fails to start)
                         bench.fail(kind.name, "start", label, error)
+                fresh = [g for g in FRESH if g in args.rows]
+                if fresh:
+                    workdir = Path(tmp) / f"{kind.name}-fresh-{round_no}"
+                    workdir.mkdir()
+                    print(f"{kind.title} (fresh)", flush=True)
+                    try:
+                        with kind(workdir, USERS, True) as server:
+                            bench.run_groups(server, fresh, "fresh")
+                    except Exception as error:  # noqa: BLE001
+                        bench.fail(kind.name, "start", "fresh", error)
     bench.round = 1
     if not args.no_minixmpp and "fixture" in args.rows:
         bench.fixture()

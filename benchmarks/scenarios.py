@@ -7,6 +7,7 @@ worker spent, so the report can show that the generator was not the bottleneck.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import re
 import time
@@ -370,3 +371,109 @@ async def ws_latency(http_port: int, pairs: range, rate: float, seconds: float,
                      start_at: float) -> dict[str, Any]:
     """:func:`latency` between WebSocket clients."""
     return await latency(http_port, pairs, rate, seconds, start_at, websocket=True)
+
+
+# -- BOSH (XEP-0124/0206): idle sessions, one request held each ------------------------------
+
+HTTPBIND = "http://jabber.org/protocol/httpbind"
+
+
+class BoshConn:
+    """One BOSH session on its own keep-alive HTTP connection (plain asyncio, as the
+    XMPP clients above): PLAIN, restart, bind, then always one request held."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 port: int) -> None:
+        self.reader, self.writer, self.port = reader, writer, port
+        self.rid = 1000
+        self.sid = ""
+
+    @classmethod
+    async def open(cls, port: int) -> BoshConn:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        return cls(reader, writer, port)
+
+    async def post(self, inner: str = "", **attrs: str) -> str:
+        self.rid += 1
+        extra = "".join(f" {k.replace('_', ':')}='{v}'" for k, v in attrs.items())
+        sid = f" sid='{self.sid}'" if self.sid else ""
+        data = (f"<body xmlns='{HTTPBIND}' rid='{self.rid}'{sid} xmlns:xmpp='urn:xmpp:xbosh'"
+                f"{extra}>{inner}</body>").encode()
+        # Host: the domain, so Prosody's HTTP server finds its VirtualHost's mod_bosh
+        self.writer.write(f"POST /http-bind HTTP/1.1\r\nHost: {DOMAIN}:{self.port}\r\n"
+                          "Content-Type: text/xml; charset=utf-8\r\n"
+                          f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        if length:
+            return (await self.reader.readexactly(int(length.group(1)))).decode()
+        body = b""  # Transfer-Encoding: chunked
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            chunk = await self.reader.readexactly(size + 2)
+            if size == 0:
+                return body.decode()
+            body += chunk[:-2]
+
+    async def until(self, token: str, text: str) -> str:
+        """Poll until ``token`` came (in ``text`` or a later answer)."""
+        while token not in text:
+            if "type='terminate'" in text or 'type="terminate"' in text:
+                raise RuntimeError(f"BOSH session ended: {text[:300]}")
+            text = await self.post()
+        return text
+
+    async def login(self, user: str, resource: str) -> None:
+        text = await self.post(to=DOMAIN, wait="60", hold="1", ver="1.11",
+                               xmpp_version="1.0")
+        self.sid = re.search(r"sid=['\"]([^'\"]+)", text).group(1)
+        await self.until("mechanisms", text)
+        auth = base64.b64encode(f"\0{user}\0{user}".encode()).decode()
+        await self.until("<success", await self.post(
+            f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{auth}</auth>"))
+        await self.until("bind", await self.post(xmpp_restart="true", to=DOMAIN))
+        await self.until("</jid>", await self.post(
+            "<iq xmlns='jabber:client' type='set' id='bind'><bind xmlns='urn:ietf:params:xml:"
+            f"ns:xmpp-bind'><resource>{resource}</resource></bind></iq>"))
+
+    async def hold(self) -> None:
+        """Keep one request held, forever (each answered after ``wait``: the next)."""
+        while True:
+            await self.post()
+
+    def abort(self) -> None:
+        self.writer.transport.abort()
+
+
+async def bosh_idle(http_port: int, count: int, worker: int, pipe: Any) -> dict[str, Any]:
+    """Open ``count`` BOSH sessions (logged in, bound, one request held each); hold them
+    until told."""
+    conns: list[BoshConn] = []
+    holders: list[asyncio.Task[None]] = []
+    errors = 0
+    index = iter(range(count))
+
+    async def lane() -> None:
+        nonlocal errors
+        for i in index:
+            try:
+                conn = await BoshConn.open(http_port)
+                await asyncio.wait_for(conn.login(account(1 + i % 40), f"bosh{worker}-{i}"),
+                                       30)
+                conns.append(conn)
+                holders.append(asyncio.create_task(conn.hold()))
+            except Exception:  # noqa: BLE001  (counted and reported)
+                errors += 1
+
+    await asyncio.gather(*(lane() for _ in range(50)))
+    pipe.send({"open": len(conns), "errors": errors})
+    await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+    for task in holders:
+        task.cancel()
+    for conn in conns:
+        conn.abort()
+    return {"open": len(conns), "errors": errors}
+
+
+def run_bosh_idle(http_port: int, count: int, worker: int, pipe: Any) -> None:
+    pipe.send(("done", run(bosh_idle, http_port, count, worker, pipe)))

@@ -4,7 +4,8 @@
   component for the external App Server and the HTTP API (to read push timings).
 - :class:`Prosody`: Debian's ``prosody`` with its own config (memory storage except
   accounts, which ``prosodyctl`` must write to files), the same modules on, and
-  ``mod_cloud_notify`` from ``prosody-modules``. Never touches a system-wide service.
+  ``mod_cloud_notify`` from ``prosody-modules``, ``mod_websocket`` and ``mod_bosh`` on an
+  HTTP port of its own. Never touches a system-wide service.
 - :class:`Ejabberd`: Debian's ``ejabberd`` with its own ``ejabberd.yml``, Erlang node
   name, cookie and mnesia spool, run in the foreground through ``ejabberdctl``; the
   accounts are created through its ReST API (``mod_http_api``) on a loopback port.
@@ -115,6 +116,7 @@ class Server:
         self.archive = archive
         self.port = free_port()
         self.component_port = free_port()
+        self.http_port = free_port()  # BOSH (and, for minixmpp, WebSocket and the API)
 
     @property
     def pid(self) -> int:
@@ -205,10 +207,11 @@ component_ports = {{ {component_port} }}
 component_interface = "127.0.0.1"
 http_ports = {{ {http_port} }}
 http_interfaces = {{ "127.0.0.1" }}
+http_default_host = "{domain}"
 https_ports = {{ }}
 admin_socket = "{dir}/prosody.sock"
 modules_enabled = {{ "roster", "saslauth", "disco", "ping", "carbons", "smacks", "csi_simple",
-                    "cloud_notify", "offline", "pep", "websocket"{mam} }}
+                    "cloud_notify", "offline", "pep", "websocket", "bosh"{mam} }}
 modules_disabled = {{ "tls", "s2s" }}
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -321,7 +324,9 @@ listen:
     request_handlers:
       /api: mod_http_api
       /xmpp-websocket: ejabberd_http_ws
+      /http-bind: mod_bosh
 modules:
+  mod_bosh: {{}}
   mod_caps: {{}}
   mod_carboncopy: {{}}
   mod_client_state: {{}}

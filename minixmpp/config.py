@@ -463,6 +463,13 @@ class Settings:
             raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
                               ) from None
         assert account.user is not None  # a name was given
+        from minixmpp.storage.interfaces import InvalidPassword
+        from minixmpp.storage.memory import check_password
+
+        try:
+            check_password(password)
+        except InvalidPassword as e:
+            raise ConfigError(f"--user {spec!r}: the password is not valid ({e})") from None
         return domain, account.user, password
 
 

@@ -193,3 +193,23 @@ async def test_credentials_are_masked_in_and_out(test_server) -> None:
     captured = " ".join(e.xml for e in test_server.traffic())
     assert "n3w-s3cret" not in captured and "<password>***</password>" in captured
     raw.close()
+
+
+async def test_bosh_requests_are_captured_between_released_parsers(test_server) -> None:
+    """An idle BOSH stream drops its parser between requests; each later request's
+    stanzas are still captured, as the stream read them out of the ``<body/>``."""
+    from tests.c2s.test_bosh_idle import Bosh
+
+    bosh = Bosh(test_server.server)
+    await bosh.login("alice")
+    mark = test_server.mark()
+    await bosh.send("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+    await bosh.send("<iq xmlns='jabber:client' type='get' id='één' to='localhost'>"
+                    "<query xmlns='jabber:iq:version'/></iq>")
+    ins = test_server.traffic("alice@localhost/idle", since=mark, direction="in")
+    assert [(e.element.name, e.element["id"]) for e in ins] == [("iq", "p1"), ("iq", "één")]
+    assert [e.element.firstChildElement().uri for e in ins] == [
+        "urn:xmpp:ping", "jabber:iq:version"]
+    assert all(e.stream.startswith("bosh ") for e in ins)
+    outs = test_server.traffic("alice@localhost/idle", since=mark, direction="out")
+    assert {e.element["id"] for e in outs if e.element is not None} >= {"p1", "één"}

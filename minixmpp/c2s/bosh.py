@@ -26,7 +26,6 @@ writes waits in the session until a held request can carry it. The rules:
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict, deque
 from typing import Any
 
 from twisted.internet import error as ierror
@@ -37,44 +36,12 @@ from twisted.words.xish import domish
 
 from minixmpp import ns
 from minixmpp.c2s import features
+from minixmpp.c2s.boshxml import BadRequest, TooDeep, client_qualified, parse_body
 from minixmpp.c2s.framed import FramedStream, FrameTransport
-from minixmpp.c2s.parser import RestrictedXML
 from minixmpp.clock import real_reactor
 from minixmpp.feature import Context, Feature, Mount
 
 CONTENT_TYPE = b"text/xml; charset=utf-8"
-
-
-class BadRequest(Exception):
-    """Not a BOSH body (HTTP 400, §17.1 ``bad-request``)."""
-
-
-def parse_body(data: bytes) -> domish.Element:
-    """The ``<body/>`` of a request, with its children; restricted XML (no DOCTYPE,
-    entities, comments or processing instructions)."""
-    stream = domish.elementStream()
-    root: list[domish.Element] = []
-    done: list[bool] = []
-    stream.DocumentStartEvent = root.append
-    stream.ElementEvent = lambda e: root[0].addChild(e)
-    stream.DocumentEndEvent = lambda: done.append(True)
-
-    def restricted(*_: Any) -> None:
-        raise RestrictedXML()
-
-    parser = stream.parser
-    parser.StartDoctypeDeclHandler = restricted
-    parser.EntityDeclHandler = restricted
-    parser.ProcessingInstructionHandler = restricted
-    parser.CommentHandler = restricted
-    try:
-        stream.parse(data.lstrip().removeprefix(b"<?xml version='1.0'?>")
-                     .removeprefix(b'<?xml version="1.0"?>'))
-    except (domish.ParserError, RestrictedXML):
-        raise BadRequest("not well-formed") from None
-    if not done or not root or root[0].name != "body" or root[0].uri != ns.HTTPBIND:
-        raise BadRequest(f"expected one <body xmlns='{ns.HTTPBIND}'/>")
-    return root[0]
 
 
 def _body(**attrs: str) -> str:
@@ -89,6 +56,8 @@ def _terminate(condition: str) -> bytes:
 
 class BoshFrames(FrameTransport):
     """The stream's transport: frames wait in the session for a request to carry them."""
+
+    __slots__ = ("session",)
 
     def __init__(self, session: BoshSession, peer: Any, host: Any) -> None:
         super().__init__(peer, host)
@@ -110,7 +79,16 @@ class BoshFrames(FrameTransport):
 
 
 class BoshSession:
+    """One BOSH session: its stream, the requests held, the last answers (§14.3).
+
+    Thousands of these sit idle at once (one request held each), so a session keeps
+    only what it needs: slots, no parser between requests (``release_parser``), plain
+    lists."""
+
     log = Logger()
+    __slots__ = ("manager", "reactor", "sid", "to", "rid", "wait", "hold", "xs", "frames",
+                 "queued_bytes", "held", "early", "answers", "inactivity",
+                 "_inactivity_call", "_flush_call", "ended", "stream_error")
 
     def __init__(self, manager: BoshManager, sid: str, rid: int, wait: int, hold: int,
                  xs: FramedStream, to: str) -> None:
@@ -124,9 +102,12 @@ class BoshSession:
         self.xs = xs
         self.frames: list[bytes] = []
         self.queued_bytes = 0
-        self.held: deque[tuple[int, server.Request, Any]] = deque()
-        self.early: dict[int, tuple[server.Request, domish.Element]] = {}
-        self.answers: OrderedDict[int, bytes] = OrderedDict()
+        #: (rid, request, its wait timer), oldest first
+        self.held: list[tuple[int, server.Request, Any]] = []
+        #: requests that came before the one due (§8), by rid; None while there is none
+        self.early: dict[int, tuple[server.Request, domish.Element]] | None = None
+        #: the last ``hold + 1`` answers as (rid, body), for resent requests (§14.3)
+        self.answers: list[tuple[int, bytes]] = []
         self.inactivity = manager.settings.bosh_max_inactivity
         self._inactivity_call: Any = None
         self._flush_call: Any = None
@@ -137,16 +118,25 @@ class BoshSession:
     # -- requests -------------------------------------------------------------------------
 
     def request(self, rid: int, request: server.Request, body: domish.Element) -> Any:
-        if rid in self.answers:  # §14.3: a resent request gets the same answer
-            return self.answers[rid]
+        for answered, data in self.answers:
+            if answered == rid:  # §14.3: a resent request gets the same answer
+                return data
         if rid <= self.rid or rid > self.rid + self.hold + 1:
             self.terminate(condition="item-not-found", request=request)
             return server.NOT_DONE_YET
-        self.early[rid] = (request, body)
-        while self.rid + 1 in self.early and not self.ended:
+        if rid == self.rid + 1:
+            self.rid = rid
+            self._process(rid, request, body)
+        else:
+            if self.early is None:
+                self.early = {}
+            self.early[rid] = (request, body)
+        while self.early and self.rid + 1 in self.early and not self.ended:
             self.rid += 1
             req, element = self.early.pop(self.rid)
             self._process(self.rid, req, element)
+        if not self.early:
+            self.early = None
         return server.NOT_DONE_YET
 
     def _process(self, rid: int, request: server.Request, body: domish.Element) -> None:
@@ -156,7 +146,7 @@ class BoshSession:
         # test's manual clock (inactivity, below, is server time)
         timer = real_reactor(self.reactor).callLater(self.wait, self._answer_oldest)
         self.held.append((rid, request, timer))
-        request.notifyFinish().addErrback(lambda _: self._gone(request))
+        request.notifyFinish().addErrback(self._gone, request)
         xs = self.xs
         terminate = body.getAttribute("type") == "terminate"
         if body.getAttribute((ns.XBOSH, "restart")) == "true" or \
@@ -166,11 +156,12 @@ class BoshSession:
             if self.ended:
                 break
             self._open_if_reset(body)
-            xs.element_bytes(child.toXml().encode())
+            xs.element_bytes(client_qualified(child).toXml().encode())
         if not terminate and not self.ended:
             self._open_if_reset(body)
         if self.ended:
             return
+        xs.release_parser()  # every element of the body is in: none is open
         if terminate:  # §13
             xs.close_stream()
             return self.terminate()
@@ -200,7 +191,7 @@ class BoshSession:
         if self.xs is not None and self.xs.awaiting_header():
             self.xs.open_stream(body.getAttribute("to") or self.to, "1.0", None)
 
-    def _gone(self, request: server.Request) -> None:
+    def _gone(self, _: Any, request: server.Request) -> None:
         for entry in list(self.held):
             if entry[1] is request:
                 self.held.remove(entry)
@@ -234,7 +225,7 @@ class BoshSession:
     def _answer_oldest(self, force: bool = False) -> None:
         if not self.held:
             return
-        rid, request, timer = self.held.popleft()
+        rid, request, timer = self.held.pop(0)
         self._cancel(timer)
         payload = b"".join(self.frames)
         self.frames.clear()
@@ -244,9 +235,9 @@ class BoshSession:
             self._arm_inactivity()
 
     def _write(self, rid: int, request: server.Request, data: bytes) -> None:
-        self.answers[rid] = data
-        while len(self.answers) > self.hold + 1:
-            self.answers.popitem(last=False)
+        self.answers.append((rid, data))
+        if len(self.answers) > self.hold + 1:
+            del self.answers[:-self.hold - 1]
         if request.finished or request._disconnected:
             return
         request.setHeader(b"content-type", CONTENT_TYPE)
@@ -281,14 +272,14 @@ class BoshSession:
         while len(self.held) > 1:
             self._answer_oldest(force=True)
         if self.held:
-            rid, held_request, timer = self.held.popleft()
+            rid, held_request, timer = self.held.pop(0)
             self._cancel(timer)
             self._terminate_answer(held_request, condition)
         if request is not None:
             self._terminate_answer(request, condition)
-        for early_request, _ in self.early.values():
+        for early_request, _ in (self.early or {}).values():
             self._terminate_answer(early_request, condition)
-        self.early.clear()
+        self.early = None
         xs, self.xs = self.xs, None
         if xs is not None and xs.transport is not None:
             xs.transport.disconnecting = True
@@ -348,13 +339,14 @@ class BoshManager:
             return _terminate("host-unknown")
         sid = secrets.token_urlsafe(18)
         channel = request.channel.transport
-        xs = self.factory.buildProtocol(channel.getPeer())
+        peer = channel.getPeer()
+        xs = self.factory.buildProtocol(peer)
         xs.framing = False
         xs.transport_name = "bosh"
         xs.authenticator.tls = self.secure
         session = BoshSession(self, sid, rid, wait, max(1, hold), xs, domain)
         self.sessions[sid] = session
-        xs.makeConnection(BoshFrames(session, channel.getPeer(), channel.getHost()))
+        xs.makeConnection(BoshFrames(session, peer, channel.getHost()))
         if not session.ended:  # else refused (--max-connections)
             xs.open_stream(to, "1.0", None)
         if session.ended:  # the stream error, in a terminate body: no session is kept
@@ -371,8 +363,9 @@ class BoshManager:
         session.frames.clear()
         session.queued_bytes = 0
         data = head.encode() + payload + b"</body>"
-        session.answers[rid] = data
+        session.answers.append((rid, data))
         session._arm_inactivity()
+        xs.release_parser()
         return data
 
     def stop(self) -> None:
@@ -416,7 +409,7 @@ class BoshResource(resource.Resource):
             request.setResponseCode(413)
             return _terminate("policy-violation")
         try:
-            body = parse_body(data)
+            body = parse_body(data, self.manager.settings.max_stanza_depth)
             sid = body.getAttribute("sid")
             if sid is None:
                 return self.manager.create(request, body)
@@ -424,6 +417,13 @@ class BoshResource(resource.Resource):
                 rid = int(body.getAttribute("rid") or "")
             except ValueError:
                 raise BadRequest("rid must be an integer") from None
+        except TooDeep as e:
+            self.log.info("BOSH: elements nested deeper than --max-stanza-depth")
+            session = self.manager.sessions.get(e.sid or "")
+            if session is None:
+                return _terminate("policy-violation")
+            session.terminate(condition="policy-violation", request=request)
+            return server.NOT_DONE_YET
         except BadRequest as e:
             request.setResponseCode(400)
             self.log.info("BOSH: bad request ({why})", why=str(e))

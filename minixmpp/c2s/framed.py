@@ -47,9 +47,10 @@ class FrameTransport:
     Subclasses implement :meth:`frame` (send one element) and :meth:`close`.
     """
 
-    disconnecting = False
+    __slots__ = ("_peer", "_host", "stream", "disconnecting")
 
     def __init__(self, peer: Any, host: Any) -> None:
+        self.disconnecting = False
         self._peer = peer
         self._host = host
         self.stream: FramedStream | None = None
@@ -92,6 +93,16 @@ class FrameTransport:
         return self._host
 
 
+class _Released:
+    """Stands in for the parser of a stream that was released between elements."""
+
+    documentStarted = True
+    currElem = None
+
+
+RELEASED = _Released()
+
+
 class FramedStream(C2SStream):
     """A :class:`C2SStream` whose input and output are whole elements."""
 
@@ -101,6 +112,25 @@ class FramedStream(C2SStream):
     transport_name = "websocket"
 
     # -- in ----------------------------------------------------------------------------------
+
+    def release_parser(self) -> None:
+        """Drop the expat parser while no element is open (a BOSH session between
+        requests: about 10 KiB each); the next element gets a new one, primed with the
+        stream header without starting the stream again."""
+        stream = self.stream
+        if (stream is not None and stream is not RELEASED and stream.documentStarted
+                and stream.currElem is None and not self._closing):
+            self.stream = RELEASED
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.stream is RELEASED:
+            self._initializeStream()
+            header = stream_header(None, "1.0")
+            self.stream.DocumentStartEvent = lambda root: None  # started once already
+            self.stream.parse(header)
+            self.stream.DocumentStartEvent = self.onDocumentStart
+            self._fed = self._raw_base = len(header)  # the parser counts the header
+        super().dataReceived(data)
 
     def open_stream(self, to: str | None, version: str | None, lang: str | None = None
                     ) -> None:

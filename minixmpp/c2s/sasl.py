@@ -29,7 +29,7 @@ from twisted.words.xish import domish
 from minixmpp import addressing, ns
 from minixmpp.c2s import tls
 from minixmpp.c2s.stage import UNAUTHENTICATED, Stage
-from minixmpp.storage.interfaces import IAccountStore
+from minixmpp.storage.interfaces import IAccountStore, InvalidPassword
 
 #: SCRAM hashes, strongest first (RFC 5802, RFC 7677, draft-melnikov-scram-sha-512)
 SCRAM_HASHES = ("SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1")
@@ -84,7 +84,11 @@ class Plain:
         user = saslprep_user(authcid, self.domain)
         if user and password and self.any_password:
             if not self.accounts.exists(user):
-                self.accounts.create(user, password)
+                try:
+                    self.accounts.create(user, password)
+                except InvalidPassword:
+                    raise SASLFailure("not-authorized", "SASLprep refuses the password"
+                                      ) from None
         elif not user or not password or not self.accounts.check_password(user, password):
             raise SASLFailure("not-authorized")
         if authzid and authzid not in (f"{user}@{self.domain}", user):

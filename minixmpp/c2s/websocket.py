@@ -27,6 +27,8 @@ SUBPROTOCOL = "xmpp"
 
 
 class WebSocketFrames(FrameTransport):
+    __slots__ = ("protocol", "stream_ref")
+
     def __init__(self, protocol: XMPPWebSocket) -> None:
         super().__init__(protocol.transport.getPeer(), protocol.transport.getHost())
         self.protocol = protocol
@@ -112,8 +114,12 @@ def websocket_factory(c2s: Any, cors: Any, secure: bool, max_message: int
     factory.c2s = c2s
     factory.cors = cors
     factory.secure = secure
+    # utf8validateIncoming off: the stream's hardened parser checks the bytes, so invalid
+    # UTF-8 gets the `not-well-formed` stream error it gets over TCP (then <close/>),
+    # not a bare WebSocket close (1007) that an XMPP client cannot read
     factory.setProtocolOptions(maxMessagePayloadSize=max_message,
-                               maxFramePayloadSize=max_message, autoPingInterval=0)
+                               maxFramePayloadSize=max_message, autoPingInterval=0,
+                               utf8validateIncoming=False)
     return factory
 
 

@@ -20,7 +20,7 @@ from wokkel.subprotocols import IQHandlerMixin, XMPPHandler
 from minixmpp import addressing, ns
 from minixmpp.discovery import Discoverable
 from minixmpp.feature import Context, Feature
-from minixmpp.storage.interfaces import AccountExists, IAccountStore
+from minixmpp.storage.interfaces import AccountExists, IAccountStore, InvalidPassword
 
 WINDOW = 3600.0  # seconds over which --registration-limit counts
 
@@ -126,6 +126,9 @@ class Registrar:
         except AccountExists:
             raise RegistrationRefused("conflict", f"{user}@{self.domain} exists", "cancel"
                                       ) from None
+        except InvalidPassword as e:
+            raise RegistrationRefused("not-acceptable", f"the password is not valid ({e})"
+                                      ) from None
         recent.append(now)
         return user
 
@@ -180,7 +183,11 @@ class AccountManagement(Discoverable, XMPPHandler, IQHandlerMixin):
             raise error.StanzaError("not-allowed", text="you can only change your own password")
         if not password:
             raise error.StanzaError("not-acceptable", text="a password is required")
-        self.registrar.accounts.set_password(user, password)
+        try:
+            self.registrar.accounts.set_password(user, password)
+        except InvalidPassword as e:
+            raise error.StanzaError("not-acceptable", text=f"the password is not valid ({e})"
+                                    ) from None
         return None
 
 

@@ -15,6 +15,11 @@ class StorageError(Exception):
     """A backend cannot be opened or used (the message is one line for the user)."""
 
 
+class InvalidPassword(ValueError):
+    """A password SASLprep refuses (RFC 4013 §2.3, §5: unassigned code points, control
+    and bidi characters...): no SCRAM keys can be made from it, and it never logs in."""
+
+
 class AccountExists(Exception):
     """The account name is taken."""
 

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
-from scramp import ScramMechanism
+from scramp import ScramException, ScramMechanism
+from scramp.utils import saslprep
 
 from minixmpp.storage.interfaces import (
     AccountExists,
     ArchivedMessage,
     ArchivePrefs,
     FastToken,
+    InvalidPassword,
     NodeSubscription,
     NoSuchAccount,
     PepItem,
@@ -34,8 +36,18 @@ ITERATIONS = 4096
 _mechanisms = {name: ScramMechanism(name) for name in SCRAM_MECHANISMS}
 
 
+def check_password(password: str) -> None:
+    """:class:`InvalidPassword` if SASLprep (RFC 4013) refuses ``password``."""
+    try:
+        saslprep(password)
+    except ScramException as e:
+        raise InvalidPassword(str(e.args[0])) from None
+
+
 def make_credentials(password: str, salt: bytes | None = None) -> dict[str, ScramCredentials]:
-    """SCRAM keys for every stored mechanism; the password is not kept."""
+    """SCRAM keys for every stored mechanism (:class:`InvalidPassword` for a password
+    SASLprep refuses); the password is not kept."""
+    check_password(password)
     out = {}
     for name, mechanism in _mechanisms.items():
         s, stored, server, i = mechanism.make_auth_info(password, ITERATIONS, salt)
@@ -53,9 +65,13 @@ def _memory_credentials(password: str) -> tuple[tuple[str, ScramCredentials], ..
 
 
 def verify_password(creds: ScramCredentials, password: str) -> bool:
-    """Check a plaintext password (SASL PLAIN) against stored SCRAM-SHA-256 keys."""
-    _, stored, _, _ = _mechanisms["SCRAM-SHA-256"].make_auth_info(
-        password, creds.iteration_count, creds.salt)
+    """Check a plaintext password (SASL PLAIN) against stored SCRAM-SHA-256 keys; one
+    SASLprep refuses never matches."""
+    try:
+        _, stored, _, _ = _mechanisms["SCRAM-SHA-256"].make_auth_info(
+            password, creds.iteration_count, creds.salt)
+    except ScramException:
+        return False
     return hmac.compare_digest(stored, creds.stored_key)
 
 

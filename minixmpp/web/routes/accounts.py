@@ -10,7 +10,7 @@ from twisted.web import server
 from twisted.words.protocols.jabber import jid
 
 from minixmpp import addressing
-from minixmpp.storage.interfaces import AccountExists, NoSuchAccount
+from minixmpp.storage.interfaces import AccountExists, InvalidPassword, NoSuchAccount
 from minixmpp.web import views
 from minixmpp.web.request import HTTPError, json_body
 from minixmpp.web.routes import Route, Routes
@@ -46,6 +46,8 @@ class Accounts(Routes):
             self.xmpp.accounts.create(user, password)
         except AccountExists:
             raise HTTPError(409, f"account {user!r} exists") from None
+        except InvalidPassword as e:
+            raise HTTPError(400, f"the password is not valid ({e})") from None
         return 201, views.account(self.xmpp, user)
 
     def delete_account(self, request: server.Request, name: str) -> tuple[int, None]:
@@ -61,7 +63,10 @@ class Accounts(Routes):
         password = json_body(request).get("password")
         if not isinstance(password, str) or not password:
             raise HTTPError(400, "give the new password as a string")
-        self.xmpp.accounts.set_password(name, password)
+        try:
+            self.xmpp.accounts.set_password(name, password)
+        except InvalidPassword as e:
+            raise HTTPError(400, f"the password is not valid ({e})") from None
         return views.account(self.xmpp, name)
 
     def reset(self, request: server.Request) -> dict[str, Any]:
