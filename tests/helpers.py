@@ -6,12 +6,16 @@ import asyncio
 import logging
 import re
 import ssl
+from pathlib import Path
 from typing import Any
 
 import slixmpp
 from twisted.internet.defer import Deferred
 
 logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent  # the repository
 
 
 def future(d: Deferred) -> asyncio.Future:

@@ -10,6 +10,7 @@ import pytest
 from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
+    ROOT,
     Raw,
     barrier,
     close,
@@ -237,8 +238,6 @@ async def test_profile_enable_before_authentication(server_factory, profile) -> 
 
 
 def test_every_profile_is_documented_and_uses_known_choices() -> None:
-    from pathlib import Path
-
     from minixmpp.push.profiles import PROFILES as TABLE
 
     assert tuple(TABLE) == PROFILES == tuple(EXPECTED)
@@ -247,7 +246,7 @@ def test_every_profile_is_documented_and_uses_known_choices() -> None:
         assert p.hibernation in ("first", "timer", "every")
         assert p.message_count in ("unseen", "one", "none")
         assert p.form_type in ("submit", "form")
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "push.md").read_text()
+    doc = (ROOT / "docs" / "push.md").read_text()
     header = next(line for line in doc.splitlines() if line.startswith("| behaviour |"))
     assert [c.strip() for c in header.strip("|").split("|")][1:] == list(PROFILES)
 

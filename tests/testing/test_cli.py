@@ -19,7 +19,7 @@ import pytest
 from minixmpp.config import OPTIONS, ConfigError, Settings, attr
 from tests.helpers import Remote, close, login
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TWISTD = str(BIN / "twistd")
 

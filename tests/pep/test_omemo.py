@@ -6,7 +6,7 @@ from __future__ import annotations
 from slixmpp.xmlstream import ElementBase
 
 from tests.helpers import close
-from tests.pep_helpers import barrier, ids, notified, options, pep_client
+from tests.pep.helpers import barrier, ids, notified, options, pep_client
 
 AXOLOTL = "eu.siacs.conversations.axolotl"
 DEVICELIST = f"{AXOLOTL}.devicelist"

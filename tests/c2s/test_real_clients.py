@@ -8,13 +8,12 @@ import asyncio
 import os
 import shutil
 import signal
-from pathlib import Path
 
 import pytest
 from twisted.words.protocols.jabber.jid import JID
 
 from minixmpp.c2s.tls import self_signed
-from tests.helpers import close, login
+from tests.helpers import TESTS, close, login
 
 GO_SENDXMPP = shutil.which("go-sendxmpp")
 needs_go_sendxmpp = pytest.mark.skipif(
@@ -146,7 +145,7 @@ async def test_aioxmpp_logs_in_and_chats(server, direct) -> None:
         await close(bob)
 
 
-XMPPJS = Path(__file__).parent / "clients" / "xmppjs"
+XMPPJS = TESTS / "clients" / "xmppjs"
 NODE = shutil.which("node")
 
 

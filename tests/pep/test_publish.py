@@ -5,7 +5,7 @@ from __future__ import annotations
 from slixmpp.exceptions import IqError
 
 from tests.helpers import close
-from tests.pep_helpers import (
+from tests.pep.helpers import (
     barrier,
     friends,
     ids,

@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.launch
 
 
-EXAMPLES = Path(__file__).parent / "plugin_examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "plugin_examples"
 
 
 def run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess:

@@ -14,7 +14,7 @@ from tests.helpers import (
     raw_login,
     wait_push,
 )
-from tests.pep_helpers import (
+from tests.pep.helpers import (
     barrier,
     friends,
     ids,
@@ -172,7 +172,7 @@ async def test_pep_items_survive_a_restart(tmp_path) -> None:
 
 async def pep_client_remote(remote, user: str):
     from tests.helpers import login
-    from tests.pep_helpers import PLUGINS
+    from tests.pep.helpers import PLUGINS
 
     return await login(remote, user, plugins=PLUGINS)
 

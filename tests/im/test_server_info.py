@@ -122,7 +122,7 @@ async def test_no_external_services_configured_is_an_empty_list(server) -> None:
 async def test_host_meta_names_the_web_transports_with_cors(server) -> None:
     import json
 
-    from tests.test_upload import raw_http
+    from tests.upload.test_http import raw_http
 
     base = f"http://127.0.0.1:{server.ports().http}"
     status, body, headers = await raw_http(

@@ -8,7 +8,7 @@ import hashlib
 import xml.etree.ElementTree as ET
 
 from tests.helpers import close
-from tests.pep_helpers import element, friends, ids, notified, pep_client, pubsub_error
+from tests.pep.helpers import element, friends, ids, notified, pep_client, pubsub_error
 
 NS = "urn:example:data"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
@@ -83,7 +83,7 @@ async def test_bookmarks_2_and_the_xep_0048_forms_see_the_same_rooms(server) -> 
     info = await alice["xep_0030"].get_info(jid="alice@localhost")
     assert "urn:xmpp:bookmarks:1#compat" in info["disco_info"]["features"]
     assert "urn:xmpp:bookmarks:1#compat-pep" in info["disco_info"]["features"]
-    from tests.pep_helpers import options
+    from tests.pep.helpers import options
 
     ps = alice["xep_0060"]
     bm_options = options({"pubsub#persist_items": "true", "pubsub#max_items": "max",
@@ -188,7 +188,7 @@ async def test_xep_0084_avatar_shows_in_the_vcard(server) -> None:
     alice = await pep_client(server, "alice", plugins=("xep_0084",))
     carol = await pep_client(server, "carol", plugins=("xep_0054",))
     digest = hashlib.sha1(PNG).hexdigest()
-    from tests.pep_helpers import options
+    from tests.pep.helpers import options
 
     open_ = options({"pubsub#access_model": "open"})
     await alice["xep_0084"].publish_avatar(PNG, options=open_)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = Path(__file__).parent / "plugin_examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = Path(__file__).resolve().parents[1] / "plugin_examples"
 pytestmark = pytest.mark.launch  # pytest in pytest
 
 PROCESS_TEST = '''

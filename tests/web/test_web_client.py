@@ -1,4 +1,4 @@
-"""A real web client: xmpp.js (``tests/web/xmpp.min.js``) in headless Chromium, on a
+"""A real web client: xmpp.js (``tests/assets/web/xmpp.min.js``) in headless Chromium, on a
 page this test serves, logs in over WebSocket, talks to a slixmpp client, enables push
 with away='true', goes away, and the in-process App Server records the notification.
 
@@ -11,22 +11,21 @@ import asyncio
 import json
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 from twisted.internet import defer
 
-from tests.helpers import close, future, login, wait_push
+from tests.helpers import ROOT, TESTS, close, future, login, wait_push
 
-WEB = Path(__file__).parent / "web"
+WEB = TESTS / "assets" / "web"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 NODE = shutil.which("node")
 
 
 def serve_page(reactor: Any) -> Any:
-    """tests/web/ on a free loopback port: a page from another origin than minixmpp."""
+    """tests/assets/web/ on a free loopback port: a page from another origin than minixmpp."""
     from twisted.web import server, static
 
     site = server.Site(static.File(str(WEB)))
@@ -35,7 +34,7 @@ def serve_page(reactor: Any) -> Any:
 
 
 def browser() -> Any:
-    from tests.test_status_page import browser as chromium
+    from tests.web.test_status_page import browser as chromium
 
     return chromium()
 
@@ -188,7 +187,7 @@ async def test_readme_web_client_snippet_works_in_chromium(server, tmp_path) -> 
     from twisted.web import server as web_server
     from twisted.web import static
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Connect a web client"):]
     html = re.search(r"```html\n(.*?)```", section, re.S).group(1)
     assert "https://unpkg.com/@xmpp/client@0.14.0/dist/xmpp.min.js" in html
