@@ -362,3 +362,22 @@ async def http(method: str, url: str, body: Any = None, token: str | None = None
         return status, (json.loads(text) if text.strip() else None)
 
     return await asyncio.to_thread(call)
+
+
+async def raw_http(method: str, url: str, body: bytes | None = None,
+                   headers: dict[str, str] | None = None) -> tuple[int, bytes, Any]:
+    """One HTTP request from a thread; (status, body, headers)."""
+    import asyncio
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+
+    def call() -> tuple[int, bytes, Any]:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read(), response.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers
+
+    return await asyncio.to_thread(call)

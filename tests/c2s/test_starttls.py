@@ -1,5 +1,5 @@
 """STARTTLS that every client accepts (RFC 6120 §5, RFC 7301 ALPN, XEP-0368 §3): real TLS
-clients (Python's ssl, OpenSSL's s_client) over real sockets."""
+clients (Python's ssl, OpenSSL's s_client) over real sockets; --require-tls and --no-tls."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import ssl
 
 import pytest
 
-from tests.helpers import Raw, client_ssl_context, plain
+from tests.helpers import Raw, client_ssl_context, close, login, plain
 
 VERSIONS = {"tls1.2": ssl.TLSVersion.TLSv1_2, "tls1.3": ssl.TLSVersion.TLSv1_3}
 OFFERS = {"xmpp-client": ["xmpp-client"], "h2": ["h2"], "no-alpn": None,
@@ -80,3 +80,26 @@ async def test_tls11_is_refused(server) -> None:
     """TLS 1.2 is the floor: an older client gets no session (positive control above)."""
     out = await s_client(server, "-tls1_1")
     assert "Server Temp Key" not in out and "Cipher is (NONE)" in out, out
+
+
+@pytest.mark.server_options(require_tls=True)
+async def test_require_tls_offers_only_starttls_and_refuses_auth(server) -> None:
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
+    assert "<required/>" in features and "<mechanisms" not in features
+    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+             f"{plain('alice', 'alice')}</auth>")
+    assert "<encryption-required/>" in await raw.read_until("</failure>")
+    raw.close()
+    alice = await login(server, "alice", tls=True, mech="PLAIN")
+    assert "starttls" in alice.features
+    await close(alice)
+
+
+@pytest.mark.server_options(no_tls=True)
+async def test_no_tls_offers_no_starttls(server) -> None:
+    raw = await Raw.connect(server)
+    features = await raw.open_stream()
+    assert "starttls" not in features
+    raw.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    assert "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" in await raw.read_to_close()

@@ -8,7 +8,7 @@ from slixmpp.exceptions import IqError
 from slixmpp.xmlstream import ET
 
 from tests.helpers import close, eventually, iq_error, login, wait_push
-from tests.push.test_rules import offline_alice_with_push
+from tests.push.helpers import offline_alice_with_push
 
 NS_BLOCKING_ERRORS = "urn:xmpp:blocking:errors"
 

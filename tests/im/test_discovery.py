@@ -1,6 +1,5 @@
 """What clients and compliance testers look for: caps (XEP-0115) in the stream features
-with a ver that matches the server's disco#info, contact addresses (XEP-0157), roster
-versioning (RFC 6121 §2.6) and subscription pre-approval (RFC 6121 §3.4)."""
+with a ver that matches the server's disco#info, and contact addresses (XEP-0157)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import re
 
 import pytest
 
-from tests.helpers import Raw, close, login, raw_authenticated, raw_login
+from tests.helpers import Raw, close, login, raw_authenticated
 
 CONTACTS = dict(contact_address=("admin=xmpp:admin@localhost", "admin=mailto:a@example.org",
                                  "abuse=mailto:abuse@example.org"))
@@ -70,67 +69,3 @@ def test_contact_address_option_is_checked() -> None:
         Settings.build({"contact_address": ("boss=xmpp:x@y",)})
 
 
-async def roster_get(raw, qid: str, ver: str | None) -> str:
-    raw.buffer = b""
-    attr = f" ver='{ver}'" if ver is not None else ""
-    raw.send(f"<iq type='get' id='{qid}'><query xmlns='jabber:iq:roster'{attr}/></iq>")
-    return await raw.read_until(f"id='{qid}'[^>]*(/>|>.*?</iq>)")
-
-
-async def test_roster_versioning_empty_result_when_current_then_pushes(server) -> None:
-    _, features = await raw_authenticated(server, "alice")
-    assert "<ver xmlns='urn:xmpp:features:rosterver'/>" in features
-    raw = await raw_login(server, "alice")
-    try:
-        first = await roster_get(raw, "r1", "")
-        ver = re.search(r"<query xmlns='jabber:iq:roster' ver='([^']+)'", first).group(1)
-        same = await roster_get(raw, "r2", ver)
-        assert re.search(r"<iq [^>]*id='r2'[^>]*/>", same), same  # empty result
-        # a change comes as a push carrying the new version...
-        raw.buffer = b""
-        raw.send("<iq type='set' id='s1'><query xmlns='jabber:iq:roster'>"
-                 "<item jid='carol@localhost' name='Carol'/></query></iq>")
-        push = await raw.read_until(r"type='set'.*?</iq>")
-        new_ver = re.search(r"<query xmlns='jabber:iq:roster' ver='([^']+)'", push).group(1)
-        assert new_ver != ver and "carol@localhost" in push
-        # ...and the old version now gets the full roster
-        full = await roster_get(raw, "r3", ver)
-        assert f"ver='{new_ver}'" in full and "carol@localhost" in full
-        assert re.search(r"<iq [^>]*id='r4'[^>]*/>",
-                         await roster_get(raw, "r4", new_ver))
-    finally:
-        raw.close()
-
-
-async def test_slixmpp_keeps_its_roster_version(server) -> None:
-    alice = await login(server, "alice")
-    try:
-        assert "rosterver" in alice.features
-        assert alice.client_roster.version  # the server's ver attribute was taken
-    finally:
-        await close(alice)
-
-
-async def test_pre_approved_subscription_is_granted_without_asking(server) -> None:
-    _, features = await raw_authenticated(server, "alice")
-    assert "<sub xmlns='urn:xmpp:features:pre-approval'/>" in features
-    alice = await login(server, "alice")
-    bob = await login(server, "bob")
-    try:
-        alice.send_presence(pto="bob@localhost", ptype="subscribed")  # before any request
-        item = None
-        for _ in range(50):
-            item = server.storage.rosters.get("alice", "bob@localhost")
-            if item is not None:
-                break
-            await bob.get_roster()  # a round trip on another stream as a barrier
-        assert item is not None and item.approved and item.subscription == "none"
-        bob.send_presence(pto="alice@localhost", ptype="subscribe")
-        subscribed = await bob.next("presence_subscribed")
-        assert subscribed["from"].bare == "alice@localhost"
-        item = server.storage.rosters.get("alice", "bob@localhost")
-        assert item.subscription == "from" and not item.approved and not item.pending_in
-        # alice was never asked (positive control: she does get presence from bob later)
-        assert not [p for p in alice.presences if p["type"] == "subscribe"]
-    finally:
-        await close(alice, bob)

@@ -1,4 +1,4 @@
-"""Message archive (XEP-0313) with stanza ids and paging, and --push-on-archive."""
+"""Message archive (XEP-0313) with stanza ids (XEP-0359) and paging."""
 
 from __future__ import annotations
 
@@ -10,25 +10,11 @@ import pytest
 from tests.helpers import (
     barrier,
     close,
-    enable_push,
     iq_error,
     login,
     raw_login,
-    wait_push,
 )
-
-MAM = ("xep_0313", "xep_0059", "xep_0359")
-
-
-async def conversation(server, n=12):
-    alice = await login(server, "alice", resource="desk", plugins=MAM)
-    bob = await login(server, "bob", resource="phone", plugins=MAM)
-    for i in range(n):
-        sender, to = (alice, "bob@localhost") if i % 2 == 0 else (bob, "alice@localhost")
-        sender.send_message(mto=to, mbody=f"m{i}", mtype="chat")
-        receiver = bob if i % 2 == 0 else alice
-        await receiver.next_message()
-    return alice, bob
+from tests.im.helpers import MAM, conversation
 
 
 async def test_archive_returns_the_conversation_in_order_with_paging(server) -> None:
@@ -104,29 +90,6 @@ async def test_another_accounts_archive_is_forbidden(server) -> None:
     iq.enable("mam")
     assert await iq_error(iq) == "forbidden"
     await close(alice)
-
-
-@pytest.mark.parametrize("on", [False, True], ids=["default", "push-on-archive"])
-async def test_push_on_archive_notifies_an_offline_phone_while_desktop_is_online(
-        server_factory, on: bool) -> None:
-    server = server_factory(push_on_archive=on)
-    phone = await login(server, "alice", resource="phone")
-    await enable_push(phone, "phone-node")
-    await close(phone)
-    desktop = await login(server, "alice", resource="desktop")  # plainly available
-    bob = await login(server, "bob")
-    for body in ("one", "two"):
-        bob.send_message(mto="alice@localhost", mbody=body, mtype="chat")
-        assert (await desktop.next_message())["body"] == body
-    bob.send_message(mto="alice@localhost", mtype="chat", mbody="")  # not archived
-    await barrier(bob)
-    found = server.appserver.find(account="alice")
-    if on:
-        assert [n.fields["last-message-body"] for n in found] == ["one", "two"]
-        await wait_push(server, account="alice")
-    else:
-        assert found == []
-    await close(desktop, bob)
 
 
 async def test_no_archive_turns_the_archive_off(server_factory) -> None:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.helpers import close, raw_login
-from tests.im.test_mam import conversation
+from tests.im.helpers import conversation
 
 STORAGE = ["memory", "sqlite"]
 

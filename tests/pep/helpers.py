@@ -10,6 +10,8 @@ from slixmpp.exceptions import IqError
 from minixmpp.storage.interfaces import RosterItem
 from tests.helpers import Client, eventually, login
 
+NS = "urn:example:pep"
+TUNE = "http://jabber.org/protocol/tune"
 PLUGINS = ("xep_0030", "xep_0115", "xep_0060", "xep_0163", "xep_0004", "xep_0199")
 
 

@@ -64,7 +64,6 @@ def expected(profile: str, scenario: str) -> Any:
     return EXPECTED[profile][scenario]
 
 
-
 async def offline_alice(server, node: str = "n") -> None:
     alice = await login(server, "alice", resource="phone")
     await enable_push(alice, node)
