@@ -9,7 +9,9 @@ import ssl
 import pytest
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import Client, Raw, client_ssl_context, close, plain
+from tests.helpers import Client, client_ssl_context, close
+from tests.raw import BIND, SASL, TLS, Raw, plain
+from tests.xmlassert import assert_xml, find
 
 
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3],
@@ -25,15 +27,16 @@ async def test_direct_tls_selects_xmpp_client_and_offers_no_starttls(server, ver
         tls = writer.get_extra_info("ssl_object")
         assert tls.selected_alpn_protocol() == "xmpp-client"
         features = await raw.open_stream()
-        assert "xmpp-tls" not in features  # already encrypted: no STARTTLS offered
-        assert "<mechanism>PLAIN</mechanism>" in features
-        raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-                 f"{plain('alice', 'alice')}</auth>")
-        assert "<success" in await raw.read_until("<success|</failure>")
+        assert find(features, f"<starttls xmlns='{TLS}'/>") is None  # already encrypted
+        assert_xml(features, f"<stream:features><mechanisms xmlns='{SASL}'>"
+                             "<mechanism>PLAIN</mechanism></mechanisms></stream:features>")
+        raw.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{plain('alice', 'alice')}</auth>")
+        await raw.next(f"<success xmlns='{SASL}'/>")
         await raw.open_stream()
-        raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+        raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'>"
                  "<resource>direct</resource></bind></iq>")
-        assert "alice@localhost/direct" in await raw.read_until("</iq>")
+        assert_xml(await raw.next("<iq id='b'/>"), f"<iq type='result'><bind xmlns='{BIND}'>"
+                                                   "<jid>alice@localhost/direct</jid></bind></iq>")
         session = server.sessions.get(JID("alice@localhost/direct"))
         assert session is not None and session.tls
     finally:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import hashlib
 
 from tests.c2s.sasl2 import (
+    FAILURE,
+    NOT_AUTHORIZED,
     REQUEST_TOKEN,
     SASL2,
+    SUCCESS,
     UA,
     b64,
     connect,
@@ -16,6 +19,7 @@ from tests.c2s.sasl2 import (
     scram_authenticate,
     token_of,
 )
+from tests.xmlassert import assert_xml
 
 
 async def test_fast_token_rotation_invalidation_and_replay(server) -> None:
@@ -30,30 +34,30 @@ async def test_fast_token_rotation_invalidation_and_replay(server) -> None:
     raw.close()
     assert second != first
     raw, _ = await connect(server)
-    assert "<success" in await fast_authenticate(raw, "alice", first, count=2)
+    assert_xml(await fast_authenticate(raw, "alice", first, count=2), SUCCESS)
     raw.close()
     raw, _ = await connect(server)
-    assert "<success" in await fast_authenticate(raw, "alice", second, count=3)
+    assert_xml(await fast_authenticate(raw, "alice", second, count=3), SUCCESS)
     raw.close()
     raw, _ = await connect(server)  # the rotation is complete: the old one is gone
-    assert "<not-authorized" in await fast_authenticate(raw, "alice", first, count=4)
+    assert_xml(await fast_authenticate(raw, "alice", first, count=4), NOT_AUTHORIZED)
     raw.close()
     raw, _ = await connect(server)  # a replayed count fails
-    assert "<not-authorized" in await fast_authenticate(raw, "alice", second, count=3)
+    assert_xml(await fast_authenticate(raw, "alice", second, count=3), NOT_AUTHORIZED)
     raw.close()
     raw, _ = await connect(server)  # log in and invalidate
     proof = b64(b"alice\0" + ht(second, b"Initiator"))
     raw.send(f"<authenticate xmlns='{SASL2}' mechanism='HT-SHA-256-NONE'><initial-response>"
              f"{proof}</initial-response>{UA}"
              "<fast xmlns='urn:xmpp:fast:0' count='6' invalidate='true'/></authenticate>")
-    assert "<success" in await raw.read_until("</success>|</failure>")
+    assert_xml(await raw.next(SUCCESS, FAILURE), SUCCESS)
     raw.close()
     raw, _ = await connect(server)
-    assert "<not-authorized" in await fast_authenticate(raw, "alice", second, count=7)
+    assert_xml(await fast_authenticate(raw, "alice", second, count=7), NOT_AUTHORIZED)
     raw.close()
     # a wrong token never works (and nobody else's)
     raw, _ = await connect(server)
-    assert "<not-authorized" in await fast_authenticate(raw, "bob", "guess", count=1)
+    assert_xml(await fast_authenticate(raw, "bob", "guess", count=1), NOT_AUTHORIZED)
     raw.close()
 
 
@@ -65,12 +69,13 @@ async def test_fast_endp_binds_the_token_to_the_certificate(server) -> None:
     raw, _ = await connect(server, tls=True)
     der = raw.writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
     cb = hashlib.sha256(der).digest()
-    assert "<success" in await fast_authenticate(raw, "alice", token,
-                                                     mech="HT-SHA-256-ENDP", cb=cb, count=1)
+    success = await fast_authenticate(raw, "alice", token, mech="HT-SHA-256-ENDP", cb=cb,
+                                      count=1)
+    assert_xml(success, SUCCESS)
     raw.close()
     raw, _ = await connect(server, tls=True)  # without the binding data: refused
-    assert "<not-authorized" in await fast_authenticate(raw, "alice", token,
-                                                            mech="HT-SHA-256-ENDP", count=2)
+    failure = await fast_authenticate(raw, "alice", token, mech="HT-SHA-256-ENDP", count=2)
+    assert_xml(failure, NOT_AUTHORIZED)
     raw.close()
 
 
@@ -84,7 +89,7 @@ async def test_fast_token_kept_in_data_dir_logs_in_to_the_next_server(server_fac
     first.storage.close()  # as at shutdown
     second = server_factory(data_dir=data)  # a new process would read the same file
     raw, _ = await connect(second)
-    assert "<success" in await fast_authenticate(raw, "alice", token, count=1)
+    assert_xml(await fast_authenticate(raw, "alice", token, count=1), SUCCESS)
     raw.close()
     second.admin.remove_account("alice")  # the account goes, and its tokens with it
     assert second.storage.tokens.get("alice", "d4565fa7-4d72-4749-b3d3-740edbf87770") is None

@@ -9,7 +9,9 @@ import resource
 import pytest
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import Raw, block, close, eventually, iq_error, login, plain, push_iq, raw_login
+from tests.helpers import block, close, eventually, iq_error, login, push_iq
+from tests.raw import SASL, STANZA_ERRORS, STREAM_ERRORS, Raw, plain, raw_login
+from tests.xmlassert import assert_xml, child_text
 
 STREAM = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
           "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
@@ -56,7 +58,8 @@ def query(client, namespace: str, name: str = "query", to: str = "alice@localhos
     return iq
 
 
-async def error_after(server, data: bytes | str, chunk: int = 65536) -> str:
+async def hostile(server, data: bytes | str, chunk: int = 65536) -> Raw:
+    """A client that sends ``data`` as fast as the server reads it, until it is closed."""
     raw = await Raw.connect(server)
     data = data.encode() if isinstance(data, str) else data
     for i in range(0, len(data), chunk):
@@ -67,7 +70,7 @@ async def error_after(server, data: bytes | str, chunk: int = 65536) -> str:
             await asyncio.wait_for(raw.writer.drain(), 5)
         except (TimeoutError, ConnectionError):
             break
-    return await raw.read_to_close(timeout=10)
+    return raw
 
 
 HOSTILE = [
@@ -92,8 +95,8 @@ HOSTILE = [
 async def test_hostile_input_gets_the_right_stream_error(server, bystanders, name, data,
                                                          condition) -> None:
     before = rss_mb()
-    text = await error_after(server, data)
-    assert f"<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text, text[-500:]
+    raw = await hostile(server, data)
+    await raw.stream_error(condition, timeout=10)
     assert rss_mb() - before < 100, "memory must stay bounded"
     await bystanders.check()
 
@@ -101,9 +104,11 @@ async def test_hostile_input_gets_the_right_stream_error(server, bystanders, nam
 async def test_invalid_jid_in_to_is_jid_malformed(server, bystanders) -> None:
     raw = await raw_login(server, "carol")
     raw.send("<message to='a@b@c' type='chat' id='bad'><body>x</body></message>")
-    assert "<jid-malformed" in await raw.read_until("</message>")
+    assert_xml(await raw.next("<message id='bad'/>"), "<message type='error' id='bad'><error>"
+               f"<jid-malformed xmlns='{STANZA_ERRORS}'/></error></message>")
     raw.send("<iq to='@localhost' type='get' id='bad2'><ping xmlns='urn:xmpp:ping'/></iq>")
-    assert "<jid-malformed" in await raw.read_until("id='bad2'.*</iq>")
+    assert_xml(await raw.next("<iq id='bad2'/>"), "<iq type='error' id='bad2'><error>"
+               f"<jid-malformed xmlns='{STANZA_ERRORS}'/></error></iq>")
     raw.close()
     await bystanders.check()
 
@@ -125,21 +130,21 @@ async def test_sasl_garbage_and_wrong_passwords_in_a_loop(server, bystanders) ->
     await raw.open_stream()
     for i in range(6):
         auth = plain("alice", f"wrong{i}") if i % 2 else "!!garbage!!"
-        condition = "<not-authorized/>" if i % 2 else "<incorrect-encoding/>"
-        raw.buffer = b""
+        condition = "not-authorized" if i % 2 else "incorrect-encoding"
         # An <abort/> right behind each attempt is answered at once: whether the failed
         # attempt's answer comes before or after it shows whether it was delayed, with
         # no clock involved.
-        raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{auth}"
-                 "</auth><abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
-        text = await raw.read_until("</failure>.*</failure>")
-        assert condition in text and "<aborted/>" in text
-        if i < 3:
-            assert text.index(condition) < text.index("<aborted/>"), \
-                "the first failures are answered at once"
-        else:
-            assert text.index("<aborted/>") < text.index(condition), \
-                "past --auth-fail-limit, answers are delayed"
+        raw.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{auth}</auth>"
+                 f"<abort xmlns='{SASL}'/>")
+        answers = [await raw.next(f"<failure xmlns='{SASL}'/>") for _ in range(2)]
+        failed = f"<failure xmlns='{SASL}'><{condition}/></failure>"
+        aborted = f"<failure xmlns='{SASL}'><aborted/></failure>"
+        if i < 3:  # the first failures are answered at once
+            assert_xml(answers[0], failed)
+            assert_xml(answers[1], aborted)
+        else:  # past --auth-fail-limit, answers are delayed
+            assert_xml(answers[0], aborted)
+            assert_xml(answers[1], failed)
         await bystanders.check()
     raw.close()
     # The right password from elsewhere still works.
@@ -151,25 +156,22 @@ async def test_sasl_garbage_and_wrong_passwords_in_a_loop(server, bystanders) ->
 async def test_unauthenticated_stream_times_out(server, bystanders) -> None:
     raw = await Raw.connect(server)
     await raw.open_stream()
-    text = await raw.read_to_close(timeout=5)
-    assert "<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    await raw.stream_error("connection-timeout")
     await bystanders.check()
 
 
 @pytest.mark.server_options(idle_timeout=1)
 async def test_idle_stream_times_out(server) -> None:
     raw = await raw_login(server, "carol")
-    text = await raw.read_to_close(timeout=5)
-    assert "<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    await raw.stream_error("connection-timeout")
 
 
 @pytest.mark.server_options(max_connections_per_ip=3)
 async def test_connections_per_address_are_limited(server) -> None:
     raws = [await Raw.connect(server) for _ in range(3)]
     extra = await Raw.connect(server)
-    text = await extra.read_to_close()
-    assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
-    assert "too many connections" in text
+    error = await extra.stream_error("policy-violation")
+    assert "too many connections" in child_text(error, f"<text xmlns='{STREAM_ERRORS}'/>")
     for r in raws:
         r.close()
 
@@ -182,13 +184,13 @@ async def test_disconnects_mid_stanza_tls_and_sasl_leave_no_half_session(server,
                           "mechanism='SCRAM-SHA-1'>biwsbj1hbGljZSxyPWFiYw==</auth>"]:
         raw = await Raw.connect(server)
         raw.send(data)
-        await raw.read_until("</stream:features>")  # the server read this far
+        await raw.next("<stream:features/>")  # the server read this far
         raw.writer.transport.abort()
     raw = await raw_login(server, "carol", resource="half")
     # The pong proves the server read the write that carried the half stanza too.
     raw.send("<iq type='get' id='half' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
              "<message to='bob@localhost'><body>half a sta")
-    await raw.read_until("id='half'")
+    await raw.next("<iq id='half'/>")
     raw.writer.transport.abort()
     await eventually(lambda: server.sessions.get(JID("carol@localhost/half")) is None)
     assert len(server.c2s_factory.open_streams) == 2  # just the bystanders

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import close, login, raw_login
+from tests.helpers import close, login
+from tests.raw import raw_login
 
 
 @pytest.mark.server_options(max_stanza_size=4096)
@@ -12,8 +13,7 @@ async def test_oversized_stanza_is_policy_violation_and_others_carry_on(server) 
     bob = await login(server, "bob")
     raw = await raw_login(server, "alice")
     raw.send("<message to='bob@localhost'><body>" + "x" * 10000 + "</body></message>")
-    text = await raw.read_to_close()
-    assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    await raw.stream_error("policy-violation")
     alice = await login(server, "alice")
     alice.send_message(mto="bob@localhost", mbody="small is fine", mtype="chat")
     assert (await bob.next_message())["body"] == "small is fine"
@@ -31,8 +31,7 @@ async def test_unfinished_stanza_over_the_limit_is_cut_off(server) -> None:
             break
         raw.send("y" * 1024)
         await asyncio.sleep(0.01)
-    text = await raw.read_to_close()
-    assert "<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    await raw.stream_error("policy-violation")
 
 
 @pytest.mark.server_options(max_stanza_size=4096)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import re
 import socket
 import struct
 
@@ -15,14 +14,17 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL
 from scramp import ScramClient
+from twisted.words.xish import domish
 
-from tests.helpers import Raw, close, login
+from tests.helpers import close, login
+from tests.raw import HEADER, SASL, TLS, BlockingStream, Raw
+from tests.xmlassert import assert_xml, descendants
 
-HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-          "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
+SASL_CB = "urn:xmpp:sasl-cb:0"
+SUCCESS, FAILURE = f"<success xmlns='{SASL}'/>", f"<failure xmlns='{SASL}'/>"
 
 
-class SyncStream:
+class SyncStream(BlockingStream):
     """A blocking XMPP client over a socket, upgraded with pyOpenSSL on STARTTLS."""
 
     def __init__(self, port: int, version: int) -> None:
@@ -32,25 +34,23 @@ class SyncStream:
                              struct.pack("ll", 10, 0))
         self.io: socket.socket | SSL.Connection = self.sock
         self.version = version
-        self.buffer = ""
+        self.restart()
 
-    def read_until(self, pattern: str) -> str:
-        while not re.search(pattern, self.buffer, re.S):
-            chunk = self.io.recv(65536)
-            if not chunk:
-                break
-            self.buffer += chunk.decode()
-        text, self.buffer = self.buffer, ""
-        return text
+    def recv(self, timeout: float) -> bytes | None:
+        return self.io.recv(65536)
 
     def send(self, text: str) -> None:
         self.io.sendall(text.encode())
 
+    def open_stream(self) -> domish.Element:
+        self.restart()
+        self.send(HEADER.format(to="localhost"))
+        return self.next("<stream:features/>")
+
     def starttls(self) -> SSL.Connection:
-        self.send(HEADER)
-        self.read_until("</stream:features>")
-        self.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-        self.read_until("<proceed")
+        self.open_stream()
+        self.send(f"<starttls xmlns='{TLS}'/>")
+        self.next(f"<proceed xmlns='{TLS}'/>")
         ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
         ctx.set_min_proto_version(self.version)
         ctx.set_max_proto_version(self.version)
@@ -77,13 +77,13 @@ def bindings(conn: SSL.Connection) -> dict[str, bytes]:
 
 
 def scram_over_tls(port: int, version: int, mech: str, cb_type: str | None,
-                   *, corrupt: bool = False, flag_y: bool = False) -> tuple[str, str]:
-    """STARTTLS, then one SCRAM exchange; returns (features, server's last answer)."""
+                   *, corrupt: bool = False, flag_y: bool = False
+                   ) -> tuple[domish.Element, domish.Element]:
+    """STARTTLS, then one SCRAM exchange; returns (features, the server's last answer)."""
     s = SyncStream(port, version)
     try:
         conn = s.starttls()
-        s.send(HEADER)
-        features = s.read_until("</stream:features>")
+        features = s.open_stream()
         cb = None
         if cb_type is not None:
             data = bindings(conn)[cb_type]
@@ -92,21 +92,19 @@ def scram_over_tls(port: int, version: int, mech: str, cb_type: str | None,
         first = client.get_client_first()
         if flag_y:
             first = "y" + first[1:]
-        s.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{mech}'>"
+        s.send(f"<auth xmlns='{SASL}' mechanism='{mech}'>"
                f"{base64.b64encode(first.encode()).decode()}</auth>")
-        text = s.read_until("</challenge>|</failure>")
-        if "<challenge" not in text:
-            return features, text
-        challenge = re.search(r"<challenge[^>]*>([^<]*)</challenge>", text).group(1)
-        client.set_server_first(base64.b64decode(challenge).decode())
+        answer = s.next(f"<challenge xmlns='{SASL}'/>", f"<failure xmlns='{SASL}'/>")
+        if answer.name != "challenge":
+            return features, answer
+        client.set_server_first(base64.b64decode(str(answer)).decode())
         final = client.get_client_final()
-        s.send(f"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
-               f"{base64.b64encode(final.encode()).decode()}</response>")
-        text = s.read_until("</failure>|</success>|<success[^>]*/>")
-        if "<success" in text:
-            payload = re.search(r"<success[^>]*>([^<]*)</success>", text).group(1)
-            client.set_server_final(base64.b64decode(payload).decode())  # verifies server
-        return features, text
+        s.send(f"<response xmlns='{SASL}'>{base64.b64encode(final.encode()).decode()}"
+               "</response>")
+        answer = s.next(f"<success xmlns='{SASL}'/>", f"<failure xmlns='{SASL}'/>")
+        if answer.name == "success":
+            client.set_server_final(base64.b64decode(str(answer)).decode())  # verifies server
+        return features, answer
     finally:
         s.close()
 
@@ -123,12 +121,16 @@ async def test_scram_plus_binds_to_the_tls_channel(server, version, cb_type, has
                                                    ) -> None:
     features, answer = await asyncio.to_thread(
         scram_over_tls, server.port, version, f"{hash_name}-PLUS", cb_type)
-    assert "<success" in answer, answer
-    assert f"<mechanism>{hash_name}-PLUS</mechanism>" in features
-    assert "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>" in features
-    assert f"<channel-binding type='{cb_type}'/>" in features
+    assert_xml(answer, SUCCESS)
+    assert_xml(features, f"""
+        <stream:features>
+          <mechanisms xmlns='{SASL}'><mechanism>{hash_name}-PLUS</mechanism></mechanisms>
+          <sasl-channel-binding xmlns='{SASL_CB}'><channel-binding type='{cb_type}'/>
+          </sasl-channel-binding>
+        </stream:features>""")
     other = "tls-unique" if version == TLS13 else "tls-exporter"
-    assert f"type='{other}'" not in features  # never offered on that TLS version
+    offered = [e["type"] for e in descendants(features) if e.name == "channel-binding"]
+    assert other not in offered  # never offered on that TLS version
 
 
 @pytest.mark.parametrize("version,cb_type", CASES[:1] + CASES[2:3],
@@ -137,25 +139,28 @@ async def test_wrong_channel_binding_data_is_not_authorized(server, version, cb_
                                                             ) -> None:
     _, answer = await asyncio.to_thread(
         scram_over_tls, server.port, version, "SCRAM-SHA-256-PLUS", cb_type, corrupt=True)
-    assert "<failure" in answer and "<success" not in answer
+    assert_xml(answer, FAILURE)
 
 
 async def test_y_flag_while_plus_is_offered_is_a_downgrade(server) -> None:
     _, answer = await asyncio.to_thread(
         scram_over_tls, server.port, TLS13, "SCRAM-SHA-256", None, flag_y=True)
-    assert "<not-authorized/>" in answer
+    assert_xml(answer, f"<failure xmlns='{SASL}'><not-authorized/></failure>")
     # positive control: the same without the y flag logs in
     _, answer = await asyncio.to_thread(
         scram_over_tls, server.port, TLS13, "SCRAM-SHA-256", None)
-    assert "<success" in answer
+    assert_xml(answer, SUCCESS)
 
 
 async def test_no_plus_mechanisms_without_tls(server) -> None:
     raw = await Raw.connect(server)
     features = await raw.open_stream()
     raw.close()
-    assert "<mechanism>SCRAM-SHA-512</mechanism>" in features
-    assert "-PLUS" not in features and "sasl-channel-binding" not in features
+    assert_xml(features, f"<stream:features><mechanisms xmlns='{SASL}'>"
+                         "<mechanism>SCRAM-SHA-512</mechanism></mechanisms></stream:features>")
+    mechanisms = [str(e) for e in descendants(features) if e.name == "mechanism"]
+    assert not [m for m in mechanisms if m.endswith("-PLUS")]
+    assert "sasl-channel-binding" not in [e.name for e in descendants(features)]
 
 
 @pytest.mark.parametrize("tls", [False, True])

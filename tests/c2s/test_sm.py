@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from twisted.words.protocols.jabber.jid import JID
 
@@ -15,14 +13,14 @@ from tests.helpers import (
     eventually,
     kill_tcp,
     login,
-    raw_authenticated,
-    raw_barrier,
-    raw_login,
     start_session,
     wait_push,
 )
+from tests.raw import BIND, STANZA_ERRORS, raw_authenticated, raw_login
+from tests.xmlassert import assert_xml, find, show
 
 SM = ("xep_0198",)
+SM_NS = "urn:xmpp:sm:3"
 
 
 def session_of(server, full: str):
@@ -87,13 +85,15 @@ async def test_dead_connection_hibernates_pushes_once_and_resumes(server) -> Non
 
 async def test_resume_with_unknown_previd_is_item_not_found(server) -> None:
     raw, features = await raw_authenticated(server, "alice")
-    assert "<sm xmlns='urn:xmpp:sm:3'/>" in features
-    raw.send("<resume xmlns='urn:xmpp:sm:3' previd='no-such-id' h='0'/>")
-    text = await raw.read_until("</failed>")
-    assert "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" in text
+    assert_xml(features, f"<stream:features><sm xmlns='{SM_NS}'/></stream:features>")
+    raw.send(f"<resume xmlns='{SM_NS}' previd='no-such-id' h='0'/>")
+    assert_xml(await raw.next(f"<failed xmlns='{SM_NS}'/>"),
+               f"<failed xmlns='{SM_NS}'><item-not-found xmlns='{STANZA_ERRORS}'/></failed>")
     # The stream goes on: bind still works.
-    raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
-    assert "<jid>alice@localhost/" in await raw.read_until("</iq>")
+    raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'/></iq>")
+    bound = await raw.next("<iq id='b'/>")
+    assert_xml(bound, f"<iq type='result'><bind xmlns='{BIND}'><jid/></bind></iq>")
+    assert str(bound.bind.jid).startswith("alice@localhost/")
     raw.close()
 
 
@@ -102,8 +102,9 @@ async def test_resume_of_someone_elses_session_is_refused(server) -> None:
     previd = session_of(server, "alice@localhost/phone").sm.id
     kill_tcp(alice)
     raw, _ = await raw_authenticated(server, "bob")
-    raw.send(f"<resume xmlns='urn:xmpp:sm:3' previd='{previd}' h='0'/>")
-    assert "<item-not-found" in await raw.read_until("</failed>")
+    raw.send(f"<resume xmlns='{SM_NS}' previd='{previd}' h='0'/>")
+    assert_xml(await raw.next(f"<failed xmlns='{SM_NS}'/>"),
+               f"<failed xmlns='{SM_NS}'><item-not-found xmlns='{STANZA_ERRORS}'/></failed>")
     raw.close()
 
 
@@ -173,7 +174,7 @@ async def test_counter_wraps_and_a_burst_across_a_resume_loses_and_duplicates_no
     await eventually(lambda: session_of(server, "alice@localhost/phone").hibernated)
     bob.send("".join(f"<message to='alice@localhost' type='chat'><body>{i}</body></message>"
                      for i in range(500, 1000)))
-    await raw_barrier(bob)
+    await barrier(bob)
     await start_session(alice)
     await eventually(lambda: len(alice.messages) >= 1000, timeout=10)
     await barrier(alice)
@@ -195,13 +196,13 @@ async def test_a_hibernated_queue_is_bounded(server) -> None:
     # Past --max-offline queued stanzas the session ends; its messages go offline (20)
     # and the rest bounce to the sender: bounded, and nothing silently lost.
     await eventually(lambda: session_of(server, "alice@localhost/phone") is None)
-    while bob.buffer.count(b"<service-unavailable") < 40:
-        chunk = await asyncio.wait_for(bob.reader.read(65536), 5)
-        assert chunk, "the stream closed before every bounce arrived"
-        bob.buffer += chunk
-    bob.buffer = (await raw_barrier(bob)).encode()
+    bounce = (f"<message type='error' from='alice@localhost'><error>"
+              f"<service-unavailable xmlns='{STANZA_ERRORS}'/></error></message>")
+    for _ in range(40):
+        await bob.next(bounce)
+    await barrier(bob)
     assert server.storage.offline.count("alice") == 20
-    assert bob.buffer.count(b"<service-unavailable") == 40
+    assert find(bob.pending, "<message type='error'/>") is None  # 40, no more
     bob.close()
 
 
@@ -210,18 +211,20 @@ async def test_answers_the_stream_gives_itself_are_counted(server) -> None:
     stream answers itself (a session IQ after binding, a malformed IQ, a bad 'to'): a
     client that acknowledges all it received must not get handled-count-too-high."""
     raw = await raw_login(server, "alice")
-    raw.send("<enable xmlns='urn:xmpp:sm:3'/>")
-    await raw.read_until("<enabled")
+    raw.send(f"<enable xmlns='{SM_NS}'/>")
+    await raw.next(f"<enabled xmlns='{SM_NS}'/>")
     raw.send("<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
              "</iq><iq type='get'><query xmlns='jabber:iq:version'/></iq>"
              "<message to='@@bad@@' type='chat'><body>x</body></message>")
-    text = await raw.read_until(r"jid-malformed.*</message>")
-    assert "id='s1'" in text or 'id="s1"' in text
-    assert text.count("<error") == 2
-    raw.buffer = b""
-    raw.send("<a xmlns='urn:xmpp:sm:3' h='3'/><r xmlns='urn:xmpp:sm:3'/>")
-    text = await raw.read_until(r"<a [^>]*h=['\"]\d+")
-    assert "handled-count-too-high" not in text and "stream:error" not in text
+    await raw.next("<iq id='s1'/>")
+    await raw.next("<iq type='error'/>")  # no id
+    await raw.next(f"<message type='error'><error><jid-malformed xmlns='{STANZA_ERRORS}'/>"
+                   "</error></message>")
+    stanzas = [show(e) for e in raw.pending if e.name in ("iq", "message", "presence")]
+    assert stanzas == []  # three answers, two of them errors (and an <r/> maybe)
+    raw.send(f"<a xmlns='{SM_NS}' h='3'/><r xmlns='{SM_NS}'/>")
+    assert_xml(await raw.next(f"<a xmlns='{SM_NS}'/>"), f"<a xmlns='{SM_NS}' h='*'/>")
+    assert find(raw.pending, "<stream:error/>") is None and not raw.ended
     session = session_of(server, "alice@localhost/raw")
     assert session is not None and session.sm.acked == 3 and not session.sm.queue
     raw.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from twisted.logger import globalLogPublisher
 
-from tests.helpers import Raw, close, login, plain
+from tests.helpers import close, login
+from tests.raw import SASL, Raw, plain
 
 
 @pytest.mark.server_options(log_stanzas=True)
@@ -22,9 +23,8 @@ async def test_log_stanzas_one_line_each_with_secrets_masked(server) -> None:
         raw = await Raw.connect(server)
         await raw.open_stream()
         secret = plain("alice", "alice")
-        raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{secret}"
-                 "</auth>")
-        await raw.read_until("<success")
+        raw.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{secret}</auth>")
+        await raw.next(f"<success xmlns='{SASL}'/>")
         raw.close()
         alice = await login(server, "alice", resource="desk")
         bob = await login(server, "bob")

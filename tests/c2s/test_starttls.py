@@ -9,7 +9,9 @@ import ssl
 
 import pytest
 
-from tests.helpers import Raw, client_ssl_context, close, login, plain
+from tests.helpers import client_ssl_context, close, login
+from tests.raw import BIND, SASL, TLS, Raw, plain
+from tests.xmlassert import assert_xml, find
 
 VERSIONS = {"tls1.2": ssl.TLSVersion.TLSv1_2, "tls1.3": ssl.TLSVersion.TLSv1_3}
 OFFERS = {"xmpp-client": ["xmpp-client"], "h2": ["h2"], "no-alpn": None,
@@ -23,10 +25,9 @@ async def starttls(server, *, version: ssl.TLSVersion, alpn: list[str] | None
     """Open a stream, negotiate STARTTLS and upgrade the socket with Python's ssl."""
     raw = await Raw.connect(server)
     features = await raw.open_stream()
-    assert "urn:ietf:params:xml:ns:xmpp-tls" in features
-    raw.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-    await raw.read_until("<proceed")
-    raw.buffer = b""
+    assert_xml(features, f"<stream:features><starttls xmlns='{TLS}'/></stream:features>")
+    raw.send(f"<starttls xmlns='{TLS}'/>")
+    await raw.next(f"<proceed xmlns='{TLS}'/>")
     context = client_ssl_context(server)
     context.minimum_version = context.maximum_version = version
     if alpn:
@@ -44,13 +45,12 @@ async def test_starttls_accepts_any_alpn_offer(server, offer: str, version: str)
         assert tls.selected_alpn_protocol() == SELECTED[offer]
         # the stream goes on over TLS: authenticate, bind, and get an IQ answered
         await raw.open_stream()
-        raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-                 f"{plain('alice', 'alice')}</auth>")
-        assert "<success" in await raw.read_until("<success|</failure>")
+        raw.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{plain('alice', 'alice')}</auth>")
+        await raw.next(f"<success xmlns='{SASL}'/>")
         await raw.open_stream()
-        raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
+        raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'/></iq>")
         raw.send("<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>")
-        assert "id='p'" in await raw.read_until("id=[\"']p[\"']")
+        assert_xml(await raw.next("<iq id='p'/>"), "<iq type='result' id='p'/>")
     finally:
         raw.close()
 
@@ -86,10 +86,12 @@ async def test_tls11_is_refused(server) -> None:
 async def test_require_tls_offers_only_starttls_and_refuses_auth(server) -> None:
     raw = await Raw.connect(server)
     features = await raw.open_stream()
-    assert "<required/>" in features and "<mechanisms" not in features
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-             f"{plain('alice', 'alice')}</auth>")
-    assert "<encryption-required/>" in await raw.read_until("</failure>")
+    assert_xml(features, f"<stream:features><starttls xmlns='{TLS}'><required/></starttls>"
+                         "</stream:features>")
+    assert find(features, f"<mechanisms xmlns='{SASL}'/>") is None
+    raw.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{plain('alice', 'alice')}</auth>")
+    assert_xml(await raw.next(f"<failure xmlns='{SASL}'/>"),
+               f"<failure xmlns='{SASL}'><encryption-required/></failure>")
     raw.close()
     alice = await login(server, "alice", tls=True, mech="PLAIN")
     assert "starttls" in alice.features
@@ -100,6 +102,6 @@ async def test_require_tls_offers_only_starttls_and_refuses_auth(server) -> None
 async def test_no_tls_offers_no_starttls(server) -> None:
     raw = await Raw.connect(server)
     features = await raw.open_stream()
-    assert "starttls" not in features
-    raw.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-    assert "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" in await raw.read_to_close()
+    assert find(features, f"<starttls xmlns='{TLS}'/>") is None
+    raw.send(f"<starttls xmlns='{TLS}'/>")
+    assert find(await raw.closed(), f"<failure xmlns='{TLS}'/>") is not None  # then closed

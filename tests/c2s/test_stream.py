@@ -4,18 +4,12 @@ and conflicts."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import (
-    Raw,
-    close,
-    eventually,
-    login,
-    raw_authenticated,
-)
+from tests.helpers import close, eventually, login
+from tests.raw import BIND, SASL, TLS, Raw, raw_authenticated
+from tests.xmlassert import assert_xml
 
 
 @pytest.mark.parametrize("header, condition", [
@@ -33,19 +27,23 @@ from tests.helpers import (
 async def test_bad_stream_headers_get_stream_errors(server, header: str, condition: str) -> None:
     raw = await Raw.connect(server)
     raw.send(header)
-    text = await raw.read_to_close()
-    assert "<stream:stream" in text, "a stream error is preceded by our stream header"
-    assert f"<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text, text
-    assert text.rstrip().endswith("</stream:stream>")
+    await raw.stream_error(condition)  # ... and </stream:stream>
+    assert raw.header is not None, "a stream error is preceded by our stream header"
 
 
 async def test_features_offer_starttls_and_scram_first(server) -> None:
     raw = await Raw.connect(server)
     features = await raw.open_stream()
-    assert "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'" in features
-    assert features.index("SCRAM-SHA-256") < features.index("SCRAM-SHA-1")
-    assert "<mechanism>PLAIN</mechanism>" in features  # loopback allows PLAIN without TLS
-    assert "version='1.0'" in features and "from='localhost'" in features
+    assert_xml(raw.header, "<stream:stream version='1.0' from='localhost' id='*'/>")
+    assert_xml(features, f"""
+        <stream:features>
+          <starttls xmlns='{TLS}'/>
+          <mechanisms xmlns='{SASL}'>
+            <mechanism>SCRAM-SHA-256</mechanism>
+            <mechanism>SCRAM-SHA-1</mechanism>
+            <mechanism>PLAIN</mechanism>
+          </mechanisms>
+        </stream:features>""")  # SCRAM first; loopback allows PLAIN without TLS
     raw.close()
 
 
@@ -58,30 +56,27 @@ async def test_stanza_before_auth_is_not_authorized(server, stanza: str) -> None
     raw = await Raw.connect(server)
     await raw.open_stream()
     raw.send(stanza)
-    text = await raw.read_to_close()
-    assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+    await raw.stream_error("not-authorized")
 
 
 async def test_stanza_before_bind_is_not_authorized(server) -> None:
     raw, features = await raw_authenticated(server, "alice")
-    assert "urn:ietf:params:xml:ns:xmpp-bind" in features
+    assert_xml(features, f"<stream:features><bind xmlns='{BIND}'/></stream:features>")
     raw.send("<message to='bob@localhost'><body>hi</body></message>")
-    assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in (
-        await raw.read_to_close())
+    await raw.stream_error("not-authorized")
 
 
 async def test_bind_generates_a_resource_and_legacy_session_is_accepted(server) -> None:
     raw, _ = await raw_authenticated(server, "alice")
-    raw.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
-    text = await raw.read_until("</iq>")
-    assert "<jid>alice@localhost/" in text
+    raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'/></iq>")
+    bound = await raw.next("<iq id='b'/>")
+    assert_xml(bound, f"<iq type='result' id='b'><bind xmlns='{BIND}'><jid/></bind></iq>")
+    assert str(bound.bind.jid).startswith("alice@localhost/")
     raw.send("<iq type='set' id='s'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
-    assert "id='s'" in await raw.read_until("id='s'[^>]*/>|id='s'.*</iq>")
+    assert_xml(await raw.next("<iq id='s'/>"), "<iq type='result' id='s'/>")
     raw.send("  \n ")  # whitespace keepalive
     raw.send("<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
-    reply = await raw.read_until("<iq[^>]*id='p'[^>]*>")
-    pong = re.search("<iq[^>]*id='p'[^>]*>", reply)
-    assert pong is not None and "type='result'" in pong.group(0), reply
+    assert_xml(await raw.next("<iq id='p'/>"), "<iq type='result' id='p' from='localhost'/>")
     raw.close()
 
 

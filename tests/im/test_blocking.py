@@ -7,7 +7,7 @@ import pytest
 from slixmpp.exceptions import IqError
 from slixmpp.xmlstream import ET
 
-from tests.helpers import close, eventually, iq_error, login, wait_push
+from tests.helpers import barrier, close, eventually, iq_error, login, wait_push
 from tests.push.helpers import offline_alice_with_push
 
 NS_BLOCKING_ERRORS = "urn:xmpp:blocking:errors"
@@ -95,8 +95,8 @@ async def test_live_resource_gets_nothing_from_a_blocked_jid_and_cannot_write_to
     await alice.plugin["xep_0191"].block(["bob@localhost/desk", "bob@localhost"])
     bob.send_message(mto="alice@localhost/test", mbody="to full jid", mtype="chat")
     bob.send_presence(pto="alice@localhost/test", pstatus="directed")
-    # a round trip on bob's stream as a barrier, then a message that must arrive
-    await bob.plugin["xep_0199"].ping("localhost", timeout=5)
+    # a barrier on bob's stream, then a message that must arrive
+    await barrier(bob)
     carol = await login(server, "carol")
     carol.send_message(mto="alice@localhost/test", mbody="control", mtype="chat")
     got = await alice.next_message()
@@ -128,7 +128,7 @@ async def test_blocking_a_subscribed_contact_sends_it_unavailable(server) -> Non
     # alice's new status does not reach bob; unblocking sends her presence again, once
     alice.send_presence(pstatus="hidden from bob")
     await alice.plugin["xep_0191"].unblock(["bob@localhost"])
-    await bob.plugin["xep_0199"].ping("localhost", timeout=5)  # barrier
+    await barrier(bob)
     new = [p for p in bob.presences[seen:] if p["from"].bare == "alice@localhost"]
     assert [(p["type"], p["status"]) for p in new] == [("available", "hidden from bob")]
     assert "test" in bob.client_roster["alice@localhost"].resources

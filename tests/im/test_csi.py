@@ -7,15 +7,8 @@ import asyncio
 import pytest
 from twisted.words.protocols.jabber.jid import JID
 
-from tests.helpers import (
-    barrier,
-    close,
-    enable_push,
-    eventually,
-    login,
-    raw_login,
-    wait_push,
-)
+from tests.helpers import barrier, close, enable_push, eventually, login, wait_push
+from tests.raw import raw_login
 
 
 async def test_csi_state_is_recorded(server) -> None:

@@ -3,20 +3,23 @@ with a ver that matches the server's disco#info, and contact addresses (XEP-0157
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from twisted.words.xish import domish
 
-from tests.helpers import Raw, close, login, raw_authenticated
+from tests.helpers import close, login
+from tests.raw import Raw, raw_authenticated
+from tests.xmlassert import assert_xml, find
 
 CONTACTS = dict(contact_address=("admin=xmpp:admin@localhost", "admin=mailto:a@example.org",
                                  "abuse=mailto:abuse@example.org"))
 
 
-def caps_ver(features: str) -> str:
-    c = re.search(r"<c xmlns='http://jabber.org/protocol/caps'[^>]*/>", features).group(0)
-    assert "hash='sha-1'" in c
-    return re.search(r"ver='([^']+)'", c).group(1), re.search(r"node='([^']+)'", c).group(1)
+def caps_ver(features: domish.Element) -> tuple[str, str]:
+    """(ver, node) of the caps (XEP-0115 §6.3) in the stream features."""
+    assert_xml(features, "<stream:features><c xmlns='http://jabber.org/protocol/caps' "
+                         "hash='sha-1' ver='*' node='*'/></stream:features>")
+    c = find(features, "<c xmlns='http://jabber.org/protocol/caps'/>")
+    return c["ver"], c["node"]
 
 
 @pytest.mark.server_options(**CONTACTS)

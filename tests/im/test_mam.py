@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 
-from tests.helpers import (
-    barrier,
-    close,
-    iq_error,
-    login,
-    raw_login,
-)
-from tests.im.helpers import MAM, conversation
+from tests.helpers import barrier, close, iq_error, login
+from tests.im.helpers import MAM, MAM_NS, RSM, bodies, conversation, mam_query
+from tests.raw import raw_login, stanza_error
+from tests.xmlassert import assert_xml, child_text, matches
 
 
 async def test_archive_returns_the_conversation_in_order_with_paging(server) -> None:
@@ -35,27 +30,19 @@ async def test_rsm_last_page_after_and_unknown_id(server) -> None:
     alice, bob = await conversation(server, 6)
     alice.plugin.disable("xep_0313")
     raw = await raw_login(server, "alice", resource="raw")
-    raw.send("<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='last'>"
-             "<set xmlns='http://jabber.org/protocol/rsm'><max>4</max><before/></set>"
-             "</query></iq>")
-    text = await raw.read_until("</iq>")
-    bodies = re.findall(r"<body>(m\d)</body>", text)
-    assert bodies == ["m2", "m3", "m4", "m5"]
-    assert "queryid='last'" in text and "<fin xmlns='urn:xmpp:mam:2'" in text
-    assert "complete='true'" not in text and "<count>6</count>" in text
-    first_id = re.search(r"<first>([^<]+)</first>", text).group(1)
-    raw.buffer = b""
-    raw.send("<iq type='set' id='q2'><query xmlns='urn:xmpp:mam:2'>"
-             f"<set xmlns='http://jabber.org/protocol/rsm'><max>10</max><before>{first_id}"
-             "</before></set></query></iq>")
-    text = await raw.read_until("id='q2'.*</iq>")
-    assert re.findall(r"<body>(m\d)</body>", text) == ["m0", "m1"]
-    assert "complete='true'" in text
-    raw.buffer = b""
-    raw.send("<iq type='set' id='q3'><query xmlns='urn:xmpp:mam:2'>"
-             "<set xmlns='http://jabber.org/protocol/rsm'><after>nope</after></set>"
-             "</query></iq>")
-    assert "<item-not-found" in await raw.read_until("id='q3'.*</iq>")
+    results, fin = await mam_query(raw, "q1", "<max>4</max><before/>", queryid="last")
+    assert bodies(results) == ["m2", "m3", "m4", "m5"]
+    assert all(matches(m, f"<message><result xmlns='{MAM_NS}' queryid='last'/></message>")
+               for m in results)
+    assert_xml(fin, f"<iq type='result' id='q1'><fin xmlns='{MAM_NS}'><set xmlns='{RSM}'>"
+                    "<first/><count>6</count></set></fin></iq>")
+    assert fin.fin.getAttribute("complete") != "true"
+    first_id = child_text(fin.fin.set, f"<first xmlns='{RSM}'/>")
+    results, fin = await mam_query(raw, "q2", f"<max>10</max><before>{first_id}</before>")
+    assert bodies(results) == ["m0", "m1"]
+    assert_xml(fin, f"<iq type='result' id='q2'><fin xmlns='{MAM_NS}' complete='true'/></iq>")
+    _, error = await mam_query(raw, "q3", "<after>nope</after>")
+    assert_xml(error, stanza_error("iq", "item-not-found", id="q3"))
     raw.close()
     await close(alice, bob)
 

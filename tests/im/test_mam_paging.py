@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.helpers import close, raw_login
-from tests.im.helpers import conversation
+from tests.helpers import close
+from tests.im.helpers import MAM_NS, RSM, bodies, conversation, mam_query
+from tests.raw import raw_login
+from tests.xmlassert import assert_xml, child_text, find
 
 STORAGE = ["memory", "sqlite"]
 
@@ -42,24 +42,20 @@ async def test_slixmpp_iterate_walks_the_whole_archive(archive_server, n, size, 
         await close(alice, bob)
 
 
-def page(text: str, qid: str) -> dict:
-    """The bodies, <first>, <last>, <count> and complete of the answer to ``qid``."""
-    fin = re.search(rf"<iq[^>]*id='{qid}'.*?</iq>", text, re.S).group(0)
-    first = re.search(r"<first(?: index='(\d+)')?>([^<]+)</first>", fin)
-    last = re.search(r"<last>([^<]+)</last>", fin)
-    return {"bodies": re.findall(r"<body>(m\d+)</body>", text.split(f"id='{qid}'")[0]),
-            "first": first.group(2) if first else None,
-            "index": first.group(1) if first else None,
-            "last": last.group(1) if last else None,
-            "count": int(re.search(r"<count>(\d+)</count>", fin).group(1)),
-            "complete": "complete='true'" in fin}
-
-
 async def query(raw, qid: str, rsm: str) -> dict:
-    raw.buffer = b""
-    raw.send(f"<iq type='set' id='{qid}'><query xmlns='urn:xmpp:mam:2'>"
-             f"<set xmlns='http://jabber.org/protocol/rsm'>{rsm}</set></query></iq>")
-    return page(await raw.read_until(f"id='{qid}'.*?</iq>"), qid)
+    """One page: the bodies, <first> (and its index), <last>, <count> and complete."""
+    results, fin = await mam_query(raw, qid, rsm)
+    assert_xml(fin, f"<iq type='result' id='{qid}'><fin xmlns='{MAM_NS}'><set xmlns='{RSM}'/>"
+                    "</fin></iq>")
+    rsm_set = fin.fin.set
+    first = find(rsm_set, f"<first xmlns='{RSM}'/>")
+    last = find(rsm_set, f"<last xmlns='{RSM}'/>")
+    return {"bodies": bodies(results),
+            "first": str(first) if first is not None else None,
+            "index": first.getAttribute("index") if first is not None else None,
+            "last": str(last) if last is not None else None,
+            "count": int(child_text(rsm_set, f"<count xmlns='{RSM}'/>")),
+            "complete": fin.fin.getAttribute("complete") == "true"}
 
 
 @pytest.mark.parametrize("size", [1, 2, 10])

@@ -3,7 +3,9 @@ offline contact, probes, directed presence, no leaks, pre-approval (§3.4)."""
 
 from __future__ import annotations
 
-from tests.helpers import barrier, close, eventually, login, raw_authenticated
+from tests.helpers import barrier, close, eventually, login
+from tests.raw import raw_authenticated
+from tests.xmlassert import assert_xml
 
 
 async def test_subscription_handshake_updates_both_rosters_and_shares_presence(server) -> None:
@@ -96,17 +98,14 @@ async def test_no_presence_leaks_without_subscription(server) -> None:
 
 async def test_pre_approved_subscription_is_granted_without_asking(server) -> None:
     _, features = await raw_authenticated(server, "alice")
-    assert "<sub xmlns='urn:xmpp:features:pre-approval'/>" in features
+    assert_xml(features, "<stream:features><sub xmlns='urn:xmpp:features:pre-approval'/>"
+                         "</stream:features>")
     alice = await login(server, "alice")
     bob = await login(server, "bob")
     try:
         alice.send_presence(pto="bob@localhost", ptype="subscribed")  # before any request
-        item = None
-        for _ in range(50):
-            item = server.storage.rosters.get("alice", "bob@localhost")
-            if item is not None:
-                break
-            await bob.get_roster()  # a round trip on another stream as a barrier
+        await barrier(alice)  # her presence was handled
+        item = server.storage.rosters.get("alice", "bob@localhost")
         assert item is not None and item.approved and item.subscription == "none"
         bob.send_presence(pto="alice@localhost", ptype="subscribe")
         subscribed = await bob.next("presence_subscribed")

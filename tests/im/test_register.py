@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Client, Raw, client_ssl_context, close, login, raw_login
+from tests.helpers import Client, client_ssl_context, close, login
+from tests.raw import Raw, raw_login, stanza_error
+from tests.xmlassert import assert_xml, find
 
 STORAGE = ["memory", "sqlite"]
+REGISTER = "jabber:iq:register"
+FEATURE = "http://jabber.org/features/iq-register"
 
 
 @pytest.fixture(params=STORAGE)
@@ -57,10 +61,12 @@ async def register(server, user: str, password: str) -> tuple[Client, Any]:
 async def test_feature_and_form_before_authentication(server) -> None:
     raw = await Raw.connect(server)
     features = await raw.open_stream()
-    assert "<register xmlns='http://jabber.org/features/iq-register'/>" in features
-    raw.send("<iq type='get' id='g'><query xmlns='jabber:iq:register'/></iq>")
-    form = await raw.read_until("</iq>")
-    assert "<username/>" in form and "<password/>" in form and "jabber:x:data" in form
+    assert_xml(features, f"<stream:features><register xmlns='{FEATURE}'/></stream:features>")
+    raw.send(f"<iq type='get' id='g'><query xmlns='{REGISTER}'/></iq>")
+    assert_xml(await raw.next("<iq id='g'/>"), f"""
+        <iq type='result' id='g'><query xmlns='{REGISTER}'>
+          <username/><password/><x xmlns='jabber:x:data'/>
+        </query></iq>""")
     raw.close()
 
 
@@ -104,16 +110,13 @@ async def test_conflict_and_not_acceptable(server) -> None:
     for qid, query in (("bad", "<username>a b@c</username><password>x</password>"),
                        ("nopw", "<username>erin</username>"),
                        ("empty", "<username></username><password>x</password>")):
-        raw.buffer = b""
-        raw.send(f"<iq type='set' id='{qid}'><query xmlns='jabber:iq:register'>{query}"
-                 f"</query></iq>")
-        reply = await raw.read_until(f"id='{qid}'.*?</iq>")
-        assert "<not-acceptable" in reply, reply
+        raw.send(f"<iq type='set' id='{qid}'><query xmlns='{REGISTER}'>{query}</query></iq>")
+        assert_xml(await raw.next(f"<iq id='{qid}'/>"),
+                   stanza_error("iq", "not-acceptable", id=qid))
     # positive control: a good name on the same stream is accepted
-    raw.buffer = b""
-    raw.send("<iq type='set' id='ok'><query xmlns='jabber:iq:register'>"
+    raw.send(f"<iq type='set' id='ok'><query xmlns='{REGISTER}'>"
              "<username>erin</username><password>pw</password></query></iq>")
-    assert "type='result'" in await raw.read_until("id='ok'.*?/>")
+    assert_xml(await raw.next("<iq id='ok'/>"), "<iq type='result' id='ok'/>")
     raw.close()
     assert server.accounts.check_password("erin", "pw")
 
@@ -124,13 +127,13 @@ async def test_per_address_rate_limit(server) -> None:
     await raw.open_stream()
     replies = []
     for n in range(3):
-        raw.buffer = b""
-        raw.send(f"<iq type='set' id='r{n}'><query xmlns='jabber:iq:register'>"
+        raw.send(f"<iq type='set' id='r{n}'><query xmlns='{REGISTER}'>"
                  f"<username>user{n}</username><password>pw</password></query></iq>")
-        replies.append(await raw.read_until(f"id='r{n}'.*?(/>|</iq>)"))
+        replies.append(await raw.next(f"<iq id='r{n}'/>"))
     raw.close()
-    assert "type='result'" in replies[0] and "type='result'" in replies[1]
-    assert "<resource-constraint" in replies[2] and "type='wait'" in replies[2]
+    assert_xml(replies[0], "<iq type='result'/>")
+    assert_xml(replies[1], "<iq type='result'/>")
+    assert_xml(replies[2], stanza_error("iq", "resource-constraint", "wait"))
     assert not server.accounts.exists("user2")
 
 
@@ -138,24 +141,24 @@ async def test_per_address_rate_limit(server) -> None:
 async def test_registration_off(server) -> None:
     raw = await Raw.connect(server)
     features = await raw.open_stream()
-    assert "iq-register" not in features
-    raw.send("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+    assert find(features, f"<register xmlns='{FEATURE}'/>") is None
+    raw.send(f"<iq type='set' id='r'><query xmlns='{REGISTER}'>"
              "<username>mallory</username><password>pw</password></query></iq>")
-    assert "<service-unavailable" in await raw.read_until("</iq>")
+    assert_xml(await raw.next("<iq id='r'/>"), stanza_error("iq", "service-unavailable"))
     raw.close()
     assert not server.accounts.exists("mallory")
     alice = await raw_login(server, "alice")
-    alice.send("<iq type='set' id='c'><query xmlns='jabber:iq:register'>"
+    alice.send(f"<iq type='set' id='c'><query xmlns='{REGISTER}'>"
                "<username>alice</username><password>new</password></query></iq>")
-    assert "<service-unavailable" in await alice.read_until("</iq>")
+    assert_xml(await alice.next("<iq id='c'/>"), stanza_error("iq", "service-unavailable"))
     alice.close()
     assert server.accounts.check_password("alice", "alice")
 
 
 async def test_cannot_change_another_accounts_password(server) -> None:
     alice = await raw_login(server, "alice")
-    alice.send("<iq type='set' id='c'><query xmlns='jabber:iq:register'>"
+    alice.send(f"<iq type='set' id='c'><query xmlns='{REGISTER}'>"
                "<username>bob</username><password>stolen</password></query></iq>")
-    assert "<not-allowed" in await alice.read_until("</iq>")
+    assert_xml(await alice.next("<iq id='c'/>"), stanza_error("iq", "not-allowed"))
     alice.close()
     assert server.accounts.check_password("bob", "bob")

@@ -3,9 +3,13 @@ else's roster, versioning (§2.6)."""
 
 from __future__ import annotations
 
-import re
+from twisted.words.xish import domish
 
-from tests.helpers import close, eventually, iq_error, login, raw_authenticated, raw_login
+from tests.helpers import close, eventually, iq_error, login
+from tests.raw import raw_authenticated, raw_login
+from tests.xmlassert import assert_xml
+
+ROSTER = "jabber:iq:roster"
 
 
 async def test_roster_set_get_remove_with_pushes_to_all_resources(server) -> None:
@@ -35,34 +39,40 @@ async def test_roster_of_another_account_is_forbidden(server) -> None:
     await close(alice)
 
 
-async def roster_get(raw, qid: str, ver: str | None) -> str:
-    raw.buffer = b""
+async def roster_get(raw, qid: str, ver: str | None) -> domish.Element:
+    """The answer to a roster get (with ``ver``: RFC 6121 §2.6.3)."""
     attr = f" ver='{ver}'" if ver is not None else ""
-    raw.send(f"<iq type='get' id='{qid}'><query xmlns='jabber:iq:roster'{attr}/></iq>")
-    return await raw.read_until(f"id='{qid}'[^>]*(/>|>.*?</iq>)")
+    raw.send(f"<iq type='get' id='{qid}'><query xmlns='{ROSTER}'{attr}/></iq>")
+    return await raw.next(f"<iq id='{qid}'/>")
 
 
 async def test_roster_versioning_empty_result_when_current_then_pushes(server) -> None:
     _, features = await raw_authenticated(server, "alice")
-    assert "<ver xmlns='urn:xmpp:features:rosterver'/>" in features
+    assert_xml(features, "<stream:features><ver xmlns='urn:xmpp:features:rosterver'/>"
+                         "</stream:features>")
     raw = await raw_login(server, "alice")
     try:
         first = await roster_get(raw, "r1", "")
-        ver = re.search(r"<query xmlns='jabber:iq:roster' ver='([^']+)'", first).group(1)
+        assert_xml(first, f"<iq type='result' id='r1'><query xmlns='{ROSTER}' ver='*'/></iq>")
+        ver = first.query["ver"]
         same = await roster_get(raw, "r2", ver)
-        assert re.search(r"<iq [^>]*id='r2'[^>]*/>", same), same  # empty result
+        assert_xml(same, "<iq type='result' id='r2'/>")
+        assert list(same.elements()) == []  # an empty result
         # a change comes as a push carrying the new version...
-        raw.buffer = b""
-        raw.send("<iq type='set' id='s1'><query xmlns='jabber:iq:roster'>"
+        raw.send(f"<iq type='set' id='s1'><query xmlns='{ROSTER}'>"
                  "<item jid='carol@localhost' name='Carol'/></query></iq>")
-        push = await raw.read_until(r"type='set'.*?</iq>")
-        new_ver = re.search(r"<query xmlns='jabber:iq:roster' ver='([^']+)'", push).group(1)
-        assert new_ver != ver and "carol@localhost" in push
+        push = await raw.next("<iq type='set'/>")
+        assert_xml(push, f"<iq type='set'><query xmlns='{ROSTER}' ver='*'>"
+                         "<item jid='carol@localhost'/></query></iq>")
+        new_ver = push.query["ver"]
+        assert new_ver != ver
         # ...and the old version now gets the full roster
         full = await roster_get(raw, "r3", ver)
-        assert f"ver='{new_ver}'" in full and "carol@localhost" in full
-        assert re.search(r"<iq [^>]*id='r4'[^>]*/>",
-                         await roster_get(raw, "r4", new_ver))
+        assert_xml(full, f"<iq type='result' id='r3'><query xmlns='{ROSTER}' ver='{new_ver}'>"
+                         "<item jid='carol@localhost'/></query></iq>")
+        current = await roster_get(raw, "r4", new_ver)
+        assert_xml(current, "<iq type='result' id='r4'/>")
+        assert list(current.elements()) == []
     finally:
         raw.close()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import close
+from tests.helpers import barrier, close
 from tests.muc.helpers import ROOM, create, join, muc_login, talk
 
 
@@ -29,7 +29,7 @@ async def test_members_without_occupant_get_the_message_at_their_bare_jid(server
     await join(bob, ROOM, "Bob")  # bob is in the room: no copy for him
     seen.clear()
     await talk(alice, "hello Carol")
-    await alice["xep_0199"].ping(jid="localhost", timeout=5)  # barrier
+    await barrier(alice)
     copies = [(user, xml, result) for user, xml, result in seen
               if "to='carol@localhost'" in xml]
     assert len(copies) == 1 and "type='groupchat'" in copies[0][1]
@@ -55,7 +55,7 @@ async def offline_member_with_push(server, name="carol", **enable):
 
 @pytest.mark.server_options(push_groupchat="mentions")
 async def test_offline_member_is_pushed_when_mentioned(server):
-    from tests.helpers import barrier, wait_push
+    from tests.helpers import wait_push
 
     await offline_member_with_push(server)
     alice = await muc_login(server, "alice")
@@ -74,7 +74,7 @@ async def test_offline_member_is_pushed_when_mentioned(server):
 
 @pytest.mark.server_options(push_groupchat="always")
 async def test_offline_member_is_pushed_always_but_a_joined_one_is_not(server):
-    from tests.helpers import barrier, wait_push
+    from tests.helpers import wait_push
 
     await offline_member_with_push(server)
     await offline_member_with_push(server, "bob")
@@ -93,7 +93,7 @@ async def test_offline_member_is_pushed_always_but_a_joined_one_is_not(server):
 
 
 async def test_offline_member_tigase_filter_per_room(server):
-    from tests.helpers import barrier, wait_push
+    from tests.helpers import wait_push
 
     await offline_member_with_push(server)  # no filter, default never: control below
     from tests.helpers import login

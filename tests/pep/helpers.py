@@ -86,11 +86,6 @@ async def pubsub_error(awaitable: Any) -> tuple[str, str | None]:
     raise AssertionError("expected an IQ error, got a result")
 
 
-async def barrier(c: Client) -> None:
-    """A ping round trip on ``c``'s stream: what the server sent it before is read."""
-    await c["xep_0199"].ping(c.boundjid.domain, timeout=5)
-
-
 def ids(result: Any) -> list[str]:
     return [i["id"] for i in result["pubsub"]["items"]]
 

@@ -3,17 +3,8 @@ presence and subscription, retract/purge/delete, and never a push."""
 
 from __future__ import annotations
 
-from tests.helpers import close, enable_push, wait_push
-from tests.pep.helpers import (
-    NS,
-    TUNE,
-    barrier,
-    friends,
-    notified,
-    options,
-    payload,
-    pep_client,
-)
+from tests.helpers import barrier, close, enable_push, wait_push
+from tests.pep.helpers import NS, TUNE, friends, notified, options, payload, pep_client
 
 
 def published(c) -> list[tuple[str, str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from slixmpp.xmlstream import ElementBase
 
-from tests.helpers import close
-from tests.pep.helpers import barrier, ids, notified, options, pep_client
+from tests.helpers import barrier, close
+from tests.pep.helpers import ids, notified, options, pep_client
 
 AXOLOTL = "eu.siacs.conversations.axolotl"
 DEVICELIST = f"{AXOLOTL}.devicelist"

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-import slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from tests.helpers import (
-    Raw,
+    Component,
     Remote,
     barrier,
     close,
@@ -20,16 +18,17 @@ from tests.helpers import (
     login,
     wait_push,
 )
+from tests.raw import Raw
 
 COMPONENTS = dict(component=("pushapp.localhost:s3cret",), components="tcp:0:interface=127.0.0.1")
 PUBLISH = "{jabber:component:accept}iq/{http://jabber.org/protocol/pubsub}pubsub"
 
 
-class AppServerComponent(slixmpp.ComponentXMPP):
+class AppServerComponent(Component):
     """A tiny external App Server: records publishes, answers result."""
 
     def __init__(self, jid: str, secret: str, port: int) -> None:
-        super().__init__(jid, secret, "127.0.0.1", port)
+        super().__init__(jid, secret, port)
         self.publishes: list[Any] = []
         self.stream_errors: list[str] = []
         self.register_handler(Callback("publish", MatchXPath(PUBLISH), self.on_publish))
@@ -43,10 +42,7 @@ class AppServerComponent(slixmpp.ComponentXMPP):
 
 async def start_component(server: Any, secret: str = "s3cret") -> AppServerComponent:
     app = AppServerComponent("pushapp.localhost", secret, server.ports().components)
-    started = asyncio.get_event_loop().create_future()
-    app.add_event_handler("session_start", lambda _: started.done() or started.set_result(1))
-    app.connect()
-    await asyncio.wait_for(started, 5)
+    await app.start()
     return app
 
 
@@ -100,8 +96,7 @@ async def test_unknown_component_name_is_host_unknown(server) -> None:
     raw = await Raw.connect(Remote(server.ports().components))
     raw.send("<stream:stream xmlns='jabber:component:accept' "
              "xmlns:stream='http://etherx.jabber.org/streams' to='other.localhost'>")
-    assert "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in (
-        await raw.read_to_close())
+    await raw.stream_error("host-unknown")
 
 
 @pytest.mark.server_options(**COMPONENTS)

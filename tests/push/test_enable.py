@@ -5,16 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import (
-    Raw,
-    barrier,
-    close,
-    disable_push,
-    enable_push,
-    iq_error,
-    login,
-    push_iq,
-)
+from tests.helpers import barrier, close, disable_push, enable_push, iq_error, login, push_iq
+from tests.raw import Raw
 
 
 async def test_account_disco_shows_push_features_to_the_account_itself(server) -> None:
@@ -110,6 +102,5 @@ async def test_enable_before_authentication_is_refused(server) -> None:
     await raw.open_stream()
     raw.send("<iq type='set' id='e'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' "
              "node='n'/></iq>")
-    assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in (
-        await raw.read_to_close())
+    await raw.stream_error("not-authorized")
     assert server.storage.push.users() == []

@@ -10,8 +10,9 @@ import json
 import pytest
 
 from minixmpp.storage.interfaces import RosterItem
-from tests.helpers import barrier, close, eventually, iq_error, login, raw_login, wait_push
+from tests.helpers import barrier, close, eventually, iq_error, login, wait_push
 from tests.push.helpers import KEY64, child, decrypt, enable_iq, pushes
+from tests.raw import raw_login
 
 FEATURES = {"tigase:push:priority:0", "tigase:push:filter:muted:0",
             "tigase:push:filter:groupchat:0", "tigase:push:filter:ignore-unknown:0",

@@ -3,25 +3,18 @@ groupchat payloads, with a fake MUC service (an XEP-0114 component)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-import slixmpp
 
-from tests.helpers import barrier, close, login, wait_push
+from tests.helpers import Component, barrier, close, login, wait_push
 from tests.push.helpers import KEY64, decrypt, enable_iq, pushes
 
 COMPONENTS = dict(component=("conference.localhost:s3cret",), no_muc=True,  # a fake MUC
                   components="tcp:0:interface=127.0.0.1")
 
 
-async def fake_muc(server) -> slixmpp.ComponentXMPP:
-    muc = slixmpp.ComponentXMPP("conference.localhost", "s3cret", "127.0.0.1",
-                                server.ports().components)
-    started = asyncio.get_event_loop().create_future()
-    muc.add_event_handler("session_start", lambda _: started.done() or started.set_result(1))
-    muc.connect()
-    await asyncio.wait_for(started, 5)
+async def fake_muc(server) -> Component:
+    muc = Component("conference.localhost", "s3cret", server.ports().components)
+    await muc.start()
     return muc
 
 

@@ -11,7 +11,6 @@ from twisted.words.protocols.jabber.jid import JID
 
 from tests.helpers import (
     ROOT,
-    Raw,
     barrier,
     close,
     disable_push,
@@ -23,6 +22,8 @@ from tests.helpers import (
     push_iq,
     wait_push,
 )
+from tests.raw import Raw, stanza_error
+from tests.xmlassert import assert_xml
 
 PROFILES = ("minixmpp", "tigase", "prosody", "ejabberd", "mongooseim")
 NS_X = "{jabber:x:data}"
@@ -227,11 +228,9 @@ async def test_profile_enable_before_authentication(server_factory, profile) -> 
              "node='n'/></iq>")
     outcome = expected(profile, "before_auth")
     if outcome == "not-authorized":
-        text = await raw.read_to_close()
-        assert "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" in text
+        await raw.stream_error("not-authorized")
     else:
-        text = await raw.read_until("</iq>")
-        assert "type='error'" in text and f"<{outcome} " in text and "id='e'" in text
+        assert_xml(await raw.next("<iq/>"), stanza_error("iq", outcome, id="e"))
         raw.close()
     assert server.storage.push.users() == []
 

@@ -135,12 +135,12 @@ NOT_PUSH_WORTHY = [
 @pytest.mark.parametrize("stanza", NOT_PUSH_WORTHY,
                          ids=["chat-state", "receipt", "headline", "groupchat", "error"])
 async def test_not_push_worthy_messages_give_no_push(server, stanza: str) -> None:
-    from tests.helpers import raw_barrier, raw_login
+    from tests.raw import raw_login
 
     await offline_alice_with_push(server)
     bob = await raw_login(server, "bob")
     bob.send(stanza)
-    await raw_barrier(bob)
+    await barrier(bob)
     assert server.appserver.find(account="alice") == []
     # Positive control: a chat message with a body on the same path pushes.
     bob.send("<message to='alice@localhost' type='chat'><body>push me</body></message>")

@@ -37,7 +37,7 @@ async def test_summary_counts_pending_subscription_requests(server) -> None:
 
 
 async def test_encrypted_message_without_body_pushes_with_placeholder(server) -> None:
-    from tests.helpers import raw_login
+    from tests.raw import raw_login
 
     await offline_alice_with_push(server)
     bob = await raw_login(server, "bob", resource="desk")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from minixmpp.testing.process import ProcessServer
-from tests.helpers import Remote, close, enable_push, http, login, raw_login
+from tests.helpers import Remote, close, enable_push, http, login
+from tests.raw import raw_login
 
 pytestmark = pytest.mark.launch
 
@@ -47,10 +48,10 @@ async def test_kill_9_after_the_ack_loses_nothing(tmp_path) -> None:
         remote = Remote(server.port, server.domain)
         bob = await raw_login(remote, "bob")
         bob.send("<enable xmlns='urn:xmpp:sm:3'/>")
-        await bob.read_until("<enabled")
+        await bob.next("<enabled xmlns='urn:xmpp:sm:3'/>")
         bob.send("<message to='alice@localhost' type='chat' id='m1'><body>acked</body>"
                  "</message><r xmlns='urn:xmpp:sm:3'/>")
-        await bob.read_until("<a xmlns='urn:xmpp:sm:3' h='1'/>")
+        await bob.next("<a xmlns='urn:xmpp:sm:3' h='1'/>")
         server.kill()  # right after the acknowledgement: no clean shutdown
         server.start()
         alice = await login(remote, "alice")
