@@ -83,3 +83,34 @@ def test_failures_show_what_arrived() -> None:
     assert child_text(stanzas[0], "<body/>") == "a"
     with pytest.raises(AssertionError, match="no child matching <thread/>"):
         child_text(stanzas[0], "<thread/>")
+
+
+def test_the_guard_hears_a_destroyed_task_and_an_unhandled_error_in_a_deferred(noise) -> None:
+    """tests/conftest.py fails a test during which either is logged; here both are made
+    on purpose, heard, and taken back so that this test passes."""
+    import asyncio
+    import gc
+    import threading
+
+    from twisted.internet.defer import Deferred
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    def start_and_leave(tasks: list) -> None:  # a loop of its own, in a thread of its own
+        loop = asyncio.new_event_loop()
+        tasks.append(loop.create_task(forever()))
+        loop.run_until_complete(asyncio.sleep(0))  # the task started and waits, forever
+        loop.close()
+
+    tasks: list = []
+    thread = threading.Thread(target=start_and_leave, args=(tasks,))
+    thread.start()
+    thread.join()
+    del tasks
+    failing: Deferred = Deferred()
+    failing.errback(ValueError("nobody handles this"))
+    del failing
+    gc.collect()
+    heard = sorted(line[:27] for line in noise.take())
+    assert heard == ["Task was destroyed but it i", "Unhandled error in Deferred"]
