@@ -1,7 +1,8 @@
 """A user's project is quiet and parallel: user-style test files (pytest-twisted, the
 README's examples, pytest-asyncio, anyio, the subprocess fixture) run in a fresh pytest
 with ``-W error::DeprecationWarning``, in one process and under pytest-xdist ``-n 2``,
-and the output has no warning, no traceback and no Deferred error."""
+and the output has no warning, no traceback and no Deferred error. And so is this suite:
+a slixmpp-heavy part of it, run as the README runs it."""
 
 from __future__ import annotations
 
@@ -83,4 +84,24 @@ def test_user_suite_is_green_and_silent(tmp_path: Path, workers: list[str]) -> N
         output[-4000:]
     for noise in ("warning", "Warning", "Traceback", "Unhandled error", "Error",
                   "Task was destroyed"):
+        assert noise not in output, output[-4000:]
+
+
+#: slixmpp-heavy directories of this suite: many clients, some left connected by their
+#: tests, XEP-0114 components (the sources of "Task was destroyed" before tests/conftest.py
+#: ended every slixmpp stream after its test)
+OWN_SUITE = ["tests/im", "tests/push/test_component.py"]
+
+
+def test_our_own_suite_is_green_and_silent() -> None:
+    """A part of this suite, run as the README runs the whole (its addopts: xdist and
+    all), prints no traceback, no unhandled error, no destroyed task, no warning."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "-m", "not launch", *OWN_SUITE],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    summary = output.strip().splitlines()[-1]
+    assert re.fullmatch(r"=+ \d+ passed(, \d+ deselected)? in [\d.]+s( \([\d:]+\))? =+",
+                        summary), output[-4000:]
+    for noise in ("Traceback", "Unhandled error", "Task was destroyed", "Warning"):
         assert noise not in output, output[-4000:]
