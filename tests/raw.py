@@ -140,7 +140,11 @@ class Raw:
         async def to_the_end() -> None:
             while not self.eof:
                 await self._read()
-        await asyncio.wait_for(to_the_end(), timeout)
+        try:
+            await asyncio.wait_for(to_the_end(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"the server did not close the connection in {timeout}s; "
+                                 f"received:\n{self.received.describe()}") from None
         return self.pending
 
     async def stream_error(self, condition: str, timeout: float = 5) -> domish.Element:
