@@ -63,13 +63,15 @@ class Noise(logging.Handler):
     Deferred"."""
 
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.WARNING)
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith("Task was destroyed") or "never retrieved" in message:
             self.lines.append(message.splitlines()[0] + " " + message.splitlines()[-1][:200])
+        if not logging.getLogger().handlers and logging.lastResort is not None:
+            logging.lastResort.handle(record)  # printed as if this handler were not here
 
     def twisted(self, event: dict[str, Any]) -> None:
         if event.get("log_format") == "Unhandled error in Deferred:":
