@@ -161,7 +161,13 @@ async def test_xmppjs_client_logs_in_over_sasl2_and_bind2_and_chats(server, tmp_
         "hello from node", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "NODE_EXTRA_CA_CERTS": str(cert)}, cwd=str(XMPPJS))
     try:
-        message = await bob.next_message(timeout=20)
+        try:
+            message = await bob.next_message(timeout=20)
+        except TimeoutError:
+            proc.kill()
+            out, _ = await proc.communicate()
+            raise AssertionError(f"no message from the node client in 20 s; it said: "
+                                 f"{out.decode(errors='replace')[-2000:]!r}") from None
         assert message["body"] == "hello from node"
         sender = message["from"]
         # a Bind2 resource: the client's tag, then the server's random part (XEP-0386 §3)
