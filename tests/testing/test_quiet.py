@@ -87,10 +87,13 @@ def test_user_suite_is_green_and_silent(tmp_path: Path, workers: list[str]) -> N
         assert noise not in output, output[-4000:]
 
 
-#: slixmpp-heavy directories of this suite: many clients, some left connected by their
-#: tests, XEP-0114 components (the sources of "Task was destroyed" before tests/conftest.py
-#: ended every slixmpp stream after its test)
-OWN_SUITE = ["tests/im", "tests/push/test_component.py"]
+#: slixmpp-heavy files of this suite: many clients, some left connected by their tests,
+#: XEP-0114 components, coroutine event handlers; every slixmpp client left a pending
+#: send-queue task behind ("Task was destroyed") before tests/conftest.py ended every
+#: stream after its test. A few files, not whole directories: xdist's start costs the
+#: same, and each test more adds to the suite's wall time.
+OWN_SUITE = ["tests/im/test_message.py", "tests/im/test_iq.py", "tests/im/test_presence.py",
+             "tests/push/test_component.py", "tests/push/test_groupchat.py"]
 
 
 def test_our_own_suite_is_green_and_silent() -> None:
