@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from twisted.words.protocols.jabber import jid
-
-from minixmpp import addressing, switches
+from minixmpp import switches
 from minixmpp.options import (
     ConfigError,
     Option,
+    account_spec,
+    admin_jid,
     attr,
     bare_domain,
     contact_address,
@@ -389,10 +389,10 @@ class Settings:
             self.contact_addresses[kind] = (*self.contact_addresses.get(kind, ()), uri)
         self.users = {domain: {} for domain in self.domains}
         for spec in self.user:
-            domain, user, password = self._account(spec)
+            domain, user, password = account_spec(spec, self.domain, self.domains)
             self.users[domain][user] = password
         self.demo_accounts = not self.user
-        self.admin = tuple(dict.fromkeys(self._admin(spec) for spec in self.admin))
+        self.admin = tuple(dict.fromkeys(admin_jid(spec, self.domains) for spec in self.admin))
         if self.demo_accounts:
             self.users = {domain: dict(DEMO_USERS) for domain in self.domains}
         self.accounts = self.users[self.domain]
@@ -430,47 +430,6 @@ class Settings:
                 raise ConfigError(f"--component {name}: that domain is served in-process "
                                   f"(use --disable {feature} to serve it externally)")
         return domain, secret
-
-    def _admin(self, spec: str) -> str:
-        """``--admin JID``: the prepared bare JID of an account on a served domain (its
-        domain's administrator)."""
-        try:
-            account = addressing.parse(str(spec).strip())
-        except jid.InvalidFormat:
-            account = None
-        if account is None or account.user is None or account.resource is not None \
-                or account.host not in self.domains:
-            raise ConfigError(f"--admin {spec!r}: expected the bare JID of an account on "
-                              f"{' or '.join(self.domains)} (like admin@{self.domain})")
-        return account.userhost()
-
-    def _account(self, spec: str) -> tuple[str, str, str]:
-        """``--user NAME:PASSWORD`` or ``NAME@DOMAIN:PASSWORD``: (domain, prepared
-        username, password)."""
-        name, sep, password = str(spec).partition(":")
-        if not sep or not name or not password:
-            raise ConfigError(f"--user {spec!r}: expected NAME:PASSWORD")
-        name, at, domain = name.partition("@")
-        if at and not domain:
-            raise ConfigError(f"--user {spec!r}: {name + at!r} is not a valid username")
-        domain = domain_jid("user", domain) if at else self.domain
-        if domain not in self.domains:
-            raise ConfigError(f"--user {spec!r}: {domain} is not a served domain "
-                              f"({', '.join(self.domains)})")
-        try:
-            account = addressing.make(name, domain)
-        except jid.InvalidFormat as e:
-            raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
-                              ) from None
-        assert account.user is not None  # a name was given
-        from minixmpp.storage.interfaces import InvalidPassword
-        from minixmpp.storage.memory import check_password
-
-        try:
-            check_password(password)
-        except InvalidPassword as e:
-            raise ConfigError(f"--user {spec!r}: the password is not valid ({e})") from None
-        return domain, account.user, password
 
 
 OPTIONS: tuple[Option, ...] = options(Settings)

@@ -226,3 +226,47 @@ def http_host(value: str) -> str:
         raise ConfigError(f"--http-host {value!r}: expected a host name like xmpp.example "
                           "or an address, without scheme or port")
     return name
+
+
+def admin_jid(spec: str, domains: tuple[str, ...]) -> str:
+    """``--admin JID``: the prepared bare JID of an account on a served domain (its
+    domain's administrator)."""
+    try:
+        account = addressing.parse(str(spec).strip())
+    except jid.InvalidFormat:
+        account = None
+    if account is None or account.user is None or account.resource is not None \
+            or account.host not in domains:
+        raise ConfigError(f"--admin {spec!r}: expected the bare JID of an account on "
+                          f"{' or '.join(domains)} (like admin@{domains[0]})")
+    return account.userhost()
+
+
+def account_spec(spec: str, default: str, domains: tuple[str, ...]
+                 ) -> tuple[str, str, str]:
+    """``--user NAME:PASSWORD`` or ``NAME@DOMAIN:PASSWORD``: (domain, prepared
+    username, password); ``default`` is the domain of a bare NAME."""
+    name, sep, password = str(spec).partition(":")
+    if not sep or not name or not password:
+        raise ConfigError(f"--user {spec!r}: expected NAME:PASSWORD")
+    name, at, domain = name.partition("@")
+    if at and not domain:
+        raise ConfigError(f"--user {spec!r}: {name + at!r} is not a valid username")
+    domain = domain_jid("user", domain) if at else default
+    if domain not in domains:
+        raise ConfigError(f"--user {spec!r}: {domain} is not a served domain "
+                          f"({', '.join(domains)})")
+    try:
+        account = addressing.make(name, domain)
+    except jid.InvalidFormat as e:
+        raise ConfigError(f"--user {spec!r}: {name!r} is not a valid username ({e})"
+                          ) from None
+    assert account.user is not None  # a name was given
+    from minixmpp.storage.interfaces import InvalidPassword
+    from minixmpp.storage.memory import check_password
+
+    try:
+        check_password(password)
+    except InvalidPassword as e:
+        raise ConfigError(f"--user {spec!r}: the password is not valid ({e})") from None
+    return domain, account.user, password

@@ -1,8 +1,14 @@
-"""Fixtures: a fresh in-process server per test, from the installed pytest plugin."""
+"""Fixtures: a fresh in-process server per test, from the installed pytest plugin; every
+slixmpp client ended after its test; and a guard that fails a test during which asyncio
+destroyed a pending task or Twisted logged an unhandled error in a Deferred."""
 
 from __future__ import annotations
 
+import gc
 import inspect
+import logging
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -49,3 +55,57 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     block(test(**{name: pyfuncitem.funcargs[name]
                   for name in pyfuncitem._fixtureinfo.argnames}))
     return True
+
+
+class Noise(logging.Handler):
+    """What a quiet run must never print: asyncio's "Task was destroyed but it is
+    pending!" (and an exception nobody retrieved), Twisted's "Unhandled error in
+    Deferred"."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Task was destroyed") or "never retrieved" in message:
+            self.lines.append(message.splitlines()[0] + " " + message.splitlines()[-1][:200])
+        if not logging.getLogger().handlers and logging.lastResort is not None:
+            logging.lastResort.handle(record)  # printed as if this handler were not here
+
+    def twisted(self, event: dict[str, Any]) -> None:
+        if event.get("log_format") == "Unhandled error in Deferred:":
+            failure = event.get("log_failure")
+            self.lines.append(f"Unhandled error in Deferred: {failure and failure.value!r}")
+
+    def take(self) -> list[str]:
+        lines, self.lines = self.lines, []
+        return lines
+
+
+@pytest.fixture(scope="session")
+def noise() -> Iterator[Noise]:
+    """Listens for the whole session; at its end, collects the garbage once (a stream
+    dropped without being ended shows up then) and fails if anything was heard."""
+    from twisted.logger import globalLogPublisher
+
+    heard = Noise()
+    logging.getLogger("asyncio").addHandler(heard)
+    globalLogPublisher.addObserver(heard.twisted)
+    yield heard
+    gc.collect()
+    globalLogPublisher.removeObserver(heard.twisted)
+    logging.getLogger("asyncio").removeHandler(heard)
+    assert heard.take() == [], "noise at the end of the session"
+
+
+@pytest.fixture(autouse=True)
+def quiet(noise: Noise) -> Iterator[None]:
+    """No slixmpp client outlives its test, and nothing noisy happened during it."""
+    from tests import helpers
+
+    yield
+    if helpers.streams or helpers.slixmpp_tasks():
+        helpers.block(helpers.end_streams())
+    assert helpers.slixmpp_tasks() == [], "slixmpp tasks still running after the test"
+    assert noise.take() == [], "asyncio or Twisted noise during the test"

@@ -1,17 +1,25 @@
-"""Test helpers: a real slixmpp client and a raw byte-level client, both over loopback."""
+"""Test helpers: real slixmpp clients over loopback (and what ends them after a test), one
+barrier for them and for the raw client of tests/raw.py, push and HTTP helpers."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import ssl
+from pathlib import Path
 from typing import Any
 
 import slixmpp
+from slixmpp.xmlstream import XMLStream
 from twisted.internet.defer import Deferred
 
+from tests.raw import Raw
+from tests.xmlassert import as_element, mismatch, show
+
 logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent  # the repository
 
 
 def future(d: Deferred) -> asyncio.Future:
@@ -54,11 +62,17 @@ def client_ssl_context(server: Any) -> ssl.SSLContext:
     return context
 
 
+#: Every slixmpp stream a test starts (:class:`Client`, :class:`Component`): the autouse
+#: fixture in tests/conftest.py ends those still open when the test is over.
+streams: list[XMLStream] = []
+
+
 class Client(slixmpp.ClientXMPP):
     """slixmpp client that records what it receives."""
 
     def __init__(self, jid: str, password: str, **kw: Any) -> None:
         super().__init__(jid, password, **kw)
+        streams.append(self)
         self.messages: list[Any] = []
         self.presences: list[Any] = []
         self.stream_errors: list[str] = []
@@ -75,6 +89,51 @@ class Client(slixmpp.ClientXMPP):
             return self.messages.pop(0)
         await self.wait_until("message", timeout)
         return self.messages.pop(0)
+
+
+class Component(slixmpp.ComponentXMPP):
+    """An XEP-0114 component on slixmpp (an external App Server, a fake MUC service)."""
+
+    def __init__(self, jid: str, secret: str, port: int) -> None:
+        super().__init__(jid, secret, "127.0.0.1", port)
+        streams.append(self)
+
+    async def start(self, timeout: float = 5) -> None:
+        """Connect and wait until the server accepted the handshake."""
+        started = asyncio.ensure_future(self.wait_until("session_start", timeout))
+        self.connect()
+        await started
+
+
+def slixmpp_tasks() -> list[asyncio.Task]:
+    """The asyncio tasks running slixmpp code (send queues, event handlers) not done yet."""
+    return [task for task in asyncio.all_tasks(asyncio.get_event_loop())
+            if not task.done() and "/slixmpp/" in getattr(
+                getattr(task.get_coro(), "cr_code", None), "co_filename", "")]
+
+
+async def end_streams() -> None:
+    """End every slixmpp stream the test started, then let slixmpp's tasks end.
+
+    slixmpp starts a task per stream in ``connect()`` (``XMLStream.run_filters``, the send
+    queue) that only ``XMLStream.__del__`` cancels, and runs each coroutine event handler
+    as a task of its own (one may still wait for an IQ answer): a client dropped without
+    this is garbage-collected with such a task pending ("Task was destroyed but it is
+    pending!"). Here each stream is closed (politely, aborted after 0.5 s), then every
+    slixmpp task left is cancelled and awaited."""
+    ending = []
+    while streams:
+        stream = streams.pop()
+        stream.cancel_connection_attempt()
+        if stream.transport is not None:
+            ending.append(stream.disconnect(wait=0.5))
+    if ending:
+        await asyncio.gather(*ending, return_exceptions=True)
+    left = slixmpp_tasks()
+    for task in left:
+        task.cancel()
+    if left:
+        await asyncio.gather(*left, return_exceptions=True)
 
 
 async def login(server: Any, user: str, password: str | None = None, resource: str = "test",
@@ -122,8 +181,13 @@ async def login(server: Any, user: str, password: str | None = None, resource: s
     return c
 
 
-async def barrier(client: Client, timeout: float = 5) -> None:
-    """An IQ ping (XEP-0199) round trip to the server on ``client``'s stream.
+_barriers = iter(range(1, 1 << 62))
+
+
+async def barrier(client: Client | Raw, timeout: float = 5) -> None:
+    """An IQ ping (XEP-0199) round trip to the server on ``client``'s stream: a slixmpp
+    :class:`Client`, or a bound :class:`Raw` client (whose pong is taken; what came
+    before it stays in ``pending``).
 
     The server handles one stream's stanzas in order, and routing, delivery, push policy
     and the in-process App Server all run in the reactor turn that handles a stanza:
@@ -131,22 +195,19 @@ async def barrier(client: Client, timeout: float = 5) -> None:
     barrier on a receiver's stream then proves that nothing more is on its way to it
     (TCP keeps the order), which is how a test shows that something did *not* happen.
     """
+    if isinstance(client, Raw):
+        n = next(_barriers)
+        client.send(f"<iq type='get' id='barrier-{n}' to='{client.domain}'>"
+                    "<ping xmlns='urn:xmpp:ping'/></iq>")
+        pong = await client.next(f"<iq id='barrier-{n}'/>", timeout=timeout)
+        if mismatch(pong, as_element("<iq type='result'/>")) is not None:
+            raise AssertionError(f"the barrier's ping failed: {show(pong)}")
+        return
     import xml.etree.ElementTree as ET
 
     iq = client.make_iq_get(ito=client.boundjid.domain)
     iq.xml.append(ET.Element("{urn:xmpp:ping}ping"))
     await iq.send(timeout=timeout)
-
-
-_barriers = iter(range(1, 1 << 62))
-
-
-async def raw_barrier(raw: Raw, timeout: float = 5) -> str:
-    """:func:`barrier` for a bound :class:`Raw` client; returns what it read so far."""
-    n = next(_barriers)
-    raw.send(f"<iq type='get' id='barrier-{n}' to='localhost'>"
-             "<ping xmlns='urn:xmpp:ping'/></iq>")
-    return await raw.read_until(f"id='barrier-{n}'", timeout)
 
 
 async def close(*clients: Client) -> None:
@@ -168,108 +229,6 @@ async def start_session(c: Client, timeout: float = 5) -> None:
 def kill_tcp(c: Client) -> None:
     """Lose the connection without closing the stream (a phone losing its network)."""
     c.transport.abort()
-
-
-class Raw:
-    """A byte-level client: send exactly what a test says, read what comes back."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.buffer = b""
-
-    @classmethod
-    async def connect(cls, server: Any) -> Raw:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        return cls(reader, writer)
-
-    def send(self, data: str | bytes) -> None:
-        self.writer.write(data.encode() if isinstance(data, str) else data)
-
-    async def read_until(self, pattern: str, timeout: float = 5) -> str:
-        """Read until the regex ``pattern`` matches what was received so far."""
-        async def loop() -> str:
-            while True:
-                text = self.buffer.decode(errors="replace")
-                if re.search(pattern, text, re.S):
-                    return text
-                try:
-                    chunk = await self.reader.read(65536)
-                except ConnectionError:
-                    chunk = b""
-                if not chunk:
-                    return text
-                self.buffer += chunk
-        return await asyncio.wait_for(loop(), timeout)
-
-    async def read_to_close(self, timeout: float = 5) -> str:
-        """Everything until the server closes the connection."""
-        async def loop() -> str:
-            while True:
-                try:
-                    chunk = await self.reader.read(65536)
-                except ConnectionError:
-                    chunk = b""
-                if not chunk:
-                    return self.buffer.decode(errors="replace")
-                self.buffer += chunk
-        return await asyncio.wait_for(loop(), timeout)
-
-    async def open_stream(self, to: str = "localhost") -> str:
-        """Send a stream header; return the server's header and features."""
-        self.buffer = b""
-        self.send(f"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-                  f"xmlns:stream='http://etherx.jabber.org/streams' to='{to}' version='1.0'>")
-        return await self.read_until("</stream:features>")
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-def plain(user: str, password: str) -> str:
-    import base64
-
-    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
-
-
-async def scram_login(raw: Raw, mech: str, user: str, password: str) -> str:
-    """Run a SCRAM exchange on a raw stream; return everything the server said."""
-    import base64
-
-    from scramp import ScramClient
-
-    client = ScramClient([mech], user, password)
-    first = base64.b64encode(client.get_client_first().encode()).decode()
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{mech}'>{first}</auth>")
-    text = await raw.read_until("</challenge>|</failure>")
-    if "<challenge" not in text:
-        return text
-    challenge = text.split("<challenge", 1)[1].split(">", 1)[1].split("</challenge>")[0]
-    client.set_server_first(base64.b64decode(challenge).decode())
-    final = base64.b64encode(client.get_client_final().encode()).decode()
-    raw.send(f"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{final}</response>")
-    return await raw.read_until("</failure>|</success>|<success[^>]*/>")
-
-
-async def raw_authenticated(server: Any, user: str) -> tuple[Raw, str]:
-    """A raw client authenticated with PLAIN (no TLS), stream restarted, not bound;
-    returns it and the features offered after authentication."""
-    raw = await Raw.connect(server)
-    await raw.open_stream()
-    raw.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-             f"{plain(user, user)}</auth>")
-    await raw.read_until("<success")
-    return raw, await raw.open_stream()
-
-
-async def raw_login(server: Any, user: str, resource: str = "raw") -> Raw:
-    """A raw client authenticated with PLAIN and bound (no TLS)."""
-    raw, _ = await raw_authenticated(server, user)
-    raw.send(f"<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-             f"<resource>{resource}</resource></bind></iq>")
-    await raw.read_until("</iq>")
-    raw.buffer = b""
-    return raw
 
 
 async def eventually(condition: Any, timeout: float = 5, interval: float = 0.01) -> None:
@@ -356,5 +315,24 @@ async def http(method: str, url: str, body: Any = None, token: str | None = None
         except urllib.error.HTTPError as e:
             text, status = e.read(), e.code
         return status, (json.loads(text) if text.strip() else None)
+
+    return await asyncio.to_thread(call)
+
+
+async def raw_http(method: str, url: str, body: bytes | None = None,
+                   headers: dict[str, str] | None = None) -> tuple[int, bytes, Any]:
+    """One HTTP request from a thread; (status, body, headers)."""
+    import asyncio
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+
+    def call() -> tuple[int, bytes, Any]:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read(), response.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers
 
     return await asyncio.to_thread(call)

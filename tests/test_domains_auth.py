@@ -10,17 +10,8 @@ import base64
 import pytest
 
 from minixmpp.config import ConfigError, Settings
-from tests.helpers import (
-    Client,
-    Raw,
-    close,
-    enable_push,
-    eventually,
-    future,
-    http,
-    login,
-    plain,
-)
+from tests.helpers import Client, close, enable_push, eventually, future, http, login
+from tests.rawtext import Raw, plain
 
 TWO = {"domains": ["a.test", "b.test"], "user": ("alice@a.test:alice", "bob@b.test:bob",
                                                   "carol@b.test:carol")}

@@ -13,7 +13,8 @@ import pytest
 from slixmpp.exceptions import IqError
 
 from minixmpp.config import ConfigError, Settings
-from tests.helpers import Raw, close, http, login, plain, scram_login
+from tests.helpers import close, http, login
+from tests.rawtext import Raw, plain, scram_login
 
 XMPPJS = Path(__file__).parent / "clients" / "xmppjs"
 NODE = shutil.which("node")

@@ -9,20 +9,39 @@ Everything the pattern leaves out is left free. ``exact=True`` also forbids attr
 children the pattern does not list.
 
 Stanzas are namespace-neutral inside the server and ``jabber:client`` on the wire: both
-compare equal.
+compare equal. A pattern may use the ``stream:`` prefix without declaring it
+(``<stream:error>``, ``<stream:features>``), as the stream it came on did.
 """
 
 from __future__ import annotations
 
 from twisted.words.xish import domish
-
-from minixmpp.stanza import parse
+from wokkel.generic import stripNamespace
 
 NEUTRAL = (None, "", "jabber:client")
+STREAMS = "http://etherx.jabber.org/streams"
 
 
 def as_element(xml: str | domish.Element) -> domish.Element:
-    return parse(xml) if isinstance(xml, str) else xml
+    """An element from its XML text, namespace-neutral as a stanza on a c2s stream;
+    ``stream:`` is bound to the streams namespace."""
+    if not isinstance(xml, str):
+        return xml
+    result: list[domish.Element] = []
+    stream = domish.elementStream()
+    stream.DocumentStartEvent = lambda root: None
+    stream.ElementEvent = result.append
+    stream.DocumentEndEvent = lambda: None
+    stream.parse(f"<r xmlns='jabber:client' xmlns:stream='{STREAMS}'>{xml}</r>".encode())
+    element = result[0]
+    return stripNamespace(element) if element.uri == "jabber:client" else element
+
+
+def show(element: domish.Element) -> str:
+    """``element`` as it was on the wire (``jabber:client`` implied, ``stream:`` prefixed)."""
+    return element.toXml(prefixes={STREAMS: "stream"}, prefixesInScope=["stream"],
+                         defaultUri=element.defaultUri if element.uri in NEUTRAL
+                         else "jabber:client")
 
 
 def _uri(element: domish.Element) -> str | None:
@@ -82,11 +101,40 @@ def assert_xml(actual: str | domish.Element, pattern: str | domish.Element,
     got, want = as_element(actual), as_element(pattern)
     reason = mismatch(got, want, exact)
     if reason is not None:
-        raise AssertionError(f"{reason}\n  got:      {got.toXml()}\n  expected: {want.toXml()}")
+        raise AssertionError(f"{reason}\n  got:      {show(got)}\n  expected: {show(want)}")
 
 
-def find(elements: list[domish.Element], pattern: str | domish.Element
+def find(elements: list[domish.Element] | domish.Element, pattern: str | domish.Element
          ) -> domish.Element | None:
-    """The first of ``elements`` that matches ``pattern``."""
+    """The first of ``elements`` (or of an element's children) that matches ``pattern``."""
     want = as_element(pattern)
+    if isinstance(elements, domish.Element):
+        elements = list(elements.elements())
     return next((e for e in elements if mismatch(e, want) is None), None)
+
+
+def assert_any(elements: list[domish.Element], pattern: str | domish.Element
+               ) -> domish.Element:
+    """One of ``elements`` matches ``pattern``: the first that does."""
+    found = find(elements, pattern)
+    if found is None:
+        listed = "".join(f"\n    {show(e)}" for e in elements) or " nothing"
+        raise AssertionError(f"none matches {show(as_element(pattern))}; got:{listed}")
+    return found
+
+
+def descendants(element: domish.Element) -> list[domish.Element]:
+    """Every element below ``element``, in document order."""
+    found = []
+    for child in element.elements():
+        found.append(child)
+        found.extend(descendants(child))
+    return found
+
+
+def child_text(element: domish.Element, pattern: str | domish.Element) -> str:
+    """The text of ``element``'s first child that matches ``pattern`` (fails if none)."""
+    found = find(element, pattern)
+    if found is None:
+        raise AssertionError(f"no child matching {pattern}\n  in: {show(element)}")
+    return str(found)

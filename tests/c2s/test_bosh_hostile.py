@@ -14,7 +14,8 @@ from twisted.logger import formatEvent, globalLogPublisher
 from twisted.words.xish import domish
 
 from minixmpp.stanza import parse
-from tests.helpers import close, login, plain
+from tests.helpers import close, login
+from tests.raw import plain
 from tests.xmlassert import assert_xml
 
 HTTPBIND = "http://jabber.org/protocol/httpbind"

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from minixmpp.c2s.framed import RELEASED
-from tests.helpers import close, login, plain
+from tests.helpers import close, login
+from tests.raw import plain
 
 HTTPBIND = "http://jabber.org/protocol/httpbind"
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -16,7 +16,8 @@ from twisted.words.xish import domish
 
 from minixmpp.config import ConfigError, Settings
 from minixmpp.stanza import parse
-from tests.helpers import Raw, http, raw_barrier, raw_login
+from tests.helpers import http
+from tests.rawtext import Raw, raw_barrier, raw_login
 from tests.xmlassert import assert_xml
 
 STREAMS = "http://etherx.jabber.org/streams"

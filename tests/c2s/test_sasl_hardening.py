@@ -15,7 +15,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from scramp import ScramClient
 
-from tests.helpers import Raw, client_ssl_context
+from tests.helpers import client_ssl_context
+from tests.rawtext import Raw
 
 SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 SASL2 = "urn:xmpp:sasl:2"

@@ -19,7 +19,8 @@ from scramp import ScramClient
 from minixmpp.storage import open_storage
 from minixmpp.storage.interfaces import ScramCredentials
 from minixmpp.storage.memory import MemoryAccountStore
-from tests.helpers import Raw, close, login
+from tests.helpers import close, login
+from tests.rawtext import Raw
 
 SASL2 = "urn:xmpp:sasl:2"
 UPGRADE = "urn:xmpp:sasl:upgrade:0"

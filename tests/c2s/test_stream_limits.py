@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from tests.helpers import Raw, close, login, plain
+from tests.helpers import close, login
+from tests.rawtext import Raw, plain
 from tests.xmlassert import assert_xml
 
 LIMITS = "urn:xmpp:stream-limits:0"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import barrier, close, eventually, login, raw_barrier, raw_login
+from tests.helpers import barrier, close, eventually, login
 from tests.muc.helpers import ROOM, create, join, muc_login
+from tests.rawtext import raw_barrier, raw_login
 
 RULES = "urn:xmpp:carbons:rules:0"
 

@@ -18,9 +18,10 @@ from slixmpp.xmlstream.matcher import MatchXPath
 from twisted.words.protocols.jabber.jid import JID
 
 from minixmpp import ns
-from tests.helpers import close, iq_error, login, raw_login
+from tests.helpers import close, iq_error, login
 from tests.im.mam_harness import ALICE, Archive, N
 from tests.im.mam_model import Answer, Item, expected, result_set, walk
+from tests.rawtext import raw_login
 from tests.xmlassert import assert_xml
 
 # -- harness: every page against the model ----------------------------------------------------

@@ -20,7 +20,7 @@ from tests.xmlassert import assert_xml
 
 @pytest.fixture(params=["memory", "sqlite"])
 def storage(request, tmp_path):
-    """Both backends, as the shared storage suite (tests/test_storage.py) runs them."""
+    """Both backends, as the shared storage suite (tests/storage/test_storage.py) runs them."""
     s = open_storage(None if request.param == "memory" else str(tmp_path))
     yield s
     s.close()

@@ -7,6 +7,9 @@ from typing import Any
 from tests.helpers import login
 
 ROOM = "lounge@conference.localhost"
+MUC_USER = "http://jabber.org/protocol/muc#user"
+#: the room's subject: the last stanza of a join (XEP-0045 §7.2.15), on a raw stream
+SUBJECT = "<message type='groupchat'><subject/></message>"
 MUC_PLUGINS = ("xep_0045", "xep_0004", "xep_0030", "xep_0199", "xep_0313", "xep_0059",
                "xep_0359", "xep_0421", "xep_0425", "xep_0249")
 

@@ -5,16 +5,16 @@ formats)."""
 from __future__ import annotations
 
 import datetime
-import re
 
 import pytest
 from slixmpp import JID
 from slixmpp.exceptions import IqError
 
 from minixmpp import ns
-from tests.helpers import close, raw_login
+from tests.helpers import barrier, close
 from tests.muc.helpers import (
     ROOM,
+    SUBJECT,
     create,
     expect,
     join,
@@ -25,6 +25,8 @@ from tests.muc.helpers import (
     submit_config,
     talk,
 )
+from tests.raw import raw_login
+from tests.xmlassert import assert_xml, find
 
 
 async def test_history_on_join_then_subject_with_maxstanzas_and_since(server):
@@ -75,7 +77,7 @@ async def test_history_limit(server):
     await create(alice, historylength="10")
     for i in range(4):
         alice.send_message(mto=ROOM, mbody=f"m{i}", mtype="groupchat")
-    await alice["xep_0199"].ping(jid="localhost", timeout=5)
+    await barrier(alice)
     bob = await muc_login(server, "bob")
     _, _, _, history = await join(bob, ROOM, "Bob")
     assert [m["body"] for m in history] == ["m2", "m3"]
@@ -154,17 +156,22 @@ async def test_moderation_in_the_older_wire_format(server):
     """XEP-0425 0.2 (``moderate:0`` inside a fastening ``apply-to``), raw XML."""
     raw = await raw_login(server, "alice")
     raw.send(f"<presence to='{ROOM}/Al'/>")
-    await raw.read_until("<subject")
+    await raw.next(SUBJECT)
     raw.send(f"<message to='{ROOM}' type='groupchat' id='g1'><body>oops</body></message>")
-    text = await raw.read_until("id='g1'.*?</message>")
-    sid = re.search(r"<stanza-id [^>]*id='([^']+)'", text).group(1)
-    raw.buffer = b""
+    echo = await raw.next("<message id='g1'/>")
+    sid = find(echo, "<stanza-id xmlns='urn:xmpp:sid:0' id='*'/>")["id"]
     raw.send(f"<iq type='set' id='m0' to='{ROOM}'><apply-to xmlns='urn:xmpp:fasten:0' "
              f"id='{sid}'><moderate xmlns='urn:xmpp:message-moderate:0'><retract xmlns="
              "'urn:xmpp:message-retract:0'/><reason>typo</reason></moderate></apply-to></iq>")
-    text = await raw.read_until("id='m0'[^>]*>")
-    assert "type='result'" in text
-    assert f"<apply-to xmlns='urn:xmpp:fasten:0' id='{sid}'>" in text
-    assert f"<retract xmlns='urn:xmpp:message-retract:1' id='{sid}'>" in text
+    assert_xml(await raw.next("<iq id='m0'/>"), "<iq type='result' id='m0'/>")
+    # the room tells its occupants, in both wire formats
+    assert_xml(await raw.next("<message id='*'><body/></message>"), f"""
+        <message type='groupchat' from='{ROOM}'>
+          <retract xmlns='urn:xmpp:message-retract:1' id='{sid}'>
+            <moderated xmlns='urn:xmpp:message-moderate:1'/></retract>
+          <apply-to xmlns='urn:xmpp:fasten:0' id='{sid}'><moderated
+            xmlns='urn:xmpp:message-moderate:0'><retract xmlns='urn:xmpp:message-retract:0'/>
+          </moderated></apply-to>
+        </message>""")
     assert "oops" not in server.storage.room_archive.messages("lounge")[0].xml
     raw.close()

@@ -14,7 +14,7 @@ from twisted.logger import formatEvent, globalLogPublisher
 from twisted.words.xish import domish
 
 from minixmpp.stanza import parse
-from tests.helpers import Raw, raw_barrier, raw_login
+from tests.rawtext import Raw, raw_barrier, raw_login
 from tests.xmlassert import assert_xml
 
 ROOM = "lounge@conference.localhost"

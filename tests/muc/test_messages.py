@@ -4,15 +4,14 @@ another occupant forwarded and answered, and self-ping (XEP-0410)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from slixmpp.exceptions import IqError
 
 from minixmpp import ns
-from tests.helpers import close, raw_login
+from tests.helpers import close
 from tests.muc.helpers import (
     ROOM,
+    SUBJECT,
     create,
     join,
     muc_login,
@@ -20,6 +19,8 @@ from tests.muc.helpers import (
     next_groupchat,
     submit_config,
 )
+from tests.raw import raw_login, stanza_error
+from tests.xmlassert import assert_xml
 
 
 async def test_groupchat_is_reflected_to_everyone_with_stanza_id_and_occupant_id(server):
@@ -66,11 +67,11 @@ async def test_message_rate_per_occupant(server):
     server.muc.clock = lambda: 1000.0  # a frozen clock: no tokens come back
     raw = await raw_login(server, "alice")
     raw.send(f"<presence to='{ROOM}/Al'/>")
-    await raw.read_until("<subject")
+    await raw.next(SUBJECT)
     for i in range(3):
         raw.send(f"<message to='{ROOM}' type='groupchat' id='g{i}'><body>m{i}</body></message>")
-    text = await raw.read_until("id='g2'[^>]*type='error'.*</message>")
-    assert re.search("<error type='wait'[^>]*><policy-violation", text), text[-400:]
+    assert_xml(await raw.next("<message id='g2' type='error'/>"),
+               stanza_error("message", "policy-violation", "wait"))
     assert [m.with_jid for m in server.storage.room_archive.messages("lounge")] == \
         [f"{ROOM}/Al"] * 2
     raw.close()

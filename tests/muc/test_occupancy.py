@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from slixmpp.exceptions import PresenceError
 
-from tests.helpers import close, eventually, raw_login
+from tests.helpers import close, eventually
 from tests.muc.helpers import (
+    MUC_USER,
     ROOM,
+    SUBJECT,
     codes,
     create,
     expect,
@@ -19,6 +21,8 @@ from tests.muc.helpers import (
     offline_event,
     submit_config,
 )
+from tests.raw import raw_login, stanza_error
+from tests.xmlassert import assert_xml
 
 
 async def test_join_creates_a_locked_room_with_201_and_instant_config_opens_it(server):
@@ -124,18 +128,18 @@ async def test_gc10_presence_without_x_and_bad_nick_raw(server):
     presence to the bare room JID is jid-malformed, errors carry <x xmlns=muc/>."""
     raw = await raw_login(server, "alice")
     raw.send("<presence to='lounge@conference.localhost'/>")
-    text = await raw.read_until("</presence>")
-    assert "type='error'" in text and "jid-malformed" in text
-    assert "<x xmlns='http://jabber.org/protocol/muc'/>" in text
-    raw.buffer = b""
+    error = await raw.next("<presence/>")
+    assert_xml(error, stanza_error("presence", "jid-malformed"))
+    assert_xml(error, "<presence><x xmlns='http://jabber.org/protocol/muc'/></presence>")
     raw.send("<presence to='lounge@conference.localhost/Al'/>")
-    text = await raw.read_until("<subject")
-    assert "code='201'" in text and "code='110'" in text
+    await raw.next(SUBJECT)
+    assert_xml(await raw.next("<presence from='lounge@conference.localhost/Al'/>"),
+               f"<presence><x xmlns='{MUC_USER}'><status code='110'/><status code='201'/>"
+               "</x></presence>")
     assert not server.muc.rooms["lounge"].locked
-    raw.buffer = b""
     raw.send("<message to='conference.localhost' type='chat' id='s1'><body>x</body></message>")
-    text = await raw.read_until("id='s1'.*</message>")
-    assert "service-unavailable" in text
+    assert_xml(await raw.next("<message id='s1'/>"),
+               stanza_error("message", "service-unavailable", id="s1"))
     raw.close()
 
 
@@ -184,17 +188,18 @@ async def test_delivery_error_from_an_occupant_removes_it_with_333(server):
     await create(alice)
     raw = await raw_login(server, "bob")
     raw.send(f"<presence to='{ROOM}/Bob'/>")
-    await raw.read_until("<subject")
+    await raw.next(SUBJECT)
     raw.send(f"<message type='error' to='{ROOM}/owner' id='e1'><error type='cancel'>"
              "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>")
     raw.send(f"<iq type='get' id='p1' to='{ROOM}/Bob'><ping xmlns='urn:xmpp:ping'/></iq>")
-    assert "type='result'" in await raw.read_until("id='p1'[^>]*>")  # not kickable
-    raw.buffer = b""
+    assert_xml(await raw.next("<iq id='p1'/>"), "<iq type='result'/>")  # not kickable
     raw.send(f"<message type='error' to='{ROOM}/owner' id='e2'><error type='cancel'>"
              "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
              "</message>")
-    text = await raw.read_until("code='333'.*</presence>")
-    assert "type='unavailable'" in text and "Kicked: service unavailable" in text
+    kicked = await raw.next(f"<presence><x xmlns='{MUC_USER}'><status code='333'/></x>"
+                            "</presence>")
+    assert_xml(kicked, "<presence type='unavailable'><status>Kicked: service unavailable"
+                       "</status></presence>")
     assert "Bob" not in server.muc.rooms["lounge"].occupants
     raw.close()
     await close(alice)

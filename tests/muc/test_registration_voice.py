@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from tests.helpers import close, eventually, raw_login
+from tests.helpers import close, eventually
 from tests.muc.helpers import ROOM, create, expect, join, muc_login, next_error, next_groupchat
+from tests.raw import raw_login, stanza_error
+from tests.xmlassert import assert_xml
 
 
 async def test_registration_reserves_a_nick_and_makes_a_member(server):
@@ -12,32 +14,31 @@ async def test_registration_reserves_a_nick_and_makes_a_member(server):
     await create(alice, persistentroom=True)
     raw = await raw_login(server, "bob")
     raw.send(f"<iq type='get' id='r1' to='{ROOM}'><query xmlns='jabber:iq:register'/></iq>")
-    text = await raw.read_until("id='r1'.*</iq>")
-    assert "var='muc#register_roomnick'" in text and "<required/>" in text
-    assert "{http://tigase.org/protocol/muc}offline" in text
-    raw.buffer = b""
+    form = await raw.next("<iq id='r1'/>")
+    assert_xml(form, """
+        <iq type='result'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data'>
+          <field var='muc#register_roomnick'><required/></field>
+          <field var='{http://tigase.org/protocol/muc}offline'/>
+        </x></query></iq>""")
     raw.send(f"<iq type='set' id='r2' to='{ROOM}'><query xmlns='jabber:iq:register'>"
              "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
              "http://jabber.org/protocol/muc#register</value></field><field var='muc#"
              "register_roomnick'><value>owner</value></field></x></query></iq>")
-    assert "<conflict " in await raw.read_until("id='r2'.*</iq>")  # alice's nick
-    raw.buffer = b""
+    assert_xml(await raw.next("<iq id='r2'/>"), stanza_error("iq", "conflict"))  # alice's
     raw.send(f"<iq type='set' id='r3' to='{ROOM}'><query xmlns='jabber:iq:register'>"
              "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
              "http://jabber.org/protocol/muc#register</value></field><field var='muc#"
              "register_roomnick'><value>Bobby</value></field></x></query></iq>")
-    assert "type='result'" in await raw.read_until("id='r3'[^>]*>")
+    assert_xml(await raw.next("<iq id='r3'/>"), "<iq type='result'/>")
     assert server.muc.rooms["lounge"].affiliation("bob@localhost") == "member"
     assert server.muc.nick(ROOM, "bob@localhost") == "Bobby"
     assert server.storage.rooms.get("lounge").nicks["bob@localhost"] == "Bobby"
-    raw.buffer = b""
     raw.send(f"<iq type='get' id='r4' to='{ROOM}'><query xmlns='jabber:iq:register'/></iq>")
-    text = await raw.read_until("id='r4'.*</iq>")
-    assert "<registered/>" in text and "<username>Bobby</username>" in text
-    raw.buffer = b""
+    assert_xml(await raw.next("<iq id='r4'/>"), "<iq type='result'><query xmlns="
+               "'jabber:iq:register'><registered/><username>Bobby</username></query></iq>")
     raw.send(f"<iq type='set' id='r5' to='{ROOM}'><query xmlns='jabber:iq:register'>"
              "<remove/></query></iq>")
-    assert "type='result'" in await raw.read_until("id='r5'[^>]*>")
+    assert_xml(await raw.next("<iq id='r5'/>"), "<iq type='result'/>")
     assert server.muc.rooms["lounge"].affiliation("bob@localhost") == "none"
     raw.close()
     await close(alice)

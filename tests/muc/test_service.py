@@ -9,8 +9,18 @@ import pytest
 from slixmpp.exceptions import PresenceError
 
 from minixmpp.config import ConfigError, Settings
-from tests.helpers import close, future, http, raw_login
-from tests.muc.helpers import ROOM, create, join, muc_login, room_archive, talk
+from tests.helpers import close, future, http
+from tests.muc.helpers import (
+    ROOM,
+    SUBJECT,
+    create,
+    join,
+    muc_login,
+    room_archive,
+    talk,
+)
+from tests.raw import raw_login, stanza_error
+from tests.xmlassert import as_element, assert_xml, find
 
 
 @pytest.mark.server_options(http="tcp:0")
@@ -46,12 +56,15 @@ async def test_no_muc(server):
     raw = await raw_login(server, "alice")
     raw.send("<iq type='get' id='d1' to='localhost'>"
              "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>")
-    text = await raw.read_until("id='d1'.*</iq>")
-    assert "conference.localhost" not in text and "push.localhost" in text
+    items = await raw.next("<iq id='d1'/>")
+    assert_xml(items, "<iq type='result'><query xmlns='http://jabber.org/protocol/disco#items'>"
+                      "<item jid='push.localhost'/></query></iq>")
+    assert find(items.query, "<item xmlns='http://jabber.org/protocol/disco#items' "
+                             "jid='conference.localhost'/>") is None
     raw.send("<presence to='lounge@conference.localhost/Al'><x xmlns='http://jabber.org/"
              "protocol/muc'/></presence>")
-    text = await raw.read_until("remote-server-not-found")
-    assert "type='error'" in text
+    assert_xml(await raw.next("<presence type='error'/>"),
+               stanza_error("presence", "remote-server-not-found"))
     raw.close()
 
 
@@ -168,16 +181,15 @@ async def test_bad_input_gets_errors_not_tracebacks(server):
         raw = await raw_login(server, "alice")
         raw.send(f"<presence to='{ROOM}/Al'><x xmlns='http://jabber.org/protocol/muc'>"
                  "<history maxstanzas='lots' seconds='-5' since='yesterday'/></x></presence>")
-        await raw.read_until("<subject")
+        await raw.next(SUBJECT)
         for stanza, condition in BAD_INPUT:
-            raw.buffer = b""
-            sid = re.search(r"id='(h\d+)'", stanza).group(1)
+            sent = as_element(stanza)
             raw.send(stanza)
-            text = await raw.read_until(f"id='{sid}'.*?</(iq|message)>")
-            assert f"<{condition} " in text, (sid, text[-300:])
+            answer = await raw.next(f"<{sent.name} id='{sent['id']}'/>")
+            assert_xml(answer, stanza_error(sent.name, condition, id=sent["id"]))
         raw.send("<iq type='get' id='alive' to='conference.localhost'><ping xmlns='urn:xmpp:"
                  "ping'/></iq>")
-        assert "type='result'" in await raw.read_until("id='alive'[^>]*>")
+        assert_xml(await raw.next("<iq id='alive'/>"), "<iq type='result' id='alive'/>")
         raw.close()
     finally:
         globalLogPublisher.removeObserver(observe)

@@ -4,7 +4,7 @@ the account's disco#info, so a feature left out is a feature lost."""
 from __future__ import annotations
 
 from tests.helpers import close
-from tests.pep_helpers import ids, options, payload, pep_client
+from tests.pep.helpers import ids, options, payload, pep_client
 
 BOOKMARKS = "urn:xmpp:bookmarks:1"
 PUBSUB = "http://jabber.org/protocol/pubsub"

@@ -8,9 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.helpers import close, eventually, raw_login
-from tests.pep_helpers import (
-    barrier,
+from tests.helpers import barrier, close, eventually
+from tests.pep.helpers import (
     friends,
     ids,
     notified,
@@ -19,6 +18,7 @@ from tests.pep_helpers import (
     pep_client,
     pubsub_error,
 )
+from tests.rawtext import raw_login
 
 DEVICES = "urn:xmpp:omemo:2:devices"
 OMEMO = "urn:xmpp:omemo:2"

@@ -11,8 +11,9 @@ from slixmpp.plugins.xep_0059.stanza import Set
 from slixmpp.plugins.xep_0060.stanza import Pubsub
 from slixmpp.xmlstream import register_stanza_plugin
 
-from tests.helpers import close, eventually, future, login, raw_login
-from tests.pep_helpers import barrier, ids, notified, options, payload, pep_client, pubsub_error
+from tests.helpers import barrier, close, eventually, future, login
+from tests.pep.helpers import ids, notified, options, payload, pep_client, pubsub_error
+from tests.rawtext import raw_login
 
 register_stanza_plugin(Pubsub, Set)  # XEP-0059 inside <pubsub/> (XEP-0060 §6.5.4)
 

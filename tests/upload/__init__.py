@@ -1,0 +1,1 @@
+"""HTTP File Upload (minixmpp/upload/, XEP-0363)."""

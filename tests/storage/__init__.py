@@ -1,0 +1,1 @@
+"""Storage (minixmpp/storage/): every backend, and state that survives a restart."""

@@ -1,0 +1,1 @@
+"""The HTTP listener (minixmpp/web/): control API, status page, host-meta, web clients."""
