@@ -5,7 +5,8 @@
 - :class:`Prosody`: Debian's ``prosody`` with its own config (memory storage except
   accounts, which ``prosodyctl`` must write to files), the same modules on, and
   ``mod_cloud_notify`` from ``prosody-modules``, ``mod_websocket`` and ``mod_bosh`` on an
-  HTTP port of its own. Never touches a system-wide service.
+  HTTP port of its own, the ``pubsub`` component at :data:`PUBSUB`. Never touches a
+  system-wide service.
 - :class:`Ejabberd`: Debian's ``ejabberd`` with its own ``ejabberd.yml``, Erlang node
   name, cookie and mnesia spool, run in the foreground through ``ejabberdctl``; the
   accounts are created through its ReST API (``mod_http_api``) on a loopback port.
