@@ -30,9 +30,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks import hop, pep, report, scenarios
+from benchmarks import hop, pep, pubsub, report, scenarios
 from benchmarks.servers import (
     COMPONENT,
+    PUBSUB,
+    PUBSUB_CREATOR,
     SECRET,
     Ejabberd,
     Minixmpp,
@@ -48,7 +50,7 @@ PEER_KINDS = {"prosody": Prosody, "ejabberd": Ejabberd}
 # Measurement groups, in the order they run on the archive-on server, then on the
 # archive-off one. WebSocket beside TCP runs with the archive off: a transport's cost,
 # not an archive's (ejabberd's and Prosody's take seconds at 1,000 msg/s).
-ARCHIVE_ON = ["logins", "push", "muc", "pep", "messages", "memory"]
+ARCHIVE_ON = ["logins", "push", "muc", "pep", "pubsub", "messages", "memory"]
 ARCHIVE_OFF = ["messages", "websocket"]
 GROUPS = [*ARCHIVE_ON, "websocket", "bosh-memory"]
 #: groups measured on a server of their own, started fresh (memory the TCP sessions freed
@@ -329,6 +331,31 @@ class Bench:
         self.record(server.name, "PEP memory per account (OMEMO + avatar + nick)",
                     (rss_kib(server.pid) - base) / len(users), "KiB", "lower",
                     accounts=len(users))
+
+    def pubsub(self, server: Any) -> None:
+        """Publish → notification latency on the XEP-0060 service (``pubsub.localhost``),
+        one publisher and 20 subscribers (10 with ``--quick``) of one node; server CPU
+        per notification delivered, from the first publish to the last notification."""
+        subscribers, count = (10, 50) if self.quick else (20, 200)
+        with CpuSampler(server.pid) as sampler:
+            result = self.pool.submit(
+                scenarios.run, pubsub.latency, server.port, PUBSUB, PUBSUB_CREATOR,
+                [f"bench{i}" for i in range(12, 12 + subscribers)], count).result()
+            time.sleep(0.05)  # one sample after the window's end
+        lat, expected = result["latencies"], result["expected"]
+        if not lat:  # the column says "—" and the failure says why
+            raise RuntimeError(f"pubsub: none of {expected} notifications arrived")
+        metric = f"pubsub publish → notification p50 ({subscribers} subscribers)"
+        self.record(server.name, metric, pct(lat, .5) * 1e3, "ms", "lower",
+                    notifications=len(lat), expected=expected)
+        self.per_op(server.name, metric, sampler.between(*result["window"]), len(lat),
+                    "notification")
+        self.record(server.name, f"pubsub publish → notification p99 ({subscribers} "
+                    "subscribers)", pct(lat, .99) * 1e3, "ms", "lower",
+                    notifications=len(lat), expected=expected)
+        if len(lat) < expected:  # the rows stand; the loss is reported under the table
+            raise RuntimeError(f"pubsub: {expected - len(lat)} of {expected} notifications "
+                               "did not arrive within 30 s of the last publish")
 
     def fixture(self) -> None:
         runs = 30 if self.quick else 100

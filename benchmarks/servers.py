@@ -5,7 +5,8 @@
 - :class:`Prosody`: Debian's ``prosody`` with its own config (memory storage except
   accounts, which ``prosodyctl`` must write to files), the same modules on, and
   ``mod_cloud_notify`` from ``prosody-modules``, ``mod_websocket`` and ``mod_bosh`` on an
-  HTTP port of its own. Never touches a system-wide service.
+  HTTP port of its own, the ``pubsub`` component at :data:`PUBSUB`. Never touches a
+  system-wide service.
 - :class:`Ejabberd`: Debian's ``ejabberd`` with its own ``ejabberd.yml``, Erlang node
   name, cookie and mnesia spool, run in the foreground through ``ejabberdctl``; the
   accounts are created through its ReST API (``mod_http_api``) on a loopback port.
@@ -31,6 +32,11 @@ from pathlib import Path
 DOMAIN = "localhost"
 COMPONENT = "pushapp.localhost"
 SECRET = "bench-secret"
+#: the XEP-0060 service every server runs, and the account that creates the benchmark's
+#: node there (Prosody 0.12's mod_pubsub lets only admins create nodes: this account is
+#: an admin of that component alone)
+PUBSUB = f"pubsub.{DOMAIN}"
+PUBSUB_CREATOR = "bench32"
 
 
 def free_port() -> int:
@@ -226,6 +232,8 @@ Component "{component}"
 Component "conference.{domain}" "muc"
   modules_enabled = {{ {muc_mam} }}
   muc_room_default_history_length = 20
+Component "{pubsub}" "pubsub"
+  admins = {{ "{pubsub_creator}@{domain}" }}
 """
 
 
@@ -258,6 +266,7 @@ class Prosody(Server):
         config.write_text(PROSODY_CONFIG.format(
             dir=directory, port=self.port, component_port=self.component_port,
             http_port=self.http_port, domain=DOMAIN, component=COMPONENT, secret=SECRET,
+            pubsub=PUBSUB, pubsub_creator=PUBSUB_CREATOR,
             mam=', "mam"' if self.archive else "",
             muc_mam='"muc_mam"' if self.archive else ""))
         if template.exists():
@@ -340,6 +349,8 @@ modules:
     access_max_user_messages: max_user_offline_messages
   mod_ping: {{}}
   mod_pubsub:
+    hosts: [{pubsub}]
+    access_createnode: all
     plugins: [flat, pep]
   mod_push: {{}}
   mod_push_keepalive: {{}}
@@ -396,7 +407,7 @@ class Ejabberd(Server):
         self.http_port = free_port()
         (config / "ejabberd.yml").write_text(EJABBERD_CONFIG.format(
             domain=DOMAIN, port=self.port, component_port=self.component_port,
-            http_port=self.http_port, component=COMPONENT, secret=SECRET,
+            http_port=self.http_port, component=COMPONENT, secret=SECRET, pubsub=PUBSUB,
             room_mam="true" if self.archive else "false",
             mam="  mod_mam:\n    default: always\n" if self.archive else ""))
         (config / "ejabberdctl.cfg").write_text(EJABBERDCTL_CONFIG.format(

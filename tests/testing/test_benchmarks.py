@@ -1,8 +1,10 @@
 """The benchmark command runs (numbers are checked by reading them, not by tests), and
 its report sums rounds up as docs/benchmarks.md says."""
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,29 @@ with Minixmpp(Path(sys.argv[1]), users, True) as server:
     result = scenarios.run(pep.latency, server.port, "bench1", ["bench2", "bench3"], 3)
     assert len(result["latencies"]) == result["expected"] == 6, result
     assert scenarios.run(pep.fill, server.port, ["bench4", "bench5"])["items"] == 8
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
+
+
+@pytest.mark.launch
+def test_pubsub_scenario_runs_against_the_server(tmp_path: Path) -> None:
+    """Smoke test only (tiny counts): node created (and a conflict tolerated the second
+    time), subscriptions, every notification counted once."""
+    code = """
+import sys
+from benchmarks import pubsub, scenarios
+from benchmarks.servers import PUBSUB, Minixmpp
+from pathlib import Path
+with Minixmpp(Path(sys.argv[1]), ["bench32", "bench12", "bench13"], True) as server:
+    for _ in range(2):
+        result = scenarios.run(pubsub.latency, server.port, PUBSUB, "bench32",
+                               ["bench12", "bench13"], 3)
+        assert len(result["latencies"]) == result["expected"] == 6, result
+        start, end = result["window"]
+        assert start <= end and all(0 < x < 5 for x in result["latencies"]), result
 print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,
@@ -190,7 +215,93 @@ def test_a_peer_that_cannot_run_is_left_out_and_says_so(
 def test_arguments_are_checked() -> None:
     args = run.parse_args(["--quick", "--rounds", "5", "--rows", "logins,messages"])
     assert (args.quick, args.rounds, args.rows) == (True, 5, ["logins", "messages"])
+    assert run.parse_args(["--rows", "pubsub"]).rows == ["pubsub"]
+    assert "pubsub" in run.parse_args([]).rows
     assert run.parse_args([]).rounds == 3
     for bad in (["--peers", "openfire"], ["--rows", "speed"], ["--rounds", "0"]):
         with pytest.raises(SystemExit):
             run.parse_args(bad)
+
+
+# -- the pubsub row ---------------------------------------------------------------------
+
+def test_pubsub_is_measured_on_the_archive_on_server() -> None:
+    assert "pubsub" in run.ARCHIVE_ON and "pubsub" in run.GROUPS
+    assert "pubsub" not in run.ARCHIVE_OFF
+
+
+def test_peers_serve_pubsub_at_the_same_jid() -> None:
+    """Prosody runs the pubsub component with the node's creator as its admin (0.12 lets
+    only admins create nodes); ejabberd names its mod_pubsub host the same."""
+    prosody = servers.PROSODY_CONFIG.format(
+        dir="/d", port=1, component_port=2, http_port=3, domain=servers.DOMAIN,
+        component=servers.COMPONENT, secret="s", pubsub=servers.PUBSUB,
+        pubsub_creator=servers.PUBSUB_CREATOR, mam="", muc_mam="")
+    assert ('Component "pubsub.localhost" "pubsub"\n  admins = { "bench32@localhost" }'
+            in prosody)
+    ejabberd = servers.EJABBERD_CONFIG.format(
+        domain=servers.DOMAIN, port=1, component_port=2, http_port=3,
+        component=servers.COMPONENT, secret="s", pubsub=servers.PUBSUB, room_mam="false",
+        mam="")
+    assert ("  mod_pubsub:\n    hosts: [pubsub.localhost]\n    access_createnode: all\n"
+            in ejabberd)
+    assert servers.PUBSUB_CREATOR in run.USERS
+
+
+class _Done:
+    def __init__(self, value: dict[str, Any]) -> None:
+        self.value = value
+
+    def result(self) -> dict[str, Any]:
+        return self.value
+
+
+class _Pool:
+    def __init__(self, value: dict[str, Any]) -> None:
+        self.value = value
+
+    def submit(self, *args: Any) -> _Done:
+        return _Done(self.value)
+
+
+class _Server:
+    name = "prosody"
+    pid = os.getpid()
+    port = 0
+
+
+def _pubsub_bench(result: dict[str, Any]) -> run.Bench:
+    bench = run.Bench(quick=True)
+    bench.pool.shutdown()
+    bench.pool = _Pool(result)  # type: ignore[assignment]
+    return bench
+
+
+def test_pubsub_rows_and_cpu_per_notification() -> None:
+    now = time.time()
+    bench = _pubsub_bench({"latencies": [0.001] * 499 + [0.010], "expected": 500,
+                           "window": (now - 0.1, now)})
+    bench.run_groups(_Server(), ["pubsub"], "archive on")
+    assert bench.failures == []
+    assert [r["metric"] for r in bench.rows] == [
+        "pubsub publish → notification p50 (10 subscribers)",
+        "pubsub publish → notification p50 (10 subscribers) · server CPU per notification",
+        "pubsub publish → notification p99 (10 subscribers)"]
+    assert bench.rows[0]["value"] == pytest.approx(1.0)
+    assert bench.rows[0]["notifications"] == bench.rows[0]["expected"] == 500
+    assert bench.rows[1]["ops"] == 500 and bench.rows[1]["unit"] == "µs"
+
+
+def test_pubsub_losses_and_silence_are_reported_as_failures() -> None:
+    now = time.time()
+    bench = _pubsub_bench({"latencies": [0.002] * 450, "expected": 500,
+                           "window": (now - 0.1, now)})
+    bench.run_groups(_Server(), ["pubsub"], "archive on")
+    assert len(bench.rows) == 3  # the latencies of what arrived stand
+    [failure] = bench.failures
+    assert (failure["server"], failure["group"], failure["label"]) == (
+        "prosody", "pubsub", "archive on")
+    assert "50 of 500 notifications did not arrive" in failure["error"]
+    bench = _pubsub_bench({"latencies": [], "expected": 500, "window": (now, now)})
+    bench.run_groups(_Server(), ["pubsub"], "archive on")
+    assert bench.rows == [] and "none of 500" in bench.failures[0]["error"]
