@@ -48,12 +48,16 @@ class Ring(Generic[T]):
         if self.size:
             self.entries.append(entry)
         if self._waiters:
-            for waiter in list(self._waiters):
-                match, d, reactor = waiter
-                if entry.seq > 0 and match(entry):
-                    self._waiters.remove(waiter)
-                    self._fire(reactor, d, entry)
+            self.notify(entry)
         return entry
+
+    def notify(self, entry: T) -> None:
+        """Fire the waits ``entry`` (just added) matches."""
+        for waiter in list(self._waiters):
+            match, d, reactor = waiter
+            if entry.seq > 0 and match(entry):
+                self._waiters.remove(waiter)
+                self._fire(reactor, d, entry)
 
     def _fire(self, reactor: Any, d: defer.Deferred[T], entry: T) -> None:
         if not self.later:

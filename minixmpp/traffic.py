@@ -21,6 +21,8 @@ from minixmpp import ns, stanzalog
 from minixmpp.ring import Ring
 from minixmpp.timestamps import iso
 
+_new = tuple.__new__  # a NamedTuple made without its Python-level __new__
+
 
 class Captured(NamedTuple):
     """One element seen on a stream (a tuple: one is made per element)."""
@@ -96,6 +98,9 @@ class Traffic:
         self.size = size
         self.clock = clock
         self.ring: Ring[Captured] = Ring(size)
+        # the hot path (two records per message): bound once, no call through the ring
+        self._seq = self.ring._seq.__next__
+        self._append = self.ring.entries.append
 
     @property
     def on(self) -> bool:
@@ -112,8 +117,11 @@ class Traffic:
         serialized with its credentials masked."""
         if isinstance(element, domish.Element):
             element = stanzalog.masked(element)
-        ring = self.ring
-        ring.add(Captured(ring.next_seq(), self.clock(), direction, stream, jid, element))
+        entry = _new(Captured, (self._seq(), self.clock(), direction, stream, jid, element))
+        if self.size:
+            self._append(entry)
+        if self.ring._waiters:
+            self.ring.notify(entry)
 
     def find(self, jid: str | None = None, since: int = 0) -> list[Captured]:
         """What was captured after ``since`` (a ``seq``), of ``jid`` if given."""
