@@ -182,6 +182,9 @@ class Minixmpp(Server):
             "--auth-fail-limit", "1000000", "--max-connections", "50000",
             # No line per publish, as Prosody runs here at log level warn.
             "--push-quiet",
+            # No stanza capture (the status page's timeline, traffic()): a debugging aid
+            # neither peer keeps; its cost is measured on its own (docs/benchmarks.md).
+            "--traffic", "0",
             # Prosody's MUC has no per-occupant rate limit unless mod_muc_limits is loaded.
             "--muc-rate", "0"]
         if not self.archive:
