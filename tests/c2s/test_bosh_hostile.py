@@ -5,11 +5,9 @@ a ``to`` or to a domain we do not serve. Never a traceback in the log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from twisted.logger import formatEvent, globalLogPublisher
 from twisted.words.xish import domish
 
 from tests.c2s.bosh import HTTPBIND, SESSION, Bosh
@@ -17,20 +15,7 @@ from tests.helpers import close, login
 from tests.raw import BIND, SASL, element, plain
 from tests.xmlassert import assert_xml
 
-
-@pytest.fixture(autouse=True)
-def no_tracebacks() -> Iterator[None]:
-    """Twisted's log during the test: an error event (a traceback) fails it."""
-    errors: list[dict[str, Any]] = []
-
-    def observe(event: dict[str, Any]) -> None:
-        if event.get("log_failure") is not None or event.get("isError"):
-            errors.append(event)
-
-    globalLogPublisher.addObserver(observe)
-    yield
-    globalLogPublisher.removeObserver(observe)
-    assert not errors, "\n".join(formatEvent(e) or repr(e) for e in errors)
+pytestmark = pytest.mark.usefixtures("no_tracebacks")  # conftest.py
 
 
 def bound(answer: domish.Element, full: str) -> None:
