@@ -99,6 +99,24 @@ def noise() -> Iterator[Noise]:
     assert heard.take() == [], "noise at the end of the session"
 
 
+@pytest.fixture
+def no_tracebacks() -> Iterator[None]:
+    """Twisted's log during the test: an error event (a traceback) fails it. Modules fed
+    hostile input opt in: ``pytestmark = pytest.mark.usefixtures("no_tracebacks")``."""
+    from twisted.logger import formatEvent, globalLogPublisher
+
+    errors: list[dict[str, Any]] = []
+
+    def observe(event: dict[str, Any]) -> None:
+        if event.get("log_failure") is not None or event.get("isError"):
+            errors.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    yield
+    globalLogPublisher.removeObserver(observe)
+    assert not errors, "\n".join(formatEvent(e) or repr(e) for e in errors)
+
+
 @pytest.fixture(autouse=True)
 def quiet(noise: Noise) -> Iterator[None]:
     """No slixmpp client outlives its test, and nothing noisy happened during it."""

@@ -31,7 +31,7 @@ from typing import Any
 from twisted.internet import error as ierror
 from twisted.logger import Logger
 from twisted.python import failure
-from twisted.web import resource, server
+from twisted.web import server
 from twisted.words.xish import domish
 
 from minixmpp import ns
@@ -40,6 +40,7 @@ from minixmpp.c2s.boshxml import BadRequest, TooDeep, client_qualified, parse_bo
 from minixmpp.c2s.framed import FramedStream, FrameTransport
 from minixmpp.clock import real_reactor
 from minixmpp.feature import Context, Feature, Mount
+from minixmpp.web.cors import CORS, CORSResource
 
 CONTENT_TYPE = b"text/xml; charset=utf-8"
 
@@ -374,31 +375,25 @@ class BoshManager:
                 session._cancel(call)
 
 
-class BoshResource(resource.Resource):
+class BoshResource(CORSResource):
     """``/http-bind``: POST bodies; OPTIONS for CORS preflight."""
 
-    isLeaf = True
     log = Logger()
+    methods = b"POST, OPTIONS"
 
-    def __init__(self, manager: BoshManager, cors: Any, max_body: int) -> None:
-        super().__init__()
+    def __init__(self, manager: BoshManager, cors: CORS, max_body: int) -> None:
+        super().__init__(cors)
         self.manager = manager
-        self.cors = cors
         self.max_body = max_body
-
-    def render_OPTIONS(self, request: server.Request) -> bytes:
-        self.cors.apply(request, b"POST, OPTIONS")
-        request.setResponseCode(204)
-        return b""
 
     def render_GET(self, request: server.Request) -> bytes:
         request.setHeader(b"content-type", b"text/plain; charset=utf-8")
-        request.setHeader(b"allow", b"POST, OPTIONS")
+        request.setHeader(b"allow", self.methods)
         request.setResponseCode(405)
         return b"BOSH (XEP-0124/0206): POST a <body/> here\n"
 
     def render_POST(self, request: server.Request) -> Any:
-        self.cors.apply(request, b"POST, OPTIONS")
+        self.allow(request)
         request.setHeader(b"content-type", CONTENT_TYPE)
         request.setHeader(b"cache-control", b"no-store")
         if getattr(request, "too_large", False):

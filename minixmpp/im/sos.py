@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from twisted.web import resource, server
+from twisted.web import server
 from twisted.words.protocols.jabber.jid import JID
 from wokkel import data_form
 from wokkel.subprotocols import XMPPHandler
@@ -24,6 +24,7 @@ from minixmpp import ns
 from minixmpp.discovery import Discoverable
 from minixmpp.feature import Context, Feature, Mount
 from minixmpp.timestamps import parse_datetime
+from minixmpp.web.cors import CORS, CORSResource
 
 
 class OutageError(ValueError):
@@ -68,23 +69,15 @@ class OutageStatus:
         self.document = {}
 
 
-class OutageDocument(resource.Resource):
+class OutageDocument(CORSResource):
     """The document as JSON, without authentication (§2.1), for any origin (CORS)."""
 
-    isLeaf = True
-
-    def __init__(self, status: OutageStatus, cors: Any) -> None:
-        super().__init__()
+    def __init__(self, status: OutageStatus, cors: CORS) -> None:
+        super().__init__(cors)
         self.status = status
-        self.cors = cors
-
-    def render_OPTIONS(self, request: server.Request) -> bytes:
-        self.cors.apply(request, b"GET, HEAD, OPTIONS")
-        request.setResponseCode(204)
-        return b""
 
     def render_GET(self, request: server.Request) -> bytes:
-        self.cors.apply(request, b"GET, HEAD, OPTIONS")
+        self.allow(request)
         request.setHeader(b"content-type", b"application/json")
         request.setHeader(b"cache-control", b"no-cache")
         return json.dumps(self.status.document).encode() + b"\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from twisted.web import server
+from twisted.web import resource, server
 
 
 class CORS:
@@ -32,3 +32,23 @@ class CORS:
         request.setHeader(b"access-control-allow-headers",
                           b"Content-Type, Authorization")
         request.setHeader(b"access-control-max-age", b"86400")
+
+
+class CORSResource(resource.Resource):
+    """A leaf resource that browsers call from other origins: the preflight (``OPTIONS``,
+    204) and every answer (``self.allow(request)``) name its ``methods``."""
+
+    isLeaf = True
+    methods = b"GET, HEAD, OPTIONS"
+
+    def __init__(self, cors: CORS) -> None:
+        super().__init__()
+        self.cors = cors
+
+    def allow(self, request: server.Request) -> None:
+        self.cors.apply(request, self.methods)
+
+    def render_OPTIONS(self, request: server.Request) -> bytes:
+        self.allow(request)
+        request.setResponseCode(204)
+        return b""

@@ -7,34 +7,26 @@ import json
 from collections.abc import Callable
 from xml.sax.saxutils import quoteattr
 
-from twisted.web import resource, server
+from twisted.web import server
 
 from minixmpp import ns
-from minixmpp.web.cors import CORS
+from minixmpp.web.cors import CORS, CORSResource
 
 REL_BOSH = ns.ALT_CONNECTIONS_XBOSH
 REL_WEBSOCKET = ns.ALT_CONNECTIONS_WEBSOCKET
 
 
-class HostMeta(resource.Resource):
+class HostMeta(CORSResource):
     """The links named by ``links()`` as XRD (``host-meta``) or JRD (``.json``)."""
-
-    isLeaf = True
 
     def __init__(self, links: Callable[[], list[tuple[str, str]]], cors: CORS,
                  as_json: bool) -> None:
-        super().__init__()
+        super().__init__(cors)
         self.links = links
-        self.cors = cors
         self.as_json = as_json
 
-    def render_OPTIONS(self, request: server.Request) -> bytes:
-        self.cors.apply(request, b"GET, HEAD, OPTIONS")
-        request.setResponseCode(204)
-        return b""
-
     def render_GET(self, request: server.Request) -> bytes:
-        self.cors.apply(request, b"GET, HEAD, OPTIONS")
+        self.allow(request)
         request.setHeader(b"cache-control", b"no-cache")
         links = self.links()
         if self.as_json:

@@ -4,75 +4,11 @@ both ways with a slixmpp client, held requests, rid rules, terminate."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from twisted.words.xish import domish
-
+from tests.c2s.bosh import HTTPBIND, Bosh, post
 from tests.helpers import close, eventually, login
-from tests.raw import BIND, SASL, element, plain
+from tests.raw import BIND, SASL, element
 from tests.xmlassert import STREAMS, assert_xml
-
-HTTPBIND = "http://jabber.org/protocol/httpbind"
-
-
-async def post(server: Any, body: str, timeout: float = 30) -> tuple[int, str]:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"http://127.0.0.1:{server.ports().http}/http-bind",
-                                data=body.encode(),
-                                headers={"Content-Type": "text/xml; charset=utf-8"},
-                                timeout=aiohttp.ClientTimeout(total=timeout)) as r:
-            return r.status, await r.text()
-
-
-class Bosh:
-    """A raw BOSH client: each answer is one ``<body/>`` element (``send_text`` keeps its
-    bytes, for the checks that are about them)."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.rid = 1000
-        self.sid = ""
-
-    def body(self, inner: str = "", **attrs: str) -> str:
-        self.rid += 1
-        extra = "".join(f" {k.replace('_', ':')}='{v}'" for k, v in attrs.items())
-        return (f"<body xmlns='{HTTPBIND}' rid='{self.rid}' sid='{self.sid}' "
-                f"xmlns:xmpp='urn:xmpp:xbosh'{extra}>{inner}</body>")
-
-    async def send_text(self, inner: str = "", **attrs: str) -> str:
-        status, text = await post(self.server, self.body(inner, **attrs))
-        assert status == 200, text
-        return text
-
-    async def send(self, inner: str = "", **attrs: str) -> domish.Element:
-        return element(await self.send_text(inner, **attrs))
-
-    async def create(self) -> domish.Element:
-        self.rid += 1
-        status, text = await post(self.server, (
-            f"<body xmlns='{HTTPBIND}' rid='{self.rid}' to='localhost' wait='5' hold='1' "
-            "ver='1.11' xml:lang='en' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh'/>"))
-        assert status == 200, text
-        created = element(text)
-        self.sid = created["sid"]
-        return created
-
-    async def login(self, user: str, resource: str = "bosh") -> None:
-        await self.create()
-        assert_xml(await self.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>"
-                                   f"{plain(user, user)}</auth>"),
-                   f"<body xmlns='{HTTPBIND}'><success xmlns='{SASL}'/></body>")
-        assert_xml(await self.send(xmpp_restart="true", to="localhost"),
-                   f"<body xmlns='{HTTPBIND}'><stream:features><bind xmlns='{BIND}'/>"
-                   "</stream:features></body>")
-        bound = await self.send("<iq xmlns='jabber:client' type='set' id='b1'><bind "
-                                f"xmlns='{BIND}'><resource>{resource}</resource></bind></iq>")
-        assert_xml(bound, f"<body xmlns='{HTTPBIND}'><iq xmlns='jabber:client' "
-                          f"type='result'><bind xmlns='{BIND}'><jid>{user}@localhost/"
-                          f"{resource}</jid></bind></iq></body>")
-
 
 EMPTY = f"<body xmlns='{HTTPBIND}'/>"  # with exact=True: no attributes, no children
 
@@ -86,17 +22,15 @@ async def test_bosh_login_and_message_exchange(server) -> None:
           <stream:features><mechanisms xmlns='{SASL}'><mechanism>PLAIN</mechanism>
           </mechanisms></stream:features>
         </body>""")  # the features come along
-    text = await bosh.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>"
-                           f"{plain('alice', 'alice')}</auth>")
-    assert_xml(text, f"<body xmlns='{HTTPBIND}'><success xmlns='{SASL}'/></body>")
+    assert_xml(await bosh.auth("alice"),
+               f"<body xmlns='{HTTPBIND}'><success xmlns='{SASL}'/></body>")
     restarted = await bosh.send_text(xmpp_restart="true", to="localhost")
     assert_xml(element(restarted), f"<body xmlns='{HTTPBIND}'><stream:features>"
                                     f"<bind xmlns='{BIND}'/></stream:features></body>")
     assert f"xmlns:stream='{STREAMS}'" in restarted  # declared in the body (bytes: framing)
-    bound = await bosh.send("<iq xmlns='jabber:client' type='set' id='b1'><bind "
-                            f"xmlns='{BIND}'><resource>bosh</resource></bind></iq>")
-    assert_xml(bound, f"<body xmlns='{HTTPBIND}'><iq xmlns='jabber:client' type='result'>"
-                      f"<bind xmlns='{BIND}'><jid>alice@localhost/bosh</jid></bind></iq></body>")
+    assert_xml(await bosh.bind("bosh"),
+               f"<body xmlns='{HTTPBIND}'><iq xmlns='jabber:client' type='result'>"
+               f"<bind xmlns='{BIND}'><jid>alice@localhost/bosh</jid></bind></iq></body>")
     own = await bosh.send("<presence xmlns='jabber:client'/>")
     assert_xml(own, f"<body xmlns='{HTTPBIND}'><presence xmlns='jabber:client' "
                     "from='alice@localhost/bosh'/></body>")  # RFC 6121 §4.2.2

@@ -5,99 +5,24 @@ a ``to`` or to a domain we do not serve. Never a traceback in the log."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from twisted.logger import formatEvent, globalLogPublisher
 from twisted.words.xish import domish
 
-from minixmpp.stanza import parse
+from tests.c2s.bosh import HTTPBIND, SESSION, Bosh
 from tests.helpers import close, login
-from tests.raw import plain
+from tests.raw import BIND, SASL, element, plain
 from tests.xmlassert import assert_xml
 
-HTTPBIND = "http://jabber.org/protocol/httpbind"
-XBOSH = "urn:xmpp:xbosh"
-SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
-BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+pytestmark = pytest.mark.usefixtures("no_tracebacks")  # conftest.py
 
 
-@pytest.fixture(autouse=True)
-def no_tracebacks() -> Iterator[None]:
-    """Twisted's log during the test: an error event (a traceback) fails it."""
-    errors: list[dict[str, Any]] = []
-
-    def observe(event: dict[str, Any]) -> None:
-        if event.get("log_failure") is not None or event.get("isError"):
-            errors.append(event)
-
-    globalLogPublisher.addObserver(observe)
-    yield
-    globalLogPublisher.removeObserver(observe)
-    assert not errors, "\n".join(formatEvent(e) or repr(e) for e in errors)
-
-
-def element(text: str) -> domish.Element:
-    return parse(text, neutral=False)
-
-
-async def post(server: Any, body: str) -> tuple[int, str]:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"http://127.0.0.1:{server.ports().http}/http-bind",
-                                data=body.encode(),
-                                headers={"Content-Type": "text/xml; charset=utf-8"},
-                                timeout=aiohttp.ClientTimeout(total=30)) as r:
-            return r.status, await r.text()
-
-
-class Bosh:
-    """A raw BOSH client that says which ``rid`` each request carries."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.rid = 5000
-        self.sid = ""
-
-    async def send(self, inner: str = "", rid: int | None = None, **attrs: str) -> str:
-        if rid is None:
-            self.rid += 1
-            rid = self.rid
-        extra = "".join(f" {k.replace('_', ':')}='{v}'" for k, v in attrs.items())
-        status, text = await post(self.server, (
-            f"<body xmlns='{HTTPBIND}' rid='{rid}' sid='{self.sid}' xmlns:xmpp='{XBOSH}'"
-            f"{extra}>{inner}</body>"))
-        assert status == 200, text
-        return text
-
-    async def create(self) -> str:
-        self.rid += 1
-        status, text = await post(self.server, (
-            f"<body xmlns='{HTTPBIND}' rid='{self.rid}' to='localhost' wait='5' hold='1' "
-            f"ver='1.11' xmpp:version='1.0' xmlns:xmpp='{XBOSH}'/>"))
-        assert status == 200, text
-        self.sid = re.search(r"sid='([^']+)'", text).group(1)
-        return text
-
-    async def auth(self, user: str) -> str:
-        return await self.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>"
-                               f"{plain(user, user)}</auth>")
-
-    async def bind(self, resource: str = "bosh", rid: int | None = None) -> str:
-        return await self.send(f"<iq xmlns='jabber:client' type='set' id='b1'><bind "
-                               f"xmlns='{BIND}'><resource>{resource}</resource></bind></iq>",
-                               rid=rid)
-
-
-def bound(answer: str, full: str) -> None:
+def bound(answer: domish.Element, full: str) -> None:
     """``answer`` is a BOSH body carrying the bind result for ``full`` (RFC 6120 §7.6.1)."""
-    assert_xml(element(answer), element(
-        f"<body xmlns='{HTTPBIND}'><iq xmlns='jabber:client' type='result' id='b1'>"
-        f"<bind xmlns='{BIND}'><jid>{full}</jid></bind></iq></body>"))
-    assert "type='terminate'" not in answer
+    assert_xml(answer, f"<body xmlns='{HTTPBIND}'><iq xmlns='jabber:client' type='result' "
+                       f"id='b1'><bind xmlns='{BIND}'><jid>{full}</jid></bind></iq></body>")
+    assert answer.getAttribute("type") != "terminate"
 
 
 async def messages_flow(server: Any, bosh: Bosh) -> None:
@@ -105,10 +30,7 @@ async def messages_flow(server: Any, bosh: Bosh) -> None:
     bob = await login(server, "bob")
     await bosh.send("<presence xmlns='jabber:client'/>")
     bob.send_message(mto="alice@localhost/bosh", mbody="still there?", mtype="chat")
-    got = ""
-    while "still there?" not in got:
-        got = await bosh.send()
-        assert "type='terminate'" not in got, got
+    await bosh.receive("still there?")
     await close(bob)
 
 
@@ -118,11 +40,11 @@ async def test_a_restart_reusing_the_sasl_rid_gets_the_cached_success_and_bind_w
     (the stream restarts with it, as Prosody does) instead of ending the session."""
     bosh = Bosh(server)
     await bosh.create()
-    success = await bosh.auth("alice")
-    assert_xml(element(success), element(f"<body xmlns='{HTTPBIND}'>"
-                                         f"<success xmlns='{SASL}'/></body>"))
+    success = await bosh.send_text(f"<auth xmlns='{SASL}' mechanism='PLAIN'>"
+                                   f"{plain('alice', 'alice')}</auth>")
+    assert_xml(element(success), f"<body xmlns='{HTTPBIND}'><success xmlns='{SASL}'/></body>")
     sasl_rid = bosh.rid
-    assert await bosh.send(rid=sasl_rid, xmpp_restart="true", to="localhost") == success
+    assert await bosh.send_text(rid=sasl_rid, xmpp_restart="true", to="localhost") == success
     bound(await bosh.bind(), "alice@localhost/bosh")
     assert bosh.sid in server.service("bosh").sessions
     await messages_flow(server, bosh)
@@ -132,12 +54,10 @@ async def test_a_resent_restart_is_answered_from_the_cache_and_not_run_again(ser
     bosh = Bosh(server)
     await bosh.create()
     await bosh.auth("alice")
-    restarted = await bosh.send(xmpp_restart="true", to="localhost")
-    assert_xml(element(restarted), element(
-        f"<body xmlns='{HTTPBIND}'><stream:features xmlns:stream="
-        f"'http://etherx.jabber.org/streams'><bind xmlns='{BIND}'/></stream:features>"
-        "</body>"))
-    assert await bosh.send(rid=bosh.rid, xmpp_restart="true", to="localhost") == restarted
+    restarted = await bosh.send_text(xmpp_restart="true", to="localhost")
+    assert_xml(element(restarted), f"<body xmlns='{HTTPBIND}'><stream:features>"
+                                   f"<bind xmlns='{BIND}'/></stream:features></body>")
+    assert await bosh.send_text(rid=bosh.rid, xmpp_restart="true", to="localhost") == restarted
     bound(await bosh.bind(), "alice@localhost/bosh")
     await messages_flow(server, bosh)
 
@@ -150,14 +70,8 @@ async def test_a_session_request_without_our_domain_is_terminated_without_a_sess
         server, to, condition):
     """XEP-0124 §7.1 / XEP-0206 §3: ``<body type='terminate' condition=…/>`` and no
     ``sid``; nothing is kept (no session, no stream)."""
-    address = "" if to is None else f" to='{to}'"
-    status, text = await post(server, (
-        f"<body xmlns='{HTTPBIND}' rid='7000'{address} wait='5' hold='1' ver='1.11' "
-        f"xmpp:version='1.0' xmlns:xmpp='{XBOSH}'/>"))
-    assert status == 200
-    answer = element(text)
-    assert_xml(answer, element(f"<body xmlns='{HTTPBIND}' type='terminate' "
-                               f"condition='{condition}'/>"))
+    answer = await Bosh(server).send(**{**SESSION, "to": to})
+    assert_xml(answer, f"<body xmlns='{HTTPBIND}' type='terminate' condition='{condition}'/>")
     assert answer.getAttribute("sid") is None
     manager = server.service("bosh")
     assert manager.sessions == {} and not getattr(manager.factory, "open_streams", {})

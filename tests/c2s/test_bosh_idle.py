@@ -4,76 +4,36 @@ and it works as before (the next request gets a fresh parser, messages reach it)
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from minixmpp.c2s.framed import RELEASED
+from tests.c2s.bosh import Bosh
 from tests.helpers import close, login
-from tests.raw import plain
 
-HTTPBIND = "http://jabber.org/protocol/httpbind"
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-async def post(server: Any, body: str) -> str:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"http://127.0.0.1:{server.ports().http}/http-bind",
-                                data=body.encode(),
-                                headers={"Content-Type": "text/xml; charset=utf-8"},
-                                timeout=aiohttp.ClientTimeout(total=30)) as r:
-            assert r.status == 200
-            return await r.text()
-
-
-class Bosh:
-    def __init__(self, server: Any) -> None:
-        self.server, self.rid, self.sid = server, 100, ""
-
-    async def send(self, inner: str = "", **attrs: str) -> str:
-        self.rid += 1
-        extra = "".join(f" {k.replace('_', ':')}='{v}'" for k, v in attrs.items())
-        sid = f" sid='{self.sid}'" if self.sid else ""
-        return await post(self.server, f"<body xmlns='{HTTPBIND}' rid='{self.rid}'{sid} "
-                                       f"xmlns:xmpp='urn:xmpp:xbosh'{extra}>{inner}</body>")
-
-    async def login(self, user: str) -> None:
-        text = await self.send(to="localhost", wait="5", hold="1", xmpp_version="1.0")
-        self.sid = re.search(r"sid='([^']+)'", text).group(1)
-        assert "<success" in await self.send(
-            f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-            f"{plain(user, user)}</auth>")
-        await self.send(xmpp_restart="true", to="localhost")
-        assert "</jid>" in await self.send(
-            "<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='urn:ietf:params:xml:"
-            "ns:xmpp-bind'><resource>idle</resource></bind></iq>")
 
 
 async def test_an_idle_bound_bosh_session_holds_no_parser_and_no_negotiation_stages(server):
     bosh = Bosh(server)
-    await bosh.login("alice")
+    await bosh.login("alice", "idle")
     session = server.service("bosh").sessions[bosh.sid]
     xs = session.xs
     assert xs.stream is RELEASED, "no expat parser between requests"
     assert [type(s).__name__ for s in xs.authenticator.stages] == [
         "SMStage", "ClientState", "StanzaChecks"], "only the bound phase's stages"
     # the next request parses with a fresh parser, without restarting the stream
-    text = await bosh.send("<iq xmlns='jabber:client' type='get' id='p' to='localhost'>"
-                           "<ping xmlns='urn:xmpp:ping'/></iq><presence xmlns='jabber:client'/>")
+    text = await bosh.send_text("<iq xmlns='jabber:client' type='get' id='p' to='localhost'>"
+                                "<ping xmlns='urn:xmpp:ping'/></iq>"
+                                "<presence xmlns='jabber:client'/>")
     assert "id='p'" in text and "stream:features" not in text, text
     assert xs.stream is RELEASED
     bob = await login(server, "bob")
     bob.send_message(mto="alice@localhost/idle", mbody="to an idle session", mtype="chat")
-    got = ""
-    while "to an idle session" not in got:
-        got = await bosh.send()
-        assert "type='terminate'" not in got, got
+    await bosh.receive("to an idle session")
     await close(bob)
 
 

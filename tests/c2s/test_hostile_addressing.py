@@ -7,11 +7,9 @@ API answers 400 and ``--domain`` is a one-line error. Never a traceback in the l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from twisted.logger import formatEvent, globalLogPublisher
 from twisted.words.xish import domish
 
 from minixmpp.config import ConfigError, Settings
@@ -27,19 +25,7 @@ FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
 EMPTY_LABELS = (".localhost", "local..host", "localhost..", ".")
 
 
-@pytest.fixture(autouse=True)
-def no_tracebacks() -> Iterator[None]:
-    """Twisted's log during the test: an error event (a traceback) fails it."""
-    errors: list[dict[str, Any]] = []
-
-    def observe(event: dict[str, Any]) -> None:
-        if event.get("log_failure") is not None or event.get("isError"):
-            errors.append(event)
-
-    globalLogPublisher.addObserver(observe)
-    yield
-    globalLogPublisher.removeObserver(observe)
-    assert not errors, "\n".join(formatEvent(e) or repr(e) for e in errors)
+pytestmark = pytest.mark.usefixtures("no_tracebacks")  # conftest.py
 
 
 def element(text: str) -> domish.Element:

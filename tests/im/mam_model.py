@@ -148,3 +148,28 @@ def walk(query: Query, items: list[Item], fields: dict, selected: list[Item], si
         else:
             after = got.last
     raise AssertionError("the walk never completed")
+
+
+def bounded(items: list[Item], with_jid: str | None, bounds: str, after: int, before: int
+            ) -> tuple[dict, list[Item]]:
+    """The form for ``bounds`` (``whole``, ``after-id``, ``before-id``, ``between``, the
+    ids of ``items[after]`` and ``items[before]``) and the result set it selects."""
+    fields: dict = {"with": with_jid} if with_jid else {}
+    if bounds in ("after-id", "between"):
+        fields["after-id"] = items[after].id
+    if bounds in ("before-id", "between"):
+        fields["before-id"] = items[before].id
+    selected = result_set(items, with_jid, fields.get("after-id"), fields.get("before-id"))
+    assert 0 < len(selected) <= len(items) and (len(selected) < len(items)) == bool(fields)
+    return fields, selected
+
+
+def walk_every_size(query: Query, items: list[Item], fields: dict, selected: list[Item],
+                    flip_first: bool) -> None:
+    """Every page size from 1 to the archive's, forwards and backwards, flipped every
+    other walk (the first one if ``flip_first``): each walk sees the result set once."""
+    for size in range(1, len(items) + 1):
+        for backward in (False, True):
+            flip = ((size + backward) % 2 == 1) == flip_first
+            assert walk(query, items, fields, selected, size, backward, flip) == [
+                m.id for m in selected]

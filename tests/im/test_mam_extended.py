@@ -20,7 +20,7 @@ from twisted.words.protocols.jabber.jid import JID
 from minixmpp import ns
 from tests.helpers import close, iq_error, login
 from tests.im.mam_harness import ALICE, Archive, N
-from tests.im.mam_model import Answer, Item, expected, result_set, walk
+from tests.im.mam_model import Answer, Item, bounded, expected, result_set, walk, walk_every_size
 from tests.rawtext import raw_login
 from tests.xmlassert import assert_xml
 
@@ -40,18 +40,8 @@ def test_every_page_of_every_walk_matches_the_model(filled, with_jid, bounds) ->
     and each walk sees the whole result set once."""
     archive, items = filled
     assert len(items) == N
-    fields: dict = {"with": with_jid} if with_jid else {}
-    if bounds in ("after-id", "between"):
-        fields["after-id"] = items[3].id
-    if bounds in ("before-id", "between"):
-        fields["before-id"] = items[N - 5].id
-    selected = result_set(items, with_jid, fields.get("after-id"), fields.get("before-id"))
-    assert 0 < len(selected) <= N and (len(selected) < N) == bool(fields)
-    for size in range(1, N + 1):
-        for backward in (False, True):
-            flip = (size + backward) % 2 == 1
-            seen = walk(archive.query, items, fields, selected, size, backward, flip)
-            assert seen == [m.id for m in selected]
+    fields, selected = bounded(items, with_jid, bounds, 3, N - 5)
+    walk_every_size(archive.query, items, fields, selected, flip_first=True)
 
 
 def test_ids_fetch_exactly_those_messages_in_archive_order(filled) -> None:

@@ -6,11 +6,9 @@ nick change, §7.10 registration and a §9.3 reserved nick; error presences carr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from twisted.logger import formatEvent, globalLogPublisher
 from twisted.words.xish import domish
 
 from minixmpp.stanza import parse
@@ -24,19 +22,7 @@ LONG = "n" * 1024  # one octet over RFC 7622 §3.4
 SOFT_HYPHEN = "\u00ad"  # mapped to nothing by stringprep (RFC 3454 B.1)
 
 
-@pytest.fixture(autouse=True)
-def no_tracebacks() -> Iterator[None]:
-    """Twisted's log during the test: an error event (a traceback) fails it."""
-    errors: list[dict[str, Any]] = []
-
-    def observe(event: dict[str, Any]) -> None:
-        if event.get("log_failure") is not None or event.get("isError"):
-            errors.append(event)
-
-    globalLogPublisher.addObserver(observe)
-    yield
-    globalLogPublisher.removeObserver(observe)
-    assert not errors, "\n".join(formatEvent(e) or repr(e) for e in errors)
+pytestmark = pytest.mark.usefixtures("no_tracebacks")  # conftest.py
 
 
 def element(text: str) -> domish.Element:

@@ -22,7 +22,17 @@ from minixmpp.muc.service import MucService
 from minixmpp.storage.memory import MemoryArchiveStore, MemoryRoomStore
 from tests.harness import Harness, element
 from tests.helpers import close, iq_error
-from tests.im.mam_model import Answer, Item, expected, query_xml, read_answer, result_set, walk
+from tests.im.mam_model import (
+    Answer,
+    Item,
+    bounded,
+    expected,
+    query_xml,
+    read_answer,
+    result_set,
+    walk,
+    walk_every_size,
+)
 from tests.muc.helpers import ROOM, create, join, muc_login, talk
 from tests.xmlassert import assert_xml
 
@@ -98,18 +108,8 @@ def test_every_page_of_every_walk_matches_the_model(filled, with_jid, bounds) ->
     ``first``/``index``/``last`` and ``count``, and each walk sees the result set once."""
     room, items = filled
     assert len(items) == N and len({m.with_jid for m in items}) == 3
-    fields: dict = {"with": with_jid} if with_jid else {}
-    if bounds in ("after-id", "between"):
-        fields["after-id"] = items[2].id
-    if bounds in ("before-id", "between"):
-        fields["before-id"] = items[N - 4].id
-    selected = result_set(items, with_jid, fields.get("after-id"), fields.get("before-id"))
-    assert 0 < len(selected) <= N and (len(selected) < N) == bool(fields)
-    for size in range(1, N + 1):
-        for backward in (False, True):
-            flip = (size + backward) % 2 == 0
-            seen = walk(room.query, items, fields, selected, size, backward, flip)
-            assert seen == [m.id for m in selected]
+    fields, selected = bounded(items, with_jid, bounds, 2, N - 4)
+    walk_every_size(room.query, items, fields, selected, flip_first=False)
 
 
 def test_ids_fetch_exactly_those_messages(filled) -> None:

@@ -176,7 +176,7 @@ async def test_the_clock_is_real_unless_asked(test_server) -> None:
 @pytest.mark.server_options(clock="manual", bosh_max_inactivity=30)
 async def test_with_a_manual_clock_bosh_and_acks_still_flow_and_inactivity_waits_for_the_test(
         test_server) -> None:
-    from tests.c2s.test_bosh import Bosh
+    from tests.c2s.bosh import Bosh
 
     server = test_server.server
     bosh = Bosh(server)

@@ -198,10 +198,10 @@ async def test_credentials_are_masked_in_and_out(test_server) -> None:
 async def test_bosh_requests_are_captured_between_released_parsers(test_server) -> None:
     """An idle BOSH stream drops its parser between requests; each later request's
     stanzas are still captured, as the stream read them out of the ``<body/>``."""
-    from tests.c2s.test_bosh_idle import Bosh
+    from tests.c2s.bosh import Bosh
 
     bosh = Bosh(test_server.server)
-    await bosh.login("alice")
+    await bosh.login("alice", "idle")
     mark = test_server.mark()
     await bosh.send("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
     await bosh.send("<iq xmlns='jabber:client' type='get' id='één' to='localhost'>"

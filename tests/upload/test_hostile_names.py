@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
-from twisted.logger import formatEvent, globalLogPublisher
 
 from tests.helpers import close, iq_error, login
 
@@ -26,19 +24,7 @@ NAMES = ["a b.txt", "a%20b.txt", "100%.txt", "%", "%2e%2e", "a%2Fb", "%25%%41",
          "~user!$()*.txt"]
 
 
-@pytest.fixture(autouse=True)
-def no_tracebacks() -> Iterator[None]:
-    """Twisted's log during the test: an error event (a traceback) fails it."""
-    errors: list[dict[str, Any]] = []
-
-    def observe(event: dict[str, Any]) -> None:
-        if event.get("log_failure") is not None or event.get("isError"):
-            errors.append(event)
-
-    globalLogPublisher.addObserver(observe)
-    yield
-    globalLogPublisher.removeObserver(observe)
-    assert not errors, "\n".join(formatEvent(e) or repr(e) for e in errors)
+pytestmark = pytest.mark.usefixtures("no_tracebacks")  # conftest.py
 
 
 async def raw_http(method: str, url: str, body: bytes | None = None,
