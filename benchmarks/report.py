@@ -13,9 +13,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-SERVERS = ("minixmpp", "prosody", "ejabberd")
+SERVERS = ("minixmpp", "prosody", "ejabberd", "capture")
 PEERS = SERVERS[1:]
-TITLES = {"minixmpp": "minixmpp", "prosody": "Prosody", "ejabberd": "ejabberd"}
+TITLES = {"minixmpp": "minixmpp", "prosody": "Prosody", "ejabberd": "ejabberd",
+          "capture": "minixmpp, capture on"}
+#: columns shown only when the run measured them (``--peers capture``)
+ASKED_FOR = ("capture",)
 # The machine's own floor (benchmarks/hop.py) goes in minixmpp's column.
 COLUMN = {"machine": "minixmpp"}
 SUB = " · "  # "parent · server CPU per login": a sub-row under its parent
@@ -78,15 +81,19 @@ def ratio_text(ratio: dict[str, Any] | None) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     """Markdown: each server's median, then minixmpp / peer (median of the per-round
     ratios, min–max). A peer that did not run, or lacks the feature, shows "—"."""
-    head = ["measurement", *(TITLES[s] for s in SERVERS),
-            *(f"minixmpp / {TITLES[p]}" for p in PEERS)]
+    summaries = summarize(rows)
+    servers = [s for s in SERVERS
+               if s not in ASKED_FOR or any(s in x["median"] for x in summaries)]
+    peers = servers[1:]
+    head = ["measurement", *(TITLES[s] for s in servers),
+            *(f"minixmpp / {TITLES[p]}" for p in peers)]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    for summary in summarize(rows):
+    for summary in summaries:
         parent, _, sub = summary["metric"].partition(SUB)
         label = f"↳ {sub}" if sub else parent
         cells = [f"{number(summary['median'][s])} {summary['unit']}"
-                 if s in summary["median"] else "—" for s in SERVERS]
-        cells += [ratio_text(summary["ratio"].get(p)) for p in PEERS]
+                 if s in summary["median"] else "—" for s in servers]
+        cells += [ratio_text(summary["ratio"].get(p)) for p in peers]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

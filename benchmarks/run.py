@@ -38,6 +38,7 @@ from benchmarks.servers import (
     SECRET,
     Ejabberd,
     Minixmpp,
+    MinixmppCapture,
     Prosody,
     cpu_seconds,
     package_version,
@@ -46,7 +47,10 @@ from benchmarks.servers import (
 
 ROOT = Path(__file__).resolve().parent
 USERS = [f"bench{i}" for i in range(1, 51)] + ["pushee"]  # 50: the MUC room
-PEER_KINDS = {"prosody": Prosody, "ejabberd": Ejabberd}
+PEER_KINDS = {"prosody": Prosody, "ejabberd": Ejabberd, "capture": MinixmppCapture}
+#: the peers measured unless --peers says otherwise (``capture`` is minixmpp itself with
+#: its stanza capture on: what the capture costs, asked for by name)
+DEFAULT_PEERS = ["prosody", "ejabberd"]
 # Measurement groups, in the order they run on the archive-on server, then on the
 # archive-off one. WebSocket beside TCP runs with the archive off: a transport's cost,
 # not an archive's (ejabberd's and Prosody's take seconds at 1,000 msg/s).
@@ -281,6 +285,7 @@ class Bench:
             lat = [r - s for s, r in zip(result["sent"], times, strict=False)]
             self.record(server.name, "push latency p50, in-process App Server",
                         pct(lat, .5) * 1e3, "ms", "lower", pushes=len(times))
+        if server.name == "minixmpp":  # once a round, not again for --peers capture
             # The floor under both: the same pace of messages into an idle Twisted
             # process that does nothing (benchmarks/hop.py).
             floor = self.pool.submit(hop.one_way, count).result()
@@ -424,7 +429,7 @@ def choose_kinds(args: argparse.Namespace) -> list[type]:
     cannot says why (its column then shows "—")."""
     kinds: list[type] = [] if args.no_minixmpp else [Minixmpp]
     for name, kind in PEER_KINDS.items():
-        if name not in args.peers or getattr(args, f"no_{name}"):
+        if name not in args.peers or getattr(args, f"no_{name}", False):
             continue
         reason = kind.why_not()
         if reason is None:
@@ -441,8 +446,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds per measurement, servers taking turns (default 3)")
     parser.add_argument("--peers", type=lambda s: [p for p in s.split(",") if p],
-                        default=list(PEER_KINDS), metavar="prosody,ejabberd",
-                        help="the peers to measure beside minixmpp (default both)")
+                        default=DEFAULT_PEERS, metavar="prosody,ejabberd,capture",
+                        help="the peers to measure beside minixmpp (default prosody and "
+                        "ejabberd; capture: minixmpp with its stanza capture on)")
     parser.add_argument("--rows", type=lambda s: [g for g in s.split(",") if g],
                         default=[*GROUPS, "fixture"], metavar=",".join([*GROUPS, "fixture"]),
                         help="only these measurement groups (default all)")

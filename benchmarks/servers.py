@@ -158,6 +158,9 @@ class Minixmpp(Server):
     name = "minixmpp"
     title = "minixmpp"
     websocket = True
+    #: No stanza capture (the status page's timeline, traffic()): a debugging aid
+    #: neither peer keeps; its cost is measured on its own (``MinixmppCapture``).
+    capture = ["--traffic", "0"]
 
     @staticmethod
     def available() -> bool:
@@ -181,10 +184,7 @@ class Minixmpp(Server):
             "--http", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready),
             "--auth-fail-limit", "1000000", "--max-connections", "50000",
             # No line per publish, as Prosody runs here at log level warn.
-            "--push-quiet",
-            # No stanza capture (the status page's timeline, traffic()): a debugging aid
-            # neither peer keeps; its cost is measured on its own (docs/benchmarks.md).
-            "--traffic", "0",
+            "--push-quiet", *self.capture,
             # Prosody's MUC has no per-occupant rate limit unless mod_muc_limits is loaded.
             "--muc-rate", "0"]
         if not self.archive:
@@ -200,6 +200,19 @@ class Minixmpp(Server):
         info = json.loads(ready.read_text())
         self.port, self.component_port, self.http_port = (
             info["c2s"], info["components"], info["http"])
+
+
+class MinixmppCapture(Minixmpp):
+    """minixmpp as it runs by default, keeping the last stanzas for the status page
+    and ``traffic()`` (``--peers capture``): beside ``Minixmpp``, the capture's cost."""
+
+    name = "capture"
+    title = "minixmpp, capture on"
+    capture: list[str] = []
+
+    @staticmethod
+    def why_not() -> str | None:
+        return None
 
 
 PROSODY_CONFIG = """

@@ -184,6 +184,19 @@ def test_table_has_a_column_per_server_and_dashes_for_a_peer_that_did_not_run() 
     assert lines[4] == "| floor: loopback hop | 0.30 ms | — | — | — | — |"
 
 
+def test_the_capture_column_appears_only_when_it_was_measured() -> None:
+    """``--peers capture`` puts minixmpp with its stanza capture on beside minixmpp; its
+    ratio is minixmpp / capture on (above 1: what capture costs in a rate)."""
+    rows = [row("minixmpp", 120, 1), row("capture", 100, 1), row("prosody", 60, 1)]
+    lines = report.table(rows).splitlines()
+    assert lines[0] == ("| measurement | minixmpp | Prosody | ejabberd | minixmpp, capture on "
+                        "| minixmpp / Prosody | minixmpp / ejabberd "
+                        "| minixmpp / minixmpp, capture on |")
+    assert lines[2] == ("| login rate, sequential | 120 logins/s | 60.00 logins/s | — "
+                        "| 100 logins/s | 2.00× | — | 1.20× |")
+    assert "capture" not in report.table(rows[::2])
+
+
 def test_one_summary_per_metric_in_the_order_measured() -> None:
     rows = [row("minixmpp", 2, 1), row("ejabberd", 1, 1),
             row("minixmpp", 5, 1, "memory per idle session (1,000)", "KiB")]
@@ -210,6 +223,9 @@ def test_a_peer_that_cannot_run_is_left_out_and_says_so(
     assert "not here: the ejabberd column says —" in capsys.readouterr().out
     assert run.choose_kinds(run.parse_args(["--no-prosody"])) == [servers.Minixmpp]
     assert run.choose_kinds(run.parse_args(["--peers", "ejabberd"])) == [servers.Minixmpp]
+    # capture (minixmpp with its stanza capture on) runs only when asked for
+    assert run.choose_kinds(run.parse_args(["--peers", "capture"])) == [
+        servers.Minixmpp, servers.MinixmppCapture]
 
 
 def test_arguments_are_checked() -> None:
