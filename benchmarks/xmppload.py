@@ -25,7 +25,9 @@ NS_SASL2 = "urn:xmpp:sasl:2"
 BIND2 = "<bind xmlns='urn:xmpp:bind:0'><tag>bench</tag></bind>"
 TOKEN = re.compile(rb"<token xmlns='urn:xmpp:fast:0' [^>]*token='([^']+)'")
 JID = re.compile(rb"<authorization-identifier>([^<]+)</authorization-identifier>")
-BODY = re.compile(rb"<body>([^<]*)</body>")
+#: a latency run's body: its send time. Only such bodies match: a server still delivering
+#: the saturation run's backlog (ejabberd's mnesia archive) must not end the receiver.
+BODY = re.compile(rb"<body>([0-9]+\.[0-9]+)</body>")
 
 
 @lru_cache(maxsize=64)
