@@ -8,7 +8,7 @@ after the write (as Prosody does with its storage drivers on its main loop).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class StorageError(Exception):
@@ -154,9 +154,10 @@ class IPushStore(Protocol):
     def users(self) -> list[str]: ...
 
 
-@dataclass(frozen=True)
-class ArchivedMessage:
-    """One message in an account's archive (XEP-0313)."""
+class ArchivedMessage(NamedTuple):
+    """One message in an account's archive (XEP-0313). A tuple of strings and a float:
+    the memory store keeps each as a plain tuple, which the cyclic garbage collector
+    stops tracking, so a large archive adds nothing to every full collection."""
 
     id: str
     timestamp: float
