@@ -183,8 +183,9 @@ class Minixmpp(Server):
             "--component", f"{COMPONENT}:{SECRET}",
             "--http", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready),
             "--auth-fail-limit", "1000000", "--max-connections", "50000",
-            # No line per publish, as Prosody runs here at log level warn.
-            "--push-quiet", *self.capture,
+            # No line per publish or per session bound and ended, as Prosody and ejabberd
+            # run here at log level warn(ing).
+            "--push-quiet", "--session-quiet", *self.capture,
             # Prosody's MUC has no per-occupant rate limit unless mod_muc_limits is loaded.
             "--muc-rate", "0"]
         if not self.archive:

@@ -200,6 +200,10 @@ class Settings:
     push_virtual_pubsub: bool = option(
         False, "the in-process App Server is a virtual pubsub host: pushes reach it without a "
         "publish IQ (MongooseIM's virtual_pubsub_hosts; needs --push-profile mongooseim)")
+    session_quiet: bool = option(
+        False, "no log line per session bound or disconnected (logins at load: Prosody and "
+        "ejabberd log neither at level warn; hibernation, resumption and errors are still "
+        "logged)")
     push_quiet: bool = option(
         False, "no log line per publish or per in-process notification (enable, disable, errors "
         "and auto-disable are still logged)")

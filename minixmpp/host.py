@@ -117,7 +117,7 @@ class Host(service.MultiService):
         self.resumption = Resumption(
             self.sessions, reactor, settings.resume_timeout, settings.resume_timeout_push,
             has_push=has_push, unacked=messages.redeliver, queue_limit=settings.max_offline,
-            watchers=tuple(self._declared("sleep")))
+            watchers=tuple(self._declared("sleep")), quiet=settings.session_quiet)
         # A session ends: unavailable presence, then its stream id is forgotten; a new
         # login with the full JID of a hibernated session ends that session.
         self.sessions.install(unbound=(presence.disconnected, self.resumption.forget,

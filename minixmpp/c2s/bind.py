@@ -76,5 +76,7 @@ class BindStage(Stage):
         reply = xmlstream.toResponse(iq, "result")
         reply.addElement((ns.BIND, "bind")).addElement("jid", content=full.full())
         auth.send(reply)
-        self.log.info("{jid} bound ({peer}, {mech}, {tls})", jid=full.full(), peer=auth.peer,
-                      mech=auth.mechanism_name, tls="TLS" if auth.tls else "no TLS")
+        if not self.context.settings.session_quiet:
+            self.log.info("{jid} bound ({peer}, {mech}, {tls})", jid=full.full(),
+                          peer=auth.peer, mech=auth.mechanism_name,
+                          tls="TLS" if auth.tls else "no TLS")

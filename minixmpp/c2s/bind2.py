@@ -84,8 +84,10 @@ def bind(auth: C2SAuthenticator, request: domish.Element, user_agent: dict[str, 
     metadata = archive_metadata(context.archive, auth.user)
     if metadata is not None:
         bound.addChild(metadata)
-    log.info("{jid} bound via Bind2 ({peer}, {mech}, {tls})", jid=full.full(),
-             peer=auth.peer, mech=auth.mechanism_name, tls="TLS" if auth.tls else "no TLS")
+    if not context.settings.session_quiet:
+        log.info("{jid} bound via Bind2 ({peer}, {mech}, {tls})", jid=full.full(),
+                 peer=auth.peer, mech=auth.mechanism_name,
+                 tls="TLS" if auth.tls else "no TLS")
     return bound
 
 

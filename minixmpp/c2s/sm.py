@@ -84,7 +84,8 @@ class Resumption:
     def __init__(self, sessions: SessionManager, reactor: Any, timeout: int,
                  push_timeout: int, has_push: Callable[[str], bool],
                  unacked: Callable[[Session, list[domish.Element]], None],
-                 queue_limit: int = 1000, watchers: tuple[Any, ...] = ()) -> None:
+                 queue_limit: int = 1000, watchers: tuple[Any, ...] = (),
+                 quiet: bool = False) -> None:
         self.sessions = sessions
         self.reactor = reactor
         self.timeout = timeout
@@ -96,6 +97,8 @@ class Resumption:
         #: told of acks asked for and given, hibernation, queued stanzas, resumption
         #: and the end (``Feature.sleep``: push, ``push/keepalive.py``)
         self.watchers = watchers
+        #: no "disconnected" line per session (``--session-quiet``)
+        self.quiet = quiet
 
     def max_for(self, user: str) -> int:
         """Resumption timeout: longer while the account has push registrations
@@ -188,7 +191,8 @@ class Resumption:
         if session.sm is not None and session.sm.resume and not closed:
             self.hibernate(session)
             return
-        self.log.info("{jid} disconnected", jid=session.jid.full())
+        if not self.quiet:
+            self.log.info("{jid} disconnected", jid=session.jid.full())
         if session.sm is not None:
             self.end(session)
         else:
