@@ -15,7 +15,7 @@ from encodings import idna
 from functools import lru_cache
 
 from twisted.words.protocols.jabber import jid
-from twisted.words.protocols.jabber.xmpp_stringprep import resourceprep
+from twisted.words.protocols.jabber.xmpp_stringprep import nameprep, nodeprep, resourceprep
 
 MAX_PART = 1023  # octets, RFC 7622 §3.2–3.4
 MAX_LABEL = 63  # octets of a DNS label (RFC 1035 §2.3.4; an A-label, RFC 5890 §2.3.2.1)
@@ -45,12 +45,44 @@ def _domain(host: str) -> str:
 
 def _build(user: str | None, host: str, resource: str | None) -> jid.JID:
     """Prepare the parts (RFC 7622 §3.2–§3.4): each present part is 1 to 1023 octets
-    once prepared."""
-    parsed = jid.JID(tuple=(user, _domain(host), resource))
+    once prepared. The localpart and domainpart are prepared once per distinct string;
+    a resourcepart, new at nearly every login, skips stringprep when it is printable
+    ASCII, which Resourceprep (RFC 3920 Appendix B) neither maps nor forbids."""
+    parsed = jid.JID.__new__(jid.JID)  # the parts are prepared here, not again by JID()
+    parsed.user = _node(user) if user else None
+    parsed.host = _name(_domain(host))
+    parsed.resource = _resource(resource) if resource else None
     for part in (parsed.user, parsed.host, parsed.resource):
         if part is not None:
             _length(part)
     return parsed
+
+
+@lru_cache(maxsize=CACHE)
+def _node(text: str) -> str:
+    try:
+        return nodeprep.prepare(text)
+    except UnicodeError:
+        raise jid.InvalidFormat("Invalid character in username") from None
+
+
+@lru_cache(maxsize=CACHE)
+def _name(text: str) -> str:
+    if not text:
+        raise jid.InvalidFormat("Server address required.")
+    try:
+        return nameprep.prepare(text)
+    except UnicodeError:
+        raise jid.InvalidFormat("Invalid character in hostname") from None
+
+
+def _resource(text: str) -> str:
+    if text.isascii() and text.isprintable():  # U+0020–U+007E: Resourceprep's identity
+        return text
+    try:
+        return resourceprep.prepare(text)
+    except UnicodeError:
+        raise jid.InvalidFormat("Invalid character in resource") from None
 
 
 def _length(part: str) -> str:

@@ -66,6 +66,33 @@ async def test_stanza_before_bind_is_not_authorized(server) -> None:
     await raw.stream_error("not-authorized")
 
 
+@pytest.mark.parametrize(("asked", "bound"), [
+    ("Desk 2 ~!#$%^&*()_+{}|:\"?", "Desk 2 ~!#$%^&*()_+{}|:\"?"),  # ASCII: as sent, case kept
+    ("Ｐhone\u00ad", "Phone"),  # Resourceprep: NFKC, soft hyphen mapped to nothing
+    ("Ünïcode", "Ünïcode"),
+])
+async def test_bound_resource_is_resourceprepped(server, asked: str, bound: str) -> None:
+    """RFC 6120 §7.7.2.1 / RFC 7622 §3.4: the server binds the prepared resourcepart."""
+    from xml.sax.saxutils import escape
+    raw, _ = await raw_authenticated(server, "alice")
+    raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'>"
+             f"<resource>{escape(asked)}</resource></bind></iq>")
+    result = await raw.next("<iq id='b'/>")
+    assert str(result.bind.jid) == f"alice@localhost/{bound}"
+    raw.close()
+
+
+@pytest.mark.parametrize("asked", ["tab\there", "del\x7f"])
+async def test_a_control_character_in_a_resource_is_bad_request(server, asked: str) -> None:
+    """RFC 6120 §7.7.2.1: a resourcepart Resourceprep forbids (ASCII controls, C.2.1)."""
+    raw, _ = await raw_authenticated(server, "alice")
+    raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'>"
+             f"<resource>{asked}</resource></bind></iq>")
+    result = await raw.next("<iq id='b'/>")
+    assert result["type"] == "error" and result.error.firstChildElement().name == "bad-request"
+    raw.close()
+
+
 async def test_bind_generates_a_resource_and_legacy_session_is_accepted(server) -> None:
     raw, _ = await raw_authenticated(server, "alice")
     raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'/></iq>")
