@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from twisted.logger import formatEvent, globalLogPublisher
 
 from minixmpp.server import Server
 from minixmpp.testing.fixture import TestServer
@@ -97,6 +98,19 @@ def noise() -> Iterator[Noise]:
     globalLogPublisher.removeObserver(heard.twisted)
     logging.getLogger("asyncio").removeHandler(heard)
     assert heard.take() == [], "noise at the end of the session"
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    """Every log line the test's servers write, formatted, in order."""
+    lines: list[str] = []
+
+    def observe(event: dict[str, Any]) -> None:
+        lines.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observe)
+    yield lines
+    globalLogPublisher.removeObserver(observe)
 
 
 @pytest.fixture

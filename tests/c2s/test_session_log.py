@@ -4,21 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from twisted.logger import formatEvent, globalLogPublisher
 
 from tests.helpers import close, eventually, login
-
-
-@pytest.fixture
-def log_lines():
-    lines: list[str] = []
-
-    def observe(event) -> None:
-        lines.append(formatEvent(event))
-
-    globalLogPublisher.addObserver(observe)
-    yield lines
-    globalLogPublisher.removeObserver(observe)
 
 
 @pytest.mark.parametrize("quiet", [False, True], ids=["default", "session-quiet"])
