@@ -1,5 +1,5 @@
 """One log line when a session is bound and one when it ends; none with
---session-quiet (RFC 6120 §7 binds, over SASL and over Bind2 alike)."""
+--session-quiet (resource binding, RFC 6120 §7; Bind2 logs the same way)."""
 
 from __future__ import annotations
 
