@@ -4,6 +4,8 @@ and conflicts."""
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
+
 import pytest
 from twisted.words.protocols.jabber.jid import JID
 
@@ -73,7 +75,6 @@ async def test_stanza_before_bind_is_not_authorized(server) -> None:
 ])
 async def test_bound_resource_is_resourceprepped(server, asked: str, bound: str) -> None:
     """RFC 6120 §7.7.2.1 / RFC 7622 §3.4: the server binds the prepared resourcepart."""
-    from xml.sax.saxutils import escape
     raw, _ = await raw_authenticated(server, "alice")
     raw.send(f"<iq type='set' id='b'><bind xmlns='{BIND}'>"
              f"<resource>{escape(asked)}</resource></bind></iq>")
